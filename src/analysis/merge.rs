@@ -1,0 +1,301 @@
+//! Stacks layer trees bottom to top (OCI "Representing Changes"): classifies every entry
+//! against the view below it and records, for every stored copy of a file that ends up
+//! hidden, which later event hid it and why.
+
+use super::paths::{PathId, PathTable, ROOT};
+use crate::tree::{Entry, EntryKind, LayerTree};
+
+/// Where a live path comes from: an entry of a layer, or a directory that layer implied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loc {
+    pub layer: u32,
+    pub entry: u32,
+}
+
+impl Loc {
+    pub const IMPLICIT: u32 = u32::MAX;
+
+    pub fn is_implicit(self) -> bool {
+        self.entry == Loc::IMPLICIT
+    }
+}
+
+/// How an entry of layer N relates to the merged view of layers below N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// The path was absent below.
+    Added,
+    /// Kind or content differs from below.
+    Modified,
+    /// Same kind and content; mode, owner or mtime differ: a copy-up.
+    MetadataOnly,
+    /// A directory re-listed, or a file re-added byte- and metadata-identical.
+    Unchanged,
+    /// A whiteout or opaque marker.
+    Removed,
+}
+
+/// Why a stored copy of a file is not in the view above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// A later layer wrote the path with different content (or another kind).
+    Overwritten,
+    /// A later layer wrote the path with the same content (chmod/chown/touch).
+    CopyUp,
+    /// A later whiteout or opaque dir, or a non-directory replacing a parent directory.
+    Removed,
+}
+
+impl Cause {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Overwritten => "overwritten",
+            Cause::CopyUp => "copy_up",
+            Cause::Removed => "removed",
+        }
+    }
+}
+
+/// A stored copy of a file that the final view does not show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hidden {
+    pub path: PathId,
+    /// The layer entry holding the bytes.
+    pub copy: Loc,
+    /// The layer whose change hid it.
+    pub by_layer: u32,
+    pub bytes: u64,
+    pub cause: Cause,
+}
+
+/// A merged view: for every path id, what is visible there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct View {
+    pub live: Vec<Option<Loc>>,
+}
+
+impl View {
+    pub fn get(&self, id: PathId) -> Option<Loc> {
+        self.live.get(id as usize).copied().flatten()
+    }
+}
+
+/// The result of stacking all layers.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub paths: PathTable,
+    /// The merged view of all layers.
+    pub top: View,
+    /// `changes[layer][entry]`, parallel to each layer's entries.
+    pub changes: Vec<Vec<Change>>,
+    /// Every hidden copy, in the order the hiding happened.
+    pub hidden: Vec<Hidden>,
+}
+
+/// Stacks all layers.
+pub fn stack(layers: &[&LayerTree]) -> Stack {
+    let mut paths = PathTable::default();
+    for layer in layers {
+        for e in &layer.entries {
+            if !e.path.is_empty() {
+                paths.intern(&e.path);
+            }
+        }
+    }
+    let mut stacker = Stacker {
+        layers,
+        paths: &paths,
+        view: View {
+            live: vec![None; paths.len()],
+        },
+        hidden: Vec::new(),
+        record: true,
+    };
+    let changes = (0..layers.len()).map(|n| stacker.apply(n)).collect();
+    let Stacker { view, hidden, .. } = stacker;
+    Stack {
+        paths,
+        top: view,
+        changes,
+        hidden,
+    }
+}
+
+/// The merged view of layers `0..=upto` (a replay; the paths come from a full stack).
+pub fn view_at(layers: &[&LayerTree], paths: &PathTable, upto: usize) -> View {
+    let mut stacker = Stacker {
+        layers,
+        paths,
+        view: View {
+            live: vec![None; paths.len()],
+        },
+        hidden: Vec::new(),
+        record: false,
+    };
+    for n in 0..=upto.min(layers.len().saturating_sub(1)) {
+        stacker.apply(n);
+    }
+    stacker.view
+}
+
+/// The entry behind a location, `None` for an implicit directory.
+pub fn entry<'a>(layers: &[&'a LayerTree], loc: Loc) -> Option<&'a Entry> {
+    if loc.is_implicit() {
+        return None;
+    }
+    layers
+        .get(loc.layer as usize)
+        .and_then(|l| l.entries.get(loc.entry as usize))
+}
+
+/// The kind of what a location holds (implicit directories are directories).
+pub fn kind_at(layers: &[&LayerTree], loc: Loc) -> EntryKind {
+    entry(layers, loc).map_or(EntryKind::Dir, |e| e.kind)
+}
+
+struct Stacker<'a> {
+    layers: &'a [&'a LayerTree],
+    paths: &'a PathTable,
+    view: View,
+    hidden: Vec<Hidden>,
+    record: bool,
+}
+
+impl Stacker<'_> {
+    /// Applies layer `n`: its deletions first (they act on the layers below), then its entries.
+    fn apply(&mut self, n: usize) -> Vec<Change> {
+        let layer = self.layers[n];
+        let by = n as u32;
+        let mut changes = vec![Change::Unchanged; layer.entries.len()];
+        for (i, e) in layer.entries.iter().enumerate() {
+            match e.kind {
+                EntryKind::Whiteout => {
+                    changes[i] = Change::Removed;
+                    if let Some(id) = self.paths.get(&e.path) {
+                        self.remove(id, true, by, Cause::Removed);
+                    }
+                }
+                EntryKind::Opaque => {
+                    changes[i] = Change::Removed;
+                    if let Some(id) = self.paths.get(&e.path) {
+                        self.remove(id, false, by, Cause::Removed);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (i, e) in layer.entries.iter().enumerate() {
+            if e.kind.is_deletion() || e.path.is_empty() {
+                continue;
+            }
+            let Some(id) = self.paths.get(&e.path) else {
+                continue;
+            };
+            for a in self.paths.ancestors(id) {
+                match self.view.get(a) {
+                    Some(loc) if kind_at(self.layers, loc) == EntryKind::Dir => {}
+                    Some(loc) => {
+                        self.hide(a, loc, by, Cause::Overwritten);
+                        self.view.live[a as usize] = Some(implicit(by));
+                    }
+                    None => self.view.live[a as usize] = Some(implicit(by)),
+                }
+            }
+            let here = Loc {
+                layer: by,
+                entry: i as u32,
+            };
+            changes[i] = match self.view.get(id) {
+                None => Change::Added,
+                Some(old) => {
+                    let old_entry = entry(self.layers, old);
+                    let old_kind = kind_at(self.layers, old);
+                    if old_kind == EntryKind::Dir && e.kind != EntryKind::Dir {
+                        self.remove(id, false, by, Cause::Removed);
+                    }
+                    let same_content = old_entry.is_some_and(|o| same_content(o, e));
+                    let cause = if same_content {
+                        Cause::CopyUp
+                    } else {
+                        Cause::Overwritten
+                    };
+                    self.hide(id, old, by, cause);
+                    match old_entry {
+                        None if e.kind == EntryKind::Dir => Change::Unchanged,
+                        None => Change::Modified,
+                        Some(_) if !same_content => Change::Modified,
+                        Some(o) if same_metadata(o, e) => Change::Unchanged,
+                        Some(_) => Change::MetadataOnly,
+                    }
+                }
+            };
+            self.view.live[id as usize] = Some(here);
+        }
+        changes
+    }
+
+    /// Removes the subtree at `id` (with `id` itself unless `keep_self`).
+    fn remove(&mut self, id: PathId, with_self: bool, by: u32, cause: Cause) {
+        let mut stack: Vec<PathId> = if with_self {
+            vec![id]
+        } else {
+            self.paths.children(id).to_vec()
+        };
+        if !with_self && id != ROOT && self.view.get(id).is_none() {
+            return;
+        }
+        while let Some(cur) = stack.pop() {
+            let Some(loc) = self.view.get(cur) else {
+                continue;
+            };
+            self.hide(cur, loc, by, cause);
+            self.view.live[cur as usize] = None;
+            stack.extend_from_slice(self.paths.children(cur));
+        }
+    }
+
+    fn hide(&mut self, path: PathId, copy: Loc, by: u32, cause: Cause) {
+        if !self.record {
+            return;
+        }
+        let bytes = entry(self.layers, copy).map_or(0, Entry::content_bytes);
+        if bytes > 0 {
+            self.hidden.push(Hidden {
+                path,
+                copy,
+                by_layer: by,
+                bytes,
+                cause,
+            });
+        }
+    }
+}
+
+fn implicit(layer: u32) -> Loc {
+    Loc {
+        layer,
+        entry: Loc::IMPLICIT,
+    }
+}
+
+/// Same kind and same content (bytes, link target, device numbers).
+pub fn same_content(a: &Entry, b: &Entry) -> bool {
+    a.kind == b.kind
+        && match a.kind {
+            EntryKind::File => a.size == b.size && a.digest == b.digest,
+            EntryKind::Symlink | EntryKind::Hardlink => a.link == b.link,
+            EntryKind::CharDevice | EntryKind::BlockDevice => a.device == b.device,
+            _ => true,
+        }
+}
+
+/// Same mode and owner, and for non-directories the same mtime (directory mtimes change with
+/// every write below them, so they are noise).
+pub fn same_metadata(a: &Entry, b: &Entry) -> bool {
+    a.mode == b.mode
+        && a.uid == b.uid
+        && a.gid == b.gid
+        && (a.kind == EntryKind::Dir || a.mtime == b.mtime)
+}

@@ -1,0 +1,77 @@
+//! Pure analysis of layer trees: stacking, classification, waste and dive's figures.
+//! No I/O and no knowledge of sources, blobs or drawing.
+
+pub mod dive_compat;
+mod gosort_tmp;
+use gosort_tmp as gosort;
+pub mod merge;
+pub mod paths;
+pub mod waste;
+
+use crate::tree::LayerTree;
+use dive_compat::DiveCompat;
+use merge::{Change, Stack};
+use waste::Waste;
+
+/// Per-layer counts and byte figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayerStats {
+    pub added: u64,
+    pub modified: u64,
+    pub metadata_only: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+    /// Regular-file content bytes this layer stores.
+    pub size: u64,
+    /// Bytes of lower layers that this layer made unreachable.
+    pub unreachable_bytes: u64,
+    /// Bytes of this layer that later layers hid.
+    pub hidden_later_bytes: u64,
+}
+
+/// Everything strata knows about an image's contents.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub stack: Stack,
+    pub layers: Vec<LayerStats>,
+    pub waste: Waste,
+    pub dive: DiveCompat,
+}
+
+impl Analysis {
+    pub fn new(layers: &[&LayerTree]) -> Analysis {
+        let stack = merge::stack(layers);
+        let mut stats: Vec<LayerStats> = layers
+            .iter()
+            .zip(&stack.changes)
+            .map(|(tree, changes)| {
+                let mut s = LayerStats {
+                    size: tree.content_bytes(),
+                    ..Default::default()
+                };
+                for c in changes {
+                    match c {
+                        Change::Added => s.added += 1,
+                        Change::Modified => s.modified += 1,
+                        Change::MetadataOnly => s.metadata_only += 1,
+                        Change::Unchanged => s.unchanged += 1,
+                        Change::Removed => s.removed += 1,
+                    }
+                }
+                s
+            })
+            .collect();
+        for h in &stack.hidden {
+            stats[h.by_layer as usize].unreachable_bytes += h.bytes;
+            stats[h.copy.layer as usize].hidden_later_bytes += h.bytes;
+        }
+        let waste = waste::figures(layers, &stack);
+        let dive = dive_compat::figures(layers);
+        Analysis {
+            stack,
+            layers: stats,
+            waste,
+            dive,
+        }
+    }
+}

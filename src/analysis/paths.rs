@@ -1,0 +1,87 @@
+//! Every path seen in any layer gets a small integer id, with its parent and children, so the
+//! merged view is a flat vector indexed by id and subtree operations walk child lists.
+
+use std::collections::HashMap;
+
+use crate::tree::path::parent;
+
+pub type PathId = u32;
+
+/// The union of all paths of all layers. Id 0 is the root.
+#[derive(Debug, Clone)]
+pub struct PathTable {
+    paths: Vec<Box<str>>,
+    parents: Vec<PathId>,
+    children: Vec<Vec<PathId>>,
+    lookup: HashMap<Box<str>, PathId>,
+}
+
+pub const ROOT: PathId = 0;
+
+impl Default for PathTable {
+    fn default() -> Self {
+        PathTable {
+            paths: vec!["".into()],
+            parents: vec![ROOT],
+            children: vec![Vec::new()],
+            lookup: HashMap::from([("".into(), ROOT)]),
+        }
+    }
+}
+
+impl PathTable {
+    /// The id of a normalised path, adding it (and its missing ancestors) if new.
+    pub fn intern(&mut self, path: &str) -> PathId {
+        if let Some(&id) = self.lookup.get(path) {
+            return id;
+        }
+        let parent_id = match parent(path) {
+            Some(p) => self.intern(p),
+            None => ROOT,
+        };
+        let id = self.paths.len() as PathId;
+        self.paths.push(path.into());
+        self.parents.push(parent_id);
+        self.children.push(Vec::new());
+        self.children[parent_id as usize].push(id);
+        self.lookup.insert(path.into(), id);
+        id
+    }
+
+    pub fn get(&self, path: &str) -> Option<PathId> {
+        self.lookup.get(path).copied()
+    }
+
+    /// The normalised path (no leading `/`; the root is "").
+    pub fn path(&self, id: PathId) -> &str {
+        &self.paths[id as usize]
+    }
+
+    pub fn parent(&self, id: PathId) -> PathId {
+        self.parents[id as usize]
+    }
+
+    pub fn children(&self, id: PathId) -> &[PathId] {
+        &self.children[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.paths.len() <= 1
+    }
+
+    /// Ancestors of `id`, from the top level down, excluding the root and `id` itself.
+    pub fn ancestors(&self, id: PathId) -> Vec<PathId> {
+        let mut out = Vec::new();
+        let mut cur = self.parent(id);
+        while cur != ROOT {
+            out.push(cur);
+            cur = self.parent(cur);
+        }
+        out.reverse();
+        out
+    }
+}

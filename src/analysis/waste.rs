@@ -1,0 +1,186 @@
+//! The figures of DESIGN.md section 3, from a stack: what the image stores, what a container
+//! sees, and where the difference goes, by cause.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::merge::{entry, Cause, Stack};
+use super::paths::PathId;
+use crate::tree::{EntryKind, LayerTree};
+
+/// Merged-view directories whose files are package-manager caches.
+pub const CACHE_DIRS: &[&str] = &[
+    "var/lib/apt/lists",
+    "var/cache/apt",
+    "var/cache/apk",
+    "root/.cache",
+    "root/.npm",
+    "usr/local/share/.cache",
+    "var/cache/yum",
+    "var/cache/dnf",
+];
+
+/// Where the wasted bytes are, by cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waste {
+    pub total_bytes: u64,
+    pub final_bytes: u64,
+    pub unreachable_bytes: u64,
+    pub overwritten: u64,
+    pub copy_up: u64,
+    pub removed: u64,
+    pub duplicate: u64,
+    pub cache: u64,
+    pub efficiency: f64,
+    /// Regular files (hardlinks excluded) in the final view.
+    pub final_files: u64,
+    /// The biggest wasted paths, largest first.
+    pub top: Vec<WastedPath>,
+}
+
+/// Why bytes at a path are wasted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WasteCause {
+    Hidden(Cause),
+    /// The same content is stored at another path of the final view.
+    Duplicate,
+    /// A package-manager cache left in the final view.
+    Cache,
+}
+
+impl WasteCause {
+    pub fn name(self) -> &'static str {
+        match self {
+            WasteCause::Hidden(c) => c.name(),
+            WasteCause::Duplicate => "duplicate",
+            WasteCause::Cache => "cache",
+        }
+    }
+}
+
+/// One row of the top wasted paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WastedPath {
+    /// Normalised path (no leading `/`).
+    pub path: String,
+    pub bytes: u64,
+    pub cause: WasteCause,
+    /// Layers involved: where the wasted copies are stored and, for hidden copies, the layer
+    /// that hid them.
+    pub layers: Vec<usize>,
+    /// For duplicates: the path whose copy is kept as the original.
+    pub same_as: Option<String>,
+}
+
+/// How many rows `top` keeps.
+pub const TOP_ROWS: usize = 50;
+
+pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
+    let total_bytes: u64 = layers.iter().map(|l| l.content_bytes()).sum();
+    let mut final_bytes = 0u64;
+    let mut final_files = 0u64;
+    let mut by_digest: HashMap<[u8; 32], Vec<(PathId, u32, u64)>> = HashMap::new();
+    let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>)> = BTreeMap::new();
+    for (id, loc) in stack.top.live.iter().enumerate() {
+        let Some(loc) = loc else { continue };
+        let Some(e) = entry(layers, *loc) else {
+            continue;
+        };
+        if e.kind != EntryKind::File {
+            continue;
+        }
+        final_bytes += e.size;
+        final_files += 1;
+        if let Some(d) = e.digest {
+            if e.size > 0 {
+                by_digest
+                    .entry(d)
+                    .or_default()
+                    .push((id as PathId, loc.layer, e.size));
+            }
+        }
+        let path = stack.paths.path(id as PathId);
+        if let Some(root) = CACHE_DIRS.iter().find(|c| {
+            path.len() > c.len() && path.starts_with(*c) && path.as_bytes()[c.len()] == b'/'
+        }) {
+            let slot = cache.entry(root).or_default();
+            slot.0 += e.size;
+            slot.1.insert(loc.layer as usize);
+        }
+    }
+
+    let mut rows: HashMap<(PathId, Cause), (u64, BTreeSet<usize>)> = HashMap::new();
+    let (mut overwritten, mut copy_up, mut removed) = (0u64, 0u64, 0u64);
+    for h in &stack.hidden {
+        match h.cause {
+            Cause::Overwritten => overwritten += h.bytes,
+            Cause::CopyUp => copy_up += h.bytes,
+            Cause::Removed => removed += h.bytes,
+        }
+        let row = rows.entry((h.path, h.cause)).or_default();
+        row.0 += h.bytes;
+        row.1.insert(h.copy.layer as usize);
+        row.1.insert(h.by_layer as usize);
+    }
+    let mut top: Vec<WastedPath> = rows
+        .into_iter()
+        .map(|((path, cause), (bytes, layers))| WastedPath {
+            path: stack.paths.path(path).to_string(),
+            bytes,
+            cause: WasteCause::Hidden(cause),
+            layers: layers.into_iter().collect(),
+            same_as: None,
+        })
+        .collect();
+
+    let mut duplicate = 0u64;
+    for copies in by_digest.values_mut().filter(|c| c.len() > 1) {
+        copies.sort_by(|a, b| stack.paths.path(a.0).cmp(stack.paths.path(b.0)));
+        let original = stack.paths.path(copies[0].0).to_string();
+        for &(id, layer, size) in &copies[1..] {
+            duplicate += size;
+            top.push(WastedPath {
+                path: stack.paths.path(id).to_string(),
+                bytes: size,
+                cause: WasteCause::Duplicate,
+                layers: vec![layer as usize],
+                same_as: Some(original.clone()),
+            });
+        }
+    }
+    let mut cache_bytes = 0u64;
+    for (root, (bytes, layers)) in cache {
+        cache_bytes += bytes;
+        top.push(WastedPath {
+            path: root.to_string(),
+            bytes,
+            cause: WasteCause::Cache,
+            layers: layers.into_iter().collect(),
+            same_as: None,
+        });
+    }
+    top.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.cause.cmp(&b.cause))
+    });
+    top.truncate(TOP_ROWS);
+
+    Waste {
+        total_bytes,
+        final_bytes,
+        unreachable_bytes: total_bytes.saturating_sub(final_bytes),
+        overwritten,
+        copy_up,
+        removed,
+        duplicate,
+        cache: cache_bytes,
+        efficiency: if total_bytes == 0 {
+            1.0
+        } else {
+            final_bytes as f64 / total_bytes as f64
+        },
+        final_files,
+        top,
+    }
+}

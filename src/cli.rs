@@ -1,0 +1,54 @@
+//! Command-line arguments. Parsing only; `main.rs` dispatches.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Open a container image and see what is inside it, layer by layer, and where the bytes are
+/// wasted.
+#[derive(Debug, Parser)]
+#[command(
+    name = "strata",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Image to open: a `docker save` tar, an OCI archive or layout directory, or a reference
+    /// with a transport prefix (docker-archive:, oci-archive:, oci:).
+    pub image: Option<String>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a summary of an image: layers, sizes and wasted bytes by cause.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Image to analyse (see `strata --help` for the forms accepted).
+    pub image: String,
+
+    /// Print the `strata.report/v1` JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Rows of the top wasted paths table in the text report.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Platform to pick from a multi-platform image: os/arch[/variant] (default: the host's).
+    #[arg(long, global = true)]
+    pub platform: Option<String>,
+}

@@ -1,0 +1,56 @@
+//! The engine's errors. Every variant a user can cause names the input and the problem in one
+//! line, because the binary prints exactly `Display` and exits 2.
+
+use std::io;
+
+/// Anything that stops an image from being opened or analysed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{input}: {source}")]
+    Open { input: String, source: io::Error },
+
+    #[error("{input}: not a container image: {reason}")]
+    NotAnImage { input: String, reason: String },
+
+    #[error("{input}: {reason}")]
+    Unsupported { input: String, reason: String },
+
+    #[error("{input}: {what}: {reason}")]
+    Format {
+        input: String,
+        what: String,
+        reason: String,
+    },
+
+    #[error("{input}: {what} refers to blob {blob}, which is not in the image")]
+    MissingBlob {
+        input: String,
+        what: String,
+        blob: String,
+    },
+
+    #[error("{input}: {what}: digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        input: String,
+        what: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("{input}: layer {index} ({blob}): {reason}")]
+    Layer {
+        input: String,
+        index: usize,
+        blob: String,
+        reason: String,
+    },
+
+    #[error("{input}: no image for platform {wanted}; available: {available}")]
+    Platform {
+        input: String,
+        wanted: String,
+        available: String,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

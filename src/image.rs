@@ -1,0 +1,208 @@
+//! Loading an image: metadata from its source, then every layer read in parallel, each in one
+//! streaming pass (blob digest -> decompress -> diff_id digest -> tree).
+
+use std::io::BufReader;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::blob::decompress::{self, Compression};
+use crate::blob::digest::HashingReader;
+use crate::error::{Error, Result};
+use crate::history::{self, HistoryStep};
+use crate::reference::ImageRef;
+use crate::source::store::Store;
+use crate::source::{self, ImageMeta, LayerDesc, SourceOptions};
+use crate::tree::{read_layer, LayerTree, TreeError};
+
+/// One layer: how it is stored and what it contains.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    pub desc: LayerDesc,
+    pub compression: Compression,
+    pub tree: LayerTree,
+}
+
+/// An image with every layer read.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub meta: ImageMeta,
+    pub layers: Vec<Layer>,
+    pub history: Vec<HistoryStep>,
+}
+
+/// What the loader reports while it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadEvent {
+    /// Metadata read; `layers` blobs of `bytes` stored bytes to go.
+    Opened {
+        layers: usize,
+        bytes: u64,
+    },
+    LayerStarted {
+        index: usize,
+    },
+    LayerFinished {
+        index: usize,
+        entries: usize,
+    },
+}
+
+/// Opens and reads a whole image. `progress` is called from worker threads.
+pub fn load(
+    input: &str,
+    opts: &SourceOptions,
+    progress: &(dyn Fn(LoadEvent) + Sync),
+) -> Result<Image> {
+    let reference = ImageRef::parse(input)?;
+    let opened = source::open(&reference, input, opts)?;
+    let meta = opened.meta;
+    progress(LoadEvent::Opened {
+        layers: meta.layers.len(),
+        bytes: meta.layers.iter().map(|l| l.compressed_size).sum(),
+    });
+    let trees = read_layers(opened.store.as_ref(), &meta, input, progress)?;
+    let layers: Vec<Layer> = meta
+        .layers
+        .iter()
+        .cloned()
+        .zip(trees)
+        .map(|(desc, (compression, tree))| Layer {
+            desc,
+            compression,
+            tree,
+        })
+        .collect();
+    let history = history::steps(&meta.config, layers.len());
+    Ok(Image {
+        meta,
+        layers,
+        history,
+    })
+}
+
+/// Reads every layer on all cores. The first failure (lowest layer index among failures)
+/// wins and the other workers stop early.
+fn read_layers(
+    store: &dyn Store,
+    meta: &ImageMeta,
+    input: &str,
+    progress: &(dyn Fn(LoadEvent) + Sync),
+) -> Result<Vec<(Compression, LayerTree)>> {
+    let n = meta.layers.len();
+    type Slot = Mutex<Option<Result<(Compression, LayerTree)>>>;
+    let results: Vec<Slot> = (0..n).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let workers = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(2)
+        .min(n.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n || failed.load(Ordering::Relaxed) {
+                    break;
+                }
+                progress(LoadEvent::LayerStarted { index: i });
+                let result = read_one(store, &meta.layers[i], i, input);
+                match &result {
+                    Ok((_, tree)) => progress(LoadEvent::LayerFinished {
+                        index: i,
+                        entries: tree.entries.len(),
+                    }),
+                    Err(_) => failed.store(true, Ordering::Relaxed),
+                }
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(n);
+    for (i, slot) in results.into_iter().enumerate() {
+        match slot.into_inner().ok().flatten() {
+            Some(Ok(v)) => out.push(v),
+            Some(Err(e)) => return Err(e),
+            // A worker skipped it because another layer had failed; that error comes later
+            // in index order, so keep looking for it.
+            None => {
+                if !failed.load(Ordering::Relaxed) {
+                    return Err(layer_error(
+                        input,
+                        i,
+                        &meta.layers[i],
+                        "was not read".into(),
+                    ));
+                }
+            }
+        }
+    }
+    if out.len() != n {
+        return Err(layer_error(
+            input,
+            0,
+            &meta.layers[0],
+            "was not read".into(),
+        ));
+    }
+    Ok(out)
+}
+
+fn read_one(
+    store: &dyn Store,
+    desc: &LayerDesc,
+    index: usize,
+    input: &str,
+) -> Result<(Compression, LayerTree)> {
+    let fail = |reason: String| layer_error(input, index, desc, reason);
+    let mut raw = source::open_layer(store, desc).map_err(|e| fail(e.to_string()))?;
+    let (compression, tree, diff_id) = {
+        let buffered = BufReader::with_capacity(256 * 1024, &mut raw);
+        let (compression, decoder) =
+            decompress::decoder(buffered).map_err(|e| fail(e.to_string()))?;
+        let mut tar = HashingReader::new(decoder);
+        let tree = read_layer(&mut tar).map_err(|e| match e {
+            TreeError::Corrupt(m) => fail(format!("{m} (in the {} layer tar)", compression.name())),
+            TreeError::Io(io) => fail(format!("corrupt {} data: {io}", compression.name())),
+        })?;
+        let (diff_id, _) = tar
+            .finish()
+            .map_err(|e| fail(format!("corrupt {} data: {e}", compression.name())))?;
+        (compression, tree, diff_id)
+    };
+    let (digest, _) = raw.finish().map_err(|e| fail(e.to_string()))?;
+    if let Some(expected) = &desc.digest {
+        if &digest != expected {
+            return Err(Error::DigestMismatch {
+                input: input.into(),
+                what: format!("layer {index} blob {}", desc.blob),
+                expected: expected.to_string(),
+                actual: digest.to_string(),
+            });
+        }
+    }
+    if let Some(expected) = &desc.diff_id {
+        if &diff_id != expected {
+            return Err(Error::DigestMismatch {
+                input: input.into(),
+                what: format!(
+                    "layer {index} uncompressed content (diff_id) of {}",
+                    desc.blob
+                ),
+                expected: expected.to_string(),
+                actual: diff_id.to_string(),
+            });
+        }
+    }
+    Ok((compression, tree))
+}
+
+fn layer_error(input: &str, index: usize, desc: &LayerDesc, reason: String) -> Error {
+    Error::Layer {
+        input: input.into(),
+        index,
+        blob: desc.blob.clone(),
+        reason,
+    }
+}

@@ -1,0 +1,55 @@
+//! The `strata` binary: argument parsing and dispatch over the engine in the library.
+
+mod cli;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use strata::report::{text, Report};
+use strata::SourceOptions;
+
+use cli::{Cli, Command, SourceArgs};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Report(args)) => report(&args.image, &args.source, args.json, args.top),
+        None => match cli.image {
+            // Until the interactive explorer lands, opening an image prints its report.
+            Some(image) => report(&image, &cli.source, false, 10),
+            None => Err("no image given; try `strata report IMAGE` or `strata --help`".into()),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("strata: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn report(image: &str, source: &SourceArgs, json: bool, top: usize) -> Result<(), String> {
+    let opts = SourceOptions {
+        platform: source.platform.clone(),
+    };
+    let loaded = strata::load(image, &opts, &|_| {}).map_err(|e| e.to_string())?;
+    let analysis = loaded.analyse();
+    let doc = Report::new(&loaded, &analysis);
+    let out = if json {
+        doc.to_json() + "\n"
+    } else {
+        text::render(&doc, top)
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        // `strata report x | head` closes the pipe early: not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("writing the report: {e}")),
+    }
+}

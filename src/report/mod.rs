@@ -1,0 +1,274 @@
+//! The `strata.report/v1` document (DESIGN.md section 4): one model, rendered as JSON by serde
+//! and as text by `text.rs`. Field names are stable: add fields, never rename.
+
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::history;
+use crate::image::Image;
+
+pub const SCHEMA: &str = "strata.report/v1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub image: ImageInfo,
+    pub layers: Vec<LayerRow>,
+    pub history: Vec<HistoryRow>,
+    pub totals: Totals,
+    pub waste: WasteReport,
+    pub dive_compat: DiveReport,
+    pub hints: Vec<Hint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageInfo {
+    pub reference: String,
+    /// Manifest digest where the source has one (OCI layouts); `null` for docker archives.
+    pub digest: Option<String>,
+    /// Config digest: the image ID.
+    pub id: String,
+    pub format: &'static str,
+    pub names: Vec<String>,
+    pub platform: String,
+    pub created: Option<String>,
+    pub config: ConfigInfo,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ConfigInfo {
+    pub user: Option<String>,
+    pub env: Vec<String>,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub workdir: Option<String>,
+    pub exposed_ports: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRow {
+    pub index: usize,
+    pub digest: Option<String>,
+    pub diff_id: Option<String>,
+    pub media_type: String,
+    /// Detected from the bytes: `gzip`, `zstd` or `uncompressed`.
+    pub compression: &'static str,
+    pub compressed_size: u64,
+    pub size: u64,
+    /// Raw `created_by` of the history step that made the layer.
+    pub created_by: Option<String>,
+    /// `created_by` cleaned for display.
+    pub command: Option<String>,
+    pub entries: u64,
+    pub added: u64,
+    pub modified: u64,
+    pub metadata_only: u64,
+    pub unchanged: u64,
+    pub removed: u64,
+    /// Bytes of lower layers this layer made unreachable.
+    pub unreachable_bytes: u64,
+    /// Bytes of this layer that later layers hid.
+    pub hidden_later_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryRow {
+    pub created_by: String,
+    pub command: String,
+    pub created: Option<String>,
+    pub comment: Option<String>,
+    pub empty_layer: bool,
+    pub layer: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub total_bytes: u64,
+    pub final_bytes: u64,
+    pub compressed_bytes: u64,
+    /// Regular files in the final merged view.
+    pub files: u64,
+    /// All entries (files, dirs, links, devices) in the final merged view.
+    pub entries: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WasteReport {
+    pub unreachable_bytes: u64,
+    pub overwritten: u64,
+    pub removed: u64,
+    pub copy_up: u64,
+    pub duplicate: u64,
+    pub cache: u64,
+    pub efficiency: f64,
+    pub top: Vec<TopRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TopRow {
+    pub path: String,
+    pub bytes: u64,
+    pub cause: &'static str,
+    pub layers: Vec<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiveReport {
+    pub efficiency: f64,
+    pub wasted_bytes: u64,
+    /// `null` where dive's value is NaN (no user layers, nothing wasted) or infinite.
+    pub user_wasted_percent: Option<f64>,
+    pub size_bytes: u64,
+    pub user_size_bytes: u64,
+    pub layer_sizes: Vec<u64>,
+    pub inefficient_files: Vec<DiveFile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiveFile {
+    pub path: String,
+    pub count: u64,
+    pub size_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hint {
+    pub id: String,
+    pub severity: String,
+    pub message: String,
+    pub bytes: u64,
+    pub layer: Option<usize>,
+    pub paths: Vec<String>,
+}
+
+fn slash(path: &str) -> String {
+    format!("/{path}")
+}
+
+impl Report {
+    pub fn new(image: &Image, analysis: &Analysis) -> Report {
+        let meta = &image.meta;
+        let steps = history::by_layer(&image.history, image.layers.len());
+        let rc = meta.config.config.clone().unwrap_or_default();
+        let config = ConfigInfo {
+            user: rc.user,
+            env: rc.env.unwrap_or_default(),
+            entrypoint: rc.entrypoint,
+            cmd: rc.cmd,
+            workdir: rc.working_dir.filter(|w| !w.is_empty()),
+            exposed_ports: rc.exposed_ports.unwrap_or_default().into_keys().collect(),
+            labels: rc.labels.unwrap_or_default(),
+        };
+        let layers = image
+            .layers
+            .iter()
+            .zip(&analysis.layers)
+            .enumerate()
+            .map(|(i, (layer, stats))| LayerRow {
+                index: i,
+                digest: layer.desc.digest.as_ref().map(ToString::to_string),
+                diff_id: layer.desc.diff_id.as_ref().map(ToString::to_string),
+                media_type: layer.desc.media_type.clone(),
+                compression: layer.compression.name(),
+                compressed_size: layer.desc.compressed_size,
+                size: stats.size,
+                created_by: steps[i].map(|s| s.created_by.clone()),
+                command: steps[i].map(|s| s.command.clone()),
+                entries: layer.tree.entries.len() as u64,
+                added: stats.added,
+                modified: stats.modified,
+                metadata_only: stats.metadata_only,
+                unchanged: stats.unchanged,
+                removed: stats.removed,
+                unreachable_bytes: stats.unreachable_bytes,
+                hidden_later_bytes: stats.hidden_later_bytes,
+            })
+            .collect();
+        let history = image
+            .history
+            .iter()
+            .map(|s| HistoryRow {
+                created_by: s.created_by.clone(),
+                command: s.command.clone(),
+                created: s.created.clone(),
+                comment: s.comment.clone(),
+                empty_layer: s.empty_layer,
+                layer: s.layer,
+            })
+            .collect();
+        let w = &analysis.waste;
+        let entries = analysis.stack.top.live.iter().flatten().count() as u64;
+        let d = &analysis.dive;
+        Report {
+            schema: SCHEMA,
+            image: ImageInfo {
+                reference: meta.reference.clone(),
+                digest: meta.manifest_digest.as_ref().map(ToString::to_string),
+                id: meta.config_digest.to_string(),
+                format: meta.format.name(),
+                names: meta.names.clone(),
+                platform: meta.config.platform(),
+                created: meta.config.created.clone(),
+                config,
+            },
+            layers,
+            history,
+            totals: Totals {
+                total_bytes: w.total_bytes,
+                final_bytes: w.final_bytes,
+                compressed_bytes: image.layers.iter().map(|l| l.desc.compressed_size).sum(),
+                files: w.final_files,
+                entries,
+            },
+            waste: WasteReport {
+                unreachable_bytes: w.unreachable_bytes,
+                overwritten: w.overwritten,
+                removed: w.removed,
+                copy_up: w.copy_up,
+                duplicate: w.duplicate,
+                cache: w.cache,
+                efficiency: w.efficiency,
+                top: w
+                    .top
+                    .iter()
+                    .map(|t| TopRow {
+                        path: slash(&t.path),
+                        bytes: t.bytes,
+                        cause: t.cause.name(),
+                        layers: t.layers.clone(),
+                        same_as: t.same_as.as_deref().map(slash),
+                    })
+                    .collect(),
+            },
+            dive_compat: DiveReport {
+                efficiency: d.efficiency,
+                wasted_bytes: d.wasted_bytes,
+                user_wasted_percent: Some(d.user_wasted_percent).filter(|v| v.is_finite()),
+                size_bytes: d.size_bytes,
+                user_size_bytes: d.user_size_bytes,
+                layer_sizes: d.layer_sizes.clone(),
+                inefficient_files: d
+                    .inefficient_files
+                    .iter()
+                    .map(|f| DiveFile {
+                        path: f.path.clone(),
+                        count: f.count,
+                        size_bytes: f.size_bytes,
+                    })
+                    .collect(),
+            },
+            hints: Vec::new(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}

@@ -1,0 +1,176 @@
+//! The human summary of `strata report`: plain text, sizes in decimal units like dive's.
+
+use std::fmt::Write as _;
+
+use humansize::{format_size, DECIMAL};
+
+use super::Report;
+
+/// Widest command shown in the layers table.
+const COMMAND_WIDTH: usize = 72;
+
+pub fn size(bytes: u64) -> String {
+    format_size(bytes, DECIMAL)
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "0.0 %".into()
+    } else {
+        format!("{:.1} %", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+fn shorten(s: &str, width: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= width {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Renders the report; `top` limits the wasted-paths table.
+pub fn render(r: &Report, top: usize) -> String {
+    let mut o = String::new();
+    let img = &r.image;
+    let names = if img.names.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", img.names.join(", "))
+    };
+    let _ = writeln!(o, "Image      {} [{}]{names}", img.reference, img.format);
+    let _ = writeln!(o, "ID         {}", img.id);
+    if let Some(d) = &img.digest {
+        let _ = writeln!(o, "Digest     {d}");
+    }
+    let _ = writeln!(
+        o,
+        "Platform   {}{}",
+        img.platform,
+        img.created
+            .as_deref()
+            .map(|c| format!("   created {c}"))
+            .unwrap_or_default()
+    );
+    let t = &r.totals;
+    let _ = writeln!(
+        o,
+        "Size       {} in {} layers ({} compressed); {} visible in {} files",
+        size(t.total_bytes),
+        r.layers.len(),
+        size(t.compressed_bytes),
+        size(t.final_bytes),
+        t.files
+    );
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "Layers");
+    let _ = writeln!(
+        o,
+        "  {:>3}  {:>9}  {:>10}  {:>9}  COMMAND",
+        "#", "SIZE", "COMPRESSED", "HIDES"
+    );
+    for l in &r.layers {
+        let hides = if l.unreachable_bytes > 0 {
+            size(l.unreachable_bytes)
+        } else {
+            "-".into()
+        };
+        let _ = writeln!(
+            o,
+            "  {:>3}  {:>9}  {:>10}  {:>9}  {}",
+            l.index,
+            size(l.size),
+            size(l.compressed_size),
+            hides,
+            shorten(
+                l.command.as_deref().unwrap_or("(no history)"),
+                COMMAND_WIDTH
+            )
+        );
+    }
+    let _ = writeln!(o);
+
+    let w = &r.waste;
+    let _ = writeln!(
+        o,
+        "Waste      {} unreachable ({} of what the image stores); efficiency {:.1} %",
+        size(w.unreachable_bytes),
+        percent(w.unreachable_bytes, t.total_bytes),
+        w.efficiency * 100.0
+    );
+    let causes = [
+        (
+            "overwritten",
+            w.overwritten,
+            "a later layer wrote the path with new content",
+        ),
+        (
+            "copy-up",
+            w.copy_up,
+            "a later layer changed only metadata (chmod/chown/touch)",
+        ),
+        (
+            "removed",
+            w.removed,
+            "deleted by a later layer, but its bytes still ship",
+        ),
+        (
+            "duplicate",
+            w.duplicate,
+            "visible, same content at several paths",
+        ),
+        ("cache", w.cache, "visible, package-manager caches"),
+    ];
+    for (name, bytes, why) in causes {
+        let _ = writeln!(o, "  {name:<12} {:>9}  {why}", size(bytes));
+    }
+    let _ = writeln!(o);
+
+    if !w.top.is_empty() && top > 0 {
+        let _ = writeln!(o, "Top wasted paths");
+        let _ = writeln!(
+            o,
+            "  {:>9}  {:<11}  {:<9}  PATH",
+            "BYTES", "CAUSE", "LAYERS"
+        );
+        for row in w.top.iter().take(top) {
+            let layers = row
+                .layers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let same = row
+                .same_as
+                .as_deref()
+                .map(|s| format!("  (same as {s})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  {:>9}  {:<11}  {:<9}  {}{same}",
+                size(row.bytes),
+                row.cause,
+                layers,
+                row.path
+            );
+        }
+        let _ = writeln!(o);
+    }
+
+    let d = &r.dive_compat;
+    let uwp = d
+        .user_wasted_percent
+        .map(|v| format!("{:.4} %", v * 100.0))
+        .unwrap_or_else(|| "n/a".into());
+    let _ = writeln!(
+        o,
+        "dive       efficiency {:.4} %, wasted {}, user wasted {uwp}, {} inefficient files",
+        d.efficiency * 100.0,
+        size(d.wasted_bytes),
+        d.inefficient_files.len()
+    );
+    o
+}

@@ -1,0 +1,228 @@
+//! OCI image layouts (a directory, or a tar of one): `index.json` -> (nested indexes) ->
+//! manifest -> config and layers. Every blob read is checked against its digest.
+
+use super::model::{Descriptor, Format, ImageConfig, ImageMeta, Index, LayerDesc, Manifest};
+use super::platform;
+use super::store::Store;
+use super::{parse_json, read_verified, SourceOptions};
+use crate::blob::digest::Digest;
+use crate::error::{Error, Result};
+
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// Nested indexes deeper than this are treated as a loop.
+const MAX_DEPTH: usize = 8;
+
+pub fn read(
+    store: &dyn Store,
+    input: &str,
+    tag: Option<&str>,
+    opts: &SourceOptions,
+    format: Format,
+) -> Result<ImageMeta> {
+    let raw = read_verified(store, "index.json", None, input, "index.json")?;
+    let mut index: Index = parse_json(&raw, input, "index.json")?;
+    let wanted = match &opts.platform {
+        Some(p) => Some(platform::parse(p).ok_or_else(|| Error::Unsupported {
+            input: input.into(),
+            reason: format!("bad --platform {p}: expected os/arch[/variant]"),
+        })?),
+        None => None,
+    };
+    let mut names = Vec::new();
+    let mut tag = tag;
+    for _ in 0..MAX_DEPTH {
+        let chosen = choose(&index, input, tag, wanted.as_ref())?;
+        if let Some(name) = chosen.annotations.as_ref().and_then(|a| a.get(REF_NAME)) {
+            names.push(name.clone());
+        }
+        let digest = descriptor_digest(&chosen, input)?;
+        let blob = read_verified(store, &blob_path(&digest), Some(&digest), input, "manifest")?;
+        let value: serde_json::Value = parse_json(&blob, input, "manifest")?;
+        if value.get("manifests").is_some() {
+            index = parse_json(&blob, input, "image index")?;
+            tag = None;
+            continue;
+        }
+        let manifest: Manifest = parse_json(&blob, input, "manifest")?;
+        return build(store, input, format, digest, manifest, names);
+    }
+    Err(Error::Format {
+        input: input.into(),
+        what: "index.json".into(),
+        reason: format!("image indexes nested deeper than {MAX_DEPTH} levels"),
+    })
+}
+
+fn build(
+    store: &dyn Store,
+    input: &str,
+    format: Format,
+    manifest_digest: Digest,
+    manifest: Manifest,
+    names: Vec<String>,
+) -> Result<ImageMeta> {
+    let config_digest = descriptor_digest(&manifest.config, input)?;
+    let config_raw = read_verified(
+        store,
+        &blob_path(&config_digest),
+        Some(&config_digest),
+        input,
+        "image config",
+    )?;
+    let config: ImageConfig = parse_json(&config_raw, input, "image config")?;
+    let diff_ids = config.diff_ids();
+    if diff_ids.len() != manifest.layers.len() {
+        return Err(Error::Format {
+            input: input.into(),
+            what: "manifest".into(),
+            reason: format!(
+                "the config lists {} layers (diff_ids) but the manifest {}",
+                diff_ids.len(),
+                manifest.layers.len()
+            ),
+        });
+    }
+    let mut layers = Vec::with_capacity(manifest.layers.len());
+    for (i, desc) in manifest.layers.iter().enumerate() {
+        let digest = descriptor_digest(desc, input)?;
+        let blob = blob_path(&digest);
+        if !store.contains(&blob) {
+            return Err(Error::MissingBlob {
+                input: input.into(),
+                what: format!("manifest layer {i}"),
+                blob: digest.to_string(),
+            });
+        }
+        let diff_id = Digest::parse(&diff_ids[i]).ok_or_else(|| Error::Format {
+            input: input.into(),
+            what: "image config".into(),
+            reason: format!("diff_id {} is not a sha256 digest", diff_ids[i]),
+        })?;
+        layers.push(LayerDesc {
+            compressed_size: store.size(&blob).unwrap_or(desc.size),
+            blob,
+            digest: Some(digest),
+            diff_id: Some(diff_id),
+            media_type: desc.media_type.clone(),
+        });
+    }
+    Ok(ImageMeta {
+        reference: input.into(),
+        format,
+        manifest_digest: Some(manifest_digest),
+        config_digest,
+        names,
+        config,
+        layers,
+    })
+}
+
+/// Picks one entry of an index: by tag, then by platform; attestation manifests never count.
+fn choose(
+    index: &Index,
+    input: &str,
+    tag: Option<&str>,
+    wanted: Option<&super::model::Platform>,
+) -> Result<Descriptor> {
+    let ref_name = |d: &Descriptor| {
+        d.annotations
+            .as_ref()
+            .and_then(|a| a.get(REF_NAME))
+            .cloned()
+    };
+    let mut candidates: Vec<&Descriptor> = index
+        .manifests
+        .iter()
+        .filter(|d| {
+            let attestation = d
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get("vnd.docker.reference.type"))
+                .is_some_and(|t| t == "attestation-manifest");
+            let unknown = d
+                .platform
+                .as_ref()
+                .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown");
+            !attestation && !unknown
+        })
+        .collect();
+    if let Some(tag) = tag {
+        let all_tags: Vec<String> = candidates.iter().filter_map(|d| ref_name(d)).collect();
+        candidates.retain(|d| ref_name(d).as_deref() == Some(tag));
+        if candidates.is_empty() {
+            return Err(Error::Unsupported {
+                input: input.into(),
+                reason: format!(
+                    "no image tagged {tag}; tags in the layout: {}",
+                    if all_tags.is_empty() {
+                        "none".to_string()
+                    } else {
+                        all_tags.join(", ")
+                    }
+                ),
+            });
+        }
+    }
+    match candidates.as_slice() {
+        [] => Err(Error::NotAnImage {
+            input: input.into(),
+            reason: "index.json lists no image manifest".into(),
+        }),
+        [one] => {
+            if let (Some(want), Some(have)) = (wanted, one.platform.as_ref()) {
+                if !platform::matches(want, have) {
+                    return Err(Error::Platform {
+                        input: input.into(),
+                        wanted: want.display(),
+                        available: have.display(),
+                    });
+                }
+            }
+            Ok((*one).clone())
+        }
+        many if many.iter().all(|d| d.platform.is_some()) => {
+            let want = wanted.cloned().unwrap_or_else(platform::host);
+            many.iter()
+                .find(|d| {
+                    d.platform
+                        .as_ref()
+                        .is_some_and(|p| platform::matches(&want, p))
+                })
+                .map(|d| (*d).clone())
+                .ok_or_else(|| Error::Platform {
+                    input: input.into(),
+                    wanted: want.display(),
+                    available: many
+                        .iter()
+                        .filter_map(|d| d.platform.as_ref().map(|p| p.display()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+        }
+        many => Err(Error::Unsupported {
+            input: input.into(),
+            reason: format!(
+                "the layout holds {} images; choose one with oci:DIR:TAG (tags: {})",
+                many.len(),
+                many.iter()
+                    .filter_map(|d| ref_name(d))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
+}
+
+fn descriptor_digest(desc: &Descriptor, input: &str) -> Result<Digest> {
+    Digest::parse(&desc.digest).ok_or_else(|| Error::Unsupported {
+        input: input.into(),
+        reason: format!(
+            "descriptor digest '{}' is not a sha256 digest (only sha256 is supported)",
+            desc.digest
+        ),
+    })
+}
+
+fn blob_path(digest: &Digest) -> String {
+    format!("blobs/sha256/{}", digest.hex())
+}

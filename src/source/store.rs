@@ -1,0 +1,136 @@
+//! Random access to the files of an image, whether they sit in a tar or in a directory.
+//! A tar is indexed once (headers only, data skipped by seeking); each blob is then read
+//! straight from its offset, so layers can be read in parallel and never held in memory.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use crate::tree::path::normalize;
+
+/// Largest metadata file (manifest, index, config) read into memory. Real ones are a few KB;
+/// this bounds what a hostile archive can make strata allocate.
+pub const MAX_METADATA_BYTES: u64 = 64 << 20;
+
+/// Files of an image, by their path inside the archive or directory.
+pub trait Store: Send + Sync {
+    /// Opens a file for streaming, with its size.
+    fn open(&self, name: &str) -> io::Result<(Box<dyn Read + Send + '_>, u64)>;
+    fn contains(&self, name: &str) -> bool;
+    /// The size of a file, if present.
+    fn size(&self, name: &str) -> Option<u64>;
+
+    /// Reads a small file (manifest, index, config) whole.
+    fn read_small(&self, name: &str) -> io::Result<Vec<u8>> {
+        let (mut r, size) = self.open(name)?;
+        if size > MAX_METADATA_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{name} is {size} bytes, too large for image metadata"),
+            ));
+        }
+        let mut out = Vec::with_capacity(size as usize);
+        r.read_to_end(&mut out)?;
+        Ok(out)
+    }
+}
+
+/// An uncompressed tar, indexed by entry name.
+pub struct TarStore {
+    file: PathBuf,
+    entries: HashMap<String, (u64, u64)>,
+}
+
+impl TarStore {
+    /// Walks the tar's headers once. Fails if the file is not a tar.
+    pub fn index(file: &Path) -> io::Result<TarStore> {
+        let f = File::open(file)?;
+        let mut archive = tar::Archive::new(BufReader::new(f));
+        let mut entries = HashMap::new();
+        for item in archive.entries_with_seek()? {
+            let entry = item?;
+            let kind = entry.header().entry_type();
+            if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+                continue;
+            }
+            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            if let Some(name) = normalize(&raw) {
+                entries.insert(name, (entry.raw_file_position(), entry.size()));
+            }
+        }
+        Ok(TarStore {
+            file: file.to_path_buf(),
+            entries,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Store for TarStore {
+    fn open(&self, name: &str) -> io::Result<(Box<dyn Read + Send + '_>, u64)> {
+        let &(offset, size) = self
+            .entries
+            .get(name)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{name} not found")))?;
+        let mut f = File::open(&self.file)?;
+        f.seek(SeekFrom::Start(offset))?;
+        Ok((Box::new(f.take(size)), size))
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+
+    fn size(&self, name: &str) -> Option<u64> {
+        self.entries.get(name).map(|&(_, s)| s)
+    }
+}
+
+/// A directory (an OCI layout, or an extracted `docker save`).
+pub struct DirStore {
+    root: PathBuf,
+}
+
+impl DirStore {
+    pub fn new(root: &Path) -> DirStore {
+        DirStore {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// Only plain relative names inside the root: an index or manifest cannot make strata read
+    /// `../../etc/shadow`.
+    fn resolve(&self, name: &str) -> Option<PathBuf> {
+        let clean = normalize(name)?;
+        if clean != name.trim_start_matches("./") {
+            return None;
+        }
+        Some(self.root.join(clean))
+    }
+}
+
+impl Store for DirStore {
+    fn open(&self, name: &str) -> io::Result<(Box<dyn Read + Send + '_>, u64)> {
+        let path = self.resolve(name).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("bad blob path {name}"))
+        })?;
+        let f = File::open(path)?;
+        let size = f.metadata()?.len();
+        Ok((Box::new(f), size))
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.resolve(name).is_some_and(|p| p.is_file())
+    }
+
+    fn size(&self, name: &str) -> Option<u64> {
+        self.resolve(name)
+            .and_then(|p| p.metadata().ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    }
+}

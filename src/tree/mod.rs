@@ -1,0 +1,99 @@
+//! One layer's tree, read in a single pass over its tar: every entry with its metadata and the
+//! sha256 of its content. Whiteouts and opaque markers are kept as deletions, not files.
+//! This module reads any `impl Read` and knows nothing of digests of blobs or registries.
+
+mod from_tar;
+pub mod path;
+
+pub use from_tar::{read_layer, TreeError};
+
+/// What an entry is. `Whiteout` and `Opaque` are deletions this layer applies to the layers
+/// below; everything else is something the layer adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+    Hardlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    /// `.wh.NAME`: deletes NAME (and its subtree) from the layers below.
+    Whiteout,
+    /// `DIR/.wh..wh..opq`: hides everything below under DIR, keeps DIR.
+    Opaque,
+}
+
+impl EntryKind {
+    pub fn is_deletion(self) -> bool {
+        matches!(self, EntryKind::Whiteout | EntryKind::Opaque)
+    }
+
+    /// Short name used in text and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Dir => "dir",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Hardlink => "hardlink",
+            EntryKind::CharDevice => "char_device",
+            EntryKind::BlockDevice => "block_device",
+            EntryKind::Fifo => "fifo",
+            EntryKind::Whiteout => "whiteout",
+            EntryKind::Opaque => "opaque",
+        }
+    }
+}
+
+/// One tar entry of a layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The path this entry acts on, normalised (`./a/`, `/a`, `a` are all `a`; the root is
+    /// never an entry). For a whiteout it is the deleted path, for an opaque marker the dir.
+    pub path: Box<str>,
+    pub kind: EntryKind,
+    /// Size from the tar header: content bytes for regular files, usually 0 otherwise.
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: u64,
+    /// Symlink target as written, or hardlink target as a normalised path.
+    pub link: Option<Box<str>>,
+    /// `(major, minor)` of a device node.
+    pub device: Option<(u32, u32)>,
+    /// sha256 of the content of a regular file.
+    pub digest: Option<[u8; 32]>,
+}
+
+impl Entry {
+    /// Regular-file content bytes: what every figure of DESIGN.md section 3 counts.
+    pub fn content_bytes(&self) -> u64 {
+        if self.kind == EntryKind::File {
+            self.size
+        } else {
+            0
+        }
+    }
+
+    /// The last path component.
+    pub fn name(&self) -> &str {
+        path::file_name(&self.path)
+    }
+}
+
+/// A layer read from its tar, entries in archive order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayerTree {
+    pub entries: Vec<Entry>,
+    /// Sum of the size field of every tar header (dive's layer size).
+    pub header_bytes: u64,
+}
+
+impl LayerTree {
+    /// Regular-file content bytes stored in this layer.
+    pub fn content_bytes(&self) -> u64 {
+        self.entries.iter().map(Entry::content_bytes).sum()
+    }
+}
