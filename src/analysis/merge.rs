@@ -299,3 +299,47 @@ pub fn same_metadata(a: &Entry, b: &Entry) -> bool {
         && a.gid == b.gid
         && (a.kind == EntryKind::Dir || a.mtime == b.mtime)
 }
+
+/// One path of a merged view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<'a> {
+    pub path: &'a str,
+    pub kind: EntryKind,
+    /// Content bytes; a hardlink shows its target's.
+    pub size: u64,
+    /// `None` for a directory no layer listed (created implicitly for its children).
+    pub entry: Option<&'a Entry>,
+}
+
+/// Every path visible in `view`, sorted by path.
+pub fn listing<'a>(layers: &[&'a LayerTree], paths: &'a PathTable, view: &View) -> Vec<Listed<'a>> {
+    let mut out: Vec<Listed<'a>> = view
+        .live
+        .iter()
+        .enumerate()
+        .filter_map(|(id, loc)| {
+            let loc = (*loc)?;
+            let e = entry(layers, loc);
+            let kind = e.map_or(EntryKind::Dir, |e| e.kind);
+            let size = match e {
+                Some(e) if e.kind == EntryKind::Hardlink => e
+                    .link
+                    .as_deref()
+                    .and_then(|t| paths.get(t))
+                    .and_then(|t| view.get(t))
+                    .and_then(|t| entry(layers, t))
+                    .map_or(0, Entry::content_bytes),
+                Some(e) => e.content_bytes(),
+                None => 0,
+            };
+            Some(Listed {
+                path: paths.path(id as PathId),
+                kind,
+                size,
+                entry: e,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(b.path));
+    out
+}

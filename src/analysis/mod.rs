@@ -2,8 +2,7 @@
 //! No I/O and no knowledge of sources, blobs or drawing.
 
 pub mod dive_compat;
-mod gosort_tmp;
-use gosort_tmp as gosort;
+mod gosort;
 pub mod merge;
 pub mod paths;
 pub mod waste;

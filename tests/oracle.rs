@@ -1,0 +1,168 @@
+//! strata's figures against dive 0.13.1's own output for the same archives
+//! (`shared/oracle/`), and the image test figures DESIGN.md section 3 defines.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::Value;
+use support::{report_json, shared};
+
+fn dive_json(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Asserts strata's `dive_compat` equals dive's JSON: size, wasted bytes, efficiency within
+/// `tolerance`, each layer's size, and the inefficient files in dive's order.
+fn assert_dive_equal(archive: &std::path::Path, dive: &Value, tolerance: f64) {
+    let ours = report_json(archive.to_str().unwrap());
+    let dc = &ours["dive_compat"];
+    let img = &dive["image"];
+    let name = archive.display();
+    assert_eq!(dc["size_bytes"], img["sizeBytes"], "{name}: sizeBytes");
+    assert_eq!(
+        dc["wasted_bytes"], img["inefficientBytes"],
+        "{name}: inefficientBytes"
+    );
+    let (a, b) = (
+        dc["efficiency"].as_f64().unwrap(),
+        img["efficiencyScore"].as_f64().unwrap(),
+    );
+    assert!(
+        (a - b).abs() <= tolerance,
+        "{name}: efficiency {a} vs dive {b}"
+    );
+    let dive_layers: Vec<u64> = dive["layer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["sizeBytes"].as_u64().unwrap())
+        .collect();
+    let our_layers: Vec<u64> = dc["layer_sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(our_layers, dive_layers, "{name}: layer sizes");
+    let dive_files: Vec<(String, u64, u64)> = img["fileReference"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["count"].as_u64().unwrap(),
+                f["sizeBytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let our_files: Vec<(String, u64, u64)> = dc["inefficient_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["count"].as_u64().unwrap(),
+                f["size_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(our_files, dive_files, "{name}: inefficient files");
+}
+
+#[test]
+fn dive_test_image_matches_dive_and_the_design_figures() {
+    let dir = shared().join("oracle/dive-test-images");
+    let archive = dir.join("test-docker-image.tar");
+    assert_dive_equal(
+        &archive,
+        &dive_json(&dir.join("test-docker-image.dive-0.13.1.json")),
+        1e-9,
+    );
+
+    let r = report_json(archive.to_str().unwrap());
+    assert_eq!(r["schema"], "strata.report/v1");
+    assert_eq!(r["layers"].as_array().unwrap().len(), 14);
+    assert_eq!(r["totals"]["total_bytes"], 1_220_598);
+    let w = &r["waste"];
+    assert_eq!(w["unreachable_bytes"], 32_025);
+    assert_eq!(w["removed"], 19_215);
+    assert_eq!(w["copy_up"], 12_810);
+    assert_eq!(w["overwritten"], 0);
+    assert_eq!(w["duplicate"], 25_620);
+    assert_eq!(
+        r["totals"]["total_bytes"].as_u64().unwrap() - r["totals"]["final_bytes"].as_u64().unwrap(),
+        32_025
+    );
+    // The chmod in the last layer is a copy-up of /root/saved.txt.
+    let top = w["top"].as_array().unwrap();
+    assert!(top.iter().any(|t| t["path"] == "/root/saved.txt"
+        && t["cause"] == "copy_up"
+        && t["layers"] == serde_json::json!([7, 13])));
+    // dive's CI figure, 48.3491 %.
+    let uwp = r["dive_compat"]["user_wasted_percent"].as_f64().unwrap();
+    assert!((uwp - 0.4834911001404049).abs() < 1e-12, "{uwp}");
+}
+
+#[test]
+fn every_synthetic_image_matches_dive_exactly() {
+    let dir = shared().join("oracle/dive-synthetic");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tar") {
+            let json = path.with_extension("json");
+            assert_dive_equal(&path, &dive_json(&json), 0.0);
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} synthetic images found in {}",
+        dir.display()
+    );
+}
+
+#[test]
+fn oci_gzip_zstd_estargz_and_uncompressed_archives_give_the_same_files() {
+    let dir = shared().join("oracle/dive-test-images");
+    let mut listings = Vec::new();
+    for (name, compression) in [
+        ("test-oci-gzip-image.tar", "gzip"),
+        ("test-oci-zstd-image.tar", "zstd"),
+        ("test-oci-estargz-image.tar", "gzip"),
+        ("test-oci-uncompressed-image.tar", "uncompressed"),
+    ] {
+        let path = dir.join(name);
+        let image = strata::load(path.to_str().unwrap(), &Default::default(), &|_| {}).unwrap();
+        assert_eq!(image.layers[0].compression.name(), compression, "{name}");
+        let analysis = image.analyse();
+        let trees = image.trees();
+        let files: Vec<(String, u64)> =
+            strata::analysis::merge::listing(&trees, &analysis.stack.paths, &analysis.stack.top)
+                .iter()
+                .map(|l| (l.path.to_string(), l.size))
+                .collect();
+        assert!(
+            files.contains(&("README.md".to_string(), 11189)),
+            "{name}: {files:?}"
+        );
+        let r = report_json(path.to_str().unwrap());
+        assert_eq!(r["dive_compat"]["efficiency"], 1.0);
+        assert_eq!(r["dive_compat"]["wasted_bytes"], 0);
+        assert_eq!(
+            r["dive_compat"]["user_wasted_percent"],
+            Value::Null,
+            "NaN is null"
+        );
+        listings.push((name, files));
+    }
+    for (name, files) in &listings[1..] {
+        assert_eq!(
+            files, &listings[0].1,
+            "{name} differs from {}",
+            listings[0].0
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! Builds real image archives for tests: layer tars written header by header (so names can be
+//! absolute, `./`-prefixed, unicode, whiteouts), packed as `docker save` archives or OCI
+//! layouts with any layer compression, and helpers to run the strata binary and the reference
+//! tools (skopeo, umoci).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+/// One tar entry of a test layer.
+#[derive(Clone, Debug)]
+pub enum Item {
+    File(&'static str, Vec<u8>),
+    FileMode(&'static str, Vec<u8>, u32),
+    Dir(&'static str),
+    DirMode(&'static str, u32),
+    Symlink(&'static str, &'static str),
+    Hardlink(&'static str, &'static str),
+    Fifo(&'static str),
+    /// `.wh.NAME` next to NAME.
+    Whiteout(&'static str),
+    /// `DIR/.wh..wh..opq`.
+    Opaque(&'static str),
+    /// A name written as-is.
+    Raw(String, tar::EntryType, Vec<u8>),
+}
+
+pub fn file(path: &'static str, data: &[u8]) -> Item {
+    Item::File(path, data.to_vec())
+}
+
+/// `n` bytes that do not compress, different for each seed.
+pub fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn header(name: &str, kind: tar::EntryType, size: u64, mode: u32, link: Option<&str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut h = tar::Header::new_gnu();
+    if name.len() > 100 {
+        // GNU long name: a `L` entry carrying the name, then the real header.
+        let mut l = tar::Header::new_gnu();
+        l.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+        l.set_entry_type(tar::EntryType::GNULongName);
+        l.set_size(name.len() as u64 + 1);
+        l.set_cksum();
+        out.extend_from_slice(l.as_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(0);
+        pad(&mut out);
+        h.as_old_mut().name[..100].copy_from_slice(&name.as_bytes()[..100]);
+    } else {
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    }
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(mode);
+    h.set_mtime(1_700_000_000);
+    h.set_uid(0);
+    h.set_gid(0);
+    if let Some(l) = link {
+        h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
+    }
+    h.set_cksum();
+    out.extend_from_slice(h.as_bytes());
+    out
+}
+
+fn pad(out: &mut Vec<u8>) {
+    out.resize(out.len().div_ceil(512) * 512, 0);
+}
+
+/// An uncompressed layer tar.
+pub fn layer_tar(items: &[Item]) -> Vec<u8> {
+    use tar::EntryType as T;
+    let mut out = Vec::new();
+    for item in items {
+        let (name, kind, data, mode, link): (String, T, &[u8], u32, Option<&str>) = match item {
+            Item::File(p, d) => (p.to_string(), T::Regular, d, 0o644, None),
+            Item::FileMode(p, d, m) => (p.to_string(), T::Regular, d, *m, None),
+            Item::Dir(p) => (
+                format!("{}/", p.trim_end_matches('/')),
+                T::Directory,
+                &[],
+                0o755,
+                None,
+            ),
+            Item::DirMode(p, m) => (
+                format!("{}/", p.trim_end_matches('/')),
+                T::Directory,
+                &[],
+                *m,
+                None,
+            ),
+            Item::Symlink(p, t) => (p.to_string(), T::Symlink, &[], 0o777, Some(*t)),
+            Item::Hardlink(p, t) => (p.to_string(), T::Link, &[], 0o644, Some(*t)),
+            Item::Fifo(p) => (p.to_string(), T::Fifo, &[], 0o644, None),
+            Item::Whiteout(p) => {
+                let (dir, name) = match p.rfind('/') {
+                    Some(i) => (&p[..=i], &p[i + 1..]),
+                    None => ("", *p),
+                };
+                (format!("{dir}.wh.{name}"), T::Regular, &[], 0o644, None)
+            }
+            Item::Opaque(d) => (
+                format!("{}/.wh..wh..opq", d.trim_end_matches('/')),
+                T::Regular,
+                &[],
+                0o644,
+                None,
+            ),
+            Item::Raw(n, k, d) => (n.clone(), *k, d, 0o644, None),
+        };
+        out.extend(header(&name, kind, data.len() as u64, mode, link));
+        out.extend_from_slice(data);
+        pad(&mut out);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comp {
+    None,
+    Gzip,
+    Zstd,
+}
+
+pub fn compress(data: &[u8], comp: Comp) -> Vec<u8> {
+    match comp {
+        Comp::None => data.to_vec(),
+        Comp::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        Comp::Zstd => zstd::encode_all(data, 1).unwrap(),
+    }
+}
+
+pub fn sha(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// A test image: layers (each a list of items) with the command that made each.
+pub struct Spec {
+    pub layers: Vec<(String, Vec<Item>)>,
+}
+
+impl Spec {
+    pub fn new() -> Spec {
+        Spec { layers: Vec::new() }
+    }
+
+    pub fn layer(mut self, cmd: &str, items: Vec<Item>) -> Spec {
+        self.layers.push((cmd.to_string(), items));
+        self
+    }
+
+    fn config(&self, tars: &[Vec<u8>]) -> Vec<u8> {
+        let diff_ids: Vec<String> = tars.iter().map(|t| sha(t)).collect();
+        let history: Vec<serde_json::Value> = self
+            .layers
+            .iter()
+            .map(|(cmd, _)| serde_json::json!({"created": "2024-01-01T00:00:00Z", "created_by": cmd}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({
+            "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+            "config": {"User": "app", "Env": ["PATH=/usr/bin"], "Cmd": ["sh"], "WorkingDir": "/srv",
+                       "ExposedPorts": {"8080/tcp": {}}, "Labels": {"org.example": "yes"}},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": history,
+        }))
+        .unwrap()
+    }
+
+    pub fn tars(&self) -> Vec<Vec<u8>> {
+        self.layers
+            .iter()
+            .map(|(_, items)| layer_tar(items))
+            .collect()
+    }
+
+    /// A legacy `docker save` archive (`<n>/layer.tar`, manifest.json last, like dive's
+    /// synthetic images).
+    pub fn docker_archive(&self, out: &Path) {
+        let tars = self.tars();
+        let config = self.config(&tars);
+        let config_name = format!("{}.json", &sha(&config)[7..]);
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut layer_names = Vec::new();
+        for (i, t) in tars.iter().enumerate() {
+            let name = format!("l{i}/layer.tar");
+            files.push((name.clone(), t.clone()));
+            layer_names.push(name);
+        }
+        files.push((config_name.clone(), config));
+        let manifest = serde_json::json!([{"Config": config_name, "RepoTags": ["test/image:latest"], "Layers": layer_names}]);
+        files.push((
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).unwrap(),
+        ));
+        write_tar(out, &files);
+    }
+
+    /// An OCI layout (directory if `as_dir`, else a tar of it) with layers compressed `comp`.
+    pub fn oci(&self, out: &Path, comp: Comp, as_dir: bool) {
+        let files = self.oci_files(comp);
+        if as_dir {
+            for (name, data) in files {
+                let p = out.join(name);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, data).unwrap();
+            }
+        } else {
+            write_tar(out, &files);
+        }
+    }
+
+    pub fn oci_files(&self, comp: Comp) -> Vec<(String, Vec<u8>)> {
+        let tars = self.tars();
+        let config = self.config(&tars);
+        let media = match comp {
+            Comp::None => "application/vnd.oci.image.layer.v1.tar",
+            Comp::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Comp::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+        };
+        let mut blobs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let mut layers = Vec::new();
+        for t in &tars {
+            let b = compress(t, comp);
+            layers
+                .push(serde_json::json!({"mediaType": media, "digest": sha(&b), "size": b.len()}));
+            blobs.insert(sha(&b), b);
+        }
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(&config), "size": config.len()},
+            "layers": layers,
+        }))
+        .unwrap();
+        let index = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(&manifest), "size": manifest.len(),
+                           "annotations": {"org.opencontainers.image.ref.name": "latest"}}],
+        }))
+        .unwrap();
+        blobs.insert(sha(&config), config);
+        blobs.insert(sha(&manifest), manifest);
+        let mut files: Vec<(String, Vec<u8>)> = vec![(
+            "oci-layout".into(),
+            br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+        )];
+        for (d, b) in blobs {
+            files.push((format!("blobs/sha256/{}", &d[7..]), b));
+        }
+        files.push(("index.json".into(), index));
+        files
+    }
+}
+
+/// Writes a plain tar of `(name, bytes)` files.
+pub fn write_tar(out: &Path, files: &[(String, Vec<u8>)]) {
+    let mut b = tar::Builder::new(std::fs::File::create(out).unwrap());
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    b.into_inner().unwrap().flush().unwrap();
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Runs the strata binary; returns (exit code, stdout, stderr).
+pub fn strata(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `strata report --json` parsed.
+pub fn report_json(image: &str) -> serde_json::Value {
+    let (code, out, err) = strata(&["report", "--json", image]);
+    assert_eq!(code, 0, "strata report --json {image} failed: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+pub fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+/// Runs a reference tool, failing the test with its stderr if it fails or is missing.
+pub fn run_tool(cmd: &str, args: &[&str]) {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| {
+        panic!("{cmd} is required by this test (the test command installs it): {e}")
+    });
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// One path of a filesystem listing: kind and, for regular files, size.
+pub type Listing = BTreeMap<String, (String, u64)>;
+
+/// What `umoci unpack` makes of a docker archive: skopeo converts it to an OCI layout, umoci
+/// applies the layers to a rootfs, and the rootfs is listed.
+pub fn umoci_listing(docker_archive: &Path) -> Listing {
+    let dir = tempdir();
+    let layout = dir.path().join("layout");
+    let bundle = dir.path().join("bundle");
+    run_tool(
+        "skopeo",
+        &[
+            "copy",
+            "--quiet",
+            &format!("docker-archive:{}", docker_archive.display()),
+            &format!("oci:{}:t", layout.display()),
+        ],
+    );
+    run_tool(
+        "umoci",
+        &[
+            "unpack",
+            "--image",
+            &format!("{}:t", layout.display()),
+            bundle.to_str().unwrap(),
+        ],
+    );
+    let rootfs = bundle.join("rootfs");
+    let mut out = Listing::new();
+    walk(&rootfs, &rootfs, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Listing) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let ft = meta.file_type();
+        use std::os::unix::fs::FileTypeExt;
+        let kind = if ft.is_dir() {
+            "dir"
+        } else if ft.is_symlink() {
+            "symlink"
+        } else if ft.is_file() {
+            "file"
+        } else if ft.is_fifo() {
+            "fifo"
+        } else if ft.is_char_device() {
+            "char_device"
+        } else {
+            "block_device"
+        };
+        let size = if ft.is_file() { meta.len() } else { 0 };
+        out.insert(rel, (kind.to_string(), size));
+        if ft.is_dir() {
+            walk(root, &p, out);
+        }
+    }
+}
