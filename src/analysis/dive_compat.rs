@@ -169,8 +169,10 @@ impl DiveTree {
         let mut tree = DiveTree::empty();
         for e in &layer.entries {
             let name = match e.kind {
-                // dive drops `.wh..wh..opq` entirely.
-                EntryKind::Opaque => continue,
+                // dive drops the marker itself, but only after creating its missing parents
+                // (empty, so a fresh one is a size-0 leaf that dive counts).
+                EntryKind::Opaque if e.path.is_empty() => continue,
+                EntryKind::Opaque => format!("{}/{DOUBLE_WHITEOUT_PREFIX}opq", e.path),
                 EntryKind::Whiteout => match parent(&e.path) {
                     Some(p) => format!("{p}/{WHITEOUT_PREFIX}{}", file_name(&e.path)),
                     None => format!("{WHITEOUT_PREFIX}{}", e.path),

@@ -178,7 +178,7 @@ impl Spec {
             .collect();
         serde_json::to_vec(&serde_json::json!({
             "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-            "config": {"User": "app", "Env": ["PATH=/usr/bin"], "Cmd": ["sh"], "WorkingDir": "/srv",
+            "config": {"User": "1000:1000", "Env": ["PATH=/usr/bin"], "Cmd": ["sh"], "WorkingDir": "/srv",
                        "ExposedPorts": {"8080/tcp": {}}, "Labels": {"org.example": "yes"}},
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
             "history": history,

@@ -1,0 +1,329 @@
+//! Layer semantics (DESIGN.md section 2): the merged view of generated and real images must
+//! equal what `umoci unpack` builds from the same image (converted by skopeo), and every
+//! stored byte must be accounted for by cause.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use strata::analysis::merge::{listing, Change};
+use strata::tree::EntryKind;
+use support::*;
+
+/// strata's final merged view in the shape of `umoci_listing`.
+fn strata_listing(archive: &Path) -> Listing {
+    let image = strata::load(archive.to_str().unwrap(), &Default::default(), &|_| {}).unwrap();
+    let analysis = image.analyse();
+    let trees = image.trees();
+    listing(&trees, &analysis.stack.paths, &analysis.stack.top)
+        .into_iter()
+        .map(|l| {
+            let kind = match l.kind {
+                EntryKind::Hardlink | EntryKind::File => "file",
+                other => other.name(),
+            };
+            (l.path.to_string(), (kind.to_string(), l.size))
+        })
+        .collect()
+}
+
+fn assert_same_as_umoci(archive: &Path) {
+    let ours = strata_listing(archive);
+    let theirs = umoci_listing(archive);
+    assert_eq!(
+        ours,
+        theirs,
+        "merged view of {} differs from umoci unpack",
+        archive.display()
+    );
+}
+
+/// Builds the image, checks it against umoci, returns its report.
+fn check(spec: &Spec) -> Value {
+    let dir = tempdir();
+    let archive = dir.path().join("image.tar");
+    spec.docker_archive(&archive);
+    assert_same_as_umoci(&archive);
+    let r = report_json(archive.to_str().unwrap());
+    let (t, w) = (&r["totals"], &r["waste"]);
+    let unreachable = t["total_bytes"].as_u64().unwrap() - t["final_bytes"].as_u64().unwrap();
+    assert_eq!(w["unreachable_bytes"].as_u64().unwrap(), unreachable);
+    assert_eq!(
+        w["overwritten"].as_u64().unwrap()
+            + w["copy_up"].as_u64().unwrap()
+            + w["removed"].as_u64().unwrap(),
+        unreachable,
+        "every unreachable byte has exactly one cause"
+    );
+    r
+}
+
+fn waste(r: &Value, key: &str) -> u64 {
+    r["waste"][key].as_u64().unwrap()
+}
+
+fn layer(r: &Value, i: usize, key: &str) -> u64 {
+    r["layers"][i][key].as_u64().unwrap()
+}
+
+#[test]
+fn whiteout_of_a_file() {
+    let r = check(
+        &Spec::new()
+            .layer("add", vec![file("a/f", &noise(1, 100)), file("a/g", b"g")])
+            .layer("rm", vec![Item::Whiteout("a/f")]),
+    );
+    assert_eq!(waste(&r, "removed"), 100);
+    assert_eq!(layer(&r, 1, "removed"), 1);
+    assert_eq!(layer(&r, 1, "unreachable_bytes"), 100);
+    assert_eq!(layer(&r, 0, "hidden_later_bytes"), 100);
+}
+
+#[test]
+fn whiteout_of_a_directory_removes_its_subtree() {
+    let r = check(
+        &Spec::new()
+            .layer(
+                "add",
+                vec![
+                    Item::Dir("d"),
+                    file("d/x", &noise(1, 200)),
+                    file("d/y/z", &noise(2, 300)),
+                    file("keep", b"k"),
+                ],
+            )
+            .layer("rm", vec![Item::Whiteout("d")]),
+    );
+    assert_eq!(waste(&r, "removed"), 500);
+}
+
+#[test]
+fn opaque_directory_hides_below_but_keeps_this_layers_entries_whatever_their_order() {
+    let r = check(
+        &Spec::new()
+            .layer(
+                "add",
+                vec![
+                    file("d/x", &noise(1, 200)),
+                    file("d/sub/y", &noise(2, 100)),
+                    file("e/z", b"z"),
+                ],
+            )
+            .layer(
+                "opaque",
+                vec![
+                    file("d/new", &noise(3, 50)),
+                    Item::Opaque("d"),
+                    Item::Dir("d"),
+                ],
+            ),
+    );
+    assert_eq!(waste(&r, "removed"), 300);
+    assert_eq!(r["totals"]["final_bytes"], 51);
+}
+
+#[test]
+fn file_replaced_by_directory_and_directory_by_file() {
+    let r = check(
+        &Spec::new()
+            .layer(
+                "add",
+                vec![
+                    file("p", &noise(1, 100)),
+                    file("q/inner", &noise(2, 70)),
+                    file("q/deeper/x", &noise(3, 30)),
+                ],
+            )
+            .layer(
+                "swap",
+                vec![
+                    Item::Dir("p"),
+                    file("p/child", b"c"),
+                    file("q", &noise(4, 20)),
+                ],
+            ),
+    );
+    assert_eq!(
+        waste(&r, "overwritten"),
+        100,
+        "the file p became a directory"
+    );
+    assert_eq!(waste(&r, "removed"), 100, "q's subtree went with it");
+    assert_eq!(layer(&r, 1, "modified"), 2);
+}
+
+#[test]
+fn hardlinks_within_and_across_layers() {
+    check(
+        &Spec::new()
+            .layer(
+                "add",
+                vec![
+                    file("h/orig", &noise(1, 100)),
+                    Item::Hardlink("h/link", "h/orig"),
+                ],
+            )
+            .layer(
+                "link",
+                vec![
+                    Item::Hardlink("h/link2", "h/orig"),
+                    Item::Hardlink("./h/link3", "./h/orig"),
+                ],
+            ),
+    );
+}
+
+#[test]
+fn symlinks_absolute_relative_dangling_and_to_directories() {
+    check(&Spec::new().layer(
+        "links",
+        vec![
+            file("etc/real", b"r"),
+            Item::Symlink("etc/abs", "/etc/real"),
+            Item::Symlink("etc/rel", "real"),
+            Item::Symlink("etc/dangling", "/nowhere"),
+            Item::Symlink("dirlink", "etc"),
+            Item::Fifo("pipe"),
+        ],
+    ));
+}
+
+#[test]
+fn chmod_only_change_is_a_copy_up() {
+    let data = noise(1, 1000);
+    let r = check(
+        &Spec::new()
+            .layer("add", vec![Item::FileMode("bin/tool", data.clone(), 0o644)])
+            .layer("chmod", vec![Item::FileMode("bin/tool", data, 0o755)]),
+    );
+    assert_eq!(waste(&r, "copy_up"), 1000);
+    assert_eq!(layer(&r, 1, "metadata_only"), 1);
+    assert_eq!(layer(&r, 1, "modified"), 0);
+}
+
+#[test]
+fn the_same_path_changed_in_three_layers() {
+    let r = check(
+        &Spec::new()
+            .layer("v1", vec![file("etc/conf", &noise(1, 100))])
+            .layer("v2", vec![file("etc/conf", &noise(2, 200))])
+            .layer("v3", vec![file("etc/conf", &noise(3, 300))]),
+    );
+    assert_eq!(waste(&r, "overwritten"), 300);
+    assert_eq!(r["totals"]["final_bytes"], 300);
+    let top = &r["waste"]["top"][0];
+    assert_eq!(top["path"], "/etc/conf");
+    assert_eq!(top["layers"], serde_json::json!([0, 1, 2]));
+}
+
+#[test]
+fn paths_with_spaces_unicode_and_any_prefix_are_one_path() {
+    use tar::EntryType::{Directory, Regular};
+    let r = check(
+        &Spec::new()
+            .layer(
+                "odd names",
+                vec![
+                    Item::Raw("./with space/".into(), Directory, vec![]),
+                    Item::Raw("./with space/ünïcødé 😀.txt".into(), Regular, noise(1, 64)),
+                    Item::Raw("/abs/file".into(), Regular, noise(2, 32)),
+                    Item::Raw("rel/./x".into(), Regular, noise(3, 16)),
+                ],
+            )
+            .layer(
+                "same paths spelled differently",
+                vec![
+                    Item::Raw("with space/ünïcødé 😀.txt".into(), Regular, noise(4, 8)),
+                    Item::Raw("./abs/file".into(), Regular, noise(5, 4)),
+                    Item::Raw("/rel/.wh.x".into(), Regular, vec![]),
+                ],
+            ),
+    );
+    assert_eq!(waste(&r, "overwritten"), 96);
+    assert_eq!(waste(&r, "removed"), 16);
+}
+
+#[test]
+fn classification_of_each_change() {
+    let same = noise(9, 10);
+    let dir = tempdir();
+    let archive = dir.path().join("c.tar");
+    Spec::new()
+        .layer(
+            "base",
+            vec![
+                Item::Dir("d"),
+                file("d/keep", &same),
+                file("d/edit", b"old"),
+                file("gone", b"x"),
+            ],
+        )
+        .layer(
+            "changes",
+            vec![
+                Item::Dir("d"),
+                Item::DirMode("e", 0o700),
+                file("d/edit", b"new"),
+                file("d/keep", &same),
+                Item::Whiteout("gone"),
+            ],
+        )
+        .docker_archive(&archive);
+    let image = strata::load(archive.to_str().unwrap(), &Default::default(), &|_| {}).unwrap();
+    let analysis = image.analyse();
+    let got: Vec<(&str, Change)> = image.layers[1]
+        .tree
+        .entries
+        .iter()
+        .zip(&analysis.stack.changes[1])
+        .map(|(e, c)| (&*e.path, *c))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("d", Change::Unchanged),
+            ("e", Change::Added),
+            ("d/edit", Change::Modified),
+            ("d/keep", Change::Unchanged),
+            ("gone", Change::Removed),
+        ]
+    );
+}
+
+#[test]
+fn merged_view_at_a_lower_layer() {
+    let dir = tempdir();
+    let archive = dir.path().join("v.tar");
+    Spec::new()
+        .layer("a", vec![file("x", b"1")])
+        .layer("b", vec![Item::Whiteout("x"), file("y", b"2")])
+        .docker_archive(&archive);
+    let image = strata::load(archive.to_str().unwrap(), &Default::default(), &|_| {}).unwrap();
+    let analysis = image.analyse();
+    let trees = image.trees();
+    let at = |n| {
+        let view = strata::analysis::merge::view_at(&trees, &analysis.stack.paths, n);
+        listing(&trees, &analysis.stack.paths, &view)
+            .iter()
+            .map(|l| l.path.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at(0), vec!["x"]);
+    assert_eq!(at(1), vec!["y"]);
+}
+
+#[test]
+fn real_images_match_umoci() {
+    let oracle = shared().join("oracle");
+    assert_same_as_umoci(&oracle.join("dive-test-images/test-docker-image.tar"));
+    for entry in std::fs::read_dir(oracle.join("dive-synthetic")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tar") {
+            assert_same_as_umoci(&path);
+        }
+    }
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.tar");
+    assert_same_as_umoci(&demo);
+}
