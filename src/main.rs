@@ -24,7 +24,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("strata: error: {msg}");
+            // One line, whatever the message quotes from the input.
+            eprintln!("strata: error: {}", strata::tree::printable(&msg, 1000));
             ExitCode::from(2)
         }
     }

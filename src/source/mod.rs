@@ -48,7 +48,10 @@ pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<O
         let (tar_path, temp) = decompressed_archive(path, input)?;
         let store = TarStore::index(&tar_path).map_err(|e| Error::NotAnImage {
             input: input.into(),
-            reason: format!("not a tar archive ({e})"),
+            reason: format!(
+                "not a tar archive ({})",
+                crate::tree::printable(&e.to_string(), 80)
+            ),
         })?;
         (Box::new(store) as Box<dyn Store>, temp)
     };

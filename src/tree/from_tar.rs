@@ -22,42 +22,66 @@ pub enum TreeError {
 }
 
 /// Reads a whole layer tar from `input`, in order, hashing every regular file's content.
+///
+/// Extension headers (PAX `x`, GNU long names) are read here rather than by the tar crate:
+/// its PAX parser splits records at newlines, so a binary xattr value holding a `\n` (buildah
+/// on overlay writes `SCHILY.xattr.user.overlay.origin`) corrupts every record after it and
+/// long paths come out truncated. Records are parsed by their length, as POSIX and Go do.
 pub fn read_layer<R: Read>(input: R) -> Result<LayerTree, TreeError> {
     let mut archive = tar::Archive::new(input);
     let mut tree = LayerTree::default();
     let mut buf = vec![0u8; 128 * 1024];
-    let entries = archive.entries().map_err(classify)?;
+    let mut ext = Extensions::default();
+    let entries = archive.entries().map_err(classify)?.raw(true);
     for item in entries {
         let mut entry = item.map_err(classify)?;
-        let header = entry.header();
-        let etype = header.entry_type();
-        if etype == EntryType::XGlobalHeader || etype == EntryType::XHeader {
-            continue;
+        let etype = entry.header().entry_type();
+        match etype {
+            EntryType::XHeader => {
+                let data = read_extension(&mut entry)?;
+                ext.apply_pax(&data);
+                continue;
+            }
+            EntryType::GNULongName => {
+                ext.path = Some(trim_nul(read_extension(&mut entry)?));
+                continue;
+            }
+            EntryType::GNULongLink => {
+                ext.link = Some(trim_nul(read_extension(&mut entry)?));
+                continue;
+            }
+            // Global PAX headers set defaults nobody relies on for paths; skip them.
+            EntryType::XGlobalHeader => continue,
+            _ => {}
         }
-        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let ext = std::mem::take(&mut ext);
+        let header = entry.header();
+        let raw_path_bytes = ext.path.unwrap_or_else(|| header.path_bytes().into_owned());
+        let raw_path = String::from_utf8_lossy(&raw_path_bytes).into_owned();
         let Some(path) = normalize(&raw_path) else {
             continue;
         };
-        let size = entry.size();
+        let size = ext.size.unwrap_or_else(|| entry.size());
         tree.header_bytes += size;
         let mode = header.mode().unwrap_or(0);
-        let uid = header
-            .uid()
-            .ok()
+        let uid = ext
+            .uid
+            .or_else(|| header.uid().ok())
             .and_then(|u| u32::try_from(u).ok())
             .unwrap_or(u32::MAX);
-        let gid = header
-            .gid()
-            .ok()
+        let gid = ext
+            .gid
+            .or_else(|| header.gid().ok())
             .and_then(|g| u32::try_from(g).ok())
             .unwrap_or(u32::MAX);
-        let mtime = header.mtime().unwrap_or(0);
+        let mtime = ext.mtime.or_else(|| header.mtime().ok()).unwrap_or(0);
         let device = match (header.device_major(), header.device_minor()) {
             (Ok(Some(ma)), Ok(Some(mi))) => Some((ma, mi)),
             _ => None,
         };
-        let link_raw = entry
-            .link_name_bytes()
+        let link_raw = ext
+            .link
+            .or_else(|| header.link_name_bytes().map(|l| l.into_owned()))
             .map(|l| String::from_utf8_lossy(&l).into_owned());
 
         let name = file_name(&path);
@@ -152,6 +176,89 @@ pub fn read_layer<R: Read>(input: R) -> Result<LayerTree, TreeError> {
     Ok(tree)
 }
 
+/// Extension-header values that apply to the next real entry.
+#[derive(Debug, Default)]
+struct Extensions {
+    path: Option<Vec<u8>>,
+    link: Option<Vec<u8>>,
+    size: Option<u64>,
+    uid: Option<u64>,
+    gid: Option<u64>,
+    mtime: Option<u64>,
+}
+
+impl Extensions {
+    /// Applies PAX records (`"<len> <key>=<value>\n"`), each delimited by its length.
+    fn apply_pax(&mut self, data: &[u8]) {
+        for (key, value) in pax_records(data) {
+            let number = || {
+                std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| v.split('.').next())
+                    .and_then(|v| v.parse::<u64>().ok())
+            };
+            match key {
+                b"path" => self.path = Some(value.to_vec()),
+                b"linkpath" => self.link = Some(value.to_vec()),
+                b"size" => self.size = number(),
+                b"uid" => self.uid = number(),
+                b"gid" => self.gid = number(),
+                b"mtime" => self.mtime = number(),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Splits PAX extended-header data into `(key, value)` records; stops at the first record
+/// that does not parse.
+fn pax_records(mut data: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let Some(space) = data.iter().position(|&b| b == b' ') else {
+            break;
+        };
+        let Some(len) = std::str::from_utf8(&data[..space])
+            .ok()
+            .and_then(|l| l.parse::<usize>().ok())
+        else {
+            break;
+        };
+        if len <= space + 1 || len > data.len() {
+            break;
+        }
+        let record = &data[space + 1..len];
+        let record = record.strip_suffix(b"\n").unwrap_or(record);
+        if let Some(eq) = record.iter().position(|&b| b == b'=') {
+            out.push((&record[..eq], &record[eq + 1..]));
+        }
+        data = &data[len..];
+    }
+    out
+}
+
+/// Extension headers are small; a hostile one cannot make strata allocate more than this.
+const MAX_EXTENSION_BYTES: u64 = 1 << 20;
+
+fn read_extension<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, TreeError> {
+    if entry.size() > MAX_EXTENSION_BYTES {
+        return Err(TreeError::Corrupt(format!(
+            "corrupt tar header (extension header of {} bytes)",
+            entry.size()
+        )));
+    }
+    let mut data = Vec::with_capacity(entry.size() as usize);
+    entry.read_to_end(&mut data).map_err(classify)?;
+    Ok(data)
+}
+
+fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+    v
+}
+
 /// A whiteout or opaque marker; `size` is the header's (dive counts it in layer sizes).
 fn deletion(path: String, kind: EntryKind, size: u64, meta: (u32, u32, u32, u64)) -> Entry {
     let (mode, uid, gid, mtime) = meta;
@@ -169,17 +276,26 @@ fn deletion(path: String, kind: EntryKind, size: u64, meta: (u32, u32, u32, u64)
     }
 }
 
-/// The tar crate reports header problems as `io::ErrorKind::Other` with a message; keep the
-/// message, and call it what it is.
+/// The tar crate reports header problems as `io::ErrorKind::Other` with a message that can
+/// quote raw header bytes; keep a short, printable version and call it what it is.
 fn classify(e: io::Error) -> TreeError {
-    let msg = e.to_string();
+    let msg = printable(&e.to_string(), 120);
     if e.kind() == io::ErrorKind::UnexpectedEof {
         return TreeError::Corrupt(format!("truncated data ({msg})"));
     }
     if msg.contains("checksum") || msg.contains("numeric field") || msg.contains("header") {
-        return TreeError::Corrupt(msg);
+        return TreeError::Corrupt(format!("corrupt tar header ({msg})"));
     }
     TreeError::Io(e)
+}
+
+/// At most `max` characters, control characters escaped.
+pub fn printable(s: &str, max: usize) -> String {
+    let mut out: String = s.chars().take(max).flat_map(char::escape_debug).collect();
+    if s.chars().count() > max {
+        out.push('…');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -230,9 +346,36 @@ mod tests {
     }
 
     #[test]
+    fn pax_records_are_split_by_length_not_by_newline() {
+        let long = "usr/lib/python3/dist-packages/a-rather-long-directory-name/tests/reshape/__pycache__/module.cpython-311.pyc";
+        let xattr = b"SCHILY.xattr.user.overlay.origin=\x00\xfb\n\x9f\n";
+        let mut pax = Vec::new();
+        for rec in [xattr.to_vec(), format!("path={long}").into_bytes()] {
+            // "<len> <rec>\n" where len counts itself.
+            let mut len = rec.len() + 3;
+            if len.to_string().len() + rec.len() + 2 != len {
+                len += 1;
+            }
+            pax.extend(format!("{len} ").into_bytes());
+            pax.extend(rec);
+            pax.push(b'\n');
+        }
+        let mut t = tar_of(&[("PaxHeaders/x", EntryType::XHeader, &pax)]);
+        t.truncate(t.len() - 1024);
+        t.extend(tar_of(&[(&long[..99], EntryType::Regular, b"data")]));
+        let tree = read_layer(&t[..]).unwrap();
+        assert_eq!(tree.entries.len(), 1);
+        assert_eq!(&*tree.entries[0].path, long);
+        assert_eq!(tree.header_bytes, 4);
+    }
+
+    #[test]
     fn a_corrupt_header_is_an_error_not_a_panic() {
         let mut t = tar_of(&[("a", EntryType::Regular, b"xyz")]);
         t[148] ^= 0x55; // checksum field
-        assert!(matches!(read_layer(&t[..]), Err(TreeError::Corrupt(_))));
+        match read_layer(&t[..]) {
+            Err(TreeError::Corrupt(m)) => assert!(m.starts_with("corrupt tar header"), "{m}"),
+            other => panic!("expected a corrupt header, got {other:?}"),
+        }
     }
 }

@@ -5,7 +5,7 @@
 mod from_tar;
 pub mod path;
 
-pub use from_tar::{read_layer, TreeError};
+pub use from_tar::{printable, read_layer, TreeError};
 
 /// What an entry is. `Whiteout` and `Opaque` are deletions this layer applies to the layers
 /// below; everything else is something the layer adds.

@@ -1,0 +1,292 @@
+//! Bad input never panics or hangs: one line on stderr that names the input and the problem,
+//! exit code 2, nothing on stdout.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+
+use support::*;
+
+/// Runs `strata report` on `target`, asserts the contract, returns the message.
+fn fails(target: &str, needles: &[&str]) -> String {
+    for json in [false, true] {
+        let mut args = vec!["report", target];
+        if json {
+            args.push("--json");
+        }
+        let (code, out, err) = strata(&args);
+        assert_eq!(code, 2, "{target}: exit code; stderr: {err}");
+        assert!(out.is_empty(), "{target}: nothing on stdout, got {out}");
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{target}: one line on stderr, got {err:?}"
+        );
+        assert!(err.starts_with("strata: error: "), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{target}: expected {n:?} in {err:?}");
+        }
+    }
+    strata(&["report", target]).2
+}
+
+fn simple() -> Spec {
+    Spec::new()
+        .layer(
+            "one",
+            vec![
+                file("etc/a", &noise(1, 40_000)),
+                file("etc/b", &noise(2, 40_000)),
+            ],
+        )
+        .layer("two", vec![file("etc/c", &noise(3, 40_000))])
+}
+
+/// Rewrites one file inside a plain tar, returning the new tar.
+fn with_file_replaced(
+    files: &[(String, Vec<u8>)],
+    name: &str,
+    f: impl Fn(&[u8]) -> Vec<u8>,
+) -> Vec<(String, Vec<u8>)> {
+    files
+        .iter()
+        .map(|(n, d)| (n.clone(), if n == name { f(d) } else { d.clone() }))
+        .collect()
+}
+
+fn layer_blob_name(files: &[(String, Vec<u8>)], index: usize) -> String {
+    let manifest_name = files
+        .iter()
+        .find(|(n, d)| {
+            n.starts_with("blobs/")
+                && serde_json::from_slice::<serde_json::Value>(d)
+                    .is_ok_and(|v| v.get("layers").is_some())
+        })
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&manifest_name.1).unwrap();
+    format!(
+        "blobs/sha256/{}",
+        &v["layers"][index]["digest"].as_str().unwrap()[7..]
+    )
+}
+
+#[test]
+fn missing_file() {
+    let msg = fails(
+        "/nonexistent/image.tar",
+        &["/nonexistent/image.tar", "no such file"],
+    );
+    assert!(
+        msg.contains("No such file") || msg.contains("no such file"),
+        "{msg}"
+    );
+    fails("docker-archive:/nonexistent/x.tar", &["/nonexistent/x.tar"]);
+    fails("oci:/nonexistent/layout", &["/nonexistent/layout"]);
+}
+
+#[test]
+fn truncated_gzip_layer() {
+    let dir = tempdir();
+    let files = simple().oci_files(Comp::Gzip);
+    let blob = layer_blob_name(&files, 0);
+    let broken = with_file_replaced(&files, &blob, |d| d[..d.len() / 2].to_vec());
+    let path = dir.path().join("truncated.tar");
+    write_tar(&path, &broken);
+    fails(
+        path.to_str().unwrap(),
+        &["truncated.tar", "layer 0", "gzip"],
+    );
+}
+
+#[test]
+fn truncated_archive() {
+    let dir = tempdir();
+    let path = dir.path().join("cut.tar");
+    simple().docker_archive(&path);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    fails(path.to_str().unwrap(), &["cut.tar"]);
+}
+
+#[test]
+fn corrupt_tar_header_in_a_layer() {
+    let dir = tempdir();
+    let files = simple().oci_files(Comp::None);
+    let blob = layer_blob_name(&files, 1);
+    // Flip the checksum of the layer's first header; the blob digest check would also catch
+    // it, but the tar error comes first and says more.
+    let broken = with_file_replaced(&files, &blob, |d| {
+        let mut d = d.to_vec();
+        d[148] ^= 0x55;
+        d
+    });
+    let path = dir.path().join("corrupt-header.tar");
+    write_tar(&path, &broken);
+    fails(
+        path.to_str().unwrap(),
+        &["corrupt-header.tar", "layer 1", "corrupt tar"],
+    );
+}
+
+#[test]
+fn blob_whose_digest_does_not_match() {
+    let dir = tempdir();
+    let files = simple().oci_files(Comp::None);
+    let blob = layer_blob_name(&files, 0);
+    // Change one content byte: still a valid tar, but not the bytes the manifest names.
+    let broken = with_file_replaced(&files, &blob, |d| {
+        let mut d = d.to_vec();
+        d[600] ^= 0xff;
+        d
+    });
+    let path = dir.path().join("tampered.tar");
+    write_tar(&path, &broken);
+    fails(
+        path.to_str().unwrap(),
+        &["tampered.tar", "layer 0", "digest mismatch", &blob[13..]],
+    );
+
+    // The same in a docker archive is caught by the config's diff_id.
+    let docker = dir.path().join("tampered-docker.tar");
+    simple().docker_archive(&docker);
+    let out = dir.path().join("extracted");
+    std::fs::create_dir(&out).unwrap();
+    let mut a = tar::Archive::new(std::fs::File::open(&docker).unwrap());
+    a.unpack(&out).unwrap();
+    let layer = out.join("l0/layer.tar");
+    let mut d = std::fs::read(&layer).unwrap();
+    d[600] ^= 0xff;
+    std::fs::write(&layer, d).unwrap();
+    fails(
+        out.to_str().unwrap(),
+        &["extracted", "diff_id", "digest mismatch"],
+    );
+}
+
+#[test]
+fn manifest_pointing_at_a_missing_blob() {
+    let dir = tempdir();
+    let files = simple().oci_files(Comp::Gzip);
+    let blob = layer_blob_name(&files, 1);
+    let without: Vec<_> = files.into_iter().filter(|(n, _)| *n != blob).collect();
+    let path = dir.path().join("missing-blob.tar");
+    write_tar(&path, &without);
+    fails(
+        path.to_str().unwrap(),
+        &["missing-blob.tar", "not in the image", &blob[13..]],
+    );
+
+    // A docker manifest naming a layer file that is not there.
+    let docker = dir.path().join("docker-missing.tar");
+    let manifest = serde_json::json!([{"Config": "c.json", "Layers": ["nope/layer.tar"]}]);
+    write_tar(
+        &docker,
+        &[
+            ("c.json".into(), b"{}".to_vec()),
+            (
+                "manifest.json".into(),
+                serde_json::to_vec(&manifest).unwrap(),
+            ),
+        ],
+    );
+    fails(
+        docker.to_str().unwrap(),
+        &["docker-missing.tar", "nope/layer.tar"],
+    );
+}
+
+#[test]
+fn paths_that_are_not_images() {
+    let dir = tempdir();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "just some text, not a tar\n".repeat(100)).unwrap();
+    fails(
+        text.to_str().unwrap(),
+        &["notes.txt", "not a container image"],
+    );
+
+    let empty = dir.path().join("empty.tar");
+    std::fs::write(&empty, b"").unwrap();
+    fails(
+        empty.to_str().unwrap(),
+        &["empty.tar", "not a container image"],
+    );
+
+    // A bare layer tar (like dive's test-gzip-image.tar), plain and gzipped.
+    let layer_only = dir.path().join("layer.tar");
+    std::fs::write(&layer_only, layer_tar(&[file("etc/x", b"x")])).unwrap();
+    fails(
+        layer_only.to_str().unwrap(),
+        &["layer.tar", "no manifest.json or index.json"],
+    );
+    let layer_gz = dir.path().join("layer.tar.gz");
+    std::fs::write(
+        &layer_gz,
+        compress(&layer_tar(&[file("etc/x", b"x")]), Comp::Gzip),
+    )
+    .unwrap();
+    fails(
+        layer_gz.to_str().unwrap(),
+        &["layer.tar.gz", "no manifest.json or index.json"],
+    );
+
+    let empty_dir = dir.path().join("emptydir");
+    std::fs::create_dir(&empty_dir).unwrap();
+    fails(
+        empty_dir.to_str().unwrap(),
+        &["emptydir", "not a container image"],
+    );
+
+    let bad_json = dir.path().join("bad-json.tar");
+    write_tar(
+        &bad_json,
+        &[("manifest.json".into(), b"{not json".to_vec())],
+    );
+    fails(
+        bad_json.to_str().unwrap(),
+        &["bad-json.tar", "manifest.json", "invalid JSON"],
+    );
+
+    // The wrong transport for the file.
+    let docker = dir.path().join("docker.tar");
+    simple().docker_archive(&docker);
+    fails(
+        &format!("oci-archive:{}", docker.display()),
+        &["docker.tar", "no index.json"],
+    );
+    fails("nginx:alpine", &["nginx:alpine", "registry"]);
+}
+
+#[test]
+fn compressed_archives_are_read_and_corrupt_ones_rejected() {
+    let dir = tempdir();
+    let plain = dir.path().join("image.tar");
+    simple().docker_archive(&plain);
+    let gz = dir.path().join("image.tar.gz");
+    std::fs::write(&gz, compress(&std::fs::read(&plain).unwrap(), Comp::Gzip)).unwrap();
+    let a = report_json(plain.to_str().unwrap());
+    let b = report_json(gz.to_str().unwrap());
+    assert_eq!(a["totals"], b["totals"]);
+    let bytes = std::fs::read(&gz).unwrap();
+    std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+    fails(gz.to_str().unwrap(), &["image.tar.gz", "gzip"]);
+}
+
+#[test]
+fn a_path_outside_the_layout_is_refused() {
+    let dir = tempdir();
+    let layout = dir.path().join("layout");
+    simple().oci(&layout, Comp::Gzip, true);
+    // Point index.json's manifest at a digest whose blob path would escape: digests are
+    // validated as 64 hex digits, so the name cannot carry `../`.
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:../../../../etc/passwd", "size": 1}]});
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    fails(layout.to_str().unwrap(), &["layout", "not a sha256 digest"]);
+    assert!(Path::new(&layout).join("oci-layout").exists());
+}
