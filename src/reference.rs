@@ -79,10 +79,16 @@ impl ImageRef {
     }
 }
 
-/// `PATH:SUFFIX` where PATH may itself contain ':'. The whole string wins when it exists.
+/// `PATH:SUFFIX` where PATH may contain ':' and SUFFIX too (`x.tar:name:tag`): the whole
+/// string wins when it exists, then the shortest existing PATH, else the last ':' splits.
 fn split_suffix(rest: &str) -> (PathBuf, Option<String>) {
     if Path::new(rest).exists() {
         return (PathBuf::from(rest), None);
+    }
+    for (i, _) in rest.match_indices(':') {
+        if i > 0 && Path::new(&rest[..i]).exists() {
+            return (PathBuf::from(&rest[..i]), Some(rest[i + 1..].to_string()));
+        }
     }
     match rest.rsplit_once(':') {
         Some((path, suffix)) if !path.is_empty() && !suffix.contains('/') => {

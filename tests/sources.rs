@@ -1,0 +1,265 @@
+//! Every local source form opens to the same image: docker archives (legacy and OCI-in-docker),
+//! OCI archives and directories, nested indexes, platform and tag choice.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn spec() -> Spec {
+    Spec::new()
+        .layer(
+            "/bin/sh -c #(nop) ADD file:abc in / ",
+            vec![
+                Item::Dir("etc"),
+                file("etc/os", &noise(1, 3000)),
+                file("bin/tool", &noise(2, 5000)),
+            ],
+        )
+        .layer(
+            "/bin/sh -c chmod 700 /bin/tool",
+            vec![
+                Item::FileMode("bin/tool", noise(2, 5000), 0o700),
+                Item::Whiteout("etc/os"),
+            ],
+        )
+}
+
+/// The parts of a report that do not depend on the container format.
+fn essence(r: &Value) -> Value {
+    json!({
+        "totals": {"total_bytes": r["totals"]["total_bytes"], "final_bytes": r["totals"]["final_bytes"], "files": r["totals"]["files"]},
+        "waste": {"copy_up": r["waste"]["copy_up"], "removed": r["waste"]["removed"]},
+        "diff_ids": r["layers"].as_array().unwrap().iter().map(|l| l["diff_id"].clone()).collect::<Vec<_>>(),
+        "dive": r["dive_compat"],
+        "config": r["image"]["config"],
+    })
+}
+
+fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) {
+    for (name, data) in files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+}
+
+#[test]
+fn all_formats_and_compressions_give_the_same_report() {
+    let dir = tempdir();
+    let docker = dir.path().join("docker.tar");
+    spec().docker_archive(&docker);
+    let reference = essence(&report_json(docker.to_str().unwrap()));
+    assert_eq!(reference["waste"]["copy_up"], 5000);
+    assert_eq!(reference["waste"]["removed"], 3000);
+    for (i, comp) in [Comp::None, Comp::Gzip, Comp::Zstd].into_iter().enumerate() {
+        let archive = dir.path().join(format!("oci-{i}.tar"));
+        spec().oci(&archive, comp, false);
+        let layout = dir.path().join(format!("layout-{i}"));
+        spec().oci(&layout, comp, true);
+        for input in [
+            archive.display().to_string(),
+            format!("oci-archive:{}", archive.display()),
+            layout.display().to_string(),
+            format!("oci:{}", layout.display()),
+            format!("oci:{}:latest", layout.display()),
+        ] {
+            let r = report_json(&input);
+            assert_eq!(essence(&r), reference, "{input}");
+            assert!(
+                r["image"]["digest"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("sha256:"),
+                "{input}"
+            );
+        }
+    }
+    let r = report_json(&format!("docker-archive:{}", docker.display()));
+    assert_eq!(essence(&r), reference);
+    assert_eq!(r["image"]["names"], json!(["test/image:latest"]));
+    assert_eq!(
+        r["history"][0]["created_by"],
+        "/bin/sh -c #(nop) ADD file:abc in / "
+    );
+    assert_eq!(r["history"][0]["command"], "ADD file:abc in /");
+    assert_eq!(r["layers"][1]["command"], "RUN chmod 700 /bin/tool");
+    assert_eq!(
+        r["layers"][1]["created_by"],
+        "/bin/sh -c chmod 700 /bin/tool"
+    );
+    assert_eq!(r["image"]["config"]["user"], "1000:1000");
+    assert_eq!(r["image"]["config"]["exposed_ports"], json!(["8080/tcp"]));
+}
+
+#[test]
+fn docker_archive_in_oci_form_with_layer_sources() {
+    // Docker 25+ `docker save`: layers under blobs/sha256, manifest.json naming them, and an
+    // index.json beside it.
+    let dir = tempdir();
+    let oci = spec().oci_files(Comp::Gzip);
+    let find = |pred: &dyn Fn(&Value) -> bool| {
+        oci.iter()
+            .find(|(n, d)| {
+                n.starts_with("blobs/")
+                    && serde_json::from_slice::<Value>(d).is_ok_and(|v| pred(&v))
+            })
+            .unwrap()
+    };
+    let (manifest_name, manifest) = find(&|v| v.get("layers").is_some());
+    let (config_name, _) = find(&|v| v.get("rootfs").is_some());
+    let m: Value = serde_json::from_slice(manifest).unwrap();
+    let layers: Vec<String> = m["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| format!("blobs/sha256/{}", &l["digest"].as_str().unwrap()[7..]))
+        .collect();
+    let docker_manifest = json!([{"Config": config_name, "RepoTags": ["x:1"], "Layers": layers}]);
+    let mut files = oci.clone();
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&docker_manifest).unwrap(),
+    ));
+    let path = dir.path().join("docker25.tar");
+    write_tar(&path, &files);
+    let r = report_json(path.to_str().unwrap());
+    assert_eq!(r["image"]["format"], "docker-archive");
+    assert_eq!(r["layers"][0]["compression"], "gzip");
+    assert_eq!(r["layers"][0]["digest"], m["layers"][0]["digest"]);
+    assert_eq!(r["waste"]["copy_up"], 5000);
+    assert!(!manifest_name.is_empty());
+}
+
+/// An OCI layout whose index.json points at a multi-platform index.
+fn nested_layout(dir: &Path, platforms: &[(&str, &str)]) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut entries = Vec::new();
+    let mut digests = Vec::new();
+    for (i, (os, arch)) in platforms.iter().enumerate() {
+        let s = Spec::new().layer(
+            "x",
+            vec![
+                file("etc/arch", arch.as_bytes()),
+                file("etc/n", &noise(i as u64, 100 * (i + 1))),
+            ],
+        );
+        let one = s.oci_files(Comp::Gzip);
+        let (_, index) = one.iter().find(|(n, _)| n == "index.json").unwrap();
+        let idx: Value = serde_json::from_slice(index).unwrap();
+        let mut desc = idx["manifests"][0].clone();
+        desc["platform"] = json!({"os": os, "architecture": arch});
+        desc.as_object_mut().unwrap().remove("annotations");
+        digests.push(desc["digest"].as_str().unwrap().to_string());
+        entries.push(desc);
+        files.extend(one.into_iter().filter(|(n, _)| n.starts_with("blobs/")));
+    }
+    // Buildkit adds attestation manifests with an unknown platform; they never count.
+    entries.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digests[0], "size": 1,
+        "platform": {"os": "unknown", "architecture": "unknown"}}));
+    let inner = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries})).unwrap();
+    let inner_digest = sha(&inner);
+    files.push((
+        format!("blobs/sha256/{}", &inner_digest[7..]),
+        inner.clone(),
+    ));
+    let top = json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": inner_digest, "size": inner.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "multi"}}]});
+    files.push(("index.json".into(), serde_json::to_vec(&top).unwrap()));
+    files.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+    write_files(dir, &files);
+    digests
+}
+
+#[test]
+fn nested_index_with_platform_choice() {
+    let dir = tempdir();
+    let layout = dir.path().join("multi");
+    let digests = nested_layout(&layout, &[("linux", "amd64"), ("linux", "arm64")]);
+    let l = layout.to_str().unwrap();
+    let host_arch = if cfg!(target_arch = "aarch64") { 1 } else { 0 };
+    let r = report_json(l);
+    assert_eq!(
+        r["image"]["digest"], digests[host_arch],
+        "the host's platform by default"
+    );
+    let (code, out, err) = strata(&[
+        "report",
+        "--json",
+        "--platform",
+        "linux/arm64",
+        &format!("oci:{l}:multi"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["image"]["digest"], digests[1]);
+    assert_eq!(r["totals"]["final_bytes"], 5 + 200);
+
+    let (code, _, err) = strata(&["report", "--platform", "linux/s390x", l]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("linux/s390x") && err.contains("linux/amd64, linux/arm64"),
+        "{err}"
+    );
+    let (code, _, err) = strata(&["report", &format!("oci:{l}:nope")]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no image tagged nope") && err.contains("multi"),
+        "{err}"
+    );
+    let (code, _, err) = strata(&["report", "--platform", "linux", l]);
+    assert_eq!(code, 2);
+    assert!(err.contains("os/arch"), "{err}");
+}
+
+#[test]
+fn a_layout_with_several_untagged_images_asks_which() {
+    let dir = tempdir();
+    let layout = dir.path().join("two");
+    Spec::new()
+        .layer("a", vec![file("a", b"a")])
+        .oci(&layout, Comp::Gzip, true);
+    let index_path = layout.join("index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let mut second = index["manifests"][0].clone();
+    second["annotations"]["org.opencontainers.image.ref.name"] = json!("other");
+    index["manifests"].as_array_mut().unwrap().push(second);
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let (code, _, err) = strata(&["report", layout.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("2 images") && err.contains("latest, other"),
+        "{err}"
+    );
+    let (code, _, err) = strata(&["report", &format!("oci:{}:other", layout.display())]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_docker_archive_with_two_images_asks_which() {
+    let dir = tempdir();
+    let path = dir.path().join("two.tar");
+    spec().docker_archive(&path);
+    let unpacked = dir.path().join("two");
+    tar::Archive::new(std::fs::File::open(&path).unwrap())
+        .unpack(&unpacked)
+        .unwrap();
+    let mpath = unpacked.join("manifest.json");
+    let mut m: Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let mut second = m[0].clone();
+    second["RepoTags"] = json!(["other:2"]);
+    m.as_array_mut().unwrap().push(second);
+    std::fs::write(&mpath, serde_json::to_vec(&m).unwrap()).unwrap();
+    let u = unpacked.to_str().unwrap();
+    let (code, _, err) = strata(&["report", u]);
+    assert_eq!(code, 2);
+    assert!(err.contains("2 images") && err.contains("other:2"), "{err}");
+    let (code, _, err) = strata(&["report", &format!("docker-archive:{u}:other:2")]);
+    assert_eq!(code, 0, "{err}");
+}
