@@ -21,8 +21,13 @@ fn percent(part: u64, whole: u64) -> String {
     }
 }
 
+/// Image bytes (names, commands) never reach the terminal raw: control characters escaped.
+fn safe(s: &str) -> String {
+    crate::tree::printable(s, usize::MAX)
+}
+
 fn shorten(s: &str, width: usize) -> String {
-    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line: String = safe(&s.split_whitespace().collect::<Vec<_>>().join(" "));
     if one_line.chars().count() <= width {
         one_line
     } else {
@@ -40,7 +45,13 @@ pub fn render(r: &Report, top: usize) -> String {
     } else {
         format!("  ({})", img.names.join(", "))
     };
-    let _ = writeln!(o, "Image      {} [{}]{names}", img.reference, img.format);
+    let _ = writeln!(
+        o,
+        "Image      {} [{}]{}",
+        safe(&img.reference),
+        img.format,
+        safe(&names)
+    );
     let _ = writeln!(o, "ID         {}", img.id);
     if let Some(d) = &img.digest {
         let _ = writeln!(o, "Digest     {d}");
@@ -146,7 +157,7 @@ pub fn render(r: &Report, top: usize) -> String {
             let same = row
                 .same_as
                 .as_deref()
-                .map(|s| format!("  (same as {s})"))
+                .map(|s| format!("  (same as {})", safe(s)))
                 .unwrap_or_default();
             let _ = writeln!(
                 o,
@@ -154,7 +165,7 @@ pub fn render(r: &Report, top: usize) -> String {
                 size(row.bytes),
                 row.cause,
                 layers,
-                row.path
+                safe(&row.path)
             );
         }
         let _ = writeln!(o);

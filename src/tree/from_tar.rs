@@ -21,16 +21,54 @@ pub enum TreeError {
     Io(#[from] io::Error),
 }
 
+/// What a visitor of `for_each_entry` wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
 /// Reads a whole layer tar from `input`, in order, hashing every regular file's content.
+pub fn read_layer<R: Read>(input: R) -> Result<LayerTree, TreeError> {
+    let mut entries = Vec::new();
+    let mut header_bytes = 0u64;
+    let mut buf = vec![0u8; 128 * 1024];
+    let skipped = for_each_entry(input, |mut entry, header_size, content| {
+        header_bytes += header_size;
+        if entry.kind == EntryKind::File {
+            let mut hasher = Sha256::new();
+            loop {
+                let n = content.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+            }
+            entry.digest = Some(hasher.finalize().into());
+        }
+        entries.push(entry);
+        Ok(Flow::Continue)
+    })?;
+    Ok(LayerTree {
+        entries,
+        header_bytes: header_bytes + skipped,
+    })
+}
+
+/// Walks a layer tar, calling `visit` with each entry (digest not yet known), the size field of
+/// its header, and a reader of its content. The root and AUFS bookkeeping entries are not
+/// visited; the return value is the header size of the AUFS ones, which dive still counts.
 ///
 /// Extension headers (PAX `x`, GNU long names) are read here rather than by the tar crate:
 /// its PAX parser splits records at newlines, so a binary xattr value holding a `\n` (buildah
 /// on overlay writes `SCHILY.xattr.user.overlay.origin`) corrupts every record after it and
 /// long paths come out truncated. Records are parsed by their length, as POSIX and Go do.
-pub fn read_layer<R: Read>(input: R) -> Result<LayerTree, TreeError> {
+pub fn for_each_entry<R: Read>(
+    input: R,
+    mut visit: impl FnMut(Entry, u64, &mut dyn Read) -> io::Result<Flow>,
+) -> Result<u64, TreeError> {
+    let mut skipped_bytes = 0u64;
     let mut archive = tar::Archive::new(input);
-    let mut tree = LayerTree::default();
-    let mut buf = vec![0u8; 128 * 1024];
     let mut ext = Extensions::default();
     let entries = archive.entries().map_err(classify)?.raw(true);
     for item in entries {
@@ -55,125 +93,113 @@ pub fn read_layer<R: Read>(input: R) -> Result<LayerTree, TreeError> {
             _ => {}
         }
         let ext = std::mem::take(&mut ext);
-        let header = entry.header();
-        let raw_path_bytes = ext.path.unwrap_or_else(|| header.path_bytes().into_owned());
-        let raw_path = String::from_utf8_lossy(&raw_path_bytes).into_owned();
-        let Some(path) = normalize(&raw_path) else {
-            continue;
-        };
         let size = ext.size.unwrap_or_else(|| entry.size());
-        tree.header_bytes += size;
-        let mode = header.mode().unwrap_or(0);
-        let uid = ext
-            .uid
-            .or_else(|| header.uid().ok())
-            .and_then(|u| u32::try_from(u).ok())
-            .unwrap_or(u32::MAX);
-        let gid = ext
-            .gid
-            .or_else(|| header.gid().ok())
-            .and_then(|g| u32::try_from(g).ok())
-            .unwrap_or(u32::MAX);
-        let mtime = ext.mtime.or_else(|| header.mtime().ok()).unwrap_or(0);
-        let device = match (header.device_major(), header.device_minor()) {
-            (Ok(Some(ma)), Ok(Some(mi))) => Some((ma, mi)),
-            _ => None,
-        };
-        let link_raw = ext
-            .link
-            .or_else(|| header.link_name_bytes().map(|l| l.into_owned()))
-            .map(|l| String::from_utf8_lossy(&l).into_owned());
-
-        let name = file_name(&path);
-        // Whiteouts are recognised by name whatever their type: buildah on overlay writes
-        // them as hardlinks to one shared inode.
-        if name == OPAQUE_MARKER {
-            let Some(dir) = parent(&path) else {
-                // `/.wh..wh..opq` would make the root opaque: hide everything below.
-                tree.entries.push(deletion(
-                    String::new(),
-                    EntryKind::Opaque,
-                    size,
-                    (mode, uid, gid, mtime),
-                ));
-                continue;
-            };
-            tree.entries.push(deletion(
-                dir.to_string(),
-                EntryKind::Opaque,
-                size,
-                (mode, uid, gid, mtime),
-            ));
-            continue;
-        }
-        if name.starts_with(".wh..wh.") {
-            // AUFS bookkeeping (`.wh..wh.plnk`, `.wh..wh.aufs`), never part of the filesystem.
-            continue;
-        }
-        if let Some(target) = name.strip_prefix(WHITEOUT_PREFIX) {
-            if target.is_empty() {
+        let parsed = match parse_entry(entry.header(), ext, size) {
+            Parsed::Root => continue,
+            Parsed::Bookkeeping => {
+                skipped_bytes += size;
                 continue;
             }
-            let target = join(parent(&path), target);
-            tree.entries.push(deletion(
-                target,
-                EntryKind::Whiteout,
-                size,
-                (mode, uid, gid, mtime),
-            ));
-            continue;
+            Parsed::Entry(e) => e,
+        };
+        if visit(parsed, size, &mut entry).map_err(classify)? == Flow::Stop {
+            break;
         }
+    }
+    Ok(skipped_bytes)
+}
 
-        let kind = match etype {
-            EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => EntryKind::File,
-            EntryType::Directory => EntryKind::Dir,
-            EntryType::Symlink => EntryKind::Symlink,
-            EntryType::Link => EntryKind::Hardlink,
-            EntryType::Char => EntryKind::CharDevice,
-            EntryType::Block => EntryKind::BlockDevice,
-            EntryType::Fifo => EntryKind::Fifo,
-            // Old tars mark directories only by a trailing slash.
-            _ if raw_path.ends_with('/') => EntryKind::Dir,
-            _ => EntryKind::File,
-        };
-        let link = match kind {
-            EntryKind::Symlink => link_raw.map(String::into_boxed_str),
-            EntryKind::Hardlink => link_raw
-                .and_then(|l| normalize(&l))
-                .map(String::into_boxed_str),
-            _ => None,
-        };
-        let digest = if kind == EntryKind::File {
-            let mut hasher = Sha256::new();
-            loop {
-                let n = entry.read(&mut buf).map_err(classify)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-            }
-            Some(hasher.finalize().into())
+enum Parsed {
+    Root,
+    /// AUFS bookkeeping (`.wh..wh.plnk`, `.wh..wh.aufs`), never part of the filesystem.
+    Bookkeeping,
+    Entry(Entry),
+}
+
+/// One header (with its extension values) as an `Entry`.
+fn parse_entry(header: &tar::Header, ext: Extensions, size: u64) -> Parsed {
+    let etype = header.entry_type();
+    let raw_path_bytes = ext.path.unwrap_or_else(|| header.path_bytes().into_owned());
+    let raw_path = String::from_utf8_lossy(&raw_path_bytes).into_owned();
+    let Some(path) = normalize(&raw_path) else {
+        return Parsed::Root;
+    };
+    let mode = header.mode().unwrap_or(0);
+    let uid = ext
+        .uid
+        .or_else(|| header.uid().ok())
+        .and_then(|u| u32::try_from(u).ok())
+        .unwrap_or(u32::MAX);
+    let gid = ext
+        .gid
+        .or_else(|| header.gid().ok())
+        .and_then(|g| u32::try_from(g).ok())
+        .unwrap_or(u32::MAX);
+    let mtime = ext.mtime.or_else(|| header.mtime().ok()).unwrap_or(0);
+    let device = match (header.device_major(), header.device_minor()) {
+        (Ok(Some(ma)), Ok(Some(mi))) => Some((ma, mi)),
+        _ => None,
+    };
+    let link_raw = ext
+        .link
+        .or_else(|| header.link_name_bytes().map(|l| l.into_owned()))
+        .map(|l| String::from_utf8_lossy(&l).into_owned());
+    let meta = (mode, uid, gid, mtime);
+
+    let name = file_name(&path);
+    // Whiteouts are recognised by name whatever their type: buildah on overlay writes them as
+    // hardlinks to one shared inode.
+    if name == OPAQUE_MARKER {
+        // `/.wh..wh..opq` would make the root opaque: hide everything below.
+        let dir = parent(&path).unwrap_or("").to_string();
+        return Parsed::Entry(deletion(dir, EntryKind::Opaque, size, meta));
+    }
+    if name.starts_with(".wh..wh.") {
+        return Parsed::Bookkeeping;
+    }
+    if let Some(target) = name.strip_prefix(WHITEOUT_PREFIX) {
+        if target.is_empty() {
+            return Parsed::Bookkeeping;
+        }
+        let target = join(parent(&path), target);
+        return Parsed::Entry(deletion(target, EntryKind::Whiteout, size, meta));
+    }
+
+    let kind = match etype {
+        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => EntryKind::File,
+        EntryType::Directory => EntryKind::Dir,
+        EntryType::Symlink => EntryKind::Symlink,
+        EntryType::Link => EntryKind::Hardlink,
+        EntryType::Char => EntryKind::CharDevice,
+        EntryType::Block => EntryKind::BlockDevice,
+        EntryType::Fifo => EntryKind::Fifo,
+        // Old tars mark directories only by a trailing slash.
+        _ if raw_path.ends_with('/') => EntryKind::Dir,
+        _ => EntryKind::File,
+    };
+    let link = match kind {
+        EntryKind::Symlink => link_raw.map(String::into_boxed_str),
+        EntryKind::Hardlink => link_raw
+            .and_then(|l| normalize(&l))
+            .map(String::into_boxed_str),
+        _ => None,
+    };
+    Parsed::Entry(Entry {
+        path: path.into_boxed_str(),
+        kind,
+        size,
+        mode,
+        uid,
+        gid,
+        mtime,
+        link,
+        device: if matches!(kind, EntryKind::CharDevice | EntryKind::BlockDevice) {
+            device
         } else {
             None
-        };
-        tree.entries.push(Entry {
-            path: path.into_boxed_str(),
-            kind,
-            size,
-            mode,
-            uid,
-            gid,
-            mtime,
-            link,
-            device: if matches!(kind, EntryKind::CharDevice | EntryKind::BlockDevice) {
-                device
-            } else {
-                None
-            },
-            digest,
-        });
-    }
-    Ok(tree)
+        },
+        digest: None,
+    })
 }
 
 /// Extension-header values that apply to the next real entry.
@@ -289,11 +315,26 @@ fn classify(e: io::Error) -> TreeError {
     TreeError::Io(e)
 }
 
-/// At most `max` characters, control characters escaped.
+/// At most `max` characters, with control characters (ESC, newline, ...) and bidirectional
+/// overrides escaped, so image-supplied text can never drive or disguise the terminal.
 pub fn printable(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().take(max).flat_map(char::escape_debug).collect();
-    if s.chars().count() > max {
-        out.push('…');
+    let mut out = String::with_capacity(s.len().min(max));
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
     }
     out
 }
@@ -367,6 +408,16 @@ mod tests {
         assert_eq!(tree.entries.len(), 1);
         assert_eq!(&*tree.entries[0].path, long);
         assert_eq!(tree.header_bytes, 4);
+    }
+
+    #[test]
+    fn printable_escapes_only_what_could_drive_the_terminal() {
+        assert_eq!(
+            printable("a\u{1b}[31mred\nb \"q\" ü", 100),
+            "a\\u{1b}[31mred\\nb \"q\" ü"
+        );
+        assert_eq!(printable("\u{202e}txt.exe", 100), "\\u{202e}txt.exe");
+        assert_eq!(printable("abcdef", 3), "abc…");
     }
 
     #[test]
