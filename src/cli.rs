@@ -27,6 +27,33 @@ pub struct Cli {
 pub enum Command {
     /// Print a summary of an image: layers, sizes and wasted bytes by cause.
     Report(ReportArgs),
+    /// Extract files from an image into a directory (the final merged view by default).
+    Extract(ExtractArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Image to read.
+    pub image: String,
+
+    /// Paths inside the image to extract; `/` extracts the whole filesystem.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+
+    /// Destination directory (created if missing). Nothing is written outside it.
+    #[arg(long = "to", value_name = "DIR")]
+    pub to: std::path::PathBuf,
+
+    /// Extract the filesystem as it was after this layer (0-based) instead of the final one.
+    #[arg(long)]
+    pub layer: Option<usize>,
+
+    /// Replace files that already exist in DIR (otherwise strata refuses and writes nothing).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]

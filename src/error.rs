@@ -45,6 +45,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// Extraction refused or failed at a destination path.
+    #[error("{path}: {reason}")]
+    Extract { path: String, reason: String },
+
     #[error("{input}: no image for platform {wanted}; available: {available}")]
     Platform {
         input: String,

@@ -41,10 +41,72 @@ pub enum LoadEvent {
     LayerStarted {
         index: usize,
     },
+    /// Stored (compressed) bytes of the layer read so far, out of `total`.
+    LayerProgress {
+        index: usize,
+        read: u64,
+        total: u64,
+    },
     LayerFinished {
         index: usize,
         entries: usize,
     },
+}
+
+/// How often (in stored bytes) a layer reports progress.
+const PROGRESS_STEP: u64 = 1 << 20;
+
+/// Counts the bytes read through it and reports every `PROGRESS_STEP`.
+struct ProgressReader<'a, R> {
+    inner: R,
+    read: u64,
+    reported: u64,
+    total: u64,
+    index: usize,
+    progress: &'a (dyn Fn(LoadEvent) + Sync),
+}
+
+impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read - self.reported >= PROGRESS_STEP || (n == 0 && self.read != self.reported) {
+            self.reported = self.read;
+            (self.progress)(LoadEvent::LayerProgress {
+                index: self.index,
+                read: self.read,
+                total: self.total,
+            });
+        }
+        Ok(n)
+    }
+}
+
+/// Reopens the source of `input` and hands `f` the uncompressed tar of layer `index`, for
+/// reading file content after the image was loaded (the viewer, extraction). The blob was
+/// verified when the image was loaded.
+pub fn with_layer<T>(
+    input: &str,
+    opts: &SourceOptions,
+    index: usize,
+    f: impl FnOnce(&mut dyn std::io::Read) -> std::io::Result<T>,
+) -> Result<T> {
+    let reference = ImageRef::parse(input)?;
+    let opened = source::open(&reference, input, opts)?;
+    let Some(desc) = opened.meta.layers.get(index) else {
+        return Err(Error::Unsupported {
+            input: input.into(),
+            reason: format!(
+                "no layer {index}: the image has {} layers",
+                opened.meta.layers.len()
+            ),
+        });
+    };
+    let fail = |e: std::io::Error| layer_error(input, index, desc, e.to_string());
+    let raw = source::open_layer(opened.store.as_ref(), desc).map_err(fail)?;
+    let buffered = BufReader::with_capacity(256 * 1024, raw);
+    let (_, mut decoder) = decompress::decoder(buffered).map_err(fail)?;
+    f(&mut decoder).map_err(fail)
 }
 
 /// Opens and reads a whole image. `progress` is called from worker threads.
@@ -105,7 +167,7 @@ fn read_layers(
                     break;
                 }
                 progress(LoadEvent::LayerStarted { index: i });
-                let result = read_one(store, &meta.layers[i], i, input);
+                let result = read_one(store, &meta.layers[i], i, input, progress);
                 match &result {
                     Ok((_, tree)) => progress(LoadEvent::LayerFinished {
                         index: i,
@@ -154,11 +216,20 @@ fn read_one(
     desc: &LayerDesc,
     index: usize,
     input: &str,
+    progress: &(dyn Fn(LoadEvent) + Sync),
 ) -> Result<(Compression, LayerTree)> {
     let fail = |reason: String| layer_error(input, index, desc, reason);
     let mut raw = source::open_layer(store, desc).map_err(|e| fail(e.to_string()))?;
     let (compression, tree, diff_id) = {
-        let buffered = BufReader::with_capacity(256 * 1024, &mut raw);
+        let counted = ProgressReader {
+            inner: &mut raw,
+            read: 0,
+            reported: 0,
+            total: desc.compressed_size,
+            index,
+            progress,
+        };
+        let buffered = BufReader::with_capacity(256 * 1024, counted);
         let (compression, decoder) =
             decompress::decoder(buffered).map_err(|e| fail(e.to_string()))?;
         let mut tar = HashingReader::new(decoder);

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod blob;
 pub mod error;
+pub mod extract;
 pub mod history;
 pub mod image;
 pub mod reference;

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Report(args)) => report(&args.image, &args.source, args.json, args.top),
+        Some(Command::Extract(args)) => extract(&args),
         None => match cli.image {
             // Until the interactive explorer lands, opening an image prints its report.
             Some(image) => report(&image, &cli.source, false, 10),
@@ -29,6 +30,44 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
+    let opts = SourceOptions {
+        platform: args.source.platform.clone(),
+    };
+    let loaded = strata::load(&args.image, &opts, &|_| {}).map_err(|e| e.to_string())?;
+    let analysis = loaded.analyse();
+    let summary = strata::extract::extract(
+        &args.image,
+        &opts,
+        &loaded,
+        &analysis,
+        &args.paths,
+        &args.to,
+        &strata::extract::ExtractOptions {
+            layer: args.layer,
+            overwrite: args.force,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!(
+        "strata: extracted {} files ({}), {} directories, {} symlinks, {} hardlinks into {}",
+        summary.files,
+        text::size(summary.bytes),
+        summary.dirs,
+        summary.symlinks,
+        summary.hardlinks,
+        strata::tree::printable(&args.to.display().to_string(), 1000)
+    );
+    for (path, why) in &summary.skipped {
+        eprintln!(
+            "strata: skipped /{}: {}",
+            strata::tree::printable(path, 1000),
+            why
+        );
+    }
+    Ok(())
 }
 
 fn report(image: &str, source: &SourceArgs, json: bool, top: usize) -> Result<(), String> {
