@@ -3,6 +3,7 @@
 //! report. The binary (`main.rs`) is thin glue over this library.
 
 pub mod analysis;
+pub mod app;
 pub mod blob;
 pub mod error;
 pub mod extract;
@@ -10,8 +11,10 @@ pub mod history;
 pub mod image;
 pub mod reference;
 pub mod report;
+pub mod runtime;
 pub mod source;
 pub mod tree;
+pub mod ui;
 
 pub use analysis::Analysis;
 pub use error::{Error, Result};

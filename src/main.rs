@@ -2,7 +2,7 @@
 
 mod cli;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -17,7 +17,10 @@ fn main() -> ExitCode {
         Some(Command::Report(args)) => report(&args.image, &args.source, args.json, args.top),
         Some(Command::Extract(args)) => extract(&args),
         None => match cli.image {
-            // Until the interactive explorer lands, opening an image prints its report.
+            // The explorer needs a terminal; piped, `strata IMAGE` prints the report instead.
+            Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
+                explore(&image, &cli.source)
+            }
             Some(image) => report(&image, &cli.source, false, 10),
             None => Err("no image given; try `strata report IMAGE` or `strata --help`".into()),
         },
@@ -30,6 +33,17 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {
+    let settings = strata::runtime::load_settings()?;
+    let (keymap, theme) = strata::runtime::keymap_and_theme(&settings)?;
+    // Reject what cannot be opened before taking over the terminal.
+    strata::reference::ImageRef::parse(image).map_err(|e| e.to_string())?;
+    let opts = SourceOptions {
+        platform: source.platform.clone(),
+    };
+    strata::runtime::run(image, opts, keymap, theme)
 }
 
 fn extract(args: &cli::ExtractArgs) -> Result<(), String> {

@@ -343,3 +343,22 @@ pub fn listing<'a>(layers: &[&'a LayerTree], paths: &'a PathTable, view: &View) 
     out.sort_by(|a, b| a.path.cmp(b.path));
     out
 }
+
+/// What `path` was after each layer: `history[k]` is its location in the view after layer k.
+pub fn path_history(layers: &[&LayerTree], paths: &PathTable, id: PathId) -> Vec<Option<Loc>> {
+    let mut stacker = Stacker {
+        layers,
+        paths,
+        view: View {
+            live: vec![None; paths.len()],
+        },
+        hidden: Vec::new(),
+        record: false,
+    };
+    (0..layers.len())
+        .map(|n| {
+            stacker.apply(n);
+            stacker.view.get(id)
+        })
+        .collect()
+}

@@ -1,0 +1,1000 @@
+//! The explorer screen: which layer and file are selected, the Files panel's mode, sort,
+//! filter and collapsed directories, and the open popup. View state lives here, keyed by path
+//! id, never in the analysis.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use super::filetree::{visible_rows, FileMode, FileTree, Filter, Row, SortBy, Status};
+use super::keymap::{Action, Keymap};
+use super::layout::{areas, list_rows};
+use super::{Effect, ExtractRequest, Loaded, ReadPurpose};
+use crate::analysis::merge::{path_history, Change};
+use crate::analysis::paths::PathId;
+use crate::analysis::waste::WasteCause;
+use crate::analysis::Analysis;
+use crate::extract::{FileContent, Summary};
+use crate::image::Image;
+use crate::report::Report;
+use crate::tree::{printable, EntryKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Layers,
+    Files,
+}
+
+/// A row of the Layers panel: a real layer, or a history step that made no layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerEntry {
+    Layer(usize),
+    Empty(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Extract `path` as the view after `layer` shows it.
+    Extract {
+        layer: usize,
+        path: String,
+    },
+    SizeFloor,
+    ConfirmOverwrite(ExtractRequest),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+    pub error: Option<String>,
+}
+
+/// One line of the path history popup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub layer: usize,
+    pub status: Status,
+    pub kind: Option<EntryKind>,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Popup {
+    Help {
+        scroll: usize,
+    },
+    Config {
+        scroll: usize,
+    },
+    Prompt(Prompt),
+    Viewer {
+        title: String,
+        lines: Vec<String>,
+        scroll: usize,
+    },
+    History {
+        path: String,
+        rows: Vec<HistoryRow>,
+        cursor: usize,
+    },
+    Message(String),
+}
+
+pub struct Explorer {
+    pub image: Arc<Image>,
+    pub analysis: Arc<Analysis>,
+    pub report: Report,
+    pub focus: Panel,
+    pub layer: usize,
+    pub layer_rows: Vec<LayerEntry>,
+    pub layers_offset: usize,
+    pub mode: FileMode,
+    pub sort: SortBy,
+    sort_chosen: bool,
+    pub tree: FileTree,
+    pub rows: Vec<Row>,
+    pub cursor: usize,
+    pub offset: usize,
+    pub collapsed: HashSet<PathId>,
+    pub filter: Filter,
+    pub editing_filter: bool,
+    pub popup: Option<Popup>,
+    waste_next: usize,
+    pub quit: bool,
+}
+
+impl Explorer {
+    pub fn new(loaded: Loaded, width: u16, height: u16) -> Explorer {
+        let report = Report::new(&loaded.image, &loaded.analysis);
+        let layer_rows = layer_rows(&loaded.image);
+        let tree = {
+            let trees = loaded.image.trees();
+            FileTree::build(&trees, &loaded.analysis, 0, FileMode::Layer)
+        };
+        let mut ex = Explorer {
+            image: loaded.image,
+            analysis: loaded.analysis,
+            report,
+            focus: Panel::Layers,
+            layer: 0,
+            layer_rows,
+            layers_offset: 0,
+            mode: FileMode::Layer,
+            sort: SortBy::Name,
+            sort_chosen: false,
+            tree,
+            rows: Vec::new(),
+            cursor: 0,
+            offset: 0,
+            collapsed: HashSet::new(),
+            filter: Filter::default(),
+            editing_filter: false,
+            popup: None,
+            waste_next: 0,
+            quit: false,
+        };
+        ex.rebuild();
+        ex.fit(width, height);
+        ex
+    }
+
+    pub fn layer_count(&self) -> usize {
+        self.image.layers.len()
+    }
+
+    /// The sort in effect: size for the final view unless the user chose one.
+    fn effective_sort(&self) -> SortBy {
+        if !self.sort_chosen && self.mode == FileMode::Final {
+            SortBy::Size
+        } else {
+            self.sort
+        }
+    }
+
+    /// The name of the sort in effect, for the footer.
+    pub fn tree_sort_name(&self) -> &'static str {
+        self.effective_sort().name()
+    }
+
+    /// Rebuilds the Files tree for the selected layer and mode, keeping the cursor's path.
+    fn rebuild(&mut self) {
+        let keep = self.selected_path();
+        let trees = self.image.trees();
+        self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
+        self.tree.sort(self.effective_sort());
+        self.refresh_rows(keep);
+    }
+
+    /// Recomputes the visible rows; the cursor stays on `keep` if it is still visible.
+    fn refresh_rows(&mut self, keep: Option<PathId>) {
+        self.rows = visible_rows(
+            &self.tree,
+            &self.analysis.stack.paths,
+            &self.collapsed,
+            &self.filter,
+        );
+        if let Some(p) = keep {
+            if let Some(i) = self
+                .rows
+                .iter()
+                .position(|r| self.tree.nodes[r.node as usize].path == p)
+            {
+                self.cursor = i;
+                return;
+            }
+        }
+        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+    }
+
+    pub fn selected_node(&self) -> Option<&super::filetree::Node> {
+        self.rows
+            .get(self.cursor)
+            .map(|r| &self.tree.nodes[r.node as usize])
+    }
+
+    fn selected_path(&self) -> Option<PathId> {
+        self.selected_node().map(|n| n.path)
+    }
+
+    /// Normalised path of the selection ("" for none).
+    pub fn selected_path_str(&self) -> String {
+        self.selected_path()
+            .map(|p| self.analysis.stack.paths.path(p).to_string())
+            .unwrap_or_default()
+    }
+
+    /// Keeps the cursors inside their panels after a move or a resize.
+    pub fn fit(&mut self, width: u16, height: u16) {
+        let a = areas(width, height);
+        let h = list_rows(a.files).max(1);
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + h {
+            self.offset = self.cursor + 1 - h;
+        }
+        self.offset = self.offset.min(self.rows.len().saturating_sub(h));
+        let lh = list_rows(a.layers).max(1);
+        let sel = self.layer_row_index();
+        if sel < self.layers_offset {
+            self.layers_offset = sel;
+        } else if sel >= self.layers_offset + lh {
+            self.layers_offset = sel + 1 - lh;
+        }
+    }
+
+    /// Index in `layer_rows` of the selected layer.
+    pub fn layer_row_index(&self) -> usize {
+        self.layer_rows
+            .iter()
+            .position(|r| *r == LayerEntry::Layer(self.layer))
+            .unwrap_or(0)
+    }
+
+    fn select_layer(&mut self, layer: usize) {
+        if layer < self.layer_count() && layer != self.layer {
+            self.layer = layer;
+            self.rebuild();
+        }
+    }
+
+    pub fn on_key(
+        &mut self,
+        key: KeyEvent,
+        keymap: &Keymap,
+        width: u16,
+        height: u16,
+    ) -> Vec<Effect> {
+        let effects = if self.popup.is_some() {
+            self.on_popup_key(key, keymap)
+        } else if self.editing_filter {
+            self.on_filter_key(key);
+            Vec::new()
+        } else {
+            match keymap.action(&key) {
+                Some(action) => self.on_action(action, width, height),
+                None => Vec::new(),
+            }
+        };
+        self.fit(width, height);
+        effects
+    }
+
+    fn on_action(&mut self, action: Action, width: u16, height: u16) -> Vec<Effect> {
+        let page = list_rows(areas(width, height).files).max(1);
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
+            Action::Config => self.popup = Some(Popup::Config { scroll: 0 }),
+            Action::NextPanel | Action::PrevPanel => {
+                self.focus = match self.focus {
+                    Panel::Layers => Panel::Files,
+                    Panel::Files => Panel::Layers,
+                }
+            }
+            Action::PrevLayer => self.select_layer(self.layer.saturating_sub(1)),
+            Action::NextLayer => self.select_layer(self.layer + 1),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(page as i64)),
+            Action::PageDown => self.move_by(page as i64),
+            Action::Top => self.move_by(i64::MIN / 2),
+            Action::Bottom => self.move_by(i64::MAX / 2),
+            Action::Open => match self.focus {
+                Panel::Layers => self.focus = Panel::Files,
+                Panel::Files => return self.open_selected(),
+            },
+            Action::Toggle => self.toggle_selected(None),
+            Action::Collapse => self.collapse_or_parent(),
+            Action::Expand => self.toggle_selected(Some(false)),
+            Action::CollapseAll => {
+                let keep = self.selected_path();
+                self.collapsed = self
+                    .tree
+                    .nodes
+                    .iter()
+                    .skip(1)
+                    .filter(|n| !n.children.is_empty())
+                    .map(|n| n.path)
+                    .collect();
+                // The cursor moves to the top-level ancestor of what it was on.
+                let top = keep.map(|p| {
+                    let mut cur = p;
+                    while self.analysis.stack.paths.parent(cur) != crate::analysis::paths::ROOT {
+                        cur = self.analysis.stack.paths.parent(cur);
+                    }
+                    cur
+                });
+                self.refresh_rows(top);
+            }
+            Action::ExpandAll => {
+                self.collapsed.clear();
+                let keep = self.selected_path();
+                self.refresh_rows(keep);
+            }
+            Action::Filter => {
+                self.editing_filter = true;
+                self.focus = Panel::Files;
+            }
+            Action::Mode => {
+                self.mode = self.mode.next();
+                self.rebuild();
+            }
+            Action::Sort => {
+                self.sort = self.effective_sort().next();
+                self.sort_chosen = true;
+                let keep = self.selected_path();
+                self.tree.sort(self.sort);
+                self.refresh_rows(keep);
+            }
+            Action::SizeFloor => {
+                self.popup = Some(Popup::Prompt(Prompt {
+                    kind: PromptKind::SizeFloor,
+                    input: self
+                        .filter
+                        .min_size
+                        .map(|m| m.to_string())
+                        .unwrap_or_default(),
+                    error: None,
+                }))
+            }
+            Action::HideAdded => self.toggle_hidden(Status::Added),
+            Action::HideModified => {
+                self.toggle_hidden(Status::Modified);
+                self.toggle_hidden_to(
+                    Status::MetadataOnly,
+                    self.filter.hidden[Status::Modified.index()],
+                );
+            }
+            Action::HideRemoved => self.toggle_hidden(Status::Removed),
+            Action::HideUnchanged => self.toggle_hidden(Status::Unchanged),
+            Action::Waste => self.jump_to_waste(),
+            Action::Extract => {
+                let path = self.selected_path_str();
+                self.popup = Some(Popup::Prompt(Prompt {
+                    kind: PromptKind::Extract {
+                        layer: self.tree.layer,
+                        path,
+                    },
+                    input: "./strata-extract".into(),
+                    error: None,
+                }));
+            }
+            Action::Diff => return self.diff_selected(),
+            Action::History => self.open_history(),
+        }
+        Vec::new()
+    }
+
+    fn move_by(&mut self, delta: i64) {
+        match self.focus {
+            Panel::Files => {
+                let max = self.rows.len().saturating_sub(1) as i64;
+                self.cursor = (self.cursor as i64)
+                    .saturating_add(delta)
+                    .clamp(0, max.max(0)) as usize;
+            }
+            Panel::Layers => {
+                let n = self.layer_count() as i64;
+                let target = (self.layer as i64)
+                    .saturating_add(delta)
+                    .clamp(0, (n - 1).max(0)) as usize;
+                self.select_layer(target);
+            }
+        }
+    }
+
+    fn toggle_hidden(&mut self, s: Status) {
+        let now = !self.filter.hidden[s.index()];
+        self.toggle_hidden_to(s, now);
+    }
+
+    fn toggle_hidden_to(&mut self, s: Status, hidden: bool) {
+        self.filter.hidden[s.index()] = hidden;
+        let keep = self.selected_path();
+        self.refresh_rows(keep);
+    }
+
+    /// `collapse`: `Some(true)` collapse, `Some(false)` expand, `None` toggle.
+    fn toggle_selected(&mut self, collapse: Option<bool>) {
+        let Some(node) = self.selected_node() else {
+            return;
+        };
+        if node.children.is_empty() {
+            return;
+        }
+        let path = node.path;
+        let now = collapse.unwrap_or(!self.collapsed.contains(&path));
+        if now {
+            self.collapsed.insert(path);
+        } else {
+            self.collapsed.remove(&path);
+        }
+        self.refresh_rows(Some(path));
+    }
+
+    fn collapse_or_parent(&mut self) {
+        let Some(node) = self.selected_node() else {
+            return;
+        };
+        if !node.children.is_empty() && !self.collapsed.contains(&node.path) {
+            self.toggle_selected(Some(true));
+            return;
+        }
+        let parent = self.tree.nodes[node.parent as usize].path;
+        if let Some(i) = self
+            .rows
+            .iter()
+            .position(|r| self.tree.nodes[r.node as usize].path == parent)
+        {
+            self.cursor = i;
+        }
+    }
+
+    fn open_selected(&mut self) -> Vec<Effect> {
+        let Some(node) = self.selected_node() else {
+            return Vec::new();
+        };
+        if !node.children.is_empty() || node.kind == EntryKind::Dir {
+            self.toggle_selected(None);
+            return Vec::new();
+        }
+        if node.status == Status::Removed {
+            self.popup = Some(Popup::Message(format!(
+                "/{} was removed in layer {}; select a lower layer to view it",
+                printable(&self.selected_path_str(), 200),
+                self.tree.layer
+            )));
+            return Vec::new();
+        }
+        if !matches!(node.kind, EntryKind::File | EntryKind::Hardlink) {
+            let what = match &node.link {
+                Some(l) => format!("{} -> {l}", node.kind.name()),
+                None => node.kind.name().to_string(),
+            };
+            self.popup = Some(Popup::Message(format!(
+                "/{}: {what}",
+                printable(&self.selected_path_str(), 200)
+            )));
+            return Vec::new();
+        }
+        let path = self.selected_path_str();
+        self.popup = Some(Popup::Viewer {
+            title: format!("/{path} (layer {})", self.tree.layer),
+            lines: vec!["reading…".into()],
+            scroll: 0,
+        });
+        vec![Effect::ReadFile {
+            layer: self.tree.layer,
+            path,
+            purpose: ReadPurpose::View,
+        }]
+    }
+
+    /// `d`: the selected file against its version in the view below this layer.
+    fn diff_selected(&mut self) -> Vec<Effect> {
+        let Some(node) = self.selected_node() else {
+            return Vec::new();
+        };
+        let path = self.selected_path_str();
+        let n = self.tree.layer;
+        let history = path_history(&self.image.trees(), &self.analysis.stack.paths, node.path);
+        let older = (0..n)
+            .rev()
+            .find(|&k| history.get(k).copied().flatten().is_some());
+        let shown = history.get(n).copied().flatten().is_some();
+        match (node.kind, older, shown) {
+            (EntryKind::File | EntryKind::Hardlink, Some(old), true) => {
+                self.popup = Some(Popup::Viewer {
+                    title: format!("diff /{path}: layer {old} -> {n}"),
+                    lines: vec!["reading…".into()],
+                    scroll: 0,
+                });
+                vec![Effect::ReadFile {
+                    layer: old,
+                    path,
+                    purpose: ReadPurpose::DiffOld { new_layer: n },
+                }]
+            }
+            (EntryKind::File | EntryKind::Hardlink, None, _) => {
+                self.popup = Some(Popup::Message(format!(
+                    "/{}: no earlier version below layer {n}",
+                    printable(&path, 200)
+                )));
+                Vec::new()
+            }
+            _ => {
+                self.popup = Some(Popup::Message(
+                    "diff works on files present in the selected layer's view".into(),
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    fn open_history(&mut self) {
+        let Some(node) = self.selected_node() else {
+            return;
+        };
+        let trees = self.image.trees();
+        let history = path_history(&trees, &self.analysis.stack.paths, node.path);
+        let mut rows = Vec::new();
+        let mut before = None;
+        for (k, now) in history.iter().enumerate() {
+            let row = match (before, *now) {
+                (None, Some(loc)) => Some((Status::Added, Some(loc))),
+                (Some(_), None) => Some((Status::Removed, before)),
+                (Some(_), Some(loc)) if loc.layer as usize == k => {
+                    let change = self.analysis.stack.changes[k]
+                        .get(loc.entry as usize)
+                        .copied();
+                    let status = match change {
+                        Some(Change::Modified) => Status::Modified,
+                        Some(Change::MetadataOnly) => Status::MetadataOnly,
+                        _ if loc.is_implicit() => Status::Unchanged,
+                        _ => Status::Unchanged,
+                    };
+                    Some((status, Some(loc)))
+                }
+                _ => None,
+            };
+            if let Some((status, loc)) = row {
+                let e = loc.and_then(|l| crate::analysis::merge::entry(&trees, l));
+                rows.push(HistoryRow {
+                    layer: k,
+                    status,
+                    kind: Some(e.map_or(EntryKind::Dir, |e| e.kind)),
+                    size: e.map_or(0, |e| e.content_bytes()),
+                });
+            }
+            before = *now;
+        }
+        self.popup = Some(Popup::History {
+            path: self.selected_path_str(),
+            rows,
+            cursor: 0,
+        });
+    }
+
+    /// `w`: the next of the biggest wasted paths, in the layer holding the wasted copy.
+    fn jump_to_waste(&mut self) {
+        let top = &self.analysis.waste.top;
+        if top.is_empty() {
+            self.popup = Some(Popup::Message("no wasted bytes in this image".into()));
+            return;
+        }
+        let row = top[self.waste_next % top.len()].clone();
+        self.waste_next += 1;
+        let layer = row.layers.first().copied().unwrap_or(0);
+        self.mode = match row.cause {
+            WasteCause::Hidden(_) => FileMode::Layer,
+            WasteCause::Duplicate | WasteCause::Cache => FileMode::Final,
+        };
+        self.layer = layer;
+        self.focus = Panel::Files;
+        let target = self.analysis.stack.paths.get(&row.path);
+        if let Some(t) = target {
+            // Make sure the path is not hidden inside a collapsed directory or the filter.
+            let mut cur = self.analysis.stack.paths.parent(t);
+            while cur != crate::analysis::paths::ROOT {
+                self.collapsed.remove(&cur);
+                cur = self.analysis.stack.paths.parent(cur);
+            }
+        }
+        self.filter = Filter::default();
+        let trees = self.image.trees();
+        self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
+        self.tree.sort(self.effective_sort());
+        self.refresh_rows(target);
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent) {
+        match key.code {
+            KeyCode::Enter => self.editing_filter = false,
+            KeyCode::Esc => {
+                self.editing_filter = false;
+                self.set_filter_text(String::new());
+            }
+            KeyCode::Backspace => {
+                let mut t = self.filter.text.clone();
+                t.pop();
+                self.set_filter_text(t);
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                let t = format!("{}{c}", self.filter.text);
+                self.set_filter_text(t);
+            }
+            _ => {}
+        }
+    }
+
+    fn set_filter_text(&mut self, text: String) {
+        let keep = self.selected_path();
+        self.filter.set_text(&text);
+        self.refresh_rows(keep);
+        if self.filter.text.is_empty() {
+            return;
+        }
+        // Live filtering lands on the first match.
+        if keep.is_none()
+            || !self
+                .rows
+                .iter()
+                .any(|r| Some(self.tree.nodes[r.node as usize].path) == keep)
+        {
+            self.cursor = self
+                .rows
+                .iter()
+                .position(|r| self.tree.nodes[r.node as usize].children.is_empty())
+                .unwrap_or(0);
+        }
+    }
+
+    fn on_popup_key(&mut self, key: KeyEvent, keymap: &Keymap) -> Vec<Effect> {
+        let action = keymap.action(&key);
+        let kind = self.popup.as_ref().map(popup_kind).unwrap_or_default();
+        let Some(popup) = self.popup.as_mut() else {
+            return Vec::new();
+        };
+        let close = key.code == KeyCode::Esc || matches!(action, Some(Action::Quit));
+        match popup {
+            Popup::Prompt(_) => return self.on_prompt_key(key),
+            Popup::Message(_) => self.popup = None,
+            Popup::Help { scroll } | Popup::Config { scroll } | Popup::Viewer { scroll, .. } => {
+                let closes_too = matches!(
+                    (&*kind, action),
+                    ("help", Some(Action::Help)) | ("config", Some(Action::Config))
+                );
+                match action {
+                    _ if close || closes_too => self.popup = None,
+                    Some(Action::Down) => *scroll += 1,
+                    Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+                    Some(Action::PageDown) => *scroll += 20,
+                    Some(Action::PageUp) => *scroll = scroll.saturating_sub(20),
+                    Some(Action::Top) => *scroll = 0,
+                    Some(Action::Bottom) => *scroll = usize::MAX / 2,
+                    _ => {}
+                }
+            }
+            Popup::History { rows, cursor, .. } => match action {
+                _ if close => self.popup = None,
+                Some(Action::Down) => *cursor = (*cursor + 1).min(rows.len().saturating_sub(1)),
+                Some(Action::Up) => *cursor = cursor.saturating_sub(1),
+                Some(Action::Open) => {
+                    if let Some(row) = rows.get(*cursor) {
+                        let layer = row.layer;
+                        self.popup = None;
+                        if self.mode == FileMode::Final {
+                            self.mode = FileMode::Layer;
+                        }
+                        let keep = self.selected_path();
+                        self.layer = layer;
+                        let trees = self.image.trees();
+                        self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
+                        self.tree.sort(self.effective_sort());
+                        self.refresh_rows(keep);
+                    }
+                }
+                _ => {}
+            },
+        }
+        Vec::new()
+    }
+
+    fn on_prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(Popup::Prompt(p)) = self.popup.as_mut() else {
+            return Vec::new();
+        };
+        if let PromptKind::ConfirmOverwrite(req) = &p.kind {
+            let req = req.clone();
+            self.popup = None;
+            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                return vec![Effect::Extract(ExtractRequest {
+                    overwrite: true,
+                    ..req
+                })];
+            }
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Esc => self.popup = None,
+            KeyCode::Backspace => {
+                p.input.pop();
+                p.error = None;
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                p.input.push(c);
+                p.error = None;
+            }
+            KeyCode::Enter => match p.kind.clone() {
+                PromptKind::SizeFloor => {
+                    if p.input.trim().is_empty() {
+                        self.filter.min_size = None;
+                        self.popup = None;
+                    } else {
+                        match parse_size(&p.input) {
+                            Some(n) => {
+                                self.filter.min_size = Some(n);
+                                self.popup = None;
+                            }
+                            None => {
+                                p.error = Some("sizes look like 500k, 1M, 2.5GB or 1048576".into())
+                            }
+                        }
+                    }
+                    let keep = self.selected_path();
+                    self.refresh_rows(keep);
+                }
+                PromptKind::Extract { layer, path } => {
+                    let dir = p.input.trim().to_string();
+                    if dir.is_empty() {
+                        p.error = Some("type a destination directory".into());
+                        return Vec::new();
+                    }
+                    let req = ExtractRequest {
+                        layer,
+                        path,
+                        dir,
+                        overwrite: false,
+                    };
+                    self.popup = Some(Popup::Message(format!(
+                        "extracting into {}…",
+                        printable(&req.dir, 200)
+                    )));
+                    return vec![Effect::Extract(req)];
+                }
+                PromptKind::ConfirmOverwrite(_) => {}
+            },
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    pub fn on_mouse(&mut self, m: MouseEvent, width: u16, height: u16) {
+        if self.popup.is_some() {
+            return;
+        }
+        let a = areas(width, height);
+        let inside = |r: ratatui::layout::Rect| {
+            m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+        };
+        match m.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let d = if m.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                };
+                if inside(a.files) {
+                    self.focus = Panel::Files;
+                    self.move_by(d);
+                } else if inside(a.layers) {
+                    self.focus = Panel::Layers;
+                    self.move_by(d.signum());
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                // Rows start below the border and the header line.
+                let first = |r: ratatui::layout::Rect| r.y + 2;
+                if inside(a.files) && m.row >= first(a.files) {
+                    self.focus = Panel::Files;
+                    let i = self.offset + (m.row - first(a.files)) as usize;
+                    if i < self.rows.len() {
+                        self.cursor = i;
+                    }
+                } else if inside(a.layers) && m.row >= first(a.layers) {
+                    self.focus = Panel::Layers;
+                    let i = self.layers_offset + (m.row - first(a.layers)) as usize;
+                    if let Some(LayerEntry::Layer(l)) = self.layer_rows.get(i) {
+                        self.select_layer(*l);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.fit(width, height);
+    }
+
+    pub fn on_file_read(
+        &mut self,
+        layer: usize,
+        path: &str,
+        purpose: ReadPurpose,
+        result: Result<FileContent, String>,
+    ) -> Vec<Effect> {
+        // A popup closed meanwhile: the user moved on.
+        if !matches!(self.popup, Some(Popup::Viewer { .. })) {
+            return Vec::new();
+        }
+        let content = match result {
+            Ok(c) => c,
+            Err(e) => {
+                self.popup = Some(Popup::Message(printable(&e, 500)));
+                return Vec::new();
+            }
+        };
+        match purpose {
+            ReadPurpose::View => {
+                if let Some(Popup::Viewer { lines, .. }) = &mut self.popup {
+                    *lines = render_content(&content);
+                }
+                Vec::new()
+            }
+            ReadPurpose::DiffOld { new_layer } => vec![Effect::ReadFile {
+                layer: new_layer,
+                path: path.to_string(),
+                purpose: ReadPurpose::DiffNew {
+                    old: Box::new(content),
+                },
+            }],
+            ReadPurpose::DiffNew { old } => {
+                if let Some(Popup::Viewer { lines, .. }) = &mut self.popup {
+                    *lines = render_diff(&old, &content, path, layer);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    pub fn on_extracted(&mut self, request: ExtractRequest, result: Result<Summary, String>) {
+        self.popup = Some(match result {
+            Ok(s) => Popup::Message(format!(
+                "extracted {} files ({}), {} dirs, {} links into {}{}",
+                s.files,
+                crate::report::text::size(s.bytes),
+                s.dirs,
+                s.symlinks + s.hardlinks,
+                printable(&request.dir, 200),
+                if s.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} skipped", s.skipped.len())
+                }
+            )),
+            Err(e) if e.contains("--force") && !request.overwrite => Popup::Prompt(Prompt {
+                kind: PromptKind::ConfirmOverwrite(request),
+                input: String::new(),
+                error: Some(printable(&e, 300)),
+            }),
+            Err(e) => Popup::Message(printable(&e, 500)),
+        });
+    }
+}
+
+fn popup_kind(p: &Popup) -> std::borrow::Cow<'static, str> {
+    match p {
+        Popup::Help { .. } => "help".into(),
+        Popup::Config { .. } => "config".into(),
+        _ => "other".into(),
+    }
+}
+
+/// Layers in history order, with the steps that made no layer between them.
+fn layer_rows(image: &Image) -> Vec<LayerEntry> {
+    let mut rows = Vec::new();
+    let mut seen = vec![false; image.layers.len()];
+    for (i, step) in image.history.iter().enumerate() {
+        match step.layer {
+            Some(l) if l < seen.len() => {
+                seen[l] = true;
+                rows.push(LayerEntry::Layer(l));
+            }
+            _ => rows.push(LayerEntry::Empty(i)),
+        }
+    }
+    // Layers the history does not mention still show, in order.
+    for (l, s) in seen.iter().enumerate() {
+        if !s {
+            let at = rows
+                .iter()
+                .position(|r| matches!(r, LayerEntry::Layer(x) if *x > l))
+                .unwrap_or(rows.len());
+            rows.insert(at, LayerEntry::Layer(l));
+        }
+    }
+    rows
+}
+
+/// `500k`, `1M`, `2.5GB`, `1MiB`, `1048576`: decimal units like the rest of the UI, binary
+/// ones when asked.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase().replace(' ', "");
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult: f64 = match unit {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "kib" | "ki" => 1024.0,
+        "mib" | "mi" => 1048576.0,
+        "gib" | "gi" => 1073741824.0,
+        _ => return None,
+    };
+    Some((n * mult) as u64)
+}
+
+/// Text with line numbers, or a hex dump for binary content; escaped either way.
+pub fn render_content(c: &FileContent) -> Vec<String> {
+    let head = &c.bytes[..c.bytes.len().min(8192)];
+    let binary = head.contains(&0)
+        || std::str::from_utf8(head).is_err()
+            && std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_err();
+    let mut lines: Vec<String> = if binary {
+        c.bytes
+            .chunks(16)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+                let ascii: String = chunk
+                    .iter()
+                    .map(|&b| {
+                        if (0x20..0x7f).contains(&b) {
+                            b as char
+                        } else {
+                            '.'
+                        }
+                    })
+                    .collect();
+                format!("{:08x}  {:<47}  |{ascii}|", i * 16, hex.join(" "))
+            })
+            .collect()
+    } else {
+        let text = String::from_utf8_lossy(&c.bytes);
+        let width = text.lines().count().to_string().len();
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| {
+                format!(
+                    "{:>width$} │ {}",
+                    i + 1,
+                    printable(&l.replace('\t', "    "), 4096)
+                )
+            })
+            .collect()
+    };
+    if c.truncated {
+        lines.push(format!(
+            "… showing the first {} of {}",
+            crate::report::text::size(c.bytes.len() as u64),
+            crate::report::text::size(c.total)
+        ));
+    }
+    if lines.is_empty() {
+        lines.push("(empty file)".into());
+    }
+    lines
+}
+
+fn render_diff(old: &FileContent, new: &FileContent, path: &str, new_layer: usize) -> Vec<String> {
+    if old.bytes == new.bytes {
+        return vec!["same content; only metadata (mode, owner or mtime) changed".into()];
+    }
+    let (a, b) = (
+        String::from_utf8_lossy(&old.bytes),
+        String::from_utf8_lossy(&new.bytes),
+    );
+    if old.bytes.contains(&0) || new.bytes.contains(&0) {
+        return vec![format!(
+            "binary content differs: {} -> {}",
+            crate::report::text::size(old.total),
+            crate::report::text::size(new.total)
+        )];
+    }
+    let diff = similar::TextDiff::from_lines(a.as_ref(), b.as_ref());
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("a/{path} (below layer {new_layer})"),
+            &format!("b/{path} (layer {new_layer})"),
+        )
+        .to_string();
+    text.lines().map(|l| printable(l, 4096)).collect()
+}

@@ -1,0 +1,508 @@
+//! The file tree the Files panel shows for one layer and mode, built from the analysis: every
+//! node with its status, own and rolled-up size, size delta against the layer below, children
+//! sorted; and the flattening of that tree into the rows on screen under the current filter
+//! and collapsed set. Pure: no drawing, no I/O.
+
+use std::collections::HashSet;
+
+use globset::{Glob, GlobMatcher};
+
+use crate::analysis::merge::{entry, view_at, Change, Loc, View};
+use crate::analysis::paths::{PathId, ROOT};
+use crate::analysis::Analysis;
+use crate::tree::{printable, EntryKind, LayerTree};
+
+/// What the Files panel shows of the selected layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileMode {
+    /// Only what this layer changed (with removed paths, and parent dirs as context).
+    Layer,
+    /// The merged filesystem after this layer, this layer's changes coloured.
+    Merged,
+    /// The final merged filesystem, whatever layer is selected.
+    Final,
+}
+
+impl FileMode {
+    pub fn next(self) -> FileMode {
+        match self {
+            FileMode::Layer => FileMode::Merged,
+            FileMode::Merged => FileMode::Final,
+            FileMode::Final => FileMode::Layer,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            FileMode::Layer => "changes in this layer",
+            FileMode::Merged => "merged up to this layer",
+            FileMode::Final => "final filesystem",
+        }
+    }
+}
+
+/// How a node relates to the layer below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Added,
+    Modified,
+    MetadataOnly,
+    Removed,
+    Unchanged,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Added,
+        Status::Modified,
+        Status::MetadataOnly,
+        Status::Removed,
+        Status::Unchanged,
+    ];
+
+    pub fn index(self) -> usize {
+        match self {
+            Status::Added => 0,
+            Status::Modified => 1,
+            Status::MetadataOnly => 2,
+            Status::Removed => 3,
+            Status::Unchanged => 4,
+        }
+    }
+
+    fn from_change(c: Change) -> Status {
+        match c {
+            Change::Added => Status::Added,
+            Change::Modified => Status::Modified,
+            Change::MetadataOnly => Status::MetadataOnly,
+            Change::Removed => Status::Removed,
+            Change::Unchanged => Status::Unchanged,
+        }
+    }
+}
+
+/// Sort orders of the Files panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Name,
+    /// Largest (rolled-up) size first.
+    Size,
+    /// Largest absolute size change against the layer below first.
+    Delta,
+}
+
+impl SortBy {
+    pub fn next(self) -> SortBy {
+        match self {
+            SortBy::Name => SortBy::Size,
+            SortBy::Size => SortBy::Delta,
+            SortBy::Delta => SortBy::Name,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortBy::Name => "name",
+            SortBy::Size => "size",
+            SortBy::Delta => "size delta",
+        }
+    }
+}
+
+/// One node of the displayed tree.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub path: PathId,
+    /// Display name, escaped.
+    pub name: String,
+    pub kind: EntryKind,
+    pub status: Status,
+    /// Content bytes of a file; for a directory, the roll-up of what is under it.
+    pub size: u64,
+    /// Size change against the merged view below the layer.
+    pub delta: i64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Link target, escaped.
+    pub link: Option<String>,
+    /// The layer whose entry this node shows (`None`: an implied directory).
+    pub layer: Option<usize>,
+    pub parent: u32,
+    pub children: Vec<u32>,
+}
+
+impl Node {
+    pub fn is_dir(&self) -> bool {
+        self.kind == EntryKind::Dir
+    }
+}
+
+/// The displayed tree: node 0 is the root.
+#[derive(Debug, Clone)]
+pub struct FileTree {
+    pub nodes: Vec<Node>,
+    /// Node index by path id (`u32::MAX` when the path is not in this tree).
+    index: Vec<u32>,
+    pub layer: usize,
+    pub mode: FileMode,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Where a node's data comes from while building.
+#[derive(Clone, Copy)]
+enum Source {
+    Live(Loc),
+    Removed(Loc),
+}
+
+impl FileTree {
+    /// Builds the tree of `mode` for layer `layer`.
+    pub fn build(
+        trees: &[&LayerTree],
+        analysis: &Analysis,
+        layer: usize,
+        mode: FileMode,
+    ) -> FileTree {
+        let last = trees.len().saturating_sub(1);
+        let n = if mode == FileMode::Final {
+            last
+        } else {
+            layer.min(last)
+        };
+        let paths = &analysis.stack.paths;
+        let below = if n == 0 || trees.is_empty() {
+            View {
+                live: vec![None; paths.len()],
+            }
+        } else {
+            view_at(trees, paths, n - 1)
+        };
+        let owned_at;
+        let at: &View = if n == last {
+            &analysis.stack.top
+        } else {
+            owned_at = view_at(trees, paths, n);
+            &owned_at
+        };
+        let mut tree = FileTree {
+            nodes: Vec::new(),
+            index: vec![NONE; paths.len()],
+            layer: n,
+            mode,
+        };
+        tree.nodes.push(Node {
+            path: ROOT,
+            name: "/".into(),
+            kind: EntryKind::Dir,
+            status: Status::Unchanged,
+            size: 0,
+            delta: 0,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            link: None,
+            layer: None,
+            parent: 0,
+            children: Vec::new(),
+        });
+        tree.index[ROOT as usize] = 0;
+        let changes = analysis.stack.changes.get(n);
+        let status_of = |loc: Loc| -> Status {
+            if loc.layer as usize == n && !loc.is_implicit() {
+                changes
+                    .and_then(|c| c.get(loc.entry as usize))
+                    .map_or(Status::Unchanged, |c| Status::from_change(*c))
+            } else {
+                Status::Unchanged
+            }
+        };
+        let add = |tree: &mut FileTree, id: PathId, src: Source| {
+            tree.insert(trees, analysis, &below, at, id, src, &status_of);
+        };
+
+        if trees.is_empty() {
+            return tree;
+        }
+        match mode {
+            FileMode::Layer => {
+                for e in &trees[n].entries {
+                    let Some(id) = paths.get(&e.path) else {
+                        continue;
+                    };
+                    if !e.kind.is_deletion() {
+                        if let Some(loc) = at.get(id) {
+                            add(&mut tree, id, Source::Live(loc));
+                        }
+                    }
+                }
+            }
+            FileMode::Merged | FileMode::Final => {
+                for (id, loc) in at.live.iter().enumerate() {
+                    if let Some(loc) = loc {
+                        add(&mut tree, id as PathId, Source::Live(*loc));
+                    }
+                }
+            }
+        }
+        // Removed paths: what this layer's whiteouts and opaque markers hid from below.
+        for e in &trees[n].entries {
+            let Some(id) = paths.get(&e.path) else {
+                continue;
+            };
+            let roots: Vec<PathId> = match e.kind {
+                EntryKind::Whiteout => vec![id],
+                EntryKind::Opaque => paths.children(id).to_vec(),
+                _ => continue,
+            };
+            let mut stack = roots;
+            while let Some(cur) = stack.pop() {
+                if let Some(loc) = below.get(cur) {
+                    if at.get(cur).is_none() {
+                        add(&mut tree, cur, Source::Removed(loc));
+                    }
+                    stack.extend_from_slice(paths.children(cur));
+                }
+            }
+        }
+        tree.roll_up();
+        tree
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert(
+        &mut self,
+        trees: &[&LayerTree],
+        analysis: &Analysis,
+        below: &View,
+        at: &View,
+        id: PathId,
+        src: Source,
+        status_of: &dyn Fn(Loc) -> Status,
+    ) -> u32 {
+        if self.index[id as usize] != NONE {
+            return self.index[id as usize];
+        }
+        let paths = &analysis.stack.paths;
+        let parent_id = paths.parent(id);
+        let parent = if parent_id == ROOT {
+            0
+        } else {
+            let psrc = match at.get(parent_id) {
+                Some(loc) => Source::Live(loc),
+                None => match below.get(parent_id) {
+                    Some(loc) => Source::Removed(loc),
+                    None => Source::Live(Loc {
+                        layer: self.layer as u32,
+                        entry: Loc::IMPLICIT,
+                    }),
+                },
+            };
+            self.insert(trees, analysis, below, at, parent_id, psrc, status_of)
+        };
+        let (loc, status) = match src {
+            Source::Live(loc) => (loc, status_of(loc)),
+            Source::Removed(loc) => (loc, Status::Removed),
+        };
+        let e = entry(trees, loc);
+        let kind = e.map_or(EntryKind::Dir, |e| e.kind);
+        let size = match (e, status) {
+            (_, Status::Removed) | (None, _) => e.map_or(0, |e| e.content_bytes()),
+            (Some(e), _) => e.content_bytes(),
+        };
+        let below_size = below
+            .get(id)
+            .and_then(|l| entry(trees, l))
+            .map_or(0, |e| e.content_bytes());
+        let delta = if status == Status::Removed {
+            -(size as i64)
+        } else {
+            size as i64 - below_size as i64
+        };
+        let idx = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            path: id,
+            name: printable(crate::tree::path::file_name(paths.path(id)), 4096),
+            kind,
+            status,
+            size,
+            delta: if kind == EntryKind::Dir { 0 } else { delta },
+            mode: e.map_or(0o755, |e| e.mode),
+            uid: e.map_or(0, |e| e.uid),
+            gid: e.map_or(0, |e| e.gid),
+            link: e
+                .and_then(|e| e.link.as_deref())
+                .map(|l| printable(l, 4096)),
+            layer: e.map(|_| loc.layer as usize),
+            parent,
+            children: Vec::new(),
+        });
+        self.nodes[parent as usize].children.push(idx);
+        self.index[id as usize] = idx;
+        idx
+    }
+
+    /// Directory sizes and deltas roll up; removed children do not count in a live parent.
+    fn roll_up(&mut self) {
+        for i in (1..self.nodes.len()).rev() {
+            let (size, delta, status, parent) = {
+                let n = &self.nodes[i];
+                (n.size, n.delta, n.status, n.parent as usize)
+            };
+            let parent_removed = self.nodes[parent].status == Status::Removed;
+            if status != Status::Removed || parent_removed {
+                self.nodes[parent].size += size;
+            }
+            self.nodes[parent].delta += delta;
+        }
+    }
+
+    /// The node showing `path`, if this tree has it.
+    pub fn node_of(&self, path: PathId) -> Option<u32> {
+        self.index
+            .get(path as usize)
+            .copied()
+            .filter(|&i| i != NONE)
+    }
+
+    /// Sorts every node's children.
+    pub fn sort(&mut self, by: SortBy) {
+        let keys: Vec<(String, u64, u64)> = self
+            .nodes
+            .iter()
+            .map(|n| (n.name.clone(), n.size, n.delta.unsigned_abs()))
+            .collect();
+        for node in &mut self.nodes {
+            node.children.sort_by(|&a, &b| {
+                let (ka, kb) = (&keys[a as usize], &keys[b as usize]);
+                match by {
+                    SortBy::Name => ka.0.cmp(&kb.0),
+                    SortBy::Size => kb.1.cmp(&ka.1).then_with(|| ka.0.cmp(&kb.0)),
+                    SortBy::Delta => kb.2.cmp(&ka.2).then_with(|| ka.0.cmp(&kb.0)),
+                }
+            });
+        }
+    }
+}
+
+/// What the Files panel filters on.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Substring (case-insensitive unless it has capitals) or glob (`*`, `?`, `[`).
+    pub text: String,
+    glob: Option<GlobMatcher>,
+    /// Hidden statuses, by `Status::index`.
+    pub hidden: [bool; 5],
+    /// Only files of at least this many bytes (directories roll up).
+    pub min_size: Option<u64>,
+}
+
+impl Filter {
+    pub fn set_text(&mut self, text: &str) {
+        self.text = text.to_string();
+        self.glob = if text.contains(['*', '?', '[']) {
+            let pattern = if text.starts_with('/') || text.starts_with('*') {
+                text.to_string()
+            } else {
+                format!("*{text}")
+            };
+            Glob::new(&pattern).ok().map(|g| g.compile_matcher())
+        } else {
+            None
+        };
+    }
+
+    pub fn is_active(&self) -> bool {
+        !self.text.is_empty() || self.min_size.is_some() || self.hidden.iter().any(|h| *h)
+    }
+
+    fn matches_text(&self, path: &str) -> bool {
+        if self.text.is_empty() {
+            return true;
+        }
+        if let Some(g) = &self.glob {
+            return g.is_match(path);
+        }
+        if self.text.chars().any(char::is_uppercase) {
+            path.contains(&self.text)
+        } else {
+            path.to_lowercase().contains(&self.text)
+        }
+    }
+}
+
+/// One visible row of the Files panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub node: u32,
+    pub depth: u16,
+    /// Bit `d` set: the ancestor at depth `d` was the last of its siblings (no guide line).
+    pub guides: u64,
+    pub last: bool,
+}
+
+/// The rows on screen: nodes that pass the filter (with the ancestors of those that do),
+/// depth first in sorted order, children of collapsed directories hidden unless a text
+/// filter is active (then matches always show).
+pub fn visible_rows(
+    tree: &FileTree,
+    paths: &crate::analysis::paths::PathTable,
+    collapsed: &HashSet<PathId>,
+    filter: &Filter,
+) -> Vec<Row> {
+    let n = tree.nodes.len();
+    let mut keep = vec![!filter.is_active(); n];
+    if filter.is_active() {
+        for i in (1..n).rev() {
+            let node = &tree.nodes[i];
+            // A directory with children shows through them; a leaf on its own merit.
+            let self_ok = node.children.is_empty()
+                && !filter.hidden[node.status.index()]
+                && filter.min_size.is_none_or(|m| node.size >= m)
+                && filter.matches_text(&format!("/{}", paths.path(node.path)));
+            if self_ok {
+                keep[i] = true;
+            }
+            if keep[i] {
+                keep[node.parent as usize] = true;
+            }
+        }
+    }
+    let expand_all = !filter.text.is_empty();
+    let mut rows = Vec::new();
+    // (node, depth, guides)
+    let mut stack: Vec<(u32, u16, u64, bool)> = Vec::new();
+    let push_children =
+        |stack: &mut Vec<(u32, u16, u64, bool)>, node: u32, depth: u16, guides: u64| {
+            let kids: Vec<u32> = tree.nodes[node as usize]
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| keep[c as usize])
+                .collect();
+            for (i, &c) in kids.iter().enumerate().rev() {
+                stack.push((c, depth, guides, i + 1 == kids.len()));
+            }
+        };
+    push_children(&mut stack, 0, 0, 0);
+    while let Some((node, depth, guides, last)) = stack.pop() {
+        rows.push(Row {
+            node,
+            depth,
+            guides,
+            last,
+        });
+        let nd = &tree.nodes[node as usize];
+        if nd.children.is_empty() || (!expand_all && collapsed.contains(&nd.path)) {
+            continue;
+        }
+        let child_guides = if last && depth < 64 {
+            guides | (1 << depth)
+        } else {
+            guides
+        };
+        push_children(&mut stack, node, depth + 1, child_guides);
+    }
+    rows
+}

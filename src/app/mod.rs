@@ -1,0 +1,274 @@
+//! The application: `State`, the messages that change it, and the effects it asks the runtime
+//! to perform. `update` never blocks, never draws and never does I/O.
+
+pub mod explorer;
+pub mod filetree;
+pub mod keymap;
+pub mod layout;
+pub mod theme;
+
+use std::sync::Arc;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
+
+use crate::analysis::Analysis;
+use crate::extract::{FileContent, Summary};
+use crate::image::{Image, LoadEvent};
+pub use explorer::Explorer;
+use keymap::Keymap;
+use theme::Theme;
+
+/// Everything the UI shows.
+pub struct State {
+    pub screen: Screen,
+    /// What the user asked to open, as typed.
+    pub reference: String,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Terminal size, for layout-dependent keys (paging) and mouse hits.
+    pub width: u16,
+    pub height: u16,
+    pub quit: bool,
+}
+
+pub enum Screen {
+    Loading(Loading),
+    Explorer(Box<Explorer>),
+    Failed(String),
+}
+
+/// Progress of one layer while the image loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LayerLoad {
+    pub read: u64,
+    pub total: u64,
+    pub phase: Phase,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    #[default]
+    Queued,
+    /// Decompressing, verifying and indexing, in one pass.
+    Reading,
+    Done,
+}
+
+/// The loading screen's state.
+#[derive(Debug, Clone, Default)]
+pub struct Loading {
+    pub layers: Vec<LayerLoad>,
+    pub elapsed_ms: u64,
+    /// All layers read; stacking and waste analysis running.
+    pub analysing: bool,
+}
+
+impl Loading {
+    pub fn bytes(&self) -> (u64, u64) {
+        self.layers
+            .iter()
+            .fold((0, 0), |(r, t), l| (r + l.read.min(l.total), t + l.total))
+    }
+
+    /// Seconds left at the rate so far, once there is a rate to speak of.
+    pub fn eta_secs(&self) -> Option<u64> {
+        let (read, total) = self.bytes();
+        if read == 0 || self.elapsed_ms < 200 || read >= total {
+            return None;
+        }
+        let rate = read as f64 / self.elapsed_ms as f64;
+        Some(((total - read) as f64 / rate / 1000.0).ceil() as u64)
+    }
+}
+
+/// A loaded image with its analysis.
+pub struct Loaded {
+    pub image: Arc<Image>,
+    pub analysis: Arc<Analysis>,
+}
+
+/// What a file read is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadPurpose {
+    View,
+    /// The older version, for a diff against `new_layer`.
+    DiffOld {
+        new_layer: usize,
+    },
+    /// The newer version; `old` is the older content.
+    DiffNew {
+        old: Box<FileContent>,
+    },
+}
+
+/// A request to extract a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractRequest {
+    /// The merged view after this layer.
+    pub layer: usize,
+    /// Normalised path ("" for everything).
+    pub path: String,
+    pub dir: String,
+    pub overwrite: bool,
+}
+
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Time since start, for the loading screen's rate and ETA.
+    Tick {
+        elapsed_ms: u64,
+    },
+    Load(LoadEvent),
+    Loaded(Loaded),
+    LoadFailed(String),
+    FileRead {
+        layer: usize,
+        path: String,
+        purpose: ReadPurpose,
+        result: Result<FileContent, String>,
+    },
+    Extracted {
+        request: ExtractRequest,
+        result: Result<Summary, String>,
+    },
+}
+
+/// Work the runtime does for `update`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Read up to the viewer's cap of `path` as the merged view after `layer` shows it.
+    ReadFile {
+        layer: usize,
+        path: String,
+        purpose: ReadPurpose,
+    },
+    Extract(ExtractRequest),
+}
+
+/// The viewer's cap on file content.
+pub const VIEW_LIMIT: u64 = 1 << 20;
+
+impl State {
+    pub fn new(reference: &str, keymap: Keymap, theme: Theme, width: u16, height: u16) -> State {
+        State {
+            screen: Screen::Loading(Loading::default()),
+            reference: reference.into(),
+            keymap,
+            theme,
+            width,
+            height,
+            quit: false,
+        }
+    }
+}
+
+/// Applies one message.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Resize(w, h) => {
+            state.width = w;
+            state.height = h;
+            if let Screen::Explorer(ex) = &mut state.screen {
+                ex.fit(w, h);
+            }
+            Vec::new()
+        }
+        Msg::Tick { elapsed_ms } => {
+            if let Screen::Loading(l) = &mut state.screen {
+                l.elapsed_ms = elapsed_ms;
+            }
+            Vec::new()
+        }
+        Msg::Load(ev) => {
+            if let Screen::Loading(l) = &mut state.screen {
+                on_load_event(l, ev);
+            }
+            Vec::new()
+        }
+        Msg::Loaded(loaded) => {
+            state.screen =
+                Screen::Explorer(Box::new(Explorer::new(loaded, state.width, state.height)));
+            Vec::new()
+        }
+        Msg::LoadFailed(e) => {
+            state.screen = Screen::Failed(e);
+            Vec::new()
+        }
+        Msg::Key(key) => on_key(state, key),
+        Msg::Mouse(m) => {
+            if let Screen::Explorer(ex) = &mut state.screen {
+                ex.on_mouse(m, state.width, state.height);
+            }
+            Vec::new()
+        }
+        Msg::FileRead {
+            layer,
+            path,
+            purpose,
+            result,
+        } => match &mut state.screen {
+            Screen::Explorer(ex) => ex.on_file_read(layer, &path, purpose, result),
+            _ => Vec::new(),
+        },
+        Msg::Extracted { request, result } => {
+            if let Screen::Explorer(ex) = &mut state.screen {
+                ex.on_extracted(request, result);
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn on_load_event(l: &mut Loading, ev: LoadEvent) {
+    match ev {
+        LoadEvent::Opened { layers, .. } => l.layers = vec![LayerLoad::default(); layers],
+        LoadEvent::LayerStarted { index } => {
+            if let Some(x) = l.layers.get_mut(index) {
+                x.phase = Phase::Reading;
+            }
+        }
+        LoadEvent::LayerProgress { index, read, total } => {
+            if let Some(x) = l.layers.get_mut(index) {
+                x.read = read;
+                x.total = total;
+                x.phase = Phase::Reading;
+            }
+        }
+        LoadEvent::LayerFinished { index, .. } => {
+            if let Some(x) = l.layers.get_mut(index) {
+                x.read = x.total;
+                x.phase = Phase::Done;
+            }
+            if l.layers.iter().all(|x| x.phase == Phase::Done) {
+                l.analysing = true;
+            }
+        }
+    }
+}
+
+/// Sizes come in as bytes; totals are known from `Opened` only per image, so each layer's
+/// total arrives with its first progress event. `Opened` carries the sum for the header.
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let is_ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    match &mut state.screen {
+        Screen::Explorer(ex) => {
+            let effects = ex.on_key(key, &state.keymap, state.width, state.height);
+            if ex.quit {
+                state.quit = true;
+            }
+            effects
+        }
+        // While loading, or after a failure, only quitting makes sense.
+        _ => {
+            let quit = is_ctrl_c
+                || matches!(state.keymap.action(&key), Some(keymap::Action::Quit))
+                || key.code == KeyCode::Esc;
+            if quit {
+                state.quit = true;
+            }
+            Vec::new()
+        }
+    }
+}

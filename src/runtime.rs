@@ -1,0 +1,236 @@
+//! The event loop: owns the terminal, reads keys and mouse, loads the image on a background
+//! thread, runs effects on threads, and feeds everything to `app::update` as messages.
+//! The only place that spawns threads for the UI or touches the terminal.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind,
+};
+use ratatui::crossterm::execute;
+use ratatui::DefaultTerminal;
+
+use crate::app::keymap::Keymap;
+use crate::app::theme::Theme;
+use crate::app::{update, Effect, Loaded, Msg, State, VIEW_LIMIT};
+use crate::extract::{self, ExtractOptions};
+use crate::source::SourceOptions;
+
+/// User settings from `config.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub keys: Option<toml::Table>,
+    pub theme: Option<String>,
+}
+
+/// Reads `dirs::config_dir()/strata/config.toml` (or `$STRATA_CONFIG`). A missing file is
+/// fine; a broken one is an error that names it.
+pub fn load_settings() -> Result<Settings, String> {
+    let path = match std::env::var_os("STRATA_CONFIG") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => match dirs::config_dir() {
+            Some(d) => d.join("strata").join("config.toml"),
+            None => return Ok(Settings::default()),
+        },
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+    Ok(Settings {
+        keys: table.get("keys").and_then(|k| k.as_table()).cloned(),
+        theme: table
+            .get("theme")
+            .and_then(|t| t.as_str())
+            .map(str::to_string),
+    })
+}
+
+/// Keymap and theme from settings and the environment.
+pub fn keymap_and_theme(settings: &Settings) -> Result<(Keymap, Theme), String> {
+    let (keymap, warnings) = Keymap::new(settings.keys.as_ref());
+    if let Some(w) = warnings.first() {
+        return Err(format!("config: {w}"));
+    }
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::by_name(settings.theme.as_deref(), no_color).ok_or_else(|| {
+        format!(
+            "config: unknown theme '{}' (dark, light, mono)",
+            settings.theme.as_deref().unwrap_or("")
+        )
+    })?;
+    Ok((keymap, theme))
+}
+
+/// Runs the explorer on `input` until the user quits. Returns an error message for the
+/// caller to print after the terminal is restored.
+pub fn run(input: &str, opts: SourceOptions, keymap: Keymap, theme: Theme) -> Result<(), String> {
+    let mut terminal = ratatui::init();
+    let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    let result = event_loop(&mut terminal, input, opts, keymap, theme);
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    input: &str,
+    opts: SourceOptions,
+    keymap: Keymap,
+    theme: Theme,
+) -> Result<(), String> {
+    let size = terminal.size().map_err(|e| e.to_string())?;
+    let mut state = State::new(input, keymap, theme, size.width, size.height);
+    let (tx, rx) = mpsc::channel::<Msg>();
+    spawn_loader(input.to_string(), opts.clone(), tx.clone());
+    spawn_input(tx.clone());
+    let start = Instant::now();
+    let mut loaded: Option<(Arc<crate::image::Image>, Arc<crate::analysis::Analysis>)> = None;
+    loop {
+        terminal
+            .draw(|f| crate::ui::draw(f, &state))
+            .map_err(|e| e.to_string())?;
+        let first = match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => Msg::Tick {
+                elapsed_ms: start.elapsed().as_millis() as u64,
+            },
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        // Apply everything pending before drawing again, so a burst of progress or key
+        // repeats costs one frame.
+        let mut batch = vec![first];
+        batch.extend(drain(&rx));
+        for msg in batch {
+            if let Msg::Loaded(l) = &msg {
+                loaded = Some((l.image.clone(), l.analysis.clone()));
+            }
+            for effect in update(&mut state, msg) {
+                if let Some((image, analysis)) = &loaded {
+                    run_effect(
+                        effect,
+                        input,
+                        &opts,
+                        image.clone(),
+                        analysis.clone(),
+                        tx.clone(),
+                    );
+                }
+            }
+            if state.quit {
+                return Ok(());
+            }
+        }
+        // Keep the loading screen's clock current even when progress never pauses.
+        update(
+            &mut state,
+            Msg::Tick {
+                elapsed_ms: start.elapsed().as_millis() as u64,
+            },
+        );
+    }
+}
+
+fn drain(rx: &Receiver<Msg>) -> Vec<Msg> {
+    let mut out = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        out.push(m);
+        if out.len() > 256 {
+            break;
+        }
+    }
+    out
+}
+
+fn spawn_loader(input: String, opts: SourceOptions, tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        let progress_tx = std::sync::Mutex::new(tx.clone());
+        let progress = move |ev| {
+            if let Ok(t) = progress_tx.lock() {
+                let _ = t.send(Msg::Load(ev));
+            }
+        };
+        match crate::image::load(&input, &opts, &progress) {
+            Ok(image) => {
+                let analysis = image.analyse();
+                let _ = tx.send(Msg::Loaded(Loaded {
+                    image: Arc::new(image),
+                    analysis: Arc::new(analysis),
+                }));
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::LoadFailed(e.to_string()));
+            }
+        }
+    });
+}
+
+fn spawn_input(tx: Sender<Msg>) {
+    std::thread::spawn(move || loop {
+        let msg = match event::read() {
+            Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+            Ok(Event::Mouse(m)) => Msg::Mouse(m),
+            Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+            Ok(_) => continue,
+            Err(_) => return,
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
+    });
+}
+
+fn run_effect(
+    effect: Effect,
+    input: &str,
+    opts: &SourceOptions,
+    image: Arc<crate::image::Image>,
+    analysis: Arc<crate::analysis::Analysis>,
+    tx: Sender<Msg>,
+) {
+    let input = input.to_string();
+    let opts = opts.clone();
+    std::thread::spawn(move || {
+        let msg = match effect {
+            Effect::ReadFile {
+                layer,
+                path,
+                purpose,
+            } => {
+                let result =
+                    extract::read_file(&input, &opts, &image, &analysis, layer, &path, VIEW_LIMIT)
+                        .map_err(|e| e.to_string());
+                Msg::FileRead {
+                    layer,
+                    path,
+                    purpose,
+                    result,
+                }
+            }
+            Effect::Extract(request) => {
+                let paths = vec![format!("/{}", request.path)];
+                let result = extract::extract(
+                    &input,
+                    &opts,
+                    &image,
+                    &analysis,
+                    &paths,
+                    std::path::Path::new(&request.dir),
+                    &ExtractOptions {
+                        layer: Some(request.layer),
+                        overwrite: request.overwrite,
+                    },
+                )
+                .map_err(|e| e.to_string());
+                Msg::Extracted { request, result }
+            }
+        };
+        let _ = tx.send(msg);
+    });
+}

@@ -1,0 +1,254 @@
+//! Popups over the explorer: help, image config, prompts, the file viewer, path history and
+//! messages.
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{fit, panel, short_size, styled};
+use crate::app::explorer::{Explorer, Popup, PromptKind};
+use crate::app::filetree::Status;
+use crate::app::keymap::ACTIONS;
+use crate::app::State;
+use crate::tree::printable;
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    r
+}
+
+pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
+    let area = frame.area();
+    let big = centered(
+        area,
+        area.width.saturating_sub(4).max(20),
+        area.height.saturating_sub(2).max(5),
+    );
+    match popup {
+        Popup::Help { scroll } => {
+            let km = &state.keymap;
+            let lines: Vec<Line> = ACTIONS
+                .iter()
+                .map(|(action, _, desc)| {
+                    Line::from(vec![
+                        styled(format!("{:>16}  ", km.keys_of(*action)), state.theme.key),
+                        Span::raw(*desc),
+                    ])
+                })
+                .collect();
+            scrolled(frame, big, "Keys (Esc closes)", lines, *scroll, state);
+        }
+        Popup::Config { scroll } => scrolled(
+            frame,
+            big,
+            "Image config and history (Esc closes)",
+            config_lines(ex, state),
+            *scroll,
+            state,
+        ),
+        Popup::Viewer {
+            title,
+            lines,
+            scroll,
+        } => {
+            let lines = lines.iter().map(|l| Line::from(l.clone())).collect();
+            scrolled(
+                frame,
+                big,
+                &format!("{} (Esc closes)", printable(title, 500)),
+                lines,
+                *scroll,
+                state,
+            );
+        }
+        Popup::History { path, rows, cursor } => {
+            let t = &state.theme;
+            let mut lines = vec![Line::from(styled(
+                "Layer  Change          Kind       Size",
+                t.dim,
+            ))];
+            for (i, r) in rows.iter().enumerate() {
+                let name = match r.status {
+                    Status::Added => "added",
+                    Status::Modified => "modified",
+                    Status::MetadataOnly => "metadata only",
+                    Status::Removed => "removed",
+                    Status::Unchanged => "re-listed",
+                };
+                let mut style = t.status(r.status);
+                if i == *cursor {
+                    style = style.patch(t.selected);
+                }
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "{:>5}  {:<14}  {:<9} {:>9}",
+                        r.layer,
+                        name,
+                        r.kind.map_or("", |k| k.name()),
+                        short_size(r.size)
+                    ),
+                    style,
+                )));
+            }
+            if rows.is_empty() {
+                lines.push(Line::from("(no layer touched this path)"));
+            }
+            let h = (rows.len() as u16 + 3).max(5);
+            let r = centered(area, 60, h);
+            frame.render_widget(Clear, r);
+            let title = format!(
+                "History of /{} (Enter jumps)",
+                fit(&printable(path, 300), 30)
+            );
+            frame.render_widget(Paragraph::new(lines).block(panel(title, true, state)), r);
+        }
+        Popup::Prompt(p) => {
+            let t = &state.theme;
+            let (title, label) = match &p.kind {
+                PromptKind::Extract { layer, path } => (
+                    "Extract".to_string(),
+                    format!(
+                        "/{} as after layer {layer}, into directory:",
+                        printable(path, 200)
+                    ),
+                ),
+                PromptKind::SizeFloor => (
+                    "Size floor".to_string(),
+                    "Only show files of at least (empty: all):".to_string(),
+                ),
+                PromptKind::ConfirmOverwrite(req) => (
+                    "Overwrite?".to_string(),
+                    format!(
+                        "Files exist in {}. Overwrite them? y / N",
+                        printable(&req.dir, 200)
+                    ),
+                ),
+            };
+            let mut lines = vec![Line::from(label)];
+            if !matches!(p.kind, PromptKind::ConfirmOverwrite(_)) {
+                lines.push(Line::from(vec![
+                    Span::raw(printable(&p.input, 500)),
+                    Span::styled("█", t.key),
+                ]));
+            }
+            if let Some(e) = &p.error {
+                lines.push(Line::from(Span::styled(e.clone(), t.warn)));
+            }
+            let r = centered(area, 64, lines.len() as u16 + 3);
+            frame.render_widget(Clear, r);
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .wrap(Wrap { trim: false })
+                    .block(panel(
+                        format!("{title} (Enter ok, Esc cancel)"),
+                        true,
+                        state,
+                    )),
+                r,
+            );
+        }
+        Popup::Message(m) => {
+            let r = centered(area, 64, 5);
+            frame.render_widget(Clear, r);
+            frame.render_widget(
+                Paragraph::new(printable(m, 1000))
+                    .wrap(Wrap { trim: false })
+                    .block(panel("strata (any key)".into(), true, state)),
+                r,
+            );
+        }
+    }
+}
+
+fn scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    scroll: usize,
+    state: &State,
+) {
+    let visible = area.height.saturating_sub(2) as usize;
+    let max = lines.len().saturating_sub(visible);
+    let scroll = scroll.min(max);
+    frame.render_widget(Clear, area);
+    let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
+    frame.render_widget(
+        Paragraph::new(shown).block(panel(title.to_string(), true, state)),
+        area,
+    );
+}
+
+fn config_lines(ex: &Explorer, state: &State) -> Vec<Line<'static>> {
+    let t = &state.theme;
+    let img = &ex.report.image;
+    let c = &img.config;
+    let mut out = Vec::new();
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            styled(format!("{k:<12}"), t.dim),
+            Span::raw(printable(&v, 2000)),
+        ])
+    };
+    out.push(kv("Image", img.reference.clone()));
+    out.push(kv("ID", img.id.clone()));
+    if let Some(d) = &img.digest {
+        out.push(kv("Digest", d.clone()));
+    }
+    out.push(kv("Platform", img.platform.clone()));
+    out.push(kv("Created", img.created.clone().unwrap_or_default()));
+    out.push(kv(
+        "User",
+        c.user
+            .clone()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "(root)".into()),
+    ));
+    out.push(kv("Workdir", c.workdir.clone().unwrap_or_default()));
+    out.push(kv(
+        "Entrypoint",
+        c.entrypoint
+            .as_ref()
+            .map(|e| format!("{e:?}"))
+            .unwrap_or_default(),
+    ));
+    out.push(kv(
+        "Cmd",
+        c.cmd.as_ref().map(|e| format!("{e:?}")).unwrap_or_default(),
+    ));
+    out.push(kv("Ports", c.exposed_ports.join(", ")));
+    for e in &c.env {
+        out.push(kv("Env", e.clone()));
+    }
+    for (k, v) in &c.labels {
+        out.push(kv("Label", format!("{k}={v}")));
+    }
+    out.push(Line::from(""));
+    out.push(Line::from(styled(
+        "History  (layer, created, command as recorded)",
+        t.title,
+    )));
+    for h in &ex.report.history {
+        let layer = h.layer.map_or("  -".to_string(), |l| format!("{l:>3}"));
+        let style = if h.empty_layer {
+            t.dim
+        } else {
+            ratatui::style::Style::new()
+        };
+        out.push(Line::from(Span::styled(
+            format!(
+                "{layer}  {:<20}  {}",
+                printable(h.created.as_deref().unwrap_or(""), 20),
+                printable(&h.created_by, 4000)
+            ),
+            style,
+        )));
+    }
+    out
+}
