@@ -33,10 +33,9 @@ pub struct Image {
 /// What the loader reports while it works.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoadEvent {
-    /// Metadata read; `layers` blobs of `bytes` stored bytes to go.
+    /// Metadata read: the stored (compressed) size of each layer blob to read.
     Opened {
-        layers: usize,
-        bytes: u64,
+        layer_bytes: Vec<u64>,
     },
     LayerStarted {
         index: usize,
@@ -119,8 +118,7 @@ pub fn load(
     let opened = source::open(&reference, input, opts)?;
     let meta = opened.meta;
     progress(LoadEvent::Opened {
-        layers: meta.layers.len(),
-        bytes: meta.layers.iter().map(|l| l.compressed_size).sum(),
+        layer_bytes: meta.layers.iter().map(|l| l.compressed_size).collect(),
     });
     let trees = read_layers(opened.store.as_ref(), &meta, input, progress)?;
     let layers: Vec<Layer> = meta

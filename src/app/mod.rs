@@ -223,7 +223,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 
 fn on_load_event(l: &mut Loading, ev: LoadEvent) {
     match ev {
-        LoadEvent::Opened { layers, .. } => l.layers = vec![LayerLoad::default(); layers],
+        LoadEvent::Opened { layer_bytes } => {
+            l.layers = layer_bytes
+                .into_iter()
+                .map(|total| LayerLoad {
+                    total,
+                    ..Default::default()
+                })
+                .collect()
+        }
         LoadEvent::LayerStarted { index } => {
             if let Some(x) = l.layers.get_mut(index) {
                 x.phase = Phase::Reading;
@@ -248,8 +256,6 @@ fn on_load_event(l: &mut Loading, ev: LoadEvent) {
     }
 }
 
-/// Sizes come in as bytes; totals are known from `Opened` only per image, so each layer's
-/// total arrives with its first progress event. `Opened` carries the sum for the header.
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let is_ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
     match &mut state.screen {

@@ -39,7 +39,7 @@ pub fn draw(frame: &mut Frame, state: &State, l: &Loading) {
     let mut lines = vec![
         Line::from(vec![
             styled("Overall  ", t.dim),
-            styled(bar(frac, w.saturating_sub(40).clamp(10, 60)), t.key),
+            styled(bar(frac, w.saturating_sub(52).clamp(10, 60)), t.key),
             Span::raw(format!(
                 " {:>5.1} %  {} / {}  ",
                 frac * 100.0,

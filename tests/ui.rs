@@ -1,0 +1,300 @@
+//! Every panel, mode and popup of the explorer on the demo image, drawn on a fixed
+//! `TestBackend` at 80x24 and 160x48 and compared with committed snapshots. Keys go through
+//! `app::update` exactly as the runtime sends them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use strata::app::keymap::Keymap;
+use strata::app::theme::Theme;
+use strata::app::{update, Effect, Loaded, Msg, ReadPurpose, Screen, State};
+use strata::image::LoadEvent;
+
+fn loaded(path: &str) -> Loaded {
+    let image = strata::load(path, &Default::default(), &|_| {}).unwrap();
+    let analysis = image.analyse();
+    Loaded {
+        image: Arc::new(image),
+        analysis: Arc::new(analysis),
+    }
+}
+
+fn state(w: u16, h: u16) -> State {
+    let mut s = State::new("assets/demo.tar", Keymap::new(None).0, Theme::dark(), w, h);
+    update(&mut s, Msg::Loaded(loaded("assets/demo.tar")));
+    s
+}
+
+fn key(s: &mut State, keys: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for token in keys.split(' ').filter(|t| !t.is_empty()) {
+        let code = match token {
+            "<tab>" => KeyCode::Tab,
+            "<enter>" => KeyCode::Enter,
+            "<esc>" => KeyCode::Esc,
+            "<down>" => KeyCode::Down,
+            "<up>" => KeyCode::Up,
+            "<bs>" => KeyCode::Backspace,
+            "<space>" => KeyCode::Char(' '),
+            t => {
+                for c in t.chars() {
+                    effects.extend(update(
+                        s,
+                        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+                    ));
+                }
+                continue;
+            }
+        };
+        effects.extend(update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+    }
+    effects
+}
+
+fn render(s: &State) -> String {
+    let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
+    t.draw(|f| strata::ui::draw(f, s)).unwrap();
+    format!("{}", t.backend())
+}
+
+/// Renders `keys` typed on a fresh demo explorer at both sizes.
+fn snap(name: &str, keys: &str) {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut s = state(w, h);
+        key(&mut s, keys);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&s));
+    }
+}
+
+#[test]
+fn layers_panel_first_layer() {
+    snap("layers", "");
+}
+
+#[test]
+fn layer_three_changes_only() {
+    snap("files_layer", "j j j <tab>");
+}
+
+#[test]
+fn layer_three_merged() {
+    snap("files_merged", "j j j <tab> m");
+}
+
+#[test]
+fn final_view_sorted_by_size() {
+    snap("files_final", "<tab> m m");
+}
+
+#[test]
+fn removed_entries_in_the_rm_layer() {
+    snap("files_removed", "j j j j j j <tab>");
+}
+
+#[test]
+fn opaque_directory_layer() {
+    snap("files_opaque", "j j j j j j j j j j j <tab>");
+}
+
+#[test]
+fn help_popup() {
+    snap("help", "?");
+}
+
+#[test]
+fn config_popup() {
+    snap("config", "i");
+}
+
+#[test]
+fn live_filter() {
+    snap("filter", "<tab> m m / l o g o");
+}
+
+#[test]
+fn glob_filter_and_size_floor() {
+    snap(
+        "glob_floor",
+        "<tab> m m / * . b i n <enter> > 5 0 k <enter>",
+    );
+}
+
+#[test]
+fn extract_prompt() {
+    snap("extract", "j j j <tab> G x");
+}
+
+#[test]
+fn path_history_popup() {
+    snap("history", "j j j <tab> G h");
+}
+
+#[test]
+fn waste_jump_and_hidden_statuses() {
+    snap("waste", "w w U");
+}
+
+#[test]
+fn collapse_all_then_sort() {
+    snap("collapsed", "<tab> m c s");
+}
+
+#[test]
+fn loading_screen() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut s = State::new("assets/demo.tar", Keymap::new(None).0, Theme::dark(), w, h);
+        update(
+            &mut s,
+            Msg::Load(LoadEvent::Opened {
+                layer_bytes: vec![1_000_000, 2_000_000, 500_000, 500_000],
+            }),
+        );
+        update(&mut s, Msg::Load(LoadEvent::LayerStarted { index: 0 }));
+        update(
+            &mut s,
+            Msg::Load(LoadEvent::LayerProgress {
+                index: 0,
+                read: 1_000_000,
+                total: 1_000_000,
+            }),
+        );
+        update(
+            &mut s,
+            Msg::Load(LoadEvent::LayerFinished {
+                index: 0,
+                entries: 10,
+            }),
+        );
+        update(
+            &mut s,
+            Msg::Load(LoadEvent::LayerProgress {
+                index: 1,
+                read: 500_000,
+                total: 2_000_000,
+            }),
+        );
+        update(&mut s, Msg::Tick { elapsed_ms: 1500 });
+        let text = render(&s);
+        assert!(text.contains("37.5 %"), "{text}");
+        assert!(text.contains("0 B / 500 kB"), "{text}");
+        assert!(text.contains("about 3 s left"), "{text}");
+        insta::assert_snapshot!(format!("loading_{w}x{h}"), text);
+        // q quits at once while loading.
+        key(&mut s, "q");
+        assert!(s.quit);
+    }
+}
+
+#[test]
+fn failed_screen() {
+    let mut s = State::new("x.tar", Keymap::new(None).0, Theme::dark(), 80, 24);
+    update(
+        &mut s,
+        Msg::LoadFailed("x.tar: not a container image: no manifest.json".into()),
+    );
+    insta::assert_snapshot!("failed_80x24", render(&s));
+}
+
+#[test]
+fn viewer_and_diff_ask_the_runtime_and_show_what_comes_back() {
+    let mut s = state(80, 24);
+    // Layer 13 overwrote /opt/app/data/model.bin.
+    let effects = key(&mut s, "] ] ] ] ] ] ] ] ] ] ] ] ] <tab> G <enter>");
+    let Some(Effect::ReadFile {
+        layer,
+        path,
+        purpose,
+    }) = effects.last().cloned()
+    else {
+        panic!("expected a read, got {effects:?}");
+    };
+    assert_eq!(
+        (layer, path.as_str(), &purpose),
+        (13, "opt/app/data/model.bin", &ReadPurpose::View)
+    );
+    let content = strata::extract::FileContent {
+        bytes: b"line one\nline \x1b[31mtwo\n".to_vec(),
+        total: 24,
+        truncated: false,
+    };
+    update(
+        &mut s,
+        Msg::FileRead {
+            layer,
+            path: path.clone(),
+            purpose,
+            result: Ok(content),
+        },
+    );
+    let text = render(&s);
+    assert!(text.contains("1 │ line one"), "{text}");
+    assert!(
+        text.contains("\\u{1b}[31mtwo"),
+        "escape shown escaped: {text}"
+    );
+    assert!(!text.contains('\u{1b}'));
+    key(&mut s, "<esc>");
+    let effects = key(&mut s, "d");
+    assert!(
+        matches!(
+            effects.last(),
+            Some(Effect::ReadFile {
+                layer: 12,
+                purpose: ReadPurpose::DiffOld { new_layer: 13 },
+                ..
+            })
+        ),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn names_with_escape_sequences_and_newlines_show_escaped() {
+    let dir = support::tempdir();
+    let archive = dir.path().join("evil.tar");
+    support::Spec::new()
+        .layer(
+            "evil\u{1b}[2J names",
+            vec![support::Item::Raw(
+                "tmp/evil\u{1b}[31mred\nline".into(),
+                tar::EntryType::Regular,
+                b"x".to_vec(),
+            )],
+        )
+        .docker_archive(&archive);
+    let mut s = State::new("evil", Keymap::new(None).0, Theme::dark(), 100, 30);
+    update(&mut s, Msg::Loaded(loaded(archive.to_str().unwrap())));
+    key(&mut s, "<tab>");
+    let text = render(&s);
+    assert!(!text.contains('\u{1b}'), "raw ESC reached the screen");
+    assert!(text.contains("evil\\u{1b}[31mred\\nline"), "{text}");
+    assert!(text.contains("evil\\u{1b}[2J names"), "{text}");
+    // The text report escapes the same way.
+    let (code, out, _) = support::strata(&["report", archive.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(!out.contains('\u{1b}'));
+    assert!(out.contains("evil\\u{1b}[2J names"), "{out}");
+}
+
+#[test]
+fn keys_move_and_quit() {
+    let mut s = state(80, 24);
+    key(&mut s, "j j");
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    assert_eq!(ex.layer, 2);
+    key(&mut s, "<tab> m");
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    assert_eq!(ex.mode, strata::app::filetree::FileMode::Merged);
+    assert!(!s.quit);
+    key(&mut s, "q");
+    assert!(s.quit);
+}
