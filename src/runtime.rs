@@ -38,7 +38,7 @@ pub fn load_settings() -> Result<Settings, String> {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Err(e) => return Err(format!("config file {}: {e}", path.display())),
     };
     let table: toml::Table =
         toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;

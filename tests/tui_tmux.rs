@@ -1,0 +1,200 @@
+//! The real binary in a real terminal: tmux runs `strata assets/demo.tar`, keys go in with
+//! `send-keys`, the screen comes back with `capture-pane`, and every step is asserted. The
+//! terminal must be left sane after quitting (alternate screen off, cursor visible).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("strata-test-{}-{}", std::process::id(), width);
+        let t = Tmux { socket };
+        t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "s",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            cmd,
+        ]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("tmux is required (the test command installs it): {e}"));
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "s"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "s", k]);
+        }
+    }
+
+    /// Waits (at most 10 s) until the screen contains `text`; returns the screen.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "timed out waiting for {text:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn open_move_browse_filter_toggle_mode_and_quit() {
+    let bin = env!("CARGO_BIN_EXE_strata");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("no-config.toml");
+    let cmd = format!(
+        "env TERM=xterm-256color STRATA_CONFIG={} {bin} {demo}; echo EXITED:$?; sleep 60",
+        config.display()
+    );
+    let t = Tmux::start(&cmd, 120, 35);
+
+    let s = t.wait_for("Layers (15)");
+    assert!(s.contains("Files: layer 0, changes in this layer"), "{s}");
+    assert!(s.contains("busybox"), "{s}");
+
+    t.keys(&["j", "j", "j"]);
+    let s = t.wait_for("Layer 3 of 15");
+    assert!(s.contains("Files: layer 3"), "{s}");
+    assert!(s.contains("dataset.bin"), "{s}");
+
+    t.keys(&["Tab"]);
+    let s = t.wait_for("┏ Files: layer 3");
+    assert!(
+        s.contains("┌ Layers (15)"),
+        "layers panel no longer focused: {s}"
+    );
+
+    t.keys(&["m"]);
+    let s = t.wait_for("merged up to this layer");
+    assert!(s.contains("bin/"), "{s}");
+
+    t.keys(&["/", "b", "u", "s", "y"]);
+    let s = t.wait_for("Filter: busy");
+    assert!(s.contains("busybox"), "{s}");
+    assert!(
+        !s.contains("─opt/") && !s.contains("─etc/"),
+        "filter should hide other files: {s}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("[filter \"busy\"]");
+
+    t.keys(&["m"]);
+    t.wait_for("Files: final filesystem");
+
+    t.keys(&["q"]);
+    let s = t.wait_for("EXITED:0");
+    assert!(
+        !s.contains("Layers (15)"),
+        "the explorer left its screen behind: {s}"
+    );
+    let flags = t.run(&[
+        "display-message",
+        "-p",
+        "-t",
+        "s",
+        "#{alternate_on} #{cursor_flag}",
+    ]);
+    assert_eq!(
+        flags.trim(),
+        "0 1",
+        "alternate screen off and cursor visible after quitting"
+    );
+}
+
+#[test]
+fn a_missing_image_is_an_error_before_the_terminal_is_taken() {
+    let bin = env!("CARGO_BIN_EXE_strata");
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("missing.tar");
+    let cmd = format!(
+        "env STRATA_CONFIG={} {bin} {}; echo EXITED:$?; sleep 60",
+        home.path().join("none.toml").display(),
+        missing.display()
+    );
+    let t = Tmux::start(&cmd, 100, 20);
+    let s = t.wait_for("EXITED:2");
+    assert!(s.contains("missing.tar: no such file or directory"), "{s}");
+    let flags = t.run(&[
+        "display-message",
+        "-p",
+        "-t",
+        "s",
+        "#{alternate_on} #{cursor_flag}",
+    ]);
+    assert_eq!(flags.trim(), "0 1");
+}
+
+#[test]
+fn q_quits_at_once_while_the_image_is_still_loading() {
+    let bin = env!("CARGO_BIN_EXE_strata");
+    let home = tempfile::tempdir().unwrap();
+    // A FIFO nobody writes to: the loader blocks on it forever; the UI must not.
+    let fifo = home.path().join("stuck.tar");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let cmd = format!(
+        "env STRATA_CONFIG={} {bin} {}; echo EXITED:$?; sleep 60",
+        home.path().join("none.toml").display(),
+        fifo.display()
+    );
+    let t = Tmux::start(&cmd, 100, 20);
+    let s = t.wait_for("strata: opening");
+    assert!(s.contains("q or Ctrl-C quits"), "{s}");
+    let asked = Instant::now();
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "quitting took {:?}",
+        asked.elapsed()
+    );
+    let flags = t.run(&[
+        "display-message",
+        "-p",
+        "-t",
+        "s",
+        "#{alternate_on} #{cursor_flag}",
+    ]);
+    assert_eq!(flags.trim(), "0 1");
+}
