@@ -1,0 +1,760 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `strata extract` and `strata::extract::read_file`: what lands on disk matches the merged
+//! view, and nothing an image says can make strata write outside the destination.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use strata::extract::{self, ExtractOptions, FileContent, Summary};
+use strata::tree::EntryKind;
+use strata::SourceOptions;
+use support::{file, noise, strata, tempdir, Item, Spec};
+use tar::EntryType;
+
+/// Writes `spec` as a docker archive in `dir`; returns its path as the CLI takes it.
+fn archive(dir: &Path, spec: &Spec) -> String {
+    let path = dir.join("image.tar");
+    spec.docker_archive(&path);
+    path.to_str().unwrap().to_string()
+}
+
+/// Runs `strata extract IMAGE PATHS... --to DIR EXTRA...`.
+fn extract_cli(image: &str, paths: &[&str], to: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["extract", image];
+    args.extend_from_slice(paths);
+    args.extend_from_slice(&["--to", to.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    strata(&args)
+}
+
+/// Asserts a successful run and returns its stderr.
+fn extract_ok(image: &str, paths: &[&str], to: &Path, extra: &[&str]) -> String {
+    let (code, _, err) = extract_cli(image, paths, to, extra);
+    assert_eq!(code, 0, "strata extract {paths:?} failed: {err}");
+    err
+}
+
+/// Asserts exit 2 with exactly one `strata: error:` line and returns it.
+fn extract_err(image: &str, paths: &[&str], to: &Path, extra: &[&str]) -> String {
+    let (code, out, err) = extract_cli(image, paths, to, extra);
+    assert_eq!(
+        code, 2,
+        "expected a failure, got stdout {out:?} stderr {err:?}"
+    );
+    assert_eq!(err.lines().count(), 1, "one line expected: {err:?}");
+    assert!(err.starts_with("strata: error: "), "{err}");
+    err
+}
+
+/// What a path of a directory is, precisely enough to tell any change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Node {
+    Dir { mode: u32 },
+    File { data: Vec<u8>, mode: u32 },
+    Symlink { target: PathBuf },
+    Other,
+}
+
+/// Every path below `root` (not following symlinks), relative to it.
+fn snapshot(root: &Path) -> BTreeMap<String, Node> {
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Node>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let mode = meta.permissions().mode() & 0o7777;
+        let ft = meta.file_type();
+        let node = if ft.is_dir() {
+            Node::Dir { mode }
+        } else if ft.is_symlink() {
+            Node::Symlink {
+                target: std::fs::read_link(&p).unwrap(),
+            }
+        } else if ft.is_file() {
+            Node::File {
+                data: std::fs::read(&p).unwrap(),
+                mode,
+            }
+        } else {
+            Node::Other
+        };
+        out.insert(rel, node);
+        if ft.is_dir() {
+            walk(root, &p, out);
+        }
+    }
+}
+
+/// Kind and size of every path, as the view listing names them.
+fn kinds_and_sizes(root: &Path) -> BTreeMap<String, (&'static str, u64)> {
+    snapshot(root)
+        .into_iter()
+        .map(|(path, node)| {
+            let v = match node {
+                Node::Dir { .. } => ("dir", 0),
+                Node::File { data, .. } => ("file", data.len() as u64),
+                Node::Symlink { .. } => ("symlink", 0),
+                Node::Other => ("other", 0),
+            };
+            (path, v)
+        })
+        .collect()
+}
+
+/// Read-only directories from an image would stop the temp dir from being removed.
+fn make_writable(root: &Path) {
+    for (rel, node) in snapshot(root) {
+        if let Node::Dir { .. } = node {
+            let p = root.join(rel);
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn load(image: &str) -> (strata::Image, strata::Analysis) {
+    let loaded = strata::load(image, &SourceOptions::default(), &|_| {}).unwrap();
+    let analysis = loaded.analyse();
+    (loaded, analysis)
+}
+
+fn extract_lib(
+    image: &str,
+    paths: &[&str],
+    to: &Path,
+    opts: &ExtractOptions,
+) -> strata::Result<Summary> {
+    let (loaded, analysis) = load(image);
+    let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+    extract::extract(
+        image,
+        &SourceOptions::default(),
+        &loaded,
+        &analysis,
+        &paths,
+        to,
+        opts,
+    )
+}
+
+fn read(image: &str, layer: usize, path: &str, limit: u64) -> strata::Result<FileContent> {
+    let (loaded, analysis) = load(image);
+    extract::read_file(
+        image,
+        &SourceOptions::default(),
+        &loaded,
+        &analysis,
+        layer,
+        path,
+        limit,
+    )
+}
+
+/// An image with something of every kind across three layers.
+fn busy_image() -> Spec {
+    Spec::new()
+        .layer(
+            "base",
+            vec![
+                Item::Dir("etc"),
+                file("etc/passwd", b"root:x:0:0\n"),
+                file("etc/hostname", b"old\n"),
+                Item::Dir("bin"),
+                file("bin/busybox", &noise(1, 70_000)),
+                Item::Hardlink("bin/sh", "bin/busybox"),
+                Item::Hardlink("bin/ls", "/bin/busybox"),
+                Item::Symlink("bin/vi", "busybox"),
+                Item::Symlink("etc/mtab", "/proc/self/mounts"),
+                Item::Fifo("run/initctl"),
+                Item::Raw("dev/null".into(), EntryType::Char, Vec::new()),
+                file("tmp/cache/blob", &noise(2, 5000)),
+                file("var/lib/x/old", b"gone later"),
+            ],
+        )
+        .layer(
+            "configure",
+            vec![
+                file("etc/hostname", b"new hostname\n"),
+                Item::Whiteout("tmp/cache"),
+                Item::Opaque("var/lib/x"),
+                file("var/lib/x/new", b"fresh"),
+                Item::DirMode("srv", 0o555),
+                file("srv/readonly-dir-file", b"inside a 0555 dir"),
+                Item::FileMode("usr/local/bin/tool", b"#!/bin/sh\n".to_vec(), 0o4755),
+                file(
+                    "usr/share/a-very-long-directory-name-that-needs-gnu-long-names/ünïcødé file name with spaces and more characters.txt",
+                    b"long",
+                ),
+            ],
+        )
+        .layer("touch", vec![file("etc/motd", b"hi\n")])
+}
+
+#[test]
+fn a_single_file_keeps_its_content_mode_and_mtime() {
+    let work = tempdir();
+    let image = archive(work.path(), &busy_image());
+    let to = work.path().join("out");
+    extract_ok(&image, &["/usr/local/bin/tool"], &to, &[]);
+
+    let tool = to.join("usr/local/bin/tool");
+    assert_eq!(std::fs::read(&tool).unwrap(), b"#!/bin/sh\n");
+    let meta = std::fs::metadata(&tool).unwrap();
+    // setuid dropped, permission bits kept.
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o755);
+    assert_eq!(meta.mtime(), 1_700_000_000);
+    // Only the file and its ancestors.
+    let got: Vec<String> = snapshot(&to).into_keys().collect();
+    assert_eq!(
+        got,
+        ["usr", "usr/local", "usr/local/bin", "usr/local/bin/tool"]
+    );
+}
+
+#[test]
+fn a_directory_is_extracted_recursively_whatever_its_spelling() {
+    let work = tempdir();
+    let image = archive(work.path(), &busy_image());
+    for spelling in ["etc", "/etc/", "./etc", "etc/../etc"] {
+        let to = work
+            .path()
+            .join(format!("out-{}", spelling.replace('/', "_")));
+        extract_ok(&image, &[spelling], &to, &[]);
+        let got = snapshot(&to);
+        let names: Vec<&str> = got.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["etc", "etc/hostname", "etc/motd", "etc/mtab", "etc/passwd"],
+            "{spelling}"
+        );
+        assert_eq!(
+            got["etc/hostname"],
+            Node::File {
+                data: b"new hostname\n".to_vec(),
+                mode: 0o644
+            }
+        );
+    }
+}
+
+#[test]
+fn extracting_the_root_reproduces_the_final_view() {
+    let work = tempdir();
+    let image = archive(work.path(), &busy_image());
+    let to = work.path().join("out");
+    let err = extract_ok(&image, &["/"], &to, &[]);
+    assert!(err.contains("skipped /run/initctl: a fifo"), "{err}");
+    assert!(
+        err.contains("skipped /dev/null: a character device"),
+        "{err}"
+    );
+
+    let (loaded, analysis) = load(&image);
+    let trees = loaded.trees();
+    let view = strata::analysis::merge::listing(&trees, &analysis.stack.paths, &analysis.stack.top);
+    let expected: BTreeMap<String, (&str, u64)> = view
+        .iter()
+        .filter_map(|l| {
+            let kind = match l.kind {
+                EntryKind::Dir => "dir",
+                // A hardlink is a regular file sharing its target's inode.
+                EntryKind::File | EntryKind::Hardlink => "file",
+                EntryKind::Symlink => "symlink",
+                _ => return None,
+            };
+            Some((l.path.to_string(), (kind, l.size)))
+        })
+        .collect();
+    let got = kinds_and_sizes(&to);
+    // The skipped fifo and device leave only their (implicit) parent directories.
+    assert_eq!(got, expected);
+    assert!(got.contains_key("srv/readonly-dir-file"));
+    assert!(!got.contains_key("tmp/cache"));
+    assert!(!got.contains_key("var/lib/x/old"));
+
+    // Directory modes are applied last, so the 0555 directory still got its file.
+    let srv = std::fs::metadata(to.join("srv")).unwrap();
+    assert_eq!(srv.permissions().mode() & 0o777, 0o555);
+    make_writable(&to);
+}
+
+#[test]
+fn the_library_reports_what_it_wrote() {
+    let work = tempdir();
+    let image = archive(work.path(), &busy_image());
+    let to = work.path().join("out");
+    let summary = extract_lib(
+        &image,
+        &["/bin", "/etc/passwd", "/run"],
+        &to,
+        &ExtractOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        summary,
+        Summary {
+            files: 2,
+            dirs: 2,
+            symlinks: 1,
+            hardlinks: 2,
+            bytes: 70_000 + 11,
+            skipped: vec![(
+                "run/initctl".into(),
+                "a fifo; strata does not create devices or fifos".into()
+            )],
+        }
+    );
+}
+
+#[test]
+fn layer_option_gives_an_older_view() {
+    let work = tempdir();
+    let spec = Spec::new()
+        .layer(
+            "v1",
+            vec![
+                file("etc/config", b"version 1"),
+                file("tmp/build.log", b"log"),
+            ],
+        )
+        .layer(
+            "v2",
+            vec![
+                file("etc/config", b"version 2"),
+                Item::Whiteout("tmp/build.log"),
+            ],
+        );
+    let image = archive(work.path(), &spec);
+
+    let old = work.path().join("old");
+    extract_ok(&image, &["/"], &old, &["--layer", "0"]);
+    assert_eq!(std::fs::read(old.join("etc/config")).unwrap(), b"version 1");
+    assert_eq!(std::fs::read(old.join("tmp/build.log")).unwrap(), b"log");
+
+    let new = work.path().join("new");
+    extract_ok(&image, &["/"], &new, &[]);
+    assert_eq!(std::fs::read(new.join("etc/config")).unwrap(), b"version 2");
+    assert!(!new.join("tmp/build.log").exists());
+
+    // A file deleted later can be asked for by name in the older view only.
+    let one = work.path().join("one");
+    extract_ok(&image, &["tmp/build.log"], &one, &["--layer", "0"]);
+    assert_eq!(std::fs::read(one.join("tmp/build.log")).unwrap(), b"log");
+    let err = extract_err(&image, &["tmp/build.log"], &work.path().join("none"), &[]);
+    assert!(
+        err.contains("/tmp/build.log: no such path in the image's final view"),
+        "{err}"
+    );
+    let err = extract_err(&image, &["/"], &work.path().join("none"), &["--layer", "2"]);
+    assert!(
+        err.contains("no layer 2: the image has 2 layers (0 to 1)"),
+        "{err}"
+    );
+    assert!(
+        !work.path().join("none").exists(),
+        "a failed run must not create DIR"
+    );
+}
+
+#[test]
+fn hardlinks_share_one_inode_or_are_copied_when_alone() {
+    let work = tempdir();
+    let image = archive(work.path(), &busy_image());
+    let to = work.path().join("out");
+    extract_ok(&image, &["/bin"], &to, &[]);
+    let busybox = std::fs::metadata(to.join("bin/busybox")).unwrap();
+    for link in ["bin/sh", "bin/ls"] {
+        let m = std::fs::symlink_metadata(to.join(link)).unwrap();
+        assert!(m.file_type().is_file(), "{link}");
+        assert_eq!((m.dev(), m.ino()), (busybox.dev(), busybox.ino()), "{link}");
+    }
+    assert_eq!(busybox.nlink(), 3);
+
+    // Asked for alone, a hardlink gets its target's bytes (it has nothing to link to).
+    let alone = work.path().join("alone");
+    extract_ok(&image, &["/bin/sh"], &alone, &[]);
+    assert_eq!(
+        std::fs::read(alone.join("bin/sh")).unwrap(),
+        noise(1, 70_000)
+    );
+    assert!(!alone.join("bin/busybox").exists());
+}
+
+#[test]
+fn a_hardlink_keeps_the_bytes_of_its_own_layer() {
+    let work = tempdir();
+    let spec = Spec::new()
+        .layer(
+            "a",
+            vec![file("data", b"first"), Item::Hardlink("copy", "data")],
+        )
+        .layer("b", vec![file("data", b"second")]);
+    let image = archive(work.path(), &spec);
+    let to = work.path().join("out");
+    extract_ok(&image, &["/"], &to, &[]);
+    // The later layer replaced `data`; `copy` still names the old inode, as umoci unpacks it.
+    assert_eq!(std::fs::read(to.join("data")).unwrap(), b"second");
+    assert_eq!(std::fs::read(to.join("copy")).unwrap(), b"first");
+    assert_eq!(read(&image, 1, "/copy", 100).unwrap().bytes, b"first");
+}
+
+#[test]
+fn symlinks_are_kept_verbatim_and_never_followed() {
+    let work = tempdir();
+    let outside = tempdir();
+    let secret = outside.path().join("secret");
+    std::fs::write(&secret, b"host data").unwrap();
+    let spec = Spec::new().layer(
+        "links",
+        vec![
+            Item::Symlink("etc/alias", "/etc/passwd"),
+            Item::Symlink("up", "../../.."),
+            Item::Symlink("host", leak(secret.to_str().unwrap().to_string())),
+        ],
+    );
+    let image = archive(work.path(), &spec);
+    let to = work.path().join("out");
+    extract_ok(&image, &["/"], &to, &[]);
+    let got = snapshot(&to);
+    assert_eq!(
+        got["etc/alias"],
+        Node::Symlink {
+            target: "/etc/passwd".into()
+        }
+    );
+    assert_eq!(
+        got["up"],
+        Node::Symlink {
+            target: "../../..".into()
+        }
+    );
+    assert_eq!(
+        got["host"],
+        Node::Symlink {
+            target: secret.clone()
+        }
+    );
+    assert_eq!(std::fs::read(&secret).unwrap(), b"host data");
+
+    // Asking for the symlink itself gives the symlink, not what it points at.
+    let one = work.path().join("one");
+    extract_ok(&image, &["/etc/alias"], &one, &[]);
+    assert!(std::fs::symlink_metadata(one.join("etc/alias"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn an_existing_file_is_refused_without_force_and_nothing_is_written() {
+    let work = tempdir();
+    let image = archive(work.path(), &busy_image());
+    let to = work.path().join("out");
+    std::fs::create_dir_all(to.join("etc")).unwrap();
+    std::fs::write(to.join("etc/passwd"), b"mine").unwrap();
+    std::fs::write(to.join("notes.txt"), b"unrelated").unwrap();
+    let before = snapshot(&to);
+
+    let err = extract_err(&image, &["/"], &to, &[]);
+    assert!(
+        err.contains(&format!(
+            "{}: already exists",
+            to.join("etc/passwd").display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(snapshot(&to), before, "nothing may be written");
+
+    extract_ok(&image, &["/"], &to, &["--force"]);
+    assert_eq!(
+        std::fs::read(to.join("etc/passwd")).unwrap(),
+        b"root:x:0:0\n"
+    );
+    assert_eq!(std::fs::read(to.join("notes.txt")).unwrap(), b"unrelated");
+    assert_eq!(std::fs::read(to.join("etc/motd")).unwrap(), b"hi\n");
+    make_writable(&to);
+}
+
+#[test]
+fn force_never_replaces_a_directory_with_a_file() {
+    let work = tempdir();
+    let image = archive(work.path(), &busy_image());
+    let to = work.path().join("out");
+    std::fs::create_dir_all(to.join("etc/motd/keep")).unwrap();
+    let before = snapshot(&to);
+    let err = extract_err(&image, &["/etc"], &to, &["--force"]);
+    assert!(err.contains("etc/motd: is a directory"), "{err}");
+    assert_eq!(snapshot(&to), before);
+}
+
+/// The hostile image: names that climb out, absolute names, and symlinks to outside that a later
+/// layer tries to write through.
+fn hostile_image(outside: &Path) -> Spec {
+    let target = leak(outside.to_str().unwrap().to_string());
+    Spec::new()
+        .layer(
+            "plant",
+            vec![
+                Item::Raw(
+                    "../../etc/evil".into(),
+                    EntryType::Regular,
+                    b"dotdot".to_vec(),
+                ),
+                Item::Raw("/abs/evil".into(), EntryType::Regular, b"absolute".to_vec()),
+                Item::Raw(
+                    "./a/../../../b/evil".into(),
+                    EntryType::Regular,
+                    b"mixed".to_vec(),
+                ),
+                Item::Symlink("link", target),
+                Item::Symlink("s", ".."),
+                Item::Symlink("deep/d", leak(format!("{target}/sub"))),
+                Item::Hardlink("hl", "../../../etc/shadow"),
+                // A GNU long name with a NUL inside: no filesystem can hold it.
+                Item::Raw(
+                    format!("{}\0/evil", "n".repeat(120)),
+                    EntryType::Regular,
+                    b"nul".to_vec(),
+                ),
+            ],
+        )
+        .layer(
+            "exploit",
+            vec![
+                file("link/file", b"through the link"),
+                file("s/escape", b"through dotdot"),
+                Item::Raw("deep/d/x".into(), EntryType::Regular, b"deep".to_vec()),
+                // Planted again, for the next layer to write through.
+                Item::Symlink("late", target),
+            ],
+        )
+        .layer(
+            "exploit again",
+            vec![file("late/file", b"through the late link")],
+        )
+}
+
+#[test]
+fn a_hostile_image_cannot_write_outside_the_destination() {
+    let work = tempdir();
+    let outside = tempdir();
+    let image = archive(work.path(), &hostile_image(outside.path()));
+    let to = work.path().join("out");
+    let err = extract_ok(&image, &["/"], &to, &[]);
+    assert!(
+        err.contains("skipped /hl: a hardlink to /etc/shadow, which is not in the image"),
+        "{err}"
+    );
+    assert!(err.contains("\\u{0}/evil: a name with a NUL byte"), "{err}");
+
+    assert_eq!(
+        std::fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "wrote outside DIR"
+    );
+    let siblings: Vec<String> = std::fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(siblings.len(), 2, "wrote next to DIR: {siblings:?}");
+
+    let got = snapshot(&to);
+    let file = |data: &[u8]| Node::File {
+        data: data.to_vec(),
+        mode: 0o644,
+    };
+    assert_eq!(got["etc/evil"], file(b"dotdot"));
+    assert_eq!(got["abs/evil"], file(b"absolute"));
+    assert_eq!(got["b/evil"], file(b"mixed"));
+    // A later layer writing below a symlink replaced it by a directory (as overlayfs does).
+    assert_eq!(got["link"], Node::Dir { mode: 0o755 });
+    assert_eq!(got["link/file"], file(b"through the link"));
+    assert_eq!(got["s"], Node::Dir { mode: 0o755 });
+    assert_eq!(got["s/escape"], file(b"through dotdot"));
+    assert_eq!(got["deep/d/x"], file(b"deep"));
+    assert_eq!(got["late"], Node::Dir { mode: 0o755 });
+    assert!(!got.contains_key("hl"));
+    // Everything inside stays inside: no real path resolves out of DIR.
+    let root = to.canonicalize().unwrap();
+    for (rel, node) in &got {
+        if !matches!(node, Node::Symlink { .. }) {
+            let real = to.join(rel).canonicalize().unwrap();
+            assert!(
+                real.starts_with(&root),
+                "{rel} resolves to {}",
+                real.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_symlink_on_top_of_the_final_view_stays_a_symlink_and_is_not_written_through() {
+    let work = tempdir();
+    let outside = tempdir();
+    let target = leak(outside.path().to_str().unwrap().to_string());
+    let spec = Spec::new()
+        .layer("dir", vec![file("conf/a", b"a")])
+        // `conf` becomes a symlink to outside; its old files go with the directory.
+        .layer("swap", vec![Item::Symlink("conf", target)]);
+    let image = archive(work.path(), &spec);
+    let to = work.path().join("out");
+    extract_ok(&image, &["/"], &to, &[]);
+    assert_eq!(
+        snapshot(&to)["conf"],
+        Node::Symlink {
+            target: outside.path().into()
+        }
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    // The older view has `conf` as a directory: extracting it over the symlink must not follow
+    // it, even with --force.
+    let err = extract_err(&image, &["/conf/a"], &to, &["--layer", "0", "--force"]);
+    assert!(
+        err.contains("refusing to write through the symlink"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_destination_symlink_to_outside_is_refused() {
+    let work = tempdir();
+    let outside = tempdir();
+    let image = archive(work.path(), &busy_image());
+    let to = work.path().join("out");
+    std::fs::create_dir(&to).unwrap();
+    std::os::unix::fs::symlink(outside.path(), to.join("etc")).unwrap();
+
+    let err = extract_err(&image, &["/etc/passwd"], &to, &["--force"]);
+    let link = to.join("etc");
+    assert!(
+        err.contains(&format!(
+            "refusing to write through the symlink {}",
+            link.display()
+        )),
+        "{err}"
+    );
+    let err = extract_err(&image, &["/"], &to, &[]);
+    assert!(err.contains("etc: already exists"), "{err}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert_eq!(snapshot(&to).len(), 1, "nothing written");
+
+    // With --force the symlink itself is replaced by the image's directory (unlinked, never
+    // followed).
+    extract_ok(&image, &["/"], &to, &["--force"]);
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_dir());
+    assert_eq!(std::fs::read(link.join("passwd")).unwrap(), b"root:x:0:0\n");
+    make_writable(&to);
+}
+
+#[test]
+fn read_file_reads_any_layer_capped() {
+    let work = tempdir();
+    let big = noise(7, 300_000);
+    let spec = Spec::new()
+        .layer(
+            "one",
+            vec![
+                file("data/a", b"hello world"),
+                Item::File("data/big", big.clone()),
+                Item::Hardlink("data/big-link", "data/big"),
+                Item::Symlink("data/sym", "a"),
+            ],
+        )
+        .layer("two", vec![file("data/a", b"new")]);
+    let image = archive(work.path(), &spec);
+
+    assert_eq!(
+        read(&image, 0, "/data/a", 100).unwrap(),
+        FileContent {
+            bytes: b"hello world".to_vec(),
+            total: 11,
+            truncated: false
+        }
+    );
+    assert_eq!(read(&image, 1, "data/a", 100).unwrap().bytes, b"new");
+    assert_eq!(
+        read(&image, 0, "./data/a", 5).unwrap(),
+        FileContent {
+            bytes: b"hello".to_vec(),
+            total: 11,
+            truncated: true
+        }
+    );
+    let capped = read(&image, 1, "/data/big-link", 4096).unwrap();
+    assert_eq!((capped.total, capped.truncated), (300_000, true));
+    assert_eq!(capped.bytes, big[..4096]);
+    assert_eq!(read(&image, 1, "/data/big", u64::MAX).unwrap().bytes, big);
+
+    let message = |r: strata::Result<FileContent>| r.unwrap_err().to_string();
+    assert!(message(read(&image, 1, "/data", 10)).contains("/data: is a directory"));
+    assert!(message(read(&image, 1, "/", 10)).contains("/: is a directory"));
+    assert!(message(read(&image, 1, "/data/sym", 10)).contains("/data/sym: is a symlink"));
+    assert!(message(read(&image, 1, "/data/nope", 10))
+        .contains("/data/nope: no such path in the view after layer 1"));
+    assert!(message(read(&image, 5, "/data/a", 10)).contains("no layer 5"));
+}
+
+#[test]
+fn force_replaces_a_symlink_at_the_leaf_without_following_it() {
+    let work = tempdir();
+    let outside = tempdir();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    let image = archive(work.path(), &busy_image());
+    let to = work.path().join("out");
+    std::fs::create_dir_all(to.join("etc")).unwrap();
+    std::os::unix::fs::symlink(&victim, to.join("etc/passwd")).unwrap();
+
+    let err = extract_err(&image, &["/etc/passwd"], &to, &[]);
+    assert!(err.contains("already exists; use --force"), "{err}");
+    extract_ok(&image, &["/etc/passwd"], &to, &["--force"]);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    let m = std::fs::symlink_metadata(to.join("etc/passwd")).unwrap();
+    assert!(m.file_type().is_file());
+    assert_eq!(
+        std::fs::read(to.join("etc/passwd")).unwrap(),
+        b"root:x:0:0\n"
+    );
+}
+
+#[test]
+fn an_image_changed_after_loading_is_an_error_not_wrong_bytes() {
+    let work = tempdir();
+    let image = archive(
+        work.path(),
+        &Spec::new().layer("a", vec![file("x", b"the x")]),
+    );
+    let (loaded, analysis) = load(&image);
+    Spec::new()
+        .layer("b", vec![file("y", b"the y")])
+        .docker_archive(Path::new(&image));
+    let err = extract::extract(
+        &image,
+        &SourceOptions::default(),
+        &loaded,
+        &analysis,
+        &["/".to_string()],
+        &work.path().join("out"),
+        &ExtractOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("/x is no longer where it was"), "{err}");
+    assert!(!work.path().join("out/x").exists());
+    assert!(!work.path().join("out/y").exists());
+}
