@@ -45,6 +45,11 @@ pub enum Error {
         reason: String,
     },
 
+    /// Extraction would replace a file the user has; the caller may ask and retry with
+    /// overwrite.
+    #[error("{path}: already exists; use --force to replace it (nothing was written)")]
+    Exists { path: String },
+
     /// Extraction refused or failed at a destination path.
     #[error("{path}: {reason}")]
     Extract { path: String, reason: String },

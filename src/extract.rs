@@ -612,10 +612,9 @@ fn precheck(dir: &Path, plan: &Plan, overwrite: bool) -> Result<()> {
             ));
         }
         if !overwrite {
-            return Err(refuse(
-                &path,
-                "already exists; use --force to replace it (nothing was written)",
-            ));
+            return Err(Error::Exists {
+                path: shown_dest(&path),
+            });
         }
     }
     Ok(())
@@ -662,7 +661,9 @@ impl<'d> Writer<'d> {
                 fs::remove_file(&path).map_err(|e| dest_error(&path, e))?;
                 Ok((path, false))
             }
-            Ok(_) => Err(refuse(&path, "already exists; use --force to replace it")),
+            Ok(_) => Err(Error::Exists {
+                path: shown_dest(&path),
+            }),
         }
     }
 

@@ -227,7 +227,10 @@ fn run_effect(
                         overwrite: request.overwrite,
                     },
                 )
-                .map_err(|e| e.to_string());
+                .map_err(|e| crate::app::ExtractFailure {
+                    exists: matches!(e, crate::error::Error::Exists { .. }),
+                    message: e.to_string(),
+                });
                 Msg::Extracted { request, result }
             }
         };

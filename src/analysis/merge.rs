@@ -134,8 +134,10 @@ pub fn view_at(layers: &[&LayerTree], paths: &PathTable, upto: usize) -> View {
         hidden: Vec::new(),
         record: false,
     };
-    for n in 0..=upto.min(layers.len().saturating_sub(1)) {
-        stacker.apply(n);
+    if !layers.is_empty() {
+        for n in 0..=upto.min(layers.len() - 1) {
+            stacker.apply(n);
+        }
     }
     stacker.view
 }

@@ -103,6 +103,8 @@ pub struct Explorer {
     pub filter: Filter,
     pub editing_filter: bool,
     pub popup: Option<Popup>,
+    /// A one-line note for the footer (what `w` jumped to), cleared by the next key.
+    pub notice: Option<String>,
     waste_next: usize,
     pub quit: bool,
 }
@@ -134,6 +136,7 @@ impl Explorer {
             filter: Filter::default(),
             editing_filter: false,
             popup: None,
+            notice: None,
             waste_next: 0,
             quit: false,
         };
@@ -567,6 +570,19 @@ impl Explorer {
             return;
         }
         let row = top[self.waste_next % top.len()].clone();
+        self.notice = Some(format!(
+            "waste {}/{}: {} {} of /{} (layers {})",
+            self.waste_next % top.len() + 1,
+            top.len(),
+            crate::report::text::size(row.bytes),
+            row.cause.name(),
+            printable(&row.path, 200),
+            row.layers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         self.waste_next += 1;
         let layer = row.layers.first().copied().unwrap_or(0);
         self.mode = match row.cause {
@@ -839,7 +855,11 @@ impl Explorer {
         }
     }
 
-    pub fn on_extracted(&mut self, request: ExtractRequest, result: Result<Summary, String>) {
+    pub fn on_extracted(
+        &mut self,
+        request: ExtractRequest,
+        result: Result<Summary, super::ExtractFailure>,
+    ) {
         self.popup = Some(match result {
             Ok(s) => Popup::Message(format!(
                 "extracted {} files ({}), {} dirs, {} links into {}{}",
@@ -854,12 +874,12 @@ impl Explorer {
                     format!("; {} skipped", s.skipped.len())
                 }
             )),
-            Err(e) if e.contains("--force") && !request.overwrite => Popup::Prompt(Prompt {
+            Err(e) if e.exists && !request.overwrite => Popup::Prompt(Prompt {
                 kind: PromptKind::ConfirmOverwrite(request),
                 input: String::new(),
-                error: Some(printable(&e, 300)),
+                error: Some(printable(&e.message, 300)),
             }),
-            Err(e) => Popup::Message(printable(&e, 500)),
+            Err(e) => Popup::Message(printable(&e.message, 500)),
         });
     }
 }

@@ -131,8 +131,15 @@ pub enum Msg {
     },
     Extracted {
         request: ExtractRequest,
-        result: Result<Summary, String>,
+        result: Result<Summary, ExtractFailure>,
     },
+}
+
+/// Why an extraction failed; `exists` means the user may confirm an overwrite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractFailure {
+    pub exists: bool,
+    pub message: String,
 }
 
 /// Work the runtime does for `update`.

@@ -24,10 +24,9 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let cmd = row
         .command
         .as_deref()
-        .map(|c| printable(c, 4000))
+        .map(|c| super::compact_hashes(&printable(c, 4000)))
         .unwrap_or_else(|| "(no history)".into());
     let mut lines = vec![
-        Line::from(vec![label("Command"), Span::raw(cmd)]),
         Line::from(vec![
             label("Changes"),
             styled(format!("+{}", row.added), t.added),
@@ -50,6 +49,7 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                 w.saturating_sub(9),
             )),
         ]),
+        Line::from(vec![label("Command"), Span::raw(cmd)]),
         Line::from(vec![
             label("Digest"),
             Span::raw(fit(

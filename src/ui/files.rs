@@ -122,7 +122,7 @@ fn file_line<'a>(
     Line::from(vec![
         Span::styled(head, style),
         Span::styled(guide, if selected { style } else { t.dim }),
-        Span::styled(fit(&name, room), style),
+        Span::styled(format!("{:<room$}", fit(&name, room)), style),
     ])
 }
 

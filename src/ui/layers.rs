@@ -63,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                             t.warn
                         },
                     ),
-                    Span::styled(format!(" {}", fit(&cmd, rest)), style),
+                    Span::styled(format!(" {:<rest$}", fit(&cmd, rest)), style),
                 ])
             }
             LayerEntry::Empty(h) => {

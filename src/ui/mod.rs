@@ -54,6 +54,16 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
+    if let Some(n) = &ex.notice {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                format!(" {}", fit(n, area.width as usize - 1)),
+                t.warn,
+            ))),
+            area,
+        );
+        return;
+    }
     let km = &state.keymap;
     let mode = match ex.mode {
         crate::app::filetree::FileMode::Layer => "changes",
@@ -134,6 +144,32 @@ pub fn signed_size(n: i64) -> String {
         -1 => format!("-{}", short_size(n.unsigned_abs())),
         _ => "0 B".into(),
     }
+}
+
+/// `COPY file:fb0feea065ddebce…f127 in /x` -> `COPY file:fb0feea065dd… in /x`: content hashes
+/// in history commands are noise in a narrow column.
+pub fn compact_hashes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 32 {
+            out.push_str(&run[..12]);
+            out.push('…');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// Cuts `s` to `width` columns with an ellipsis.

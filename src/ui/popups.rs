@@ -27,7 +27,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
     let area = frame.area();
     let big = centered(
         area,
-        area.width.saturating_sub(4).max(20),
+        area.width.saturating_sub(2).max(20),
         area.height.saturating_sub(2).max(5),
     );
     match popup {
@@ -44,14 +44,18 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                 .collect();
             scrolled(frame, big, "Keys (Esc closes)", lines, *scroll, state);
         }
-        Popup::Config { scroll } => scrolled(
-            frame,
-            big,
-            "Image config and history (Esc closes)",
-            config_lines(ex, state),
-            *scroll,
-            state,
-        ),
+        Popup::Config { scroll } => {
+            let width = big.width.saturating_sub(2) as usize;
+            let lines = config_lines(ex, state, width);
+            scrolled(
+                frame,
+                big,
+                "Image config and history (Esc closes)",
+                lines,
+                *scroll,
+                state,
+            )
+        }
         Popup::Viewer {
             title,
             lines,
@@ -185,7 +189,7 @@ fn scrolled(
     );
 }
 
-fn config_lines(ex: &Explorer, state: &State) -> Vec<Line<'static>> {
+fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>> {
     let t = &state.theme;
     let img = &ex.report.image;
     let c = &img.config;
@@ -193,7 +197,7 @@ fn config_lines(ex: &Explorer, state: &State) -> Vec<Line<'static>> {
     let kv = |k: &str, v: String| {
         Line::from(vec![
             styled(format!("{k:<12}"), t.dim),
-            Span::raw(printable(&v, 2000)),
+            Span::raw(fit(&printable(&v, 2000), width.saturating_sub(12))),
         ])
     };
     out.push(kv("Image", img.reference.clone()));
@@ -242,10 +246,13 @@ fn config_lines(ex: &Explorer, state: &State) -> Vec<Line<'static>> {
             ratatui::style::Style::new()
         };
         out.push(Line::from(Span::styled(
-            format!(
-                "{layer}  {:<20}  {}",
-                printable(h.created.as_deref().unwrap_or(""), 20),
-                printable(&h.created_by, 4000)
+            fit(
+                &format!(
+                    "{layer}  {:<20}  {}",
+                    printable(h.created.as_deref().unwrap_or(""), 20),
+                    printable(&h.created_by, 4000)
+                ),
+                width,
             ),
             style,
         )));
