@@ -6,13 +6,20 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 struct Tmux {
     socket: String,
 }
 
 impl Tmux {
     fn start(cmd: &str, width: u16, height: u16) -> Tmux {
-        let socket = format!("strata-test-{}-{}", std::process::id(), width);
+        let socket = format!(
+            "strata-test-{}-{}-{}",
+            std::process::id(),
+            width,
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let t = Tmux { socket };
         t.run(&[
             "new-session",
@@ -197,4 +204,48 @@ fn q_quits_at_once_while_the_image_is_still_loading() {
         "#{alternate_on} #{cursor_flag}",
     ]);
     assert_eq!(flags.trim(), "0 1");
+}
+
+#[test]
+fn a_config_file_rebinds_keys_and_picks_a_theme() {
+    let bin = env!("CARGO_BIN_EXE_strata");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "theme = \"mono\"\n[keys]\nquit = [\"Q\"]\nnext_layer = [\"n\"]\n",
+    )
+    .unwrap();
+    let cmd = format!(
+        "env STRATA_CONFIG={} {bin} {demo}; echo EXITED:$?; sleep 60",
+        config.display()
+    );
+    let t = Tmux::start(&cmd, 120, 35);
+    t.wait_for("Layers (15)");
+    t.keys(&["n", "n"]);
+    t.wait_for("Layer 2 of 15");
+    t.keys(&["q"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(t.screen().contains("Layers (15)"), "q no longer quits");
+    let s = t.screen();
+    assert!(
+        s.contains("Q:quit"),
+        "the footer shows the rebound key: {s}"
+    );
+    t.keys(&["Q"]);
+    t.wait_for("EXITED:0");
+
+    // A broken config is a clear error before the terminal is taken.
+    std::fs::write(&config, "[keys]\nquit = [\"not-a-key\"]\n").unwrap();
+    let cmd = format!(
+        "env STRATA_CONFIG={} {bin} {demo}; echo EXITED:$?; sleep 60",
+        config.display()
+    );
+    let t = Tmux::start(&cmd, 100, 20);
+    let s = t.wait_for("EXITED:2");
+    assert!(
+        s.contains("config: [keys] quit: unknown key 'not-a-key'"),
+        "{s}"
+    );
 }

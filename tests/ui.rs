@@ -298,3 +298,79 @@ fn keys_move_and_quit() {
     key(&mut s, "q");
     assert!(s.quit);
 }
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut s = state(120, 40);
+    let a = strata::app::layout::areas(120, 40);
+    let at = |kind, column, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Click the row of layer 5 in the Layers panel (rows start below the border and header).
+    update(
+        &mut s,
+        at(
+            MouseEventKind::Down(MouseButton::Left),
+            a.layers.x + 3,
+            a.layers.y + 2 + 5,
+        ),
+    );
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    assert_eq!(ex.layer, 5);
+    // The wheel over the Files panel moves its cursor and focuses it.
+    key(&mut s, "m");
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    let before = ex.cursor;
+    update(
+        &mut s,
+        at(MouseEventKind::ScrollDown, a.files.x + 5, a.files.y + 5),
+    );
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    assert_eq!(ex.focus, strata::app::explorer::Panel::Files);
+    assert_eq!(ex.cursor, before + 3);
+    // A click on a file row selects it.
+    update(
+        &mut s,
+        at(
+            MouseEventKind::Down(MouseButton::Left),
+            a.files.x + 5,
+            a.files.y + 2 + 1,
+        ),
+    );
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    assert_eq!(ex.cursor, ex.offset + 1);
+}
+
+#[test]
+fn no_color_and_themes() {
+    assert_eq!(
+        Theme::by_name(Some("light"), true),
+        Some(Theme::mono()),
+        "NO_COLOR wins"
+    );
+    assert_eq!(Theme::by_name(None, false).map(|t| t.name), Some("dark"));
+    assert_eq!(Theme::by_name(Some("nope"), false), None);
+    // Mono keeps every status distinguishable without colour.
+    let m = Theme::mono();
+    let styles = [m.added, m.modified, m.metadata, m.removed, m.unchanged];
+    for (i, a) in styles.iter().enumerate() {
+        assert!(a.fg.is_none());
+        for b in &styles[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+}
