@@ -249,3 +249,36 @@ fn a_config_file_rebinds_keys_and_picks_a_theme() {
         "{s}"
     );
 }
+
+#[test]
+fn enter_shows_file_content_read_from_the_layer_and_d_diffs_it() {
+    let bin = env!("CARGO_BIN_EXE_strata");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
+    let home = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "env STRATA_CONFIG={} {bin} {demo}; echo EXITED:$?; sleep 60",
+        home.path().join("none.toml").display()
+    );
+    let t = Tmux::start(&cmd, 120, 35);
+    t.wait_for("Layers (15)");
+    // Layer 2 added /etc/passwd; filter to it and open it.
+    t.keys(&["j", "j", "Tab", "/", "p", "a", "s", "s", "w", "d", "Enter"]);
+    t.wait_for("[filter \"passwd\"]");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("1 │ root:x:0:0");
+    assert!(s.contains("/etc/passwd (layer 2)"), "{s}");
+    t.keys(&["Escape"]);
+    // The model file was overwritten in layer 13: its diff against layer 12 is binary.
+    t.keys(&["/"]);
+    t.keys(&[
+        "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "m", "o", "d", "e", "l",
+        "Enter",
+    ]);
+    t.keys(&["]", "]", "]", "]", "]", "]", "]", "]", "]", "]", "]"]);
+    t.wait_for("Files: layer 13");
+    t.keys(&["End", "d"]);
+    let s = t.wait_for("diff /opt/app/data/model.bin: layer 12 -> 13");
+    assert!(s.contains("content differs") || s.contains("@@"), "{s}");
+    t.keys(&["Escape", "q"]);
+    t.wait_for("EXITED:0");
+}

@@ -634,19 +634,12 @@ impl Explorer {
         if self.filter.text.is_empty() {
             return;
         }
-        // Live filtering lands on the first match.
-        if keep.is_none()
-            || !self
-                .rows
-                .iter()
-                .any(|r| Some(self.tree.nodes[r.node as usize].path) == keep)
-        {
-            self.cursor = self
-                .rows
-                .iter()
-                .position(|r| self.tree.nodes[r.node as usize].children.is_empty())
-                .unwrap_or(0);
-        }
+        // Live filtering lands on the first matching file.
+        self.cursor = self
+            .rows
+            .iter()
+            .position(|r| self.tree.nodes[r.node as usize].children.is_empty())
+            .unwrap_or(0);
     }
 
     fn on_popup_key(&mut self, key: KeyEvent, keymap: &Keymap) -> Vec<Effect> {
