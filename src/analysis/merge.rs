@@ -98,11 +98,12 @@ pub struct Stack {
 pub fn stack(layers: &[&LayerTree]) -> Stack {
     let mut paths = PathTable::default();
     for layer in layers {
-        for e in &layer.entries {
-            if !e.path.is_empty() {
-                paths.intern(&e.path);
-            }
-        }
+        let ids = layer
+            .entries
+            .iter()
+            .map(|e| paths.intern(&e.path))
+            .collect();
+        paths.push_layer_ids(ids);
     }
     let mut stacker = Stacker {
         layers,
@@ -142,6 +143,28 @@ pub fn view_at(layers: &[&LayerTree], paths: &PathTable, upto: usize) -> View {
     stacker.view
 }
 
+/// The merged views before and after layer `n` (one replay for both).
+pub fn views_around(layers: &[&LayerTree], paths: &PathTable, n: usize) -> (View, View) {
+    let mut stacker = Stacker {
+        layers,
+        paths,
+        view: View {
+            live: vec![None; paths.len()],
+        },
+        hidden: Vec::new(),
+        record: false,
+    };
+    let n = n.min(layers.len().saturating_sub(1));
+    for k in 0..n {
+        stacker.apply(k);
+    }
+    let below = stacker.view.clone();
+    if !layers.is_empty() {
+        stacker.apply(n);
+    }
+    (below, stacker.view)
+}
+
 /// The entry behind a location, `None` for an implicit directory.
 pub fn entry<'a>(layers: &[&'a LayerTree], loc: Loc) -> Option<&'a Entry> {
     if loc.is_implicit() {
@@ -171,17 +194,22 @@ impl Stacker<'_> {
         let layer = self.layers[n];
         let by = n as u32;
         let mut changes = vec![Change::Unchanged; layer.entries.len()];
+        let id_of = |i: usize, e: &Entry| {
+            self.paths
+                .entry_id(n, i)
+                .or_else(|| self.paths.get(&e.path))
+        };
         for (i, e) in layer.entries.iter().enumerate() {
             match e.kind {
                 EntryKind::Whiteout => {
                     changes[i] = Change::Removed;
-                    if let Some(id) = self.paths.get(&e.path) {
+                    if let Some(id) = id_of(i, e) {
                         self.remove(id, true, by, Cause::Removed);
                     }
                 }
                 EntryKind::Opaque => {
                     changes[i] = Change::Removed;
-                    if let Some(id) = self.paths.get(&e.path) {
+                    if let Some(id) = id_of(i, e) {
                         self.remove(id, false, by, Cause::Removed);
                     }
                 }
@@ -192,18 +220,28 @@ impl Stacker<'_> {
             if e.kind.is_deletion() || e.path.is_empty() {
                 continue;
             }
-            let Some(id) = self.paths.get(&e.path) else {
+            let Some(id) = self
+                .paths
+                .entry_id(n, i)
+                .or_else(|| self.paths.get(&e.path))
+            else {
                 continue;
             };
-            for a in self.paths.ancestors(id) {
+            // Ancestors that are not live directories yet, nearest first; usually none.
+            let mut missing = Vec::new();
+            let mut a = self.paths.parent(id);
+            while a != ROOT {
                 match self.view.get(a) {
-                    Some(loc) if kind_at(self.layers, loc) == EntryKind::Dir => {}
-                    Some(loc) => {
-                        self.hide(a, loc, by, Cause::Overwritten);
-                        self.view.live[a as usize] = Some(implicit(by));
-                    }
-                    None => self.view.live[a as usize] = Some(implicit(by)),
+                    Some(loc) if kind_at(self.layers, loc) == EntryKind::Dir => break,
+                    _ => missing.push(a),
                 }
+                a = self.paths.parent(a);
+            }
+            for &a in missing.iter().rev() {
+                if let Some(loc) = self.view.get(a) {
+                    self.hide(a, loc, by, Cause::Overwritten);
+                }
+                self.view.live[a as usize] = Some(implicit(by));
             }
             let here = Loc {
                 layer: by,

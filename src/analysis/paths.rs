@@ -14,6 +14,8 @@ pub struct PathTable {
     parents: Vec<PathId>,
     children: Vec<Vec<PathId>>,
     lookup: HashMap<Box<str>, PathId>,
+    /// The id of every layer entry, `entry_ids[layer][entry]`, so replays never hash paths.
+    entry_ids: Vec<Vec<PathId>>,
 }
 
 pub const ROOT: PathId = 0;
@@ -25,6 +27,7 @@ impl Default for PathTable {
             parents: vec![ROOT],
             children: vec![Vec::new()],
             lookup: HashMap::from([("".into(), ROOT)]),
+            entry_ids: Vec::new(),
         }
     }
 }
@@ -46,6 +49,19 @@ impl PathTable {
         self.children[parent_id as usize].push(id);
         self.lookup.insert(path.into(), id);
         id
+    }
+
+    /// Records the ids of one more layer's entries (in order).
+    pub fn push_layer_ids(&mut self, ids: Vec<PathId>) {
+        self.entry_ids.push(ids);
+    }
+
+    /// The id of entry `entry` of layer `layer`, when recorded.
+    pub fn entry_id(&self, layer: usize, entry: usize) -> Option<PathId> {
+        self.entry_ids
+            .get(layer)
+            .and_then(|l| l.get(entry))
+            .copied()
     }
 
     pub fn get(&self, path: &str) -> Option<PathId> {

@@ -168,7 +168,8 @@ impl Explorer {
         let keep = self.selected_path();
         let trees = self.image.trees();
         self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
-        self.tree.sort(self.effective_sort());
+        self.tree
+            .sort(self.effective_sort(), &self.analysis.stack.paths);
         self.refresh_rows(keep);
     }
 
@@ -330,7 +331,7 @@ impl Explorer {
                 self.sort = self.effective_sort().next();
                 self.sort_chosen = true;
                 let keep = self.selected_path();
-                self.tree.sort(self.sort);
+                self.tree.sort(self.sort, &self.analysis.stack.paths);
                 self.refresh_rows(keep);
             }
             Action::SizeFloor => {
@@ -603,7 +604,8 @@ impl Explorer {
         self.filter = Filter::default();
         let trees = self.image.trees();
         self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
-        self.tree.sort(self.effective_sort());
+        self.tree
+            .sort(self.effective_sort(), &self.analysis.stack.paths);
         self.refresh_rows(target);
     }
 
@@ -683,7 +685,8 @@ impl Explorer {
                         self.layer = layer;
                         let trees = self.image.trees();
                         self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
-                        self.tree.sort(self.effective_sort());
+                        self.tree
+                            .sort(self.effective_sort(), &self.analysis.stack.paths);
                         self.refresh_rows(keep);
                     }
                 }

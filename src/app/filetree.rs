@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use globset::{Glob, GlobMatcher};
 
-use crate::analysis::merge::{entry, view_at, Change, Loc, View};
+use crate::analysis::merge::{entry, view_at, views_around, Change, Loc, View};
 use crate::analysis::paths::{PathId, ROOT};
 use crate::analysis::Analysis;
 use crate::tree::{printable, EntryKind, LayerTree};
@@ -113,8 +113,6 @@ impl SortBy {
 #[derive(Debug, Clone)]
 pub struct Node {
     pub path: PathId,
-    /// Display name, escaped.
-    pub name: String,
     pub kind: EntryKind,
     pub status: Status,
     /// Content bytes of a file; for a directory, the roll-up of what is under it.
@@ -172,19 +170,25 @@ impl FileTree {
             layer.min(last)
         };
         let paths = &analysis.stack.paths;
-        let below = if n == 0 || trees.is_empty() {
-            View {
-                live: vec![None; paths.len()],
-            }
-        } else {
-            view_at(trees, paths, n - 1)
-        };
         let owned_at;
-        let at: &View = if n == last {
-            &analysis.stack.top
+        let (below, at): (View, &View) = if trees.is_empty() {
+            owned_at = View {
+                live: vec![None; paths.len()],
+            };
+            (owned_at.clone(), &owned_at)
+        } else if n == last {
+            let below = if n == 0 {
+                View {
+                    live: vec![None; paths.len()],
+                }
+            } else {
+                view_at(trees, paths, n - 1)
+            };
+            (below, &analysis.stack.top)
         } else {
-            owned_at = view_at(trees, paths, n);
-            &owned_at
+            let (below, now) = views_around(trees, paths, n);
+            owned_at = now;
+            (below, &owned_at)
         };
         let mut tree = FileTree {
             nodes: Vec::new(),
@@ -194,7 +198,6 @@ impl FileTree {
         };
         tree.nodes.push(Node {
             path: ROOT,
-            name: "/".into(),
             kind: EntryKind::Dir,
             status: Status::Unchanged,
             size: 0,
@@ -323,7 +326,6 @@ impl FileTree {
         let idx = self.nodes.len() as u32;
         self.nodes.push(Node {
             path: id,
-            name: printable(crate::tree::path::file_name(paths.path(id)), 4096),
             kind,
             status,
             size,
@@ -367,21 +369,24 @@ impl FileTree {
     }
 
     /// Sorts every node's children.
-    pub fn sort(&mut self, by: SortBy) {
-        let keys: Vec<(String, u64, u64)> = self
-            .nodes
-            .iter()
-            .map(|n| (n.name.clone(), n.size, n.delta.unsigned_abs()))
-            .collect();
-        for node in &mut self.nodes {
-            node.children.sort_by(|&a, &b| {
-                let (ka, kb) = (&keys[a as usize], &keys[b as usize]);
+    pub fn sort(&mut self, by: SortBy, paths: &crate::analysis::paths::PathTable) {
+        let name = |n: &Node| crate::tree::path::file_name(paths.path(n.path));
+        for i in 0..self.nodes.len() {
+            let mut kids = std::mem::take(&mut self.nodes[i].children);
+            let nodes = &self.nodes;
+            kids.sort_by(|&a, &b| {
+                let (x, y) = (&nodes[a as usize], &nodes[b as usize]);
                 match by {
-                    SortBy::Name => ka.0.cmp(&kb.0),
-                    SortBy::Size => kb.1.cmp(&ka.1).then_with(|| ka.0.cmp(&kb.0)),
-                    SortBy::Delta => kb.2.cmp(&ka.2).then_with(|| ka.0.cmp(&kb.0)),
+                    SortBy::Name => name(x).cmp(name(y)),
+                    SortBy::Size => y.size.cmp(&x.size).then_with(|| name(x).cmp(name(y))),
+                    SortBy::Delta => y
+                        .delta
+                        .unsigned_abs()
+                        .cmp(&x.delta.unsigned_abs())
+                        .then_with(|| name(x).cmp(name(y))),
                 }
             });
+            self.nodes[i].children = kids;
         }
     }
 }
@@ -417,19 +422,36 @@ impl Filter {
         !self.text.is_empty() || self.min_size.is_some() || self.hidden.iter().any(|h| *h)
     }
 
-    fn matches_text(&self, path: &str) -> bool {
+    /// Whether `path` (normalised, no leading `/`) matches; the text is matched against
+    /// `/path` so a leading `/` anchors at a component boundary.
+    fn matches_text(&self, path: &str, buf: &mut String) -> bool {
         if self.text.is_empty() {
             return true;
         }
+        buf.clear();
+        buf.push('/');
+        buf.push_str(path);
         if let Some(g) = &self.glob {
-            return g.is_match(path);
+            return g.is_match(buf.as_str());
         }
         if self.text.chars().any(char::is_uppercase) {
-            path.contains(&self.text)
+            buf.contains(&self.text)
         } else {
-            path.to_lowercase().contains(&self.text)
+            contains_ignore_ascii_case(buf.as_bytes(), self.text.as_bytes())
         }
     }
+}
+
+/// Substring search ignoring ASCII case; `needle` is lowercase.
+fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.len() > hay.len() {
+        return false;
+    }
+    hay.windows(needle.len()).any(|w| {
+        w.iter()
+            .zip(needle)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
 }
 
 /// One visible row of the Files panel.
@@ -454,13 +476,14 @@ pub fn visible_rows(
     let n = tree.nodes.len();
     let mut keep = vec![!filter.is_active(); n];
     if filter.is_active() {
+        let mut buf = String::new();
         for i in (1..n).rev() {
             let node = &tree.nodes[i];
             // A directory with children shows through them; a leaf on its own merit.
             let self_ok = node.children.is_empty()
                 && !filter.hidden[node.status.index()]
                 && filter.min_size.is_none_or(|m| node.size >= m)
-                && filter.matches_text(&format!("/{}", paths.path(node.path)));
+                && filter.matches_text(paths.path(node.path), &mut buf);
             if self_ok {
                 keep[i] = true;
             }

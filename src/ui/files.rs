@@ -100,7 +100,10 @@ fn file_line<'a>(
     guide.push_str(if row.last { "└─" } else { "├─" });
     let collapsed =
         !node.children.is_empty() && ex.collapsed.contains(&node.path) && ex.filter.text.is_empty();
-    let mut name = node.name.clone();
+    let mut name = crate::tree::printable(
+        crate::tree::path::file_name(ex.analysis.stack.paths.path(node.path)),
+        4096,
+    );
     if node.kind == EntryKind::Dir {
         name.push('/');
     }
