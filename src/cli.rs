@@ -29,6 +29,28 @@ pub enum Command {
     Report(ReportArgs),
     /// Extract files from an image into a directory (the final merged view by default).
     Extract(ExtractArgs),
+    /// Gate a pipeline: exit 0 if every rule passes, 1 if one fails, 2 if the image could
+    /// not be analysed. Reads dive's `.dive-ci` as-is.
+    Ci(CiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Image to check.
+    pub image: String,
+
+    /// Rules file: dive's `.dive-ci` (lowestEfficiency, highestWastedBytes,
+    /// highestUserWastedPercent) and/or strata's rules. Default: `.dive-ci` in the current
+    /// directory if present, else dive's default rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<std::path::PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: strata::report::ci::Format,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Report(args)) => report(&args.image, &args.source, args.json, args.top),
         Some(Command::Extract(args)) => extract(&args),
+        Some(Command::Ci(args)) => return ci(&args),
         None => match cli.image {
             // The explorer needs a terminal; piped, `strata IMAGE` prints the report instead.
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
@@ -32,6 +33,51 @@ fn main() -> ExitCode {
             eprintln!("strata: error: {}", strata::tree::printable(&msg, 1000));
             ExitCode::from(2)
         }
+    }
+}
+
+/// `strata ci`: 0 pass, 1 a rule failed, 2 could not analyse (bad image or rules file).
+fn ci(args: &cli::CiArgs) -> ExitCode {
+    let fail = |msg: String| {
+        eprintln!("strata: error: {}", strata::tree::printable(&msg, 1000));
+        ExitCode::from(2)
+    };
+    let rules_text = match &args.rules {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) => Some(t),
+            Err(e) => return fail(format!("{}: {e}", path.display())),
+        },
+        None => std::fs::read_to_string(".dive-ci").ok(),
+    };
+    let rules = match strata::report::ci::parse_rules(rules_text.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            let file = args
+                .rules
+                .as_ref()
+                .map_or(".dive-ci".to_string(), |p| p.display().to_string());
+            return fail(format!("{file}: {e}"));
+        }
+    };
+    let opts = SourceOptions {
+        platform: args.source.platform.clone(),
+    };
+    let loaded = match strata::load(&args.image, &opts, &|_| {}) {
+        Ok(l) => l,
+        Err(e) => return fail(e.to_string()),
+    };
+    let analysis = loaded.analyse();
+    let doc = Report::new(&loaded, &analysis);
+    let verdict = strata::report::ci::evaluate(&rules, &doc);
+    let out = strata::report::ci::render(&verdict, &doc, args.format);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush());
+    if verdict.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod dive_compat;
 mod gosort;
+pub mod hints;
 pub mod merge;
 pub mod paths;
 pub mod waste;

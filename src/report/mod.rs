@@ -1,6 +1,7 @@
 //! The `strata.report/v1` document (DESIGN.md section 4): one model, rendered as JSON by serde
 //! and as text by `text.rs`. Field names are stable: add fields, never rename.
 
+pub mod ci;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -141,10 +142,12 @@ pub struct DiveFile {
 #[derive(Debug, Clone, Serialize)]
 pub struct Hint {
     pub id: String,
-    pub severity: String,
+    /// `info`, `warning` or `error`.
+    pub severity: crate::analysis::hints::Severity,
     pub message: String,
     pub bytes: u64,
     pub layer: Option<usize>,
+    /// With a leading `/`.
     pub paths: Vec<String>,
 }
 
@@ -264,7 +267,22 @@ impl Report {
                     })
                     .collect(),
             },
-            hints: Vec::new(),
+            hints: crate::analysis::hints::hints(&crate::analysis::hints::HintInput {
+                layers: &image.trees(),
+                analysis,
+                history: &image.history,
+                user: meta.config.config.as_ref().and_then(|c| c.user.as_deref()),
+            })
+            .into_iter()
+            .map(|h| Hint {
+                id: h.id.to_string(),
+                severity: h.severity,
+                message: h.message,
+                bytes: h.bytes,
+                layer: h.layer,
+                paths: h.paths.iter().map(|p| slash(p)).collect(),
+            })
+            .collect(),
         }
     }
 

@@ -7,7 +7,7 @@ use sha2::{Digest as _, Sha256};
 use tar::EntryType;
 
 use super::path::{file_name, join, normalize, parent};
-use super::{Entry, EntryKind, LayerTree};
+use super::{secrets, Entry, EntryKind, LayerTree};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
@@ -20,6 +20,9 @@ pub enum TreeError {
     #[error("{0}")]
     Io(#[from] io::Error),
 }
+
+/// Credential-like files larger than this are not looked into.
+const SECRET_SCAN_LIMIT: u64 = 64 * 1024;
 
 /// What a visitor of `for_each_entry` wants next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +40,22 @@ pub fn read_layer<R: Read>(input: R) -> Result<LayerTree, TreeError> {
         header_bytes += header_size;
         if entry.kind == EntryKind::File {
             let mut hasher = Sha256::new();
+            let inspect = entry.size <= SECRET_SCAN_LIMIT && secrets::candidate(&entry.path);
+            let mut head = Vec::new();
             loop {
                 let n = content.read(&mut buf)?;
                 if n == 0 {
                     break;
                 }
                 hasher.update(&buf[..n]);
+                if inspect && head.len() < SECRET_SCAN_LIMIT as usize {
+                    head.extend_from_slice(&buf[..n]);
+                }
             }
             entry.digest = Some(hasher.finalize().into());
+            if inspect {
+                entry.flags = secrets::scan(&head);
+            }
         }
         entries.push(entry);
         Ok(Flow::Continue)
@@ -199,6 +210,7 @@ fn parse_entry(header: &tar::Header, ext: Extensions, size: u64) -> Parsed {
             None
         },
         digest: None,
+        flags: 0,
     })
 }
 
@@ -299,6 +311,7 @@ fn deletion(path: String, kind: EntryKind, size: u64, meta: (u32, u32, u32, u64)
         link: None,
         device: None,
         digest: None,
+        flags: 0,
     }
 }
 

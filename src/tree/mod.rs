@@ -4,6 +4,7 @@
 
 mod from_tar;
 pub mod path;
+pub mod secrets;
 
 pub use from_tar::{for_each_entry, printable, read_layer, Flow, TreeError};
 
@@ -65,7 +66,15 @@ pub struct Entry {
     pub device: Option<(u32, u32)>,
     /// sha256 of the content of a regular file.
     pub digest: Option<[u8; 32]>,
+    /// What a look at the content of a small credential-like file found (`FLAG_*`); the
+    /// content itself is never kept.
+    pub flags: u8,
 }
+
+/// The file holds a PEM private key (`-----BEGIN ... PRIVATE KEY-----`).
+pub const FLAG_PRIVATE_KEY: u8 = 1;
+/// The file holds what looks like a registry or cloud token or password.
+pub const FLAG_TOKEN: u8 = 2;
 
 impl Entry {
     /// Regular-file content bytes: what every figure of DESIGN.md section 3 counts.
