@@ -374,3 +374,43 @@ fn no_color_and_themes() {
         }
     }
 }
+
+#[test]
+fn hints_panel() {
+    snap("hints", "a");
+    snap("hints_second", "a <down>");
+}
+
+#[test]
+fn selecting_a_hint_jumps_to_its_layer_and_path() {
+    let mut s = state(120, 40);
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    let hints = ex.report.hints.clone();
+    assert!(
+        !hints.is_empty(),
+        "the demo image shows every kind of waste; it must have hints"
+    );
+    // Pick the first hint that names a layer and a path.
+    let (i, hint) = hints
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.layer.is_some() && !h.paths.is_empty())
+        .unwrap();
+    key(&mut s, "a");
+    for _ in 0..i {
+        key(&mut s, "<down>");
+    }
+    key(&mut s, "<enter>");
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    assert!(ex.popup.is_none());
+    assert_eq!(Some(ex.layer), hint.layer);
+    assert_eq!(format!("/{}", ex.selected_path_str()), hint.paths[0]);
+    assert!(
+        render(&s).contains(hint.id.as_str()),
+        "the footer names the hint"
+    );
+}

@@ -81,6 +81,10 @@ pub enum Popup {
         rows: Vec<HistoryRow>,
         cursor: usize,
     },
+    /// The hints of the report, one selected.
+    Hints {
+        cursor: usize,
+    },
     Message(String),
 }
 
@@ -273,6 +277,7 @@ impl Explorer {
             Action::Quit => self.quit = true,
             Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
             Action::Config => self.popup = Some(Popup::Config { scroll: 0 }),
+            Action::Hints => self.popup = Some(Popup::Hints { cursor: 0 }),
             Action::NextPanel | Action::PrevPanel => {
                 self.focus = match self.focus {
                     Panel::Layers => Panel::Files,
@@ -586,15 +591,20 @@ impl Explorer {
         ));
         self.waste_next += 1;
         let layer = row.layers.first().copied().unwrap_or(0);
-        self.mode = match row.cause {
+        let mode = match row.cause {
             WasteCause::Hidden(_) => FileMode::Layer,
             WasteCause::Duplicate | WasteCause::Cache => FileMode::Final,
         };
-        self.layer = layer;
+        self.jump_to(layer, Some(&row.path), mode);
+    }
+
+    /// Shows `path` (normalised) in the Files panel of `layer`, unfolding what hides it.
+    fn jump_to(&mut self, layer: usize, path: Option<&str>, mode: FileMode) {
+        self.mode = mode;
+        self.layer = layer.min(self.layer_count().saturating_sub(1));
         self.focus = Panel::Files;
-        let target = self.analysis.stack.paths.get(&row.path);
+        let target = path.and_then(|p| self.analysis.stack.paths.get(p));
         if let Some(t) = target {
-            // Make sure the path is not hidden inside a collapsed directory or the filter.
             let mut cur = self.analysis.stack.paths.parent(t);
             while cur != crate::analysis::paths::ROOT {
                 self.collapsed.remove(&cur);
@@ -670,6 +680,27 @@ impl Explorer {
                     _ => {}
                 }
             }
+            Popup::Hints { cursor } => match action {
+                _ if close || matches!(action, Some(Action::Hints)) => self.popup = None,
+                Some(Action::Down) => {
+                    *cursor = (*cursor + 1).min(self.report.hints.len().saturating_sub(1))
+                }
+                Some(Action::Up) => *cursor = cursor.saturating_sub(1),
+                Some(Action::Open) => {
+                    let hint = self.report.hints.get(*cursor).cloned();
+                    self.popup = None;
+                    if let Some(h) = hint {
+                        let path = h
+                            .paths
+                            .first()
+                            .map(|p| p.trim_start_matches('/').to_string());
+                        let layer = h.layer.unwrap_or(self.layer);
+                        self.notice = Some(format!("{}: {}", h.id, printable(&h.message, 300)));
+                        self.jump_to(layer, path.as_deref(), FileMode::Layer);
+                    }
+                }
+                _ => {}
+            },
             Popup::History { rows, cursor, .. } => match action {
                 _ if close => self.popup = None,
                 Some(Action::Down) => *cursor = (*cursor + 1).min(rows.len().saturating_sub(1)),

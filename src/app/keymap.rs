@@ -41,6 +41,7 @@ pub enum Action {
     Diff,
     History,
     Config,
+    Hints,
 }
 
 /// Every action with its config name and description, in help order.
@@ -86,6 +87,7 @@ pub const ACTIONS: &[(Action, &str, &str)] = &[
     (Action::Diff, "diff", "diff file with its previous version"),
     (Action::History, "history", "layers that touched this path"),
     (Action::Config, "config", "image config and history"),
+    (Action::Hints, "hints", "advice: hints with evidence"),
     (Action::Help, "help", "this help"),
     (Action::Quit, "quit", "quit"),
 ];

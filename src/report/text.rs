@@ -171,6 +171,30 @@ pub fn render(r: &Report, top: usize) -> String {
         let _ = writeln!(o);
     }
 
+    if !r.hints.is_empty() {
+        let _ = writeln!(o, "Hints");
+        for h in &r.hints {
+            let sev = serde_json::to_value(h.severity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let at = match (h.bytes, h.layer) {
+                (0, None) => String::new(),
+                (0, Some(l)) => format!(" (layer {l})"),
+                (b, None) => format!(" ({})", size(b)),
+                (b, Some(l)) => format!(" ({}, layer {l})", size(b)),
+            };
+            let _ = writeln!(o, "  [{sev}] {}{at}: {}", h.id, safe(&h.message));
+            for p in h.paths.iter().take(3) {
+                let _ = writeln!(o, "      {}", safe(p));
+            }
+            if h.paths.len() > 3 {
+                let _ = writeln!(o, "      … {} more", h.paths.len() - 3);
+            }
+        }
+        let _ = writeln!(o);
+    }
+
     let d = &r.dive_compat;
     let uwp = d
         .user_wasted_percent

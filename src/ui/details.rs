@@ -77,7 +77,17 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
 
 pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let t = &state.theme;
-    let block = panel("Image".into(), false, state);
+    let hints = ex.report.hints.len();
+    let title = if hints == 0 {
+        "Image".to_string()
+    } else {
+        format!(
+            "Image · {hints} hint{} ({})",
+            if hints == 1 { "" } else { "s" },
+            state.keymap.first_key(crate::app::keymap::Action::Hints)
+        )
+    };
+    let block = panel(title, false, state);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let r = &ex.report;

@@ -78,6 +78,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         (Action::Sort, format!("sort:{sort}")),
         (Action::Filter, "filter".into()),
         (Action::Waste, "waste".into()),
+        (Action::Hints, "hints".into()),
         (Action::Open, "open".into()),
         (Action::History, "history".into()),
         (Action::Extract, "extract".into()),

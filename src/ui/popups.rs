@@ -112,6 +112,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
             );
             frame.render_widget(Paragraph::new(lines).block(panel(title, true, state)), r);
         }
+        Popup::Hints { cursor } => draw_hints(frame, big, state, ex, *cursor),
         Popup::Prompt(p) => {
             let t = &state.theme;
             let (title, label) = match &p.kind {
@@ -256,6 +257,102 @@ fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>
             ),
             style,
         )));
+    }
+    out
+}
+
+/// The Hints panel: each hint's severity, id, bytes and layer, its message wrapped, and its
+/// first paths; the selected one highlighted and kept in view.
+fn draw_hints(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer, cursor: usize) {
+    use crate::analysis::hints::Severity;
+    let t = &state.theme;
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut starts = Vec::new();
+    for (i, h) in ex.report.hints.iter().enumerate() {
+        starts.push(lines.len());
+        let sev = match h.severity {
+            Severity::Error => ("error  ", t.removed),
+            Severity::Warning => ("warning", t.modified),
+            Severity::Info => ("info   ", t.dim),
+        };
+        let mut head = vec![
+            Span::styled(sev.0.to_string(), sev.1.patch(t.title)),
+            Span::raw(format!(" {:<20}", h.id)),
+            Span::raw(format!(
+                "{:>10}",
+                if h.bytes > 0 {
+                    short_size(h.bytes)
+                } else {
+                    String::new()
+                }
+            )),
+            Span::styled(
+                h.layer.map(|l| format!("  layer {l}")).unwrap_or_default(),
+                t.dim,
+            ),
+        ];
+        if i == cursor {
+            head = head
+                .into_iter()
+                .map(|s| Span::styled(s.content, s.style.patch(t.selected)))
+                .collect();
+        }
+        lines.push(Line::from(head));
+        for chunk in wrap(&printable(&h.message, 2000), width.saturating_sub(4)) {
+            lines.push(Line::from(format!("    {chunk}")));
+        }
+        for p in h.paths.iter().take(3) {
+            lines.push(Line::from(Span::styled(
+                format!("    {}", fit(&printable(p, 1000), width.saturating_sub(4))),
+                t.dim,
+            )));
+        }
+        if h.paths.len() > 3 {
+            lines.push(Line::from(Span::styled(
+                format!("    … {} more paths", h.paths.len() - 3),
+                t.dim,
+            )));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(
+            "No hints: nothing to improve that strata can see.",
+        ));
+    }
+    let visible = area.height.saturating_sub(2) as usize;
+    let start = starts.get(cursor).copied().unwrap_or(0);
+    let end = starts.get(cursor + 1).copied().unwrap_or(lines.len());
+    let scroll = if end > visible {
+        (end - visible).min(start)
+    } else {
+        0
+    };
+    frame.render_widget(Clear, area);
+    let title = format!(
+        "Hints ({}): Enter jumps to the layer and path, Esc closes",
+        ex.report.hints.len()
+    );
+    let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
+    frame.render_widget(Paragraph::new(shown).block(panel(title, true, state)), area);
+}
+
+/// Greedy word wrap to `width` columns (words longer than a line are cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(10);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&fit(word, width));
+    }
+    if !line.is_empty() {
+        out.push(line);
     }
     out
 }
