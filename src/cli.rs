@@ -32,6 +32,27 @@ pub enum Command {
     /// Gate a pipeline: exit 0 if every rule passes, 1 if one fails, 2 if the image could
     /// not be analysed. Reads dive's `.dive-ci` as-is.
     Ci(CiArgs),
+    /// Compare two images: shared layers, changed files, config, history and waste.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The image to compare from.
+    pub a: String,
+    /// The image to compare to.
+    pub b: String,
+
+    /// Print the `strata.diff/v1` JSON document.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Rows of the biggest changes in the text summary.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]

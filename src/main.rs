@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Some(Command::Report(args)) => report(&args.image, &args.source, args.json, args.top),
         Some(Command::Extract(args)) => extract(&args),
         Some(Command::Ci(args)) => return ci(&args),
+        Some(Command::Diff(args)) => diff(&args),
         None => match cli.image {
             // The explorer needs a terminal; piped, `strata IMAGE` prints the report instead.
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
@@ -33,6 +34,75 @@ fn main() -> ExitCode {
             eprintln!("strata: error: {}", strata::tree::printable(&msg, 1000));
             ExitCode::from(2)
         }
+    }
+}
+
+/// `strata diff A B`: both images load in parallel.
+fn diff(args: &cli::DiffArgs) -> Result<(), String> {
+    let opts = SourceOptions {
+        platform: args.source.platform.clone(),
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| strata::load(&args.a, &opts, &|_| {}));
+        let b = strata::load(&args.b, &opts, &|_| {});
+        (a.join(), b)
+    });
+    let a = a
+        .map_err(|_| "loading the first image failed unexpectedly".to_string())?
+        .map_err(|e| e.to_string())?;
+    let b = b.map_err(|e| e.to_string())?;
+    let (an_a, an_b) = (a.analyse(), b.analyse());
+    let (ra, rb) = (Report::new(&a, &an_a), Report::new(&b, &an_b));
+    let side = |img: &strata::Image, an: &'_ strata::Analysis| {
+        (
+            img.layers
+                .iter()
+                .map(|l| {
+                    l.desc
+                        .diff_id
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>(),
+            img.layers
+                .iter()
+                .map(|l| l.desc.compressed_size)
+                .collect::<Vec<_>>(),
+            an.layers.len(),
+        )
+    };
+    let (ids_a, comp_a, _) = side(&a, &an_a);
+    let (ids_b, comp_b, _) = side(&b, &an_b);
+    let (trees_a, trees_b) = (a.trees(), b.trees());
+    let cmp = strata::analysis::compare::compare(
+        &strata::analysis::compare::Side {
+            layers: &trees_a,
+            analysis: &an_a,
+            diff_ids: &ids_a,
+            compressed: &comp_a,
+        },
+        &strata::analysis::compare::Side {
+            layers: &trees_b,
+            analysis: &an_b,
+            diff_ids: &ids_b,
+            compressed: &comp_b,
+        },
+    );
+    let doc = strata::report::diff::DiffReport::new(&ra, &rb, &cmp);
+    let out = if args.json {
+        doc.to_json() + "\n"
+    } else {
+        doc.render_text(args.top)
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("writing the diff: {e}")),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pure analysis of layer trees: stacking, classification, waste and dive's figures.
 //! No I/O and no knowledge of sources, blobs or drawing.
 
+pub mod compare;
 pub mod dive_compat;
 mod gosort;
 pub mod hints;

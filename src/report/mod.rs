@@ -2,6 +2,7 @@
 //! and as text by `text.rs`. Field names are stable: add fields, never rename.
 
 pub mod ci;
+pub mod diff;
 pub mod text;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,323 @@
+//! Comparing two images (DESIGN.md section 4b): which layers they share, how their final
+//! merged views differ path by path, and how their configs and histories line up. Pure.
+
+use std::collections::HashMap;
+
+use super::merge::{listing, Listed};
+use super::Analysis;
+use crate::tree::{EntryKind, LayerTree};
+
+/// One side of a comparison.
+pub struct Side<'a> {
+    pub layers: &'a [&'a LayerTree],
+    pub analysis: &'a Analysis,
+    /// Each layer's diff_id (`sha256:...`), in order.
+    pub diff_ids: &'a [String],
+    /// Each layer's stored (compressed) size.
+    pub compressed: &'a [u64],
+}
+
+/// How a path differs between A and B.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileChange {
+    /// Only in B.
+    Added,
+    /// Only in A.
+    Removed,
+    /// Kind, content, size or link target differs.
+    Changed,
+    /// Same kind and content; mode, uid or gid differ (mtime is ignored).
+    MetadataOnly,
+}
+
+/// One differing path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDiff {
+    /// Normalised path (no leading `/`).
+    pub path: String,
+    pub change: FileChange,
+    pub kind_a: Option<EntryKind>,
+    pub kind_b: Option<EntryKind>,
+    /// Content bytes (a hardlink shows its target's; a directory 0).
+    pub size_a: u64,
+    pub size_b: u64,
+}
+
+impl FileDiff {
+    pub fn delta(&self) -> i64 {
+        self.size_b as i64 - self.size_a as i64
+    }
+}
+
+/// A layer of either image, by diff_id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerShare {
+    pub diff_id: String,
+    /// Index in A / in B.
+    pub in_a: Option<usize>,
+    pub in_b: Option<usize>,
+    /// Uncompressed content bytes of the layer.
+    pub size: u64,
+    pub compressed: u64,
+}
+
+/// The result of comparing A with B.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    /// Differing paths, largest absolute size delta first.
+    pub files: Vec<FileDiff>,
+    /// A's layers in order, then B's layers that A does not have.
+    pub layers: Vec<LayerShare>,
+    /// Layers of B whose diff_id A also has.
+    pub shared_layers: usize,
+    /// The first layer index where the stacks differ (the length of the common prefix).
+    pub diverge_at: usize,
+    /// Uncompressed and stored bytes of B's layers that A already has.
+    pub shared_bytes: u64,
+    pub shared_compressed: u64,
+    /// What a host that has A must still fetch for B.
+    pub fetch_bytes: u64,
+    pub fetch_compressed: u64,
+}
+
+pub fn compare(a: &Side<'_>, b: &Side<'_>) -> Comparison {
+    let la = listing(a.layers, &a.analysis.stack.paths, &a.analysis.stack.top);
+    let lb = listing(b.layers, &b.analysis.stack.paths, &b.analysis.stack.top);
+    let mut files = diff_listings(&la, &lb);
+    files.sort_by(|x, y| {
+        y.delta()
+            .unsigned_abs()
+            .cmp(&x.delta().unsigned_abs())
+            .then_with(|| x.path.cmp(&y.path))
+    });
+
+    let a_ids: HashMap<&str, usize> = a
+        .diff_ids
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.as_str(), i))
+        .collect();
+    let size = |side: &Side<'_>, i: usize| side.analysis.layers.get(i).map_or(0, |l| l.size);
+    let mut layers: Vec<LayerShare> = a
+        .diff_ids
+        .iter()
+        .enumerate()
+        .map(|(i, d)| LayerShare {
+            diff_id: d.clone(),
+            in_a: Some(i),
+            in_b: b.diff_ids.iter().position(|x| x == d),
+            size: size(a, i),
+            compressed: a.compressed.get(i).copied().unwrap_or(0),
+        })
+        .collect();
+    let (
+        mut shared_layers,
+        mut shared_bytes,
+        mut shared_compressed,
+        mut fetch_bytes,
+        mut fetch_compressed,
+    ) = (0, 0, 0, 0, 0);
+    for (i, d) in b.diff_ids.iter().enumerate() {
+        let compressed = b.compressed.get(i).copied().unwrap_or(0);
+        if a_ids.contains_key(d.as_str()) {
+            shared_layers += 1;
+            shared_bytes += size(b, i);
+            shared_compressed += compressed;
+        } else {
+            fetch_bytes += size(b, i);
+            fetch_compressed += compressed;
+            layers.push(LayerShare {
+                diff_id: d.clone(),
+                in_a: None,
+                in_b: Some(i),
+                size: size(b, i),
+                compressed,
+            });
+        }
+    }
+    let diverge_at = a
+        .diff_ids
+        .iter()
+        .zip(b.diff_ids)
+        .take_while(|(x, y)| x == y)
+        .count();
+    Comparison {
+        files,
+        layers,
+        shared_layers,
+        diverge_at,
+        shared_bytes,
+        shared_compressed,
+        fetch_bytes,
+        fetch_compressed,
+    }
+}
+
+/// Merge-joins two sorted listings.
+fn diff_listings(a: &[Listed<'_>], b: &[Listed<'_>]) -> Vec<FileDiff> {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let ord = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => x.path.cmp(y.path),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match ord {
+            std::cmp::Ordering::Less => {
+                out.push(one_sided(&a[i], FileChange::Removed));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(one_sided(&b[j], FileChange::Added));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                if let Some(change) = change_between(&a[i], &b[j]) {
+                    out.push(FileDiff {
+                        path: a[i].path.to_string(),
+                        change,
+                        kind_a: Some(a[i].kind),
+                        kind_b: Some(b[j].kind),
+                        size_a: a[i].size,
+                        size_b: b[j].size,
+                    });
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+fn one_sided(l: &Listed<'_>, change: FileChange) -> FileDiff {
+    let (kind, size) = (Some(l.kind), l.size);
+    match change {
+        FileChange::Removed => FileDiff {
+            path: l.path.to_string(),
+            change,
+            kind_a: kind,
+            kind_b: None,
+            size_a: size,
+            size_b: 0,
+        },
+        _ => FileDiff {
+            path: l.path.to_string(),
+            change,
+            kind_a: None,
+            kind_b: kind,
+            size_a: 0,
+            size_b: size,
+        },
+    }
+}
+
+/// `None` when the two are the same for a diff (mtime never counts).
+fn change_between(a: &Listed<'_>, b: &Listed<'_>) -> Option<FileChange> {
+    if a.kind != b.kind || a.size != b.size {
+        return Some(FileChange::Changed);
+    }
+    match (a.entry, b.entry) {
+        // Directories no layer listed carry no metadata to compare.
+        (None, _) | (_, None) => None,
+        (Some(x), Some(y)) => {
+            let same_content = match x.kind {
+                EntryKind::File => x.digest == y.digest,
+                EntryKind::Symlink | EntryKind::Hardlink => x.link == y.link,
+                EntryKind::CharDevice | EntryKind::BlockDevice => x.device == y.device,
+                _ => true,
+            };
+            if !same_content {
+                Some(FileChange::Changed)
+            } else if x.mode != y.mode || x.uid != y.uid || x.gid != y.gid {
+                Some(FileChange::MetadataOnly)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// A step of the aligned histories.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryAlign {
+    /// `equal`, `removed` (only in A) or `added` (only in B).
+    pub op: &'static str,
+    pub a: Option<usize>,
+    pub b: Option<usize>,
+    pub command: String,
+}
+
+/// Aligns two histories by their commands (longest common subsequence).
+pub fn align_history(a: &[String], b: &[String]) -> Vec<HistoryAlign> {
+    use similar::{capture_diff_slices, Algorithm, DiffOp};
+    let mut out = Vec::new();
+    for op in capture_diff_slices(Algorithm::Myers, a, b) {
+        match op {
+            DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => {
+                for k in 0..len {
+                    out.push(HistoryAlign {
+                        op: "equal",
+                        a: Some(old_index + k),
+                        b: Some(new_index + k),
+                        command: a[old_index + k].clone(),
+                    });
+                }
+            }
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => {
+                for k in 0..old_len {
+                    out.push(HistoryAlign {
+                        op: "removed",
+                        a: Some(old_index + k),
+                        b: None,
+                        command: a[old_index + k].clone(),
+                    });
+                }
+            }
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => {
+                for k in 0..new_len {
+                    out.push(HistoryAlign {
+                        op: "added",
+                        a: None,
+                        b: Some(new_index + k),
+                        command: b[new_index + k].clone(),
+                    });
+                }
+            }
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                for k in 0..old_len {
+                    out.push(HistoryAlign {
+                        op: "removed",
+                        a: Some(old_index + k),
+                        b: None,
+                        command: a[old_index + k].clone(),
+                    });
+                }
+                for k in 0..new_len {
+                    out.push(HistoryAlign {
+                        op: "added",
+                        a: None,
+                        b: Some(new_index + k),
+                        command: b[new_index + k].clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}

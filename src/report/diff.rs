@@ -1,0 +1,348 @@
+//! The `strata.diff/v1` document (DESIGN.md section 4b) and its text summary.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::text::size;
+use super::{ImageInfo, Report, Totals};
+use crate::analysis::compare::{align_history, Comparison, FileChange, HistoryAlign};
+use crate::tree::printable;
+
+pub const SCHEMA: &str = "strata.diff/v1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    pub schema: &'static str,
+    pub a: SideInfo,
+    pub b: SideInfo,
+    pub summary: Summary,
+    pub layers: Vec<LayerRow>,
+    pub files: Vec<FileRow>,
+    /// Changed config keys, each `{ "a": .., "b": .. }`.
+    pub config: BTreeMap<String, Changed>,
+    pub history: Vec<HistoryAlign>,
+    /// Each waste figure for A, B and the delta.
+    pub waste: BTreeMap<String, WasteDelta>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SideInfo {
+    #[serde(flatten)]
+    pub image: ImageInfo,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub added: u64,
+    pub removed: u64,
+    pub changed: u64,
+    pub metadata_only: u64,
+    /// final_bytes of each image.
+    pub bytes_a: u64,
+    pub bytes_b: u64,
+    pub shared_layers: usize,
+    /// Uncompressed bytes of B's layers that A has too.
+    pub shared_bytes: u64,
+    pub shared_compressed_bytes: u64,
+    /// What a host that has A must still fetch for B.
+    pub fetch_bytes: u64,
+    pub fetch_compressed_bytes: u64,
+    /// Layers the two stacks have in common before they diverge.
+    pub common_prefix_layers: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRow {
+    pub diff_id: String,
+    pub in_a: Option<usize>,
+    pub in_b: Option<usize>,
+    pub size: u64,
+    pub compressed_size: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRow {
+    /// With a leading `/`.
+    pub path: String,
+    pub change: FileChange,
+    pub kind_a: Option<&'static str>,
+    pub kind_b: Option<&'static str>,
+    pub size_a: u64,
+    pub size_b: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Changed {
+    pub a: Value,
+    pub b: Value,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WasteDelta {
+    pub a: f64,
+    pub b: f64,
+    pub delta: f64,
+}
+
+impl DiffReport {
+    pub fn new(a: &Report, b: &Report, cmp: &Comparison) -> DiffReport {
+        let count = |c: FileChange| cmp.files.iter().filter(|f| f.change == c).count() as u64;
+        let mut config = BTreeMap::new();
+        let ca = serde_json::to_value(&a.image.config).unwrap_or(Value::Null);
+        let cb = serde_json::to_value(&b.image.config).unwrap_or(Value::Null);
+        for key in [
+            "user",
+            "env",
+            "entrypoint",
+            "cmd",
+            "workdir",
+            "exposed_ports",
+            "labels",
+        ] {
+            let (x, y) = (
+                ca.get(key).cloned().unwrap_or(Value::Null),
+                cb.get(key).cloned().unwrap_or(Value::Null),
+            );
+            if x != y {
+                config.insert(key.to_string(), Changed { a: x, b: y });
+            }
+        }
+        let commands = |r: &Report| {
+            r.history
+                .iter()
+                .map(|h| h.command.clone())
+                .collect::<Vec<_>>()
+        };
+        let (wa, wb) = (&a.waste, &b.waste);
+        let mut waste = BTreeMap::new();
+        let figures = [
+            (
+                "total_bytes",
+                a.totals.total_bytes as f64,
+                b.totals.total_bytes as f64,
+            ),
+            (
+                "final_bytes",
+                a.totals.final_bytes as f64,
+                b.totals.final_bytes as f64,
+            ),
+            (
+                "unreachable_bytes",
+                wa.unreachable_bytes as f64,
+                wb.unreachable_bytes as f64,
+            ),
+            ("overwritten", wa.overwritten as f64, wb.overwritten as f64),
+            ("copy_up", wa.copy_up as f64, wb.copy_up as f64),
+            ("removed", wa.removed as f64, wb.removed as f64),
+            ("duplicate", wa.duplicate as f64, wb.duplicate as f64),
+            ("cache", wa.cache as f64, wb.cache as f64),
+            ("efficiency", wa.efficiency, wb.efficiency),
+        ];
+        for (name, x, y) in figures {
+            waste.insert(
+                name.to_string(),
+                WasteDelta {
+                    a: x,
+                    b: y,
+                    delta: y - x,
+                },
+            );
+        }
+        DiffReport {
+            schema: SCHEMA,
+            a: SideInfo {
+                image: a.image.clone(),
+                totals: a.totals.clone(),
+            },
+            b: SideInfo {
+                image: b.image.clone(),
+                totals: b.totals.clone(),
+            },
+            summary: Summary {
+                added: count(FileChange::Added),
+                removed: count(FileChange::Removed),
+                changed: count(FileChange::Changed),
+                metadata_only: count(FileChange::MetadataOnly),
+                bytes_a: a.totals.final_bytes,
+                bytes_b: b.totals.final_bytes,
+                shared_layers: cmp.shared_layers,
+                shared_bytes: cmp.shared_bytes,
+                shared_compressed_bytes: cmp.shared_compressed,
+                fetch_bytes: cmp.fetch_bytes,
+                fetch_compressed_bytes: cmp.fetch_compressed,
+                common_prefix_layers: cmp.diverge_at,
+            },
+            layers: cmp
+                .layers
+                .iter()
+                .map(|l| LayerRow {
+                    diff_id: l.diff_id.clone(),
+                    in_a: l.in_a,
+                    in_b: l.in_b,
+                    size: l.size,
+                    compressed_size: l.compressed,
+                })
+                .collect(),
+            files: cmp
+                .files
+                .iter()
+                .map(|f| FileRow {
+                    path: format!("/{}", f.path),
+                    change: f.change,
+                    kind_a: f.kind_a.map(|k| k.name()),
+                    kind_b: f.kind_b.map(|k| k.name()),
+                    size_a: f.size_a,
+                    size_b: f.size_b,
+                })
+                .collect(),
+            config,
+            history: align_history(&commands(a), &commands(b)),
+            waste,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The human summary; `top` limits the files table.
+    pub fn render_text(&self, top: usize) -> String {
+        let mut o = String::new();
+        let s = &self.summary;
+        let signed = |d: i64| {
+            if d >= 0 {
+                format!("+{}", size(d as u64))
+            } else {
+                format!("-{}", size(d.unsigned_abs()))
+            }
+        };
+        let _ = writeln!(
+            o,
+            "A          {} [{}]",
+            printable(&self.a.image.reference, 500),
+            self.a.image.format
+        );
+        let _ = writeln!(
+            o,
+            "B          {} [{}]",
+            printable(&self.b.image.reference, 500),
+            self.b.image.format
+        );
+        let _ = writeln!(
+            o,
+            "Size       {} -> {} ({}) visible; {} -> {} stored",
+            size(s.bytes_a),
+            size(s.bytes_b),
+            signed(s.bytes_b as i64 - s.bytes_a as i64),
+            size(self.a.totals.total_bytes),
+            size(self.b.totals.total_bytes)
+        );
+        let b_layers = self.layers.iter().filter(|l| l.in_b.is_some()).count();
+        let _ = writeln!(
+            o,
+            "Layers     {} of B's {} layers are in A ({} shared); the stacks diverge after layer {}",
+            s.shared_layers,
+            b_layers,
+            size(s.shared_bytes),
+            s.common_prefix_layers as i64 - 1
+        );
+        let _ = writeln!(
+            o,
+            "Fetch      a host with A needs {} ({} uncompressed) more for B",
+            size(s.fetch_compressed_bytes),
+            size(s.fetch_bytes)
+        );
+        let _ = writeln!(
+            o,
+            "Files      {} added, {} removed, {} changed, {} metadata only",
+            s.added, s.removed, s.changed, s.metadata_only
+        );
+        let _ = writeln!(o);
+        if !self.files.is_empty() && top > 0 {
+            let _ = writeln!(o, "Biggest changes");
+            let _ = writeln!(
+                o,
+                "  {:<13} {:>10} {:>10} {:>11}  PATH",
+                "CHANGE", "A", "B", "DELTA"
+            );
+            for f in self.files.iter().take(top) {
+                let change = serde_json::to_value(f.change)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    o,
+                    "  {:<13} {:>10} {:>10} {:>11}  {}",
+                    change,
+                    if f.kind_a.is_some() {
+                        size(f.size_a)
+                    } else {
+                        "-".into()
+                    },
+                    if f.kind_b.is_some() {
+                        size(f.size_b)
+                    } else {
+                        "-".into()
+                    },
+                    signed(f.size_b as i64 - f.size_a as i64),
+                    printable(&f.path, 1000)
+                );
+            }
+            if self.files.len() > top {
+                let _ = writeln!(o, "  … {} more", self.files.len() - top);
+            }
+            let _ = writeln!(o);
+        }
+        if !self.config.is_empty() {
+            let _ = writeln!(o, "Config");
+            for (k, c) in &self.config {
+                let _ = writeln!(
+                    o,
+                    "  {k:<14} {} -> {}",
+                    printable(&c.a.to_string(), 300),
+                    printable(&c.b.to_string(), 300)
+                );
+            }
+            let _ = writeln!(o);
+        }
+        let changed_steps: Vec<&HistoryAlign> =
+            self.history.iter().filter(|h| h.op != "equal").collect();
+        if !changed_steps.is_empty() {
+            let _ = writeln!(o, "History");
+            for h in changed_steps {
+                let mark = if h.op == "added" { "+" } else { "-" };
+                let _ = writeln!(o, "  {mark} {}", printable(&h.command, 200));
+            }
+            let _ = writeln!(o);
+        }
+        let _ = writeln!(
+            o,
+            "Waste      {:<18} {:>12} {:>12} {:>12}",
+            "", "A", "B", "delta"
+        );
+        for (k, w) in &self.waste {
+            if k == "efficiency" {
+                let _ = writeln!(
+                    o,
+                    "  {k:<25} {:>11.1}% {:>11.1}% {:>+11.1}%",
+                    w.a * 100.0,
+                    w.b * 100.0,
+                    w.delta * 100.0
+                );
+            } else {
+                let _ = writeln!(
+                    o,
+                    "  {k:<25} {:>12} {:>12} {:>12}",
+                    size(w.a as u64),
+                    size(w.b as u64),
+                    signed(w.delta as i64)
+                );
+            }
+        }
+        o
+    }
+}

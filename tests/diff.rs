@@ -1,0 +1,252 @@
+//! `strata diff A B` on generated image pairs with known answers (DESIGN.md section 4b).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn base_items() -> Vec<Item> {
+    vec![
+        Item::Dir("usr"),
+        file("usr/bin/sh", &noise(1, 5000)),
+        file("etc/os-release", b"ID=test\n"),
+    ]
+}
+
+fn pkg_v1() -> Vec<Item> {
+    vec![
+        file("usr/lib/pkg/core.so", &noise(10, 20_000)),
+        file("usr/lib/pkg/util.so", &noise(11, 3000)),
+    ]
+}
+
+/// Runs `strata diff --json` on two specs.
+fn diff(a: &Spec, b: &Spec) -> Value {
+    let dir = tempdir();
+    let (pa, pb) = (dir.path().join("a.tar"), dir.path().join("b.tar"));
+    a.docker_archive(&pa);
+    b.docker_archive(&pb);
+    let (code, out, err) = strata(&["diff", "--json", pa.to_str().unwrap(), pb.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "strata.diff/v1");
+    v
+}
+
+fn files(v: &Value) -> Vec<(String, String)> {
+    v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn identical_images_have_an_empty_diff_and_share_every_layer() {
+    let spec = || {
+        Spec::new()
+            .layer("base", base_items())
+            .layer("pkg", pkg_v1())
+    };
+    let v = diff(&spec(), &spec());
+    assert_eq!(v["files"], json!([]));
+    assert_eq!(v["summary"]["shared_layers"], 2);
+    assert_eq!(v["summary"]["fetch_bytes"], 0);
+    assert_eq!(v["summary"]["common_prefix_layers"], 2);
+    assert_eq!(v["config"], json!({}));
+    assert!(v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["op"] == "equal"));
+    assert_eq!(v["waste"]["final_bytes"]["delta"], 0.0);
+}
+
+#[test]
+fn a_bumped_package_changes_its_files_and_shares_the_base() {
+    let a = Spec::new()
+        .layer("base", base_items())
+        .layer("RUN install pkg 1.0", pkg_v1());
+    let b = Spec::new().layer("base", base_items()).layer(
+        "RUN install pkg 1.1",
+        vec![
+            file("usr/lib/pkg/core.so", &noise(20, 21_000)),
+            file("usr/lib/pkg/util.so", &noise(11, 3000)),
+        ],
+    );
+    let v = diff(&a, &b);
+    assert_eq!(
+        files(&v),
+        vec![("/usr/lib/pkg/core.so".into(), "changed".into())]
+    );
+    let f = &v["files"][0];
+    assert_eq!(
+        (f["size_a"].as_u64(), f["size_b"].as_u64()),
+        (Some(20_000), Some(21_000))
+    );
+    assert_eq!(v["summary"]["shared_layers"], 1);
+    assert_eq!(v["summary"]["common_prefix_layers"], 1);
+    assert_eq!(v["summary"]["fetch_bytes"], 24_000);
+    assert_eq!(
+        v["summary"]["bytes_b"].as_u64().unwrap() - v["summary"]["bytes_a"].as_u64().unwrap(),
+        1000
+    );
+    let ops: Vec<&str> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, vec!["equal", "removed", "added"]);
+}
+
+#[test]
+fn a_moved_file_is_removed_and_added() {
+    let a = Spec::new()
+        .layer("base", base_items())
+        .layer("app", vec![file("srv/app/main.py", &noise(5, 700))]);
+    let b = Spec::new()
+        .layer("base", base_items())
+        .layer("app", vec![file("opt/app/main.py", &noise(5, 700))]);
+    let v = diff(&a, &b);
+    let mut got = files(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("/opt".into(), "added".into()),
+            ("/opt/app".into(), "added".into()),
+            ("/opt/app/main.py".into(), "added".into()),
+            ("/srv".into(), "removed".into()),
+            ("/srv/app".into(), "removed".into()),
+            ("/srv/app/main.py".into(), "removed".into()),
+        ]
+    );
+    assert_eq!(v["summary"]["added"], 3);
+    assert_eq!(v["summary"]["removed"], 3);
+}
+
+#[test]
+fn a_chmod_is_metadata_only() {
+    let data = noise(7, 4000);
+    let a = Spec::new().layer("base", base_items()).layer(
+        "tool",
+        vec![Item::FileMode("usr/bin/tool", data.clone(), 0o644)],
+    );
+    let b = Spec::new()
+        .layer("base", base_items())
+        .layer("tool", vec![Item::FileMode("usr/bin/tool", data, 0o755)]);
+    let v = diff(&a, &b);
+    assert_eq!(
+        files(&v),
+        vec![("/usr/bin/tool".into(), "metadata_only".into())]
+    );
+    assert_eq!(v["summary"]["metadata_only"], 1);
+}
+
+#[test]
+fn a_different_base_shares_no_layer() {
+    let a = Spec::new()
+        .layer("base a", base_items())
+        .layer("pkg", pkg_v1());
+    let b = Spec::new()
+        .layer(
+            "base b",
+            vec![
+                file("usr/bin/sh", &noise(2, 6000)),
+                file("etc/os-release", b"ID=other\n"),
+            ],
+        )
+        .layer("pkg", pkg_v1());
+    let v = diff(&a, &b);
+    // The pkg layer tar is identical but sits on another base: its diff_id still matches.
+    assert_eq!(v["summary"]["common_prefix_layers"], 0);
+    assert!(files(&v).contains(&("/usr/bin/sh".into(), "changed".into())));
+    assert!(files(&v).contains(&("/etc/os-release".into(), "changed".into())));
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(
+        layers.iter().filter(|l| l["in_a"].is_null()).count(),
+        1,
+        "one layer only in B: {layers:?}"
+    );
+}
+
+#[test]
+fn a_directory_replaced_by_a_file() {
+    let a = Spec::new().layer("base", base_items()).layer(
+        "conf",
+        vec![file("etc/app/a.conf", b"a"), file("etc/app/b.conf", b"bb")],
+    );
+    let b = Spec::new()
+        .layer("base", base_items())
+        .layer("conf", vec![file("etc/app", b"single file now")]);
+    let v = diff(&a, &b);
+    let mut got = files(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("/etc/app".into(), "changed".into()),
+            ("/etc/app/a.conf".into(), "removed".into()),
+            ("/etc/app/b.conf".into(), "removed".into()),
+        ]
+    );
+    let row = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "/etc/app")
+        .unwrap();
+    assert_eq!(
+        (row["kind_a"].as_str(), row["kind_b"].as_str()),
+        (Some("dir"), Some("file"))
+    );
+}
+
+#[test]
+fn symlink_target_and_config_changes() {
+    let a = Spec::new()
+        .layer("base", base_items())
+        .layer("link", vec![Item::Symlink("usr/bin/python", "python3.10")]);
+    let b = Spec::new()
+        .layer("base", base_items())
+        .layer("link", vec![Item::Symlink("usr/bin/python", "python3.11")]);
+    let v = diff(&a, &b);
+    assert_eq!(
+        files(&v),
+        vec![("/usr/bin/python".into(), "changed".into())]
+    );
+}
+
+#[test]
+fn text_summary_and_errors() {
+    let dir = tempdir();
+    let (pa, pb) = (dir.path().join("a.tar"), dir.path().join("b.tar"));
+    Spec::new().layer("base", base_items()).docker_archive(&pa);
+    Spec::new()
+        .layer("base", base_items())
+        .layer("more", vec![file("x", &noise(3, 100))])
+        .docker_archive(&pb);
+    let (code, out, _) = strata(&["diff", pa.to_str().unwrap(), pb.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("1 of B's 2 layers are in A"), "{out}");
+    assert!(
+        out.contains("1 added, 0 removed, 0 changed, 0 metadata only"),
+        "{out}"
+    );
+    assert!(out.contains("+ more"), "{out}");
+    let (code, out, err) = strata(&["diff", pa.to_str().unwrap(), "/nonexistent/b.tar"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.starts_with("strata: error: /nonexistent/b.tar"),
+        "{err}"
+    );
+}
