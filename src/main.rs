@@ -37,11 +37,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// `strata diff A B`: both images load in parallel.
+/// `strata diff A B`: both images load in parallel; on a terminal the compare screen opens.
 fn diff(args: &cli::DiffArgs) -> Result<(), String> {
     let opts = SourceOptions {
         platform: args.source.platform.clone(),
     };
+    if !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        let settings = strata::runtime::load_settings()?;
+        let (keymap, theme) = strata::runtime::keymap_and_theme(&settings)?;
+        for input in [&args.a, &args.b] {
+            strata::reference::ImageRef::parse(input).map_err(|e| e.to_string())?;
+        }
+        return strata::runtime::run_compare(&args.a, &args.b, opts, keymap, theme);
+    }
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| strata::load(&args.a, &opts, &|_| {}));
         let b = strata::load(&args.b, &opts, &|_| {});
@@ -52,44 +60,7 @@ fn diff(args: &cli::DiffArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let b = b.map_err(|e| e.to_string())?;
     let (an_a, an_b) = (a.analyse(), b.analyse());
-    let (ra, rb) = (Report::new(&a, &an_a), Report::new(&b, &an_b));
-    let side = |img: &strata::Image, an: &'_ strata::Analysis| {
-        (
-            img.layers
-                .iter()
-                .map(|l| {
-                    l.desc
-                        .diff_id
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                })
-                .collect::<Vec<_>>(),
-            img.layers
-                .iter()
-                .map(|l| l.desc.compressed_size)
-                .collect::<Vec<_>>(),
-            an.layers.len(),
-        )
-    };
-    let (ids_a, comp_a, _) = side(&a, &an_a);
-    let (ids_b, comp_b, _) = side(&b, &an_b);
-    let (trees_a, trees_b) = (a.trees(), b.trees());
-    let cmp = strata::analysis::compare::compare(
-        &strata::analysis::compare::Side {
-            layers: &trees_a,
-            analysis: &an_a,
-            diff_ids: &ids_a,
-            compressed: &comp_a,
-        },
-        &strata::analysis::compare::Side {
-            layers: &trees_b,
-            analysis: &an_b,
-            diff_ids: &ids_b,
-            compressed: &comp_b,
-        },
-    );
-    let doc = strata::report::diff::DiffReport::new(&ra, &rb, &cmp);
+    let (doc, _) = strata::report::diff::compare_images(&a, &an_a, &b, &an_b);
     let out = if args.json {
         doc.to_json() + "\n"
     } else {

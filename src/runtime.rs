@@ -78,6 +78,98 @@ pub fn run(input: &str, opts: SourceOptions, keymap: Keymap, theme: Theme) -> Re
     result
 }
 
+/// Runs the compare screen for `a` and `b` until the user quits.
+pub fn run_compare(
+    a: &str,
+    b: &str,
+    opts: SourceOptions,
+    keymap: Keymap,
+    theme: Theme,
+) -> Result<(), String> {
+    let mut terminal = ratatui::init();
+    let result = compare_loop(&mut terminal, a, b, opts, keymap, theme);
+    ratatui::restore();
+    result
+}
+
+fn compare_loop(
+    terminal: &mut DefaultTerminal,
+    a: &str,
+    b: &str,
+    opts: SourceOptions,
+    keymap: Keymap,
+    theme: Theme,
+) -> Result<(), String> {
+    let size = terminal.size().map_err(|e| e.to_string())?;
+    let mut state = State::new(
+        &format!("{a} and {b}"),
+        keymap,
+        theme,
+        size.width,
+        size.height,
+    );
+    let (tx, rx) = mpsc::channel::<Msg>();
+    spawn_input(tx.clone());
+    let (a, b) = (a.to_string(), b.to_string());
+    std::thread::spawn(move || {
+        let load = |input: &str, side_b: bool| {
+            let t = std::sync::Mutex::new(tx.clone());
+            let progress = move |ev| {
+                if let Ok(t) = t.lock() {
+                    let _ = t.send(if side_b {
+                        Msg::LoadB(ev)
+                    } else {
+                        Msg::Load(ev)
+                    });
+                }
+            };
+            crate::image::load(input, &opts, &progress)
+        };
+        let (ra, rb) = std::thread::scope(|s| {
+            let ha = s.spawn(|| load(&a, false));
+            let rb = load(&b, true);
+            (ha.join(), rb)
+        });
+        let msg = match (ra, rb) {
+            (Ok(Ok(ia)), Ok(ib)) => {
+                let (an_a, an_b) = (ia.analyse(), ib.analyse());
+                let (doc, cmp) = crate::report::diff::compare_images(&ia, &an_a, &ib, &an_b);
+                Msg::Compared(Box::new(crate::app::compare::CompareView::new(doc, &cmp)))
+            }
+            (Ok(Err(e)), _) | (_, Err(e)) => Msg::LoadFailed(e.to_string()),
+            (Err(_), _) => Msg::LoadFailed("loading the first image failed unexpectedly".into()),
+        };
+        let _ = tx.send(msg);
+    });
+    let start = Instant::now();
+    loop {
+        terminal
+            .draw(|f| crate::ui::draw(f, &state))
+            .map_err(|e| e.to_string())?;
+        let first = match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => Msg::Tick {
+                elapsed_ms: start.elapsed().as_millis() as u64,
+            },
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        let mut batch = vec![first];
+        batch.extend(drain(&rx));
+        for msg in batch {
+            update(&mut state, msg);
+            if state.quit {
+                return Ok(());
+            }
+        }
+        update(
+            &mut state,
+            Msg::Tick {
+                elapsed_ms: start.elapsed().as_millis() as u64,
+            },
+        );
+    }
+}
+
 fn event_loop(
     terminal: &mut DefaultTerminal,
     input: &str,

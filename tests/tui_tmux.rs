@@ -282,3 +282,37 @@ fn enter_shows_file_content_read_from_the_layer_and_d_diffs_it() {
     t.keys(&["Escape", "q"]);
     t.wait_for("EXITED:0");
 }
+
+#[test]
+fn strata_diff_opens_the_compare_screen() {
+    let bin = env!("CARGO_BIN_EXE_strata");
+    let oracle = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/oracle/dive-synthetic"
+    );
+    let home = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "env STRATA_CONFIG={} {bin} diff {oracle}/triple.tar {oracle}/overwrite-identical.tar; echo EXITED:$?; sleep 60",
+        home.path().join("none.toml").display()
+    );
+    let t = Tmux::start(&cmd, 120, 35);
+    let s = t.wait_for("Differences (");
+    assert!(s.contains("Files    +0 -0 ~1 m0"), "/etc/a changed: {s}");
+    assert!(s.contains("└─a"), "{s}");
+    assert!(s.contains("Layers (= both, - only A, + only B)"), "{s}");
+    t.keys(&["i"]);
+    t.wait_for("History (aligned");
+    t.keys(&["Escape", "/", "e", "t", "c"]);
+    t.wait_for("Filter: etc");
+    t.keys(&["Enter"]);
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    let flags = t.run(&[
+        "display-message",
+        "-p",
+        "-t",
+        "s",
+        "#{alternate_on} #{cursor_flag}",
+    ]);
+    assert_eq!(flags.trim(), "0 1");
+}

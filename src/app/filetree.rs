@@ -360,6 +360,98 @@ impl FileTree {
         }
     }
 
+    /// The tree of a comparison: every differing path (with its parents as unchanged
+    /// context), coloured by change, sized by B (A for removed paths), deltas rolled up.
+    pub fn from_diff(
+        files: &[crate::analysis::compare::FileDiff],
+        paths: &mut crate::analysis::paths::PathTable,
+    ) -> FileTree {
+        use crate::analysis::compare::FileChange;
+        let ids: Vec<PathId> = files.iter().map(|f| paths.intern(&f.path)).collect();
+        let mut tree = FileTree {
+            nodes: vec![Node {
+                path: ROOT,
+                kind: EntryKind::Dir,
+                status: Status::Unchanged,
+                size: 0,
+                delta: 0,
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+                link: None,
+                layer: None,
+                parent: 0,
+                children: Vec::new(),
+            }],
+            index: vec![NONE; paths.len()],
+            layer: 0,
+            mode: FileMode::Final,
+        };
+        tree.index[ROOT as usize] = 0;
+        fn ensure(
+            tree: &mut FileTree,
+            paths: &crate::analysis::paths::PathTable,
+            id: PathId,
+        ) -> u32 {
+            if tree.index[id as usize] != NONE {
+                return tree.index[id as usize];
+            }
+            let parent = if paths.parent(id) == ROOT {
+                0
+            } else {
+                ensure(tree, paths, paths.parent(id))
+            };
+            let idx = tree.nodes.len() as u32;
+            tree.nodes.push(Node {
+                path: id,
+                kind: EntryKind::Dir,
+                status: Status::Unchanged,
+                size: 0,
+                delta: 0,
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+                link: None,
+                layer: None,
+                parent,
+                children: Vec::new(),
+            });
+            tree.nodes[parent as usize].children.push(idx);
+            tree.index[id as usize] = idx;
+            idx
+        }
+        for (f, &id) in files.iter().zip(&ids) {
+            let idx = ensure(&mut tree, paths, id) as usize;
+            let node = &mut tree.nodes[idx];
+            node.status = match f.change {
+                FileChange::Added => Status::Added,
+                FileChange::Removed => Status::Removed,
+                FileChange::Changed => Status::Modified,
+                FileChange::MetadataOnly => Status::MetadataOnly,
+            };
+            node.kind = f.kind_b.or(f.kind_a).unwrap_or(EntryKind::File);
+            node.size = if f.change == FileChange::Removed {
+                f.size_a
+            } else {
+                f.size_b
+            };
+            node.delta = f.delta();
+        }
+        // Directories roll up what changed below them; their own delta is their children's.
+        for i in (1..tree.nodes.len()).rev() {
+            let (size, delta, status, parent) = {
+                let n = &tree.nodes[i];
+                (n.size, n.delta, n.status, n.parent as usize)
+            };
+            // Children come after their parents, so a reverse pass sees every child first.
+            if status != Status::Removed || tree.nodes[parent].status == Status::Removed {
+                tree.nodes[parent].size += size;
+            }
+            tree.nodes[parent].delta += delta;
+        }
+        tree
+    }
+
     /// The node showing `path`, if this tree has it.
     pub fn node_of(&self, path: PathId) -> Option<u32> {
         self.index

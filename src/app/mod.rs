@@ -1,6 +1,7 @@
 //! The application: `State`, the messages that change it, and the effects it asks the runtime
 //! to perform. `update` never blocks, never draws and never does I/O.
 
+pub mod compare;
 pub mod explorer;
 pub mod filetree;
 pub mod keymap;
@@ -34,6 +35,7 @@ pub struct State {
 pub enum Screen {
     Loading(Loading),
     Explorer(Box<Explorer>),
+    Compare(Box<compare::CompareView>),
     Failed(String),
 }
 
@@ -58,6 +60,8 @@ pub enum Phase {
 #[derive(Debug, Clone, Default)]
 pub struct Loading {
     pub layers: Vec<LayerLoad>,
+    /// The second image's layers, when comparing two.
+    pub layers_b: Vec<LayerLoad>,
     pub elapsed_ms: u64,
     /// All layers read; stacking and waste analysis running.
     pub analysing: bool,
@@ -67,6 +71,7 @@ impl Loading {
     pub fn bytes(&self) -> (u64, u64) {
         self.layers
             .iter()
+            .chain(&self.layers_b)
             .fold((0, 0), |(r, t), l| (r + l.read.min(l.total), t + l.total))
     }
 
@@ -121,7 +126,11 @@ pub enum Msg {
         elapsed_ms: u64,
     },
     Load(LoadEvent),
+    /// Progress of the second image of a comparison.
+    LoadB(LoadEvent),
     Loaded(Loaded),
+    /// Both images of a comparison loaded and compared.
+    Compared(Box<compare::CompareView>),
     LoadFailed(String),
     FileRead {
         layer: usize,
@@ -190,8 +199,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Load(ev) => {
             if let Screen::Loading(l) = &mut state.screen {
-                on_load_event(l, ev);
+                on_load_event(&mut l.layers, &mut l.analysing, ev);
             }
+            Vec::new()
+        }
+        Msg::LoadB(ev) => {
+            if let Screen::Loading(l) = &mut state.screen {
+                let mut done = false;
+                on_load_event(&mut l.layers_b, &mut done, ev);
+            }
+            Vec::new()
+        }
+        Msg::Compared(view) => {
+            state.screen = Screen::Compare(view);
             Vec::new()
         }
         Msg::Loaded(loaded) => {
@@ -228,10 +248,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
-fn on_load_event(l: &mut Loading, ev: LoadEvent) {
+fn on_load_event(layers: &mut Vec<LayerLoad>, analysing: &mut bool, ev: LoadEvent) {
     match ev {
         LoadEvent::Opened { layer_bytes } => {
-            l.layers = layer_bytes
+            *layers = layer_bytes
                 .into_iter()
                 .map(|total| LayerLoad {
                     total,
@@ -240,24 +260,24 @@ fn on_load_event(l: &mut Loading, ev: LoadEvent) {
                 .collect()
         }
         LoadEvent::LayerStarted { index } => {
-            if let Some(x) = l.layers.get_mut(index) {
+            if let Some(x) = layers.get_mut(index) {
                 x.phase = Phase::Reading;
             }
         }
         LoadEvent::LayerProgress { index, read, total } => {
-            if let Some(x) = l.layers.get_mut(index) {
+            if let Some(x) = layers.get_mut(index) {
                 x.read = read;
                 x.total = total;
                 x.phase = Phase::Reading;
             }
         }
         LoadEvent::LayerFinished { index, .. } => {
-            if let Some(x) = l.layers.get_mut(index) {
+            if let Some(x) = layers.get_mut(index) {
                 x.read = x.total;
                 x.phase = Phase::Done;
             }
-            if l.layers.iter().all(|x| x.phase == Phase::Done) {
-                l.analysing = true;
+            if layers.iter().all(|x| x.phase == Phase::Done) {
+                *analysing = true;
             }
         }
     }
@@ -266,6 +286,13 @@ fn on_load_event(l: &mut Loading, ev: LoadEvent) {
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let is_ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
     match &mut state.screen {
+        Screen::Compare(view) => {
+            view.on_key(key, &state.keymap, state.height);
+            if view.quit {
+                state.quit = true;
+            }
+            Vec::new()
+        }
         Screen::Explorer(ex) => {
             let effects = ex.on_key(key, &state.keymap, state.width, state.height);
             if ex.quit {

@@ -88,6 +88,49 @@ pub struct WasteDelta {
     pub delta: f64,
 }
 
+/// Compares two loaded images: the comparison and its document.
+pub fn compare_images(
+    a: &crate::image::Image,
+    an_a: &crate::analysis::Analysis,
+    b: &crate::image::Image,
+    an_b: &crate::analysis::Analysis,
+) -> (DiffReport, Comparison) {
+    use crate::analysis::compare::{compare, Side};
+    let ids = |img: &crate::image::Image| -> Vec<String> {
+        img.layers
+            .iter()
+            .map(|l| {
+                l.desc
+                    .diff_id
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let compressed = |img: &crate::image::Image| -> Vec<u64> {
+        img.layers.iter().map(|l| l.desc.compressed_size).collect()
+    };
+    let (ids_a, ids_b, comp_a, comp_b) = (ids(a), ids(b), compressed(a), compressed(b));
+    let (trees_a, trees_b) = (a.trees(), b.trees());
+    let cmp = compare(
+        &Side {
+            layers: &trees_a,
+            analysis: an_a,
+            diff_ids: &ids_a,
+            compressed: &comp_a,
+        },
+        &Side {
+            layers: &trees_b,
+            analysis: an_b,
+            diff_ids: &ids_b,
+            compressed: &comp_b,
+        },
+    );
+    let doc = DiffReport::new(&Report::new(a, an_a), &Report::new(b, an_b), &cmp);
+    (doc, cmp)
+}
+
 impl DiffReport {
     pub fn new(a: &Report, b: &Report, cmp: &Comparison) -> DiffReport {
         let count = |c: FileChange| cmp.files.iter().filter(|f| f.change == c).count() as u64;

@@ -51,7 +51,29 @@ pub fn draw(frame: &mut Frame, state: &State, l: &Loading) {
         Line::from(""),
     ];
     let rows = (inner.height as usize).saturating_sub(4);
-    for (i, layer) in l.layers.iter().enumerate().take(rows) {
+    let comparing = !l.layers_b.is_empty();
+    let all: Vec<(String, &crate::app::LayerLoad)> = l
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            (
+                if comparing {
+                    format!("A {i:>3} ")
+                } else {
+                    format!("layer {i:>3} ")
+                },
+                x,
+            )
+        })
+        .chain(
+            l.layers_b
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (format!("B {i:>3} "), x)),
+        )
+        .collect();
+    for (label, layer) in all.iter().take(rows) {
         let f = if layer.total == 0 {
             if layer.phase == Phase::Done {
                 1.0
@@ -67,7 +89,7 @@ pub fn draw(frame: &mut Frame, state: &State, l: &Loading) {
             Phase::Done => "done",
         };
         lines.push(Line::from(vec![
-            styled(format!("layer {i:>3} "), t.dim),
+            styled(label.clone(), t.dim),
             styled(
                 bar(f, w.saturating_sub(48).clamp(8, 40)),
                 if layer.phase == Phase::Done {

@@ -1,6 +1,7 @@
 //! Drawing. Every function here reads `&State` and writes to the frame; nothing here changes
 //! state or does I/O.
 
+mod compare;
 mod details;
 mod files;
 mod layers;
@@ -24,6 +25,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Screen::Loading(l) => loading::draw(frame, state, l),
         Screen::Failed(e) => loading::draw_failed(frame, state, e),
         Screen::Explorer(ex) => draw_explorer(frame, state, ex),
+        Screen::Compare(v) => compare::draw(frame, state, v),
     }
 }
 

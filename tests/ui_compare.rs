@@ -1,0 +1,150 @@
+//! The compare screen of `strata diff A B`, drawn on a fixed `TestBackend` at 80x24 and
+//! 160x48, on a generated pair with every kind of change.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use strata::app::compare::CompareView;
+use strata::app::keymap::Keymap;
+use strata::app::theme::Theme;
+use strata::app::{update, Msg, Screen, State};
+use support::*;
+
+fn pair() -> (tempfile::TempDir, String, String) {
+    let dir = tempdir();
+    let base = || {
+        vec![
+            Item::Dir("usr"),
+            file("usr/bin/sh", &noise(1, 5000)),
+            file("etc/os-release", b"ID=test\n"),
+        ]
+    };
+    let tool = noise(7, 4000);
+    let a = Spec::new()
+        .layer("base", base())
+        .layer(
+            "RUN install pkg 1.0",
+            vec![
+                file("usr/lib/pkg/core.so", &noise(10, 20_000)),
+                file("usr/lib/pkg/util.so", &noise(11, 3000)),
+            ],
+        )
+        .layer(
+            "COPY app",
+            vec![
+                file("srv/app/main.py", &noise(5, 700)),
+                Item::FileMode("usr/bin/tool", tool.clone(), 0o644),
+                file("etc/app/a.conf", b"a"),
+            ],
+        );
+    let b = Spec::new()
+        .layer("base", base())
+        .layer(
+            "RUN install pkg 1.1",
+            vec![
+                file("usr/lib/pkg/core.so", &noise(20, 26_000)),
+                file("usr/lib/pkg/util.so", &noise(11, 3000)),
+            ],
+        )
+        .layer(
+            "COPY app",
+            vec![
+                file("opt/app/main.py", &noise(5, 700)),
+                Item::FileMode("usr/bin/tool", tool, 0o755),
+                file("etc/app", b"one file"),
+            ],
+        );
+    let (pa, pb) = (dir.path().join("a.tar"), dir.path().join("b.tar"));
+    a.docker_archive(&pa);
+    b.docker_archive(&pb);
+    (
+        dir,
+        pa.to_str().unwrap().to_string(),
+        pb.to_str().unwrap().to_string(),
+    )
+}
+
+fn state(w: u16, h: u16) -> (State, tempfile::TempDir) {
+    let (dir, a, b) = pair();
+    let (ia, ib) = (
+        strata::load(&a, &Default::default(), &|_| {}).unwrap(),
+        strata::load(&b, &Default::default(), &|_| {}).unwrap(),
+    );
+    let (aa, ab) = (ia.analyse(), ib.analyse());
+    let (mut doc, cmp) = strata::report::diff::compare_images(&ia, &aa, &ib, &ab);
+    // Stable names in snapshots, whatever the temp dir.
+    doc.a.image.reference = "a.tar".into();
+    doc.b.image.reference = "b.tar".into();
+    let mut s = State::new("a.tar and b.tar", Keymap::new(None).0, Theme::dark(), w, h);
+    update(&mut s, Msg::Compared(Box::new(CompareView::new(doc, &cmp))));
+    (s, dir)
+}
+
+fn keys(s: &mut State, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\u{1b}' => KeyCode::Esc,
+            c => KeyCode::Char(c),
+        };
+        update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
+
+fn render(s: &State) -> String {
+    let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
+    t.draw(|f| strata::ui::draw(f, s)).unwrap();
+    format!("{}", t.backend())
+}
+
+fn snap(name: &str, typed: &str) {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let (mut s, _dir) = state(w, h);
+        keys(&mut s, typed);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&s));
+    }
+}
+
+#[test]
+fn compare_summary_layers_and_differences() {
+    snap("compare", "");
+}
+
+#[test]
+fn compare_details_popup() {
+    snap("compare_details", "i");
+}
+
+#[test]
+fn compare_filter_and_sort() {
+    snap("compare_filter", "/pkg\ns");
+}
+
+#[test]
+fn compare_help() {
+    snap("compare_help", "?");
+}
+
+#[test]
+fn compare_keys_fold_and_quit() {
+    let (mut s, _dir) = state(100, 30);
+    let Screen::Compare(v) = &s.screen else {
+        panic!()
+    };
+    let rows = v.rows.len();
+    keys(&mut s, "c");
+    let Screen::Compare(v) = &s.screen else {
+        panic!()
+    };
+    assert!(v.rows.len() < rows, "folding all hides rows");
+    keys(&mut s, "e");
+    let Screen::Compare(v) = &s.screen else {
+        panic!()
+    };
+    assert_eq!(v.rows.len(), rows);
+    keys(&mut s, "q");
+    assert!(s.quit);
+}
