@@ -112,6 +112,11 @@ pub struct ReportArgs {
     #[arg(long, default_value_t = 10)]
     pub top: usize,
 
+    /// The image this one was built FROM: its layers are matched at the bottom of IMAGE and
+    /// the figures split into "from the base" and "added by this image".
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<String>,
+
     #[command(flatten)]
     pub source: SourceArgs,
 }

@@ -14,7 +14,13 @@ use cli::{Cli, Command, SourceArgs};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Report(args)) => report(&args.image, &args.source, args.json, args.top),
+        Some(Command::Report(args)) => report(
+            &args.image,
+            &args.source,
+            args.json,
+            args.top,
+            args.base.as_deref(),
+        ),
         Some(Command::Extract(args)) => extract(&args),
         Some(Command::Ci(args)) => return ci(&args),
         Some(Command::Diff(args)) => diff(&args),
@@ -23,7 +29,7 @@ fn main() -> ExitCode {
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
                 explore(&image, &cli.source)
             }
-            Some(image) => report(&image, &cli.source, false, 10),
+            Some(image) => report(&image, &cli.source, false, 10, None),
             None => Err("no image given; try `strata report IMAGE` or `strata --help`".into()),
         },
     };
@@ -171,13 +177,30 @@ fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn report(image: &str, source: &SourceArgs, json: bool, top: usize) -> Result<(), String> {
+fn report(
+    image: &str,
+    source: &SourceArgs,
+    json: bool,
+    top: usize,
+    base: Option<&str>,
+) -> Result<(), String> {
     let opts = SourceOptions {
         platform: source.platform.clone(),
     };
-    let loaded = strata::load(image, &opts, &|_| {}).map_err(|e| e.to_string())?;
+    let (loaded, base_image) = std::thread::scope(|s| {
+        let opts_ref = &opts;
+        let b = base.map(|b| s.spawn(move || strata::load(b, opts_ref, &|_| {})));
+        (strata::load(image, &opts, &|_| {}), b.map(|h| h.join()))
+    });
+    let loaded = loaded.map_err(|e| e.to_string())?;
     let analysis = loaded.analyse();
-    let doc = Report::new(&loaded, &analysis);
+    let mut doc = Report::new(&loaded, &analysis);
+    if let (Some(reference), Some(b)) = (base, base_image) {
+        let b = b
+            .map_err(|_| "loading the base image failed unexpectedly".to_string())?
+            .map_err(|e| e.to_string())?;
+        doc.set_base(reference, &b, &loaded, &analysis);
+    }
     let out = if json {
         doc.to_json() + "\n"
     } else {

@@ -25,6 +25,34 @@ pub struct Report {
     pub waste: WasteReport,
     pub dive_compat: DiveReport,
     pub hints: Vec<Hint>,
+    /// The split between the base image and what this image adds: from `--base IMAGE`, or
+    /// only the base's name and digest from the OCI annotations. Absent when neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<BaseInfo>,
+}
+
+/// What of an image comes from its base (layers matched by diff_id, in order from the
+/// bottom) and what the image adds on top.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BaseInfo {
+    /// `--base` as given, or the `org.opencontainers.image.base.name` annotation.
+    pub reference: Option<String>,
+    /// The `org.opencontainers.image.base.digest` annotation.
+    pub digest: Option<String>,
+    /// Layers of this image that are the base's (`null` when only the annotations are known).
+    pub layers: Option<usize>,
+    /// Whether every layer of the given base was found at the bottom of this image.
+    pub complete: Option<bool>,
+    pub base_bytes: Option<u64>,
+    pub base_compressed_bytes: Option<u64>,
+    pub added_bytes: Option<u64>,
+    pub added_compressed_bytes: Option<u64>,
+    /// Unreachable bytes hidden by the image's own layers (what its Dockerfile wastes),
+    /// split by cause; the rest of `waste.unreachable_bytes` comes with the base.
+    pub added_unreachable_bytes: Option<u64>,
+    pub added_overwritten: Option<u64>,
+    pub added_copy_up: Option<u64>,
+    pub added_removed: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -284,7 +312,85 @@ impl Report {
                 paths: h.paths.iter().map(|p| slash(p)).collect(),
             })
             .collect(),
+            base: {
+                let name = meta
+                    .annotations
+                    .get("org.opencontainers.image.base.name")
+                    .cloned();
+                let digest = meta
+                    .annotations
+                    .get("org.opencontainers.image.base.digest")
+                    .cloned();
+                (name.is_some() || digest.is_some()).then(|| BaseInfo {
+                    reference: name,
+                    digest,
+                    ..Default::default()
+                })
+            },
         }
+    }
+
+    /// Splits the figures at the layers this image shares with `base` (bottom-up, by diff_id).
+    pub fn set_base(
+        &mut self,
+        base_reference: &str,
+        base: &Image,
+        image: &Image,
+        analysis: &Analysis,
+    ) {
+        let ids = |img: &Image| -> Vec<Option<String>> {
+            img.layers
+                .iter()
+                .map(|l| l.desc.diff_id.as_ref().map(ToString::to_string))
+                .collect()
+        };
+        let (mine, theirs) = (ids(image), ids(base));
+        let n = mine
+            .iter()
+            .zip(&theirs)
+            .take_while(|(a, b)| a.is_some() && a == b)
+            .count();
+        let sum = |range: std::ops::Range<usize>, compressed: bool| -> u64 {
+            range
+                .map(|i| {
+                    if compressed {
+                        image.layers[i].desc.compressed_size
+                    } else {
+                        analysis.layers[i].size
+                    }
+                })
+                .sum()
+        };
+        let all = image.layers.len();
+        let added = analysis
+            .stack
+            .hidden
+            .iter()
+            .filter(|h| h.by_layer as usize >= n);
+        let by = |cause: crate::analysis::merge::Cause| -> u64 {
+            analysis
+                .stack
+                .hidden
+                .iter()
+                .filter(|h| h.by_layer as usize >= n && h.cause == cause)
+                .map(|h| h.bytes)
+                .sum()
+        };
+        let previous = self.base.take().unwrap_or_default();
+        self.base = Some(BaseInfo {
+            reference: Some(base_reference.to_string()),
+            digest: previous.digest,
+            layers: Some(n),
+            complete: Some(n == theirs.len()),
+            base_bytes: Some(sum(0..n, false)),
+            base_compressed_bytes: Some(sum(0..n, true)),
+            added_bytes: Some(sum(n..all, false)),
+            added_compressed_bytes: Some(sum(n..all, true)),
+            added_unreachable_bytes: Some(added.map(|h| h.bytes).sum()),
+            added_overwritten: Some(by(crate::analysis::merge::Cause::Overwritten)),
+            added_copy_up: Some(by(crate::analysis::merge::Cause::CopyUp)),
+            added_removed: Some(by(crate::analysis::merge::Cause::Removed)),
+        });
     }
 
     pub fn to_json(&self) -> String {

@@ -75,6 +75,37 @@ pub fn render(r: &Report, top: usize) -> String {
         size(t.final_bytes),
         t.files
     );
+    if let Some(b) = &r.base {
+        let name = b
+            .reference
+            .as_deref()
+            .map(safe)
+            .unwrap_or_else(|| "(unnamed)".into());
+        match (b.layers, b.added_bytes, b.base_bytes) {
+            (Some(0), _, _) => {
+                let _ = writeln!(o, "Base       {name}: none of its layers is at the bottom of this image (not its base?)");
+            }
+            (Some(n), Some(added), Some(from_base)) => {
+                let _ = writeln!(
+                    o,
+                    "Base       {name}: {} ({}) from the base{}; {} added by this image, {} of it unreachable",
+                    if n == 1 { "layer 0".to_string() } else { format!("layers 0-{}", n - 1) },
+                    size(from_base),
+                    if b.complete == Some(false) { " (the base's layers are not all at the bottom of this image)" } else { "" },
+                    size(added),
+                    size(b.added_unreachable_bytes.unwrap_or(0))
+                );
+            }
+            _ => {
+                let digest = b
+                    .digest
+                    .as_deref()
+                    .map(|d| format!(" {}", safe(d)))
+                    .unwrap_or_default();
+                let _ = writeln!(o, "Base       {name}{digest} (from the image's annotations; --base IMAGE splits the figures)");
+            }
+        }
+    }
     let _ = writeln!(o);
 
     let _ = writeln!(o, "Layers");

@@ -72,6 +72,7 @@ pub fn read(store: &dyn Store, input: &str, name: Option<&str>) -> Result<ImageM
         manifest_digest: None,
         config_digest: config_digest.unwrap_or_else(|| Digest::of(&config_raw)),
         names: entry.repo_tags.clone().unwrap_or_default(),
+        annotations: Default::default(),
         config,
         layers,
     })

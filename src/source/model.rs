@@ -50,6 +50,8 @@ pub struct ImageMeta {
     pub config_digest: Digest,
     /// Names the archive gives the image (docker `RepoTags`, OCI `ref.name`).
     pub names: Vec<String>,
+    /// Manifest annotations (OCI), e.g. `org.opencontainers.image.base.name`.
+    pub annotations: BTreeMap<String, String>,
     pub config: ImageConfig,
     pub layers: Vec<LayerDesc>,
 }
@@ -163,6 +165,8 @@ pub struct Manifest {
     pub config: Descriptor,
     #[serde(default)]
     pub layers: Vec<Descriptor>,
+    #[serde(default)]
+    pub annotations: Option<HashMap<String, String>>,
 }
 
 /// One image of a `docker save` `manifest.json`.

@@ -112,6 +112,12 @@ fn build(
         manifest_digest: Some(manifest_digest),
         config_digest,
         names,
+        annotations: manifest
+            .annotations
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
         config,
         layers,
     })
