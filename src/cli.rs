@@ -63,8 +63,24 @@ pub struct CiArgs {
     /// Rules file: dive's `.dive-ci` (lowestEfficiency, highestWastedBytes,
     /// highestUserWastedPercent) and/or strata's rules. Default: `.dive-ci` in the current
     /// directory if present, else dive's default rules.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", alias = "ci-config")]
     pub rules: Option<std::path::PathBuf>,
+
+    /// dive's flag: fail below this efficiency (0-1, or "disabled"); overrides the file.
+    #[arg(long = "lowestEfficiency", value_name = "RATIO")]
+    pub lowest_efficiency: Option<String>,
+
+    /// dive's flag: fail above this many wasted bytes ("20MB", or "disabled").
+    #[arg(long = "highestWastedBytes", value_name = "SIZE")]
+    pub highest_wasted_bytes: Option<String>,
+
+    /// dive's flag: fail above this ratio of wasted to user bytes (0-1, or "disabled").
+    #[arg(long = "highestUserWastedPercent", value_name = "RATIO")]
+    pub highest_user_wasted_percent: Option<String>,
+
+    /// Accepted for dive compatibility (`dive --ci`); strata ci always gates.
+    #[arg(long = "ci", hide = true)]
+    pub ci_flag: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]

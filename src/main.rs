@@ -94,9 +94,16 @@ fn ci(args: &cli::CiArgs) -> ExitCode {
             Ok(t) => Some(t),
             Err(e) => return fail(format!("{}: {e}", path.display())),
         },
-        None => std::fs::read_to_string(".dive-ci").ok(),
+        // Like dive: `.dive-ci` in the current directory when present; unreadable is an error.
+        None => match std::fs::read_to_string(".dive-ci") {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return fail(format!(".dive-ci: {e}")),
+        },
     };
-    let rules = match strata::report::ci::parse_rules(rules_text.as_deref()) {
+    let rules = match strata::report::ci::parse_rules(rules_text.as_deref())
+        .and_then(|r| with_dive_flags(r, args))
+    {
         Ok(r) => r,
         Err(e) => {
             let file = args
@@ -126,6 +133,39 @@ fn ci(args: &cli::CiArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// dive's three CLI thresholds override the rules file, as they do in dive.
+fn with_dive_flags(
+    mut rules: strata::report::ci::Rules,
+    args: &cli::CiArgs,
+) -> Result<strata::report::ci::Rules, String> {
+    use strata::report::ci::{parse_bytes, Setting};
+    let ratio = |flag: &str, v: &str| -> Result<Setting<f64>, String> {
+        if v == "disabled" {
+            return Ok(Setting::Disabled);
+        }
+        match v.trim().parse::<f64>() {
+            Ok(x) if (0.0..=1.0).contains(&x) => Ok(Setting::On(x)),
+            _ => Err(format!(
+                "--{flag} {v}: expected a ratio between 0 and 1, or \"disabled\""
+            )),
+        }
+    };
+    if let Some(v) = &args.lowest_efficiency {
+        rules.lowest_efficiency = ratio("lowestEfficiency", v)?;
+    }
+    if let Some(v) = &args.highest_user_wasted_percent {
+        rules.highest_user_wasted_percent = ratio("highestUserWastedPercent", v)?;
+    }
+    if let Some(v) = &args.highest_wasted_bytes {
+        rules.highest_wasted_bytes = if v == "disabled" {
+            Setting::Disabled
+        } else {
+            Setting::On(parse_bytes(v).map_err(|e| format!("--highestWastedBytes {v}: {e}"))?)
+        };
+    }
+    Ok(rules)
 }
 
 fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {

@@ -1283,3 +1283,80 @@ fn strata_deny_secrets() {
         assert_rule(img, "deny_secrets: false", "deny_secrets", "SKIP");
     }
 }
+
+#[test]
+fn dive_command_line_flags_work_unchanged() {
+    let oracle = shared().join("oracle/dive-synthetic");
+    for name in ["triple", "delete-file", "chmod-only"] {
+        let image = oracle.join(format!("{name}.tar"));
+        let image = image.to_str().unwrap();
+        for flags in [
+            vec![
+                "--lowestEfficiency",
+                "0.3",
+                "--highestUserWastedPercent",
+                "disabled",
+            ],
+            vec![
+                "--highestWastedBytes",
+                "2KB",
+                "--lowestEfficiency",
+                "disabled",
+                "--highestUserWastedPercent",
+                "disabled",
+            ],
+            vec!["--highestUserWastedPercent", "0.95"],
+        ] {
+            let out = std::process::Command::new("dive")
+                .args(["--ci", "--source", "docker-archive", image])
+                .args(&flags)
+                .current_dir(std::env::temp_dir())
+                .output()
+                .expect("dive 0.13.1 is required (the test command installs it)");
+            let mut args = vec!["ci", "--ci", image];
+            args.extend(&flags);
+            let (code, stdout, err) = strata(&args);
+            assert_eq!(Some(code), out.status.code(), "{name} {flags:?}: {err}");
+            let dive_text = String::from_utf8_lossy(&out.stdout);
+            for rule in [
+                "lowestEfficiency",
+                "highestWastedBytes",
+                "highestUserWastedPercent",
+            ] {
+                let verdict = |text: &str| {
+                    text.lines()
+                        .map(|l| {
+                            l.trim()
+                                .replace("\u{1b}[1;7;31m", "")
+                                .replace("\u{1b}[0m", "")
+                                .replace("\u{1b}[32m", "")
+                                .replace("\u{1b}[34m", "")
+                        })
+                        .find(|l| {
+                            l.contains(&format!(" {rule}")) || l.contains(&format!(": {rule}"))
+                        })
+                        .map(|l| l.split(':').next().unwrap_or("").trim().to_string())
+                };
+                let ours = verdict(&stdout);
+                assert!(
+                    ours.as_deref()
+                        .is_some_and(|v| ["PASS", "FAIL", "SKIP"].contains(&v)),
+                    "{name} {flags:?} {rule}: no verdict in\n{stdout}"
+                );
+                assert_eq!(
+                    ours,
+                    verdict(&dive_text),
+                    "{name} {flags:?} {rule}:\n{stdout}\n{dive_text}"
+                );
+            }
+        }
+    }
+    let (code, _, err) = strata(&[
+        "ci",
+        "--lowestEfficiency",
+        "2",
+        oracle.join("triple.tar").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--lowestEfficiency 2"), "{err}");
+}

@@ -263,3 +263,55 @@ fn a_docker_archive_with_two_images_asks_which() {
     let (code, _, err) = strata(&["report", &format!("docker-archive:{u}:other:2")]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn base_splits_the_figures_at_the_base_layers() {
+    let dir = tempdir();
+    let base_layer = || vec![Item::Dir("usr"), file("usr/bin/sh", &noise(1, 5000))];
+    let base = dir.path().join("base.tar");
+    Spec::new()
+        .layer("base", base_layer())
+        .docker_archive(&base);
+    let app = dir.path().join("app.tar");
+    Spec::new()
+        .layer("base", base_layer())
+        .layer("RUN add", vec![file("app/data", &noise(2, 3000))])
+        .layer(
+            "RUN rm",
+            vec![Item::Whiteout("app/data"), file("app/bin", &noise(3, 100))],
+        )
+        .docker_archive(&app);
+    let (code, out, err) = strata(&[
+        "report",
+        "--json",
+        "--base",
+        base.to_str().unwrap(),
+        app.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let b = &r["base"];
+    assert_eq!(b["layers"], 1);
+    assert_eq!(b["complete"], true);
+    assert_eq!(b["base_bytes"], 5000);
+    assert_eq!(b["added_bytes"], 3100);
+    assert_eq!(b["added_unreachable_bytes"], 3000);
+    assert_eq!(b["added_removed"], 3000);
+    // Not its base: nothing matches.
+    let other = dir.path().join("other.tar");
+    Spec::new()
+        .layer("other", vec![file("x", b"x")])
+        .docker_archive(&other);
+    let (_, out, _) = strata(&[
+        "report",
+        "--json",
+        "--base",
+        other.to_str().unwrap(),
+        app.to_str().unwrap(),
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["base"]["layers"], 0);
+    assert_eq!(r["base"]["complete"], false);
+    // Without --base and without annotations there is no base object.
+    assert!(report_json(app.to_str().unwrap()).get("base").is_none());
+}
