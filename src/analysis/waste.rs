@@ -134,7 +134,11 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
 
     let mut duplicate = 0u64;
     for copies in by_digest.values_mut().filter(|c| c.len() > 1) {
-        copies.sort_by(|a, b| stack.paths.path(a.0).cmp(stack.paths.path(b.0)));
+        // The original is the earliest stored copy (then by path), as the hints say.
+        copies.sort_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then_with(|| stack.paths.path(a.0).cmp(stack.paths.path(b.0)))
+        });
         let original = stack.paths.path(copies[0].0).to_string();
         for &(id, layer, size) in &copies[1..] {
             duplicate += size;
