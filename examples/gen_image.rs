@@ -163,11 +163,11 @@ fn write_layer(
             n % 40,
             (n / 40) % 300,
             n,
-            if n % 3 == 0 { "bin" } else { "py" }
+            if n.is_multiple_of(3) { "bin" } else { "py" }
         );
         let seed = rng.next();
         let size = file_size(rng, big_budget);
-        let text = n % 3 != 0;
+        let text = !n.is_multiple_of(3);
         add(&mut b, &name, seed, size, 0o644, text);
         if history.len() < 200_000 {
             history.push((name, seed, 0o644));
