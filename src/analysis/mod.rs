@@ -41,6 +41,9 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(layers: &[&LayerTree]) -> Analysis {
+        // dive's per-layer trees are the biggest transient structure: build and drop them
+        // before the stack exists, so the two never add up at the peak.
+        let dive = dive_compat::figures(layers);
         let stack = merge::stack(layers);
         let mut stats: Vec<LayerStats> = layers
             .iter()
@@ -67,7 +70,6 @@ impl Analysis {
             stats[h.copy.layer as usize].hidden_later_bytes += h.bytes;
         }
         let waste = waste::figures(layers, &stack);
-        let dive = dive_compat::figures(layers);
         Analysis {
             stack,
             layers: stats,
