@@ -141,33 +141,9 @@ fn compare_loop(
         };
         let _ = tx.send(msg);
     });
-    let start = Instant::now();
-    loop {
-        terminal
-            .draw(|f| crate::ui::draw(f, &state))
-            .map_err(|e| e.to_string())?;
-        let first = match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(m) => m,
-            Err(RecvTimeoutError::Timeout) => Msg::Tick {
-                elapsed_ms: start.elapsed().as_millis() as u64,
-            },
-            Err(RecvTimeoutError::Disconnected) => return Ok(()),
-        };
-        let mut batch = vec![first];
-        batch.extend(drain(&rx));
-        for msg in batch {
-            update(&mut state, msg);
-            if state.quit {
-                return Ok(());
-            }
-        }
-        update(
-            &mut state,
-            Msg::Tick {
-                elapsed_ms: start.elapsed().as_millis() as u64,
-            },
-        );
-    }
+    drive(terminal, &mut state, &rx, |state, msg| {
+        update(state, msg);
+    })
 }
 
 fn event_loop(
@@ -182,50 +158,58 @@ fn event_loop(
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_loader(input.to_string(), opts.clone(), tx.clone());
     spawn_input(tx.clone());
-    let start = Instant::now();
     let mut loaded: Option<(Arc<crate::image::Image>, Arc<crate::analysis::Analysis>)> = None;
+    drive(terminal, &mut state, &rx, |state, msg| {
+        if let Msg::Loaded(l) = &msg {
+            loaded = Some((l.image.clone(), l.analysis.clone()));
+        }
+        for effect in update(state, msg) {
+            if let Some((image, analysis)) = &loaded {
+                run_effect(
+                    effect,
+                    input,
+                    &opts,
+                    image.clone(),
+                    analysis.clone(),
+                    tx.clone(),
+                );
+            }
+        }
+    })
+}
+
+/// The loop both screens share: draw, wait for messages (or a 100 ms tick), apply every
+/// pending one with `apply` before drawing again (a burst of progress or key repeats costs
+/// one frame), until the state says quit or every sender is gone.
+fn drive(
+    terminal: &mut DefaultTerminal,
+    state: &mut State,
+    rx: &Receiver<Msg>,
+    mut apply: impl FnMut(&mut State, Msg),
+) -> Result<(), String> {
+    let start = Instant::now();
+    let tick = |start: Instant| Msg::Tick {
+        elapsed_ms: start.elapsed().as_millis() as u64,
+    };
     loop {
         terminal
-            .draw(|f| crate::ui::draw(f, &state))
+            .draw(|f| crate::ui::draw(f, state))
             .map_err(|e| e.to_string())?;
         let first = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(m) => m,
-            Err(RecvTimeoutError::Timeout) => Msg::Tick {
-                elapsed_ms: start.elapsed().as_millis() as u64,
-            },
+            Err(RecvTimeoutError::Timeout) => tick(start),
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         };
-        // Apply everything pending before drawing again, so a burst of progress or key
-        // repeats costs one frame.
         let mut batch = vec![first];
-        batch.extend(drain(&rx));
+        batch.extend(drain(rx));
         for msg in batch {
-            if let Msg::Loaded(l) = &msg {
-                loaded = Some((l.image.clone(), l.analysis.clone()));
-            }
-            for effect in update(&mut state, msg) {
-                if let Some((image, analysis)) = &loaded {
-                    run_effect(
-                        effect,
-                        input,
-                        &opts,
-                        image.clone(),
-                        analysis.clone(),
-                        tx.clone(),
-                    );
-                }
-            }
+            apply(state, msg);
             if state.quit {
                 return Ok(());
             }
         }
         // Keep the loading screen's clock current even when progress never pauses.
-        update(
-            &mut state,
-            Msg::Tick {
-                elapsed_ms: start.elapsed().as_millis() as u64,
-            },
-        );
+        update(state, tick(start));
     }
 }
 

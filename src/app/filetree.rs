@@ -131,6 +131,24 @@ pub struct Node {
 }
 
 impl Node {
+    /// A directory node with no metadata of its own (the root, or a parent for context).
+    fn dir(path: PathId, parent: u32) -> Node {
+        Node {
+            path,
+            kind: EntryKind::Dir,
+            status: Status::Unchanged,
+            size: 0,
+            delta: 0,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            link: None,
+            layer: None,
+            parent,
+            children: Vec::new(),
+        }
+    }
+
     pub fn is_dir(&self) -> bool {
         self.kind == EntryKind::Dir
     }
@@ -196,20 +214,7 @@ impl FileTree {
             layer: n,
             mode,
         };
-        tree.nodes.push(Node {
-            path: ROOT,
-            kind: EntryKind::Dir,
-            status: Status::Unchanged,
-            size: 0,
-            delta: 0,
-            mode: 0o755,
-            uid: 0,
-            gid: 0,
-            link: None,
-            layer: None,
-            parent: 0,
-            children: Vec::new(),
-        });
+        tree.nodes.push(Node::dir(ROOT, 0));
         tree.index[ROOT as usize] = 0;
         let changes = analysis.stack.changes.get(n);
         let status_of = |loc: Loc| -> Status {
@@ -369,20 +374,7 @@ impl FileTree {
         use crate::analysis::compare::FileChange;
         let ids: Vec<PathId> = files.iter().map(|f| paths.intern(&f.path)).collect();
         let mut tree = FileTree {
-            nodes: vec![Node {
-                path: ROOT,
-                kind: EntryKind::Dir,
-                status: Status::Unchanged,
-                size: 0,
-                delta: 0,
-                mode: 0o755,
-                uid: 0,
-                gid: 0,
-                link: None,
-                layer: None,
-                parent: 0,
-                children: Vec::new(),
-            }],
+            nodes: vec![Node::dir(ROOT, 0)],
             index: vec![NONE; paths.len()],
             layer: 0,
             mode: FileMode::Final,
@@ -402,20 +394,7 @@ impl FileTree {
                 ensure(tree, paths, paths.parent(id))
             };
             let idx = tree.nodes.len() as u32;
-            tree.nodes.push(Node {
-                path: id,
-                kind: EntryKind::Dir,
-                status: Status::Unchanged,
-                size: 0,
-                delta: 0,
-                mode: 0o755,
-                uid: 0,
-                gid: 0,
-                link: None,
-                layer: None,
-                parent,
-                children: Vec::new(),
-            });
+            tree.nodes.push(Node::dir(id, parent));
             tree.nodes[parent as usize].children.push(idx);
             tree.index[id as usize] = idx;
             idx

@@ -226,15 +226,7 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
                 signed_size(n.delta)
             }
         );
-        let mut guide = String::new();
-        for d in 0..row.depth {
-            guide.push_str(if row.guides & (1 << d.min(63)) != 0 {
-                "  "
-            } else {
-                "│ "
-            });
-        }
-        guide.push_str(if row.last { "└─" } else { "├─" });
+        let guide = super::tree_guide(row);
         let mut name = printable(crate::tree::path::file_name(v.paths.path(n.path)), 4096);
         if n.kind == EntryKind::Dir {
             name.push('/');

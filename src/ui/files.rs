@@ -89,15 +89,7 @@ fn file_line<'a>(
             }
         ));
     }
-    let mut guide = String::new();
-    for d in 0..row.depth {
-        guide.push_str(if row.guides & (1 << d.min(63)) != 0 {
-            "  "
-        } else {
-            "│ "
-        });
-    }
-    guide.push_str(if row.last { "└─" } else { "├─" });
+    let guide = super::tree_guide(row);
     let collapsed =
         !node.children.is_empty() && ex.collapsed.contains(&node.path) && ex.filter.text.is_empty();
     let mut name = crate::tree::printable(

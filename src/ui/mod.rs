@@ -135,6 +135,21 @@ pub(crate) fn panel<'a>(title: String, focused: bool, state: &State) -> Block<'a
         ))
 }
 
+/// The tree lines before a row's name: `│ ` for each ancestor with siblings below, then
+/// `├─` or `└─`.
+pub fn tree_guide(row: &crate::app::filetree::Row) -> String {
+    let mut guide = String::new();
+    for d in 0..row.depth {
+        guide.push_str(if row.guides & (1 << d.min(63)) != 0 {
+            "  "
+        } else {
+            "│ "
+        });
+    }
+    guide.push_str(if row.last { "└─" } else { "├─" });
+    guide
+}
+
 /// `98.3 kB`, one decimal, decimal units like dive.
 pub fn short_size(n: u64) -> String {
     format_size(n, FormatSizeOptions::from(DECIMAL).decimal_places(1))
