@@ -61,11 +61,7 @@ impl CompareView {
     fn refresh(&mut self, keep: Option<PathId>) {
         self.rows = visible_rows(&self.tree, &self.paths, &self.collapsed, &self.filter);
         if let Some(p) = keep {
-            if let Some(i) = self
-                .rows
-                .iter()
-                .position(|r| self.tree.nodes[r.node as usize].path == p)
-            {
+            if let Some(i) = super::filetree::row_of(&self.rows, &self.tree, p) {
                 self.cursor = i;
                 return;
             }

@@ -186,11 +186,7 @@ impl Explorer {
             &self.filter,
         );
         if let Some(p) = keep {
-            if let Some(i) = self
-                .rows
-                .iter()
-                .position(|r| self.tree.nodes[r.node as usize].path == p)
-            {
+            if let Some(i) = super::filetree::row_of(&self.rows, &self.tree, p) {
                 self.cursor = i;
                 return;
             }
@@ -434,11 +430,7 @@ impl Explorer {
             return;
         }
         let parent = self.tree.nodes[node.parent as usize].path;
-        if let Some(i) = self
-            .rows
-            .iter()
-            .position(|r| self.tree.nodes[r.node as usize].path == parent)
-        {
+        if let Some(i) = super::filetree::row_of(&self.rows, &self.tree, parent) {
             self.cursor = i;
         }
     }

@@ -535,6 +535,12 @@ pub struct Row {
     pub last: bool,
 }
 
+/// The row showing `path`, if it is on screen.
+pub fn row_of(rows: &[Row], tree: &FileTree, path: PathId) -> Option<usize> {
+    rows.iter()
+        .position(|r| tree.nodes[r.node as usize].path == path)
+}
+
 /// The rows on screen: nodes that pass the filter (with the ancestors of those that do),
 /// depth first in sorted order, children of collapsed directories hidden unless a text
 /// filter is active (then matches always show).
