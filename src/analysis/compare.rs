@@ -254,68 +254,40 @@ pub struct HistoryAlign {
 pub fn align_history(a: &[String], b: &[String]) -> Vec<HistoryAlign> {
     use similar::{capture_diff_slices, Algorithm, DiffOp};
     let mut out = Vec::new();
+    let mut push = |op: &'static str, a_at: Option<usize>, b_at: Option<usize>| {
+        let command = a_at
+            .map(|i| &a[i])
+            .or(b_at.map(|i| &b[i]))
+            .cloned()
+            .unwrap_or_default();
+        out.push(HistoryAlign {
+            op,
+            a: a_at,
+            b: b_at,
+            command,
+        });
+    };
     for op in capture_diff_slices(Algorithm::Myers, a, b) {
         match op {
             DiffOp::Equal {
                 old_index,
                 new_index,
                 len,
-            } => {
-                for k in 0..len {
-                    out.push(HistoryAlign {
-                        op: "equal",
-                        a: Some(old_index + k),
-                        b: Some(new_index + k),
-                        command: a[old_index + k].clone(),
-                    });
-                }
-            }
+            } => (0..len).for_each(|k| push("equal", Some(old_index + k), Some(new_index + k))),
             DiffOp::Delete {
                 old_index, old_len, ..
-            } => {
-                for k in 0..old_len {
-                    out.push(HistoryAlign {
-                        op: "removed",
-                        a: Some(old_index + k),
-                        b: None,
-                        command: a[old_index + k].clone(),
-                    });
-                }
-            }
+            } => (0..old_len).for_each(|k| push("removed", Some(old_index + k), None)),
             DiffOp::Insert {
                 new_index, new_len, ..
-            } => {
-                for k in 0..new_len {
-                    out.push(HistoryAlign {
-                        op: "added",
-                        a: None,
-                        b: Some(new_index + k),
-                        command: b[new_index + k].clone(),
-                    });
-                }
-            }
+            } => (0..new_len).for_each(|k| push("added", None, Some(new_index + k))),
             DiffOp::Replace {
                 old_index,
                 old_len,
                 new_index,
                 new_len,
             } => {
-                for k in 0..old_len {
-                    out.push(HistoryAlign {
-                        op: "removed",
-                        a: Some(old_index + k),
-                        b: None,
-                        command: a[old_index + k].clone(),
-                    });
-                }
-                for k in 0..new_len {
-                    out.push(HistoryAlign {
-                        op: "added",
-                        a: None,
-                        b: Some(new_index + k),
-                        command: b[new_index + k].clone(),
-                    });
-                }
+                (0..old_len).for_each(|k| push("removed", Some(old_index + k), None));
+                (0..new_len).for_each(|k| push("added", None, Some(new_index + k)));
             }
         }
     }

@@ -105,15 +105,7 @@ pub fn stack(layers: &[&LayerTree]) -> Stack {
             .collect();
         paths.push_layer_ids(ids);
     }
-    let mut stacker = Stacker {
-        layers,
-        paths: &paths,
-        view: View {
-            live: vec![None; paths.len()],
-        },
-        hidden: Vec::new(),
-        record: true,
-    };
+    let mut stacker = Stacker::new(layers, &paths, true);
     let changes = (0..layers.len()).map(|n| stacker.apply(n)).collect();
     let Stacker { view, hidden, .. } = stacker;
     Stack {
@@ -126,15 +118,7 @@ pub fn stack(layers: &[&LayerTree]) -> Stack {
 
 /// The merged view of layers `0..=upto` (a replay; the paths come from a full stack).
 pub fn view_at(layers: &[&LayerTree], paths: &PathTable, upto: usize) -> View {
-    let mut stacker = Stacker {
-        layers,
-        paths,
-        view: View {
-            live: vec![None; paths.len()],
-        },
-        hidden: Vec::new(),
-        record: false,
-    };
+    let mut stacker = Stacker::new(layers, paths, false);
     if !layers.is_empty() {
         for n in 0..=upto.min(layers.len() - 1) {
             stacker.apply(n);
@@ -145,15 +129,7 @@ pub fn view_at(layers: &[&LayerTree], paths: &PathTable, upto: usize) -> View {
 
 /// The merged views before and after layer `n` (one replay for both).
 pub fn views_around(layers: &[&LayerTree], paths: &PathTable, n: usize) -> (View, View) {
-    let mut stacker = Stacker {
-        layers,
-        paths,
-        view: View {
-            live: vec![None; paths.len()],
-        },
-        hidden: Vec::new(),
-        record: false,
-    };
+    let mut stacker = Stacker::new(layers, paths, false);
     let n = n.min(layers.len().saturating_sub(1));
     for k in 0..n {
         stacker.apply(k);
@@ -188,7 +164,21 @@ struct Stacker<'a> {
     record: bool,
 }
 
-impl Stacker<'_> {
+impl<'a> Stacker<'a> {
+    /// An empty view over `paths`; `record` keeps the hidden copies (a full stack does, a
+    /// replay for a view does not).
+    fn new(layers: &'a [&'a LayerTree], paths: &'a PathTable, record: bool) -> Stacker<'a> {
+        Stacker {
+            layers,
+            paths,
+            view: View {
+                live: vec![None; paths.len()],
+            },
+            hidden: Vec::new(),
+            record,
+        }
+    }
+
     /// Applies layer `n`: its deletions first (they act on the layers below), then its entries.
     fn apply(&mut self, n: usize) -> Vec<Change> {
         let layer = self.layers[n];
@@ -386,15 +376,7 @@ pub fn listing<'a>(layers: &[&'a LayerTree], paths: &'a PathTable, view: &View) 
 
 /// What `path` was after each layer: `history[k]` is its location in the view after layer k.
 pub fn path_history(layers: &[&LayerTree], paths: &PathTable, id: PathId) -> Vec<Option<Loc>> {
-    let mut stacker = Stacker {
-        layers,
-        paths,
-        view: View {
-            live: vec![None; paths.len()],
-        },
-        hidden: Vec::new(),
-        record: false,
-    };
+    let mut stacker = Stacker::new(layers, paths, false);
     (0..layers.len())
         .map(|n| {
             stacker.apply(n);
