@@ -35,6 +35,17 @@ impl Tmux {
         t
     }
 
+    /// `strata ARGS` in a terminal with the given config file (a missing one is fine); the
+    /// pane stays open after strata exits and shows `EXITED:<code>`.
+    fn strata(args: &str, config: &std::path::Path, width: u16, height: u16) -> Tmux {
+        let bin = env!("CARGO_BIN_EXE_strata");
+        let cmd = format!(
+            "env TERM=xterm-256color STRATA_CONFIG={} {bin} {args}; echo EXITED:$?; sleep 60",
+            config.display()
+        );
+        Tmux::start(&cmd, width, height)
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket, "-f", "/dev/null"])
@@ -98,15 +109,10 @@ impl Drop for Tmux {
 
 #[test]
 fn open_move_browse_filter_toggle_mode_and_quit() {
-    let bin = env!("CARGO_BIN_EXE_strata");
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("no-config.toml");
-    let cmd = format!(
-        "env TERM=xterm-256color STRATA_CONFIG={} {bin} {demo}; echo EXITED:$?; sleep 60",
-        config.display()
-    );
-    let t = Tmux::start(&cmd, 120, 35);
+    let t = Tmux::strata(demo, &config, 120, 35);
 
     let s = t.wait_for("Layers (15)");
     assert!(s.contains("Files: layer 0, changes in this layer"), "{s}");
@@ -163,15 +169,14 @@ fn open_move_browse_filter_toggle_mode_and_quit() {
 
 #[test]
 fn a_missing_image_is_an_error_before_the_terminal_is_taken() {
-    let bin = env!("CARGO_BIN_EXE_strata");
     let home = tempfile::tempdir().unwrap();
     let missing = home.path().join("missing.tar");
-    let cmd = format!(
-        "env STRATA_CONFIG={} {bin} {}; echo EXITED:$?; sleep 60",
-        home.path().join("none.toml").display(),
-        missing.display()
+    let t = Tmux::strata(
+        &format!("{}", missing.display()),
+        &home.path().join("none.toml"),
+        100,
+        20,
     );
-    let t = Tmux::start(&cmd, 100, 20);
     let s = t.wait_for("EXITED:2");
     assert!(s.contains("missing.tar: no such file or directory"), "{s}");
     let flags = t.run(&[
@@ -186,18 +191,17 @@ fn a_missing_image_is_an_error_before_the_terminal_is_taken() {
 
 #[test]
 fn q_quits_at_once_while_the_image_is_still_loading() {
-    let bin = env!("CARGO_BIN_EXE_strata");
     let home = tempfile::tempdir().unwrap();
     // A FIFO nobody writes to: the loader blocks on it forever; the UI must not.
     let fifo = home.path().join("stuck.tar");
     let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(status.success());
-    let cmd = format!(
-        "env STRATA_CONFIG={} {bin} {}; echo EXITED:$?; sleep 60",
-        home.path().join("none.toml").display(),
-        fifo.display()
+    let t = Tmux::strata(
+        &format!("{}", fifo.display()),
+        &home.path().join("none.toml"),
+        100,
+        20,
     );
-    let t = Tmux::start(&cmd, 100, 20);
     let s = t.wait_for("strata: opening");
     assert!(s.contains("q or Ctrl-C quits"), "{s}");
     let asked = Instant::now();
@@ -220,7 +224,6 @@ fn q_quits_at_once_while_the_image_is_still_loading() {
 
 #[test]
 fn a_config_file_rebinds_keys_and_picks_a_theme() {
-    let bin = env!("CARGO_BIN_EXE_strata");
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("config.toml");
@@ -229,11 +232,7 @@ fn a_config_file_rebinds_keys_and_picks_a_theme() {
         "theme = \"mono\"\n[keys]\nquit = [\"Q\"]\nnext_layer = [\"n\"]\n",
     )
     .unwrap();
-    let cmd = format!(
-        "env STRATA_CONFIG={} {bin} {demo}; echo EXITED:$?; sleep 60",
-        config.display()
-    );
-    let t = Tmux::start(&cmd, 200, 35);
+    let t = Tmux::strata(demo, &config, 200, 35);
     t.wait_for("Layers (15)");
     t.keys(&["n", "n"]);
     t.wait_for("Layer 2 of 15");
@@ -250,11 +249,7 @@ fn a_config_file_rebinds_keys_and_picks_a_theme() {
 
     // A broken config is a clear error before the terminal is taken.
     std::fs::write(&config, "[keys]\nquit = [\"not-a-key\"]\n").unwrap();
-    let cmd = format!(
-        "env STRATA_CONFIG={} {bin} {demo}; echo EXITED:$?; sleep 60",
-        config.display()
-    );
-    let t = Tmux::start(&cmd, 100, 20);
+    let t = Tmux::strata(demo, &config, 100, 20);
     let s = t.wait_for("EXITED:2");
     assert!(
         s.contains("config: [keys] quit: unknown key 'not-a-key'"),
@@ -264,14 +259,9 @@ fn a_config_file_rebinds_keys_and_picks_a_theme() {
 
 #[test]
 fn enter_shows_file_content_read_from_the_layer_and_d_diffs_it() {
-    let bin = env!("CARGO_BIN_EXE_strata");
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
     let home = tempfile::tempdir().unwrap();
-    let cmd = format!(
-        "env STRATA_CONFIG={} {bin} {demo}; echo EXITED:$?; sleep 60",
-        home.path().join("none.toml").display()
-    );
-    let t = Tmux::start(&cmd, 120, 35);
+    let t = Tmux::strata(demo, &home.path().join("none.toml"), 120, 35);
     t.wait_for("Layers (15)");
     // Layer 2 added /etc/passwd; filter to it and open it.
     t.keys(&["j", "j", "Tab", "/", "p", "a", "s", "s", "w", "d", "Enter"]);
@@ -302,17 +292,17 @@ fn enter_shows_file_content_read_from_the_layer_and_d_diffs_it() {
 
 #[test]
 fn strata_diff_opens_the_compare_screen() {
-    let bin = env!("CARGO_BIN_EXE_strata");
     let oracle = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/oracle/dive-synthetic"
     );
     let home = tempfile::tempdir().unwrap();
-    let cmd = format!(
-        "env STRATA_CONFIG={} {bin} diff {oracle}/triple.tar {oracle}/overwrite-identical.tar; echo EXITED:$?; sleep 60",
-        home.path().join("none.toml").display()
+    let t = Tmux::strata(
+        &format!("diff {oracle}/triple.tar {oracle}/overwrite-identical.tar"),
+        &home.path().join("none.toml"),
+        120,
+        35,
     );
-    let t = Tmux::start(&cmd, 120, 35);
     let s = t.wait_for("Differences (");
     assert!(s.contains("Files    +0 -0 ~1 m0"), "/etc/a changed: {s}");
     assert!(s.contains("└─a"), "{s}");
