@@ -34,6 +34,27 @@ pub enum Command {
     Ci(CiArgs),
     /// Compare two images: shared layers, changed files, config, history and waste.
     Diff(DiffArgs),
+    /// Show or empty the cache of downloaded blobs and analysed layers.
+    Cache(CacheArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub action: CacheAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// List what the cache holds, least recently used first.
+    Ls,
+    /// Remove cached files: all of them, or the least recently used until the cache is at
+    /// most --max-size.
+    Prune {
+        /// Keep up to this much ("2GB", "500MiB").
+        #[arg(long, value_name = "SIZE")]
+        max_size: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -142,4 +163,41 @@ pub struct SourceArgs {
     /// Platform to pick from a multi-platform image: os/arch[/variant] (default: the host's).
     #[arg(long, global = true)]
     pub platform: Option<String>,
+
+    /// Where a bare image name is looked up (default: the local engine if it has the image,
+    /// else the registry).
+    #[arg(long, global = true, value_enum)]
+    pub source: Option<SourceChoice>,
+
+    /// Talk plain HTTP to the registry (registries on loopback always get it).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
+    /// Registry user name; the password is read from stdin (--password-stdin).
+    #[arg(long, global = true, requires = "password_stdin")]
+    pub username: Option<String>,
+
+    /// Read the registry password (or token) from the first line of stdin.
+    #[arg(long, global = true, requires = "username")]
+    pub password_stdin: bool,
+
+    /// Neither read nor write the cache of downloaded blobs and analysed layers.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// Seconds a registry or engine may stay silent before strata retries or gives up.
+    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
+
+    /// No progress or notices on stderr (errors are still printed).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// `--source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceChoice {
+    Registry,
+    Docker,
+    Podman,
 }

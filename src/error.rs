@@ -54,6 +54,26 @@ pub enum Error {
     #[error("{path}: {reason}")]
     Extract { path: String, reason: String },
 
+    /// The registry could not be reached or answered with an error.
+    #[error("{input}: registry {registry}: {reason}")]
+    Registry {
+        input: String,
+        registry: String,
+        reason: String,
+    },
+
+    /// The registry wants credentials strata does not have, or refused the ones it sent.
+    #[error("{input}: registry {registry} {reason}; log in with `docker login {registry}` (or pass --username NAME --password-stdin)")]
+    Auth {
+        input: String,
+        registry: String,
+        reason: String,
+    },
+
+    /// A local Docker or Podman engine could not be asked for the image.
+    #[error("{input}: {reason}")]
+    Engine { input: String, reason: String },
+
     #[error("{input}: no image for platform {wanted}; available: {available}")]
     Platform {
         input: String,

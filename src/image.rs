@@ -5,6 +5,7 @@ use std::io::BufReader;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::blob::cache::Cache;
 use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::HashingReader;
 use crate::error::{Error, Result};
@@ -50,6 +51,9 @@ pub enum LoadEvent {
         index: usize,
         entries: usize,
     },
+    /// Something the user should know that is not an error (e.g. the registry was
+    /// unreachable and the cached manifest was used).
+    Notice(String),
 }
 
 /// How often (in stored bytes) a layer reports progress.
@@ -116,11 +120,18 @@ pub fn load(
 ) -> Result<Image> {
     let reference = ImageRef::parse(input)?;
     let opened = source::open(&reference, input, opts)?;
+    for notice in &opened.notices {
+        progress(LoadEvent::Notice(notice.clone()));
+    }
     let meta = opened.meta;
     progress(LoadEvent::Opened {
         layer_bytes: meta.layers.iter().map(|l| l.compressed_size).collect(),
     });
-    let trees = read_layers(opened.store.as_ref(), &meta, input, progress)?;
+    let cache = opts.cache();
+    let trees = read_layers(opened.store.as_ref(), &meta, input, cache.as_ref(), progress)?;
+    if let Some(cache) = &cache {
+        keep_under_cap(cache, progress);
+    }
     let layers: Vec<Layer> = meta
         .layers
         .iter()
@@ -146,6 +157,7 @@ fn read_layers(
     store: &dyn Store,
     meta: &ImageMeta,
     input: &str,
+    cache: Option<&Cache>,
     progress: &(dyn Fn(LoadEvent) + Sync),
 ) -> Result<Vec<(Compression, LayerTree)>> {
     let n = meta.layers.len();
@@ -165,7 +177,7 @@ fn read_layers(
                     break;
                 }
                 progress(LoadEvent::LayerStarted { index: i });
-                let result = read_one(store, &meta.layers[i], i, input, progress);
+                let result = read_cached(store, &meta.layers[i], i, input, cache, progress);
                 match &result {
                     Ok((_, tree)) => progress(LoadEvent::LayerFinished {
                         index: i,
@@ -207,6 +219,48 @@ fn read_layers(
         ));
     }
     Ok(out)
+}
+
+/// A layer's tree from the cache when it holds the layer's diff_id, else read from the blob
+/// and then cached.
+fn read_cached(
+    store: &dyn Store,
+    desc: &LayerDesc,
+    index: usize,
+    input: &str,
+    cache: Option<&Cache>,
+    progress: &(dyn Fn(LoadEvent) + Sync),
+) -> Result<(Compression, LayerTree)> {
+    let (Some(cache), Some(diff_id)) = (cache, desc.diff_id.as_ref()) else {
+        return read_one(store, desc, index, input, progress);
+    };
+    if let Some(hit) = cache.tree(diff_id) {
+        return Ok(hit);
+    }
+    let (compression, tree) = read_one(store, desc, index, input, progress)?;
+    // Only verified layers get here; a cache that cannot be written is not an error.
+    let _ = cache.put_tree(diff_id, compression, &tree);
+    Ok((compression, tree))
+}
+
+/// Evicts the least recently used cache files when the cache grew past its cap, and says so.
+fn keep_under_cap(cache: &Cache, progress: &(dyn Fn(LoadEvent) + Sync)) {
+    let max = match Cache::max_bytes() {
+        Ok(m) => m,
+        Err(e) => {
+            progress(LoadEvent::Notice(e));
+            return;
+        }
+    };
+    let pruned = cache.prune(max);
+    if pruned.files > 0 {
+        progress(LoadEvent::Notice(format!(
+            "cache: evicted {} files ({}) to stay under {} (STRATA_CACHE_MAX_SIZE)",
+            pruned.files,
+            humansize::format_size(pruned.bytes, humansize::DECIMAL),
+            humansize::format_size(max, humansize::DECIMAL)
+        )));
+    }
 }
 
 fn read_one(

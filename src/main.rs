@@ -1,6 +1,7 @@
 //! The `strata` binary: argument parsing and dispatch over the engine in the library.
 
 mod cli;
+mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use clap::Parser;
 use strata::report::{text, Report};
 use strata::SourceOptions;
 
-use cli::{Cli, Command, SourceArgs};
+use cli::{CacheAction, Cli, Command, SourceArgs};
+use progress::Progress;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Some(Command::Extract(args)) => extract(&args),
         Some(Command::Ci(args)) => return ci(&args),
         Some(Command::Diff(args)) => diff(&args),
+        Some(Command::Cache(args)) => cache(&args.action),
         None => match cli.image {
             // The explorer needs a terminal; piped, `strata IMAGE` prints the report instead.
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
@@ -45,9 +48,7 @@ fn main() -> ExitCode {
 
 /// `strata diff A B`: both images load in parallel; on a terminal the compare screen opens.
 fn diff(args: &cli::DiffArgs) -> Result<(), String> {
-    let opts = SourceOptions {
-        platform: args.source.platform.clone(),
-    };
+    let opts = source_options(&args.source)?;
     if !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         let settings = strata::runtime::load_settings()?;
         let (keymap, theme) = strata::runtime::keymap_and_theme(&settings)?;
@@ -57,14 +58,12 @@ fn diff(args: &cli::DiffArgs) -> Result<(), String> {
         return strata::runtime::run_compare(&args.a, &args.b, opts, keymap, theme);
     }
     let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| strata::load(&args.a, &opts, &|_| {}));
-        let b = strata::load(&args.b, &opts, &|_| {});
+        let a = s.spawn(|| load(&args.a, &args.source, &opts));
+        let b = load(&args.b, &args.source, &opts);
         (a.join(), b)
     });
-    let a = a
-        .map_err(|_| "loading the first image failed unexpectedly".to_string())?
-        .map_err(|e| e.to_string())?;
-    let b = b.map_err(|e| e.to_string())?;
+    let a = a.map_err(|_| "loading the first image failed unexpectedly".to_string())??;
+    let b = b?;
     let (an_a, an_b) = (a.analyse(), b.analyse());
     let (doc, _) = strata::report::diff::compare_images(&a, &an_a, &b, &an_b);
     let out = if args.json {
@@ -113,10 +112,11 @@ fn ci(args: &cli::CiArgs) -> ExitCode {
             return fail(format!("{file}: {e}"));
         }
     };
-    let opts = SourceOptions {
-        platform: args.source.platform.clone(),
+    let opts = match source_options(&args.source) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
     };
-    let loaded = match strata::load(&args.image, &opts, &|_| {}) {
+    let loaded = match load(&args.image, &args.source, &opts) {
         Ok(l) => l,
         Err(e) => return fail(e.to_string()),
     };
@@ -173,17 +173,13 @@ fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {
     let (keymap, theme) = strata::runtime::keymap_and_theme(&settings)?;
     // Reject what cannot be opened before taking over the terminal.
     strata::reference::ImageRef::parse(image).map_err(|e| e.to_string())?;
-    let opts = SourceOptions {
-        platform: source.platform.clone(),
-    };
+    let opts = source_options(source)?;
     strata::runtime::run(image, opts, keymap, theme)
 }
 
 fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
-    let opts = SourceOptions {
-        platform: args.source.platform.clone(),
-    };
-    let loaded = strata::load(&args.image, &opts, &|_| {}).map_err(|e| e.to_string())?;
+    let opts = source_options(&args.source)?;
+    let loaded = load(&args.image, &args.source, &opts)?;
     let analysis = loaded.analyse();
     let summary = strata::extract::extract(
         &args.image,
@@ -224,21 +220,17 @@ fn report(
     top: usize,
     base: Option<&str>,
 ) -> Result<(), String> {
-    let opts = SourceOptions {
-        platform: source.platform.clone(),
-    };
+    let opts = source_options(source)?;
     let (loaded, base_image) = std::thread::scope(|s| {
         let opts_ref = &opts;
-        let b = base.map(|b| s.spawn(move || strata::load(b, opts_ref, &|_| {})));
-        (strata::load(image, &opts, &|_| {}), b.map(|h| h.join()))
+        let b = base.map(|b| s.spawn(move || load(b, source, opts_ref)));
+        (load(image, source, &opts), b.map(|h| h.join()))
     });
-    let loaded = loaded.map_err(|e| e.to_string())?;
+    let loaded = loaded?;
     let analysis = loaded.analyse();
     let mut doc = Report::new(&loaded, &analysis);
     if let (Some(reference), Some(b)) = (base, base_image) {
-        let b = b
-            .map_err(|_| "loading the base image failed unexpectedly".to_string())?
-            .map_err(|e| e.to_string())?;
+        let b = b.map_err(|_| "loading the base image failed unexpectedly".to_string())??;
         doc.set_base(reference, &b, &loaded, &analysis);
     }
     let out = if json {
@@ -255,5 +247,120 @@ fn report(
         // `strata report x | head` closes the pipe early: not an error worth a message.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(format!("writing the report: {e}")),
+    }
+}
+
+/// The source options the flags ask for; `--password-stdin` reads the password here.
+fn source_options(args: &SourceArgs) -> Result<SourceOptions, String> {
+    let credentials = match (&args.username, args.password_stdin) {
+        (Some(user), true) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("--password-stdin: reading stdin: {e}"))?;
+            let password = line.trim_end_matches(['\r', '\n']).to_string();
+            if password.is_empty() {
+                return Err("--password-stdin: stdin held no password".into());
+            }
+            Some(strata::source::credentials::Credentials {
+                username: user.clone(),
+                password: strata::source::credentials::Secret::new(password),
+            })
+        }
+        _ => None,
+    };
+    Ok(SourceOptions {
+        platform: args.platform.clone(),
+        source: args.source.map(|s| match s {
+            cli::SourceChoice::Registry => strata::source::SourceKind::Registry,
+            cli::SourceChoice::Docker => {
+                strata::source::SourceKind::Engine(strata::reference::Engine::Docker)
+            }
+            cli::SourceChoice::Podman => {
+                strata::source::SourceKind::Engine(strata::reference::Engine::Podman)
+            }
+        }),
+        insecure: args.insecure,
+        credentials,
+        no_cache: args.no_cache,
+        timeout: args.timeout.map(std::time::Duration::from_secs),
+    })
+}
+
+/// Loads an image with progress and notices on stderr (unless `--quiet`).
+fn load(
+    image: &str,
+    args: &SourceArgs,
+    opts: &SourceOptions,
+) -> Result<strata::Image, String> {
+    let progress = Progress::new(image, args.quiet);
+    let result = strata::load(image, opts, &|ev| progress.event(ev));
+    progress.finish();
+    result.map_err(|e| e.to_string())
+}
+
+/// `strata cache ls|prune`.
+fn cache(action: &CacheAction) -> Result<(), String> {
+    let cache = strata::blob::cache::Cache::user()
+        .ok_or("this system has no cache directory (set STRATA_CACHE_DIR)")?;
+    let root = strata::tree::printable(&cache.root().display().to_string(), 500);
+    match action {
+        CacheAction::Ls => {
+            let entries = cache.entries();
+            let mut out = String::new();
+            let now = std::time::SystemTime::now();
+            for e in &entries {
+                let age = now
+                    .duration_since(e.used)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                out.push_str(&format!(
+                    "{:<5} {:>10}  {:>8}  {}\n",
+                    e.kind.name(),
+                    text::size(e.bytes),
+                    short_age(age),
+                    strata::tree::printable(&e.key, 300)
+                ));
+            }
+            let total: u64 = entries.iter().map(|e| e.bytes).sum();
+            let max = strata::blob::cache::Cache::max_bytes()?;
+            out.push_str(&format!(
+                "{} files, {} in {root} (cap {}, STRATA_CACHE_MAX_SIZE)\n",
+                entries.len(),
+                text::size(total),
+                text::size(max)
+            ));
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(out.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("writing the listing: {e}"))
+                }
+                _ => Ok(()),
+            }
+        }
+        CacheAction::Prune { max_size } => {
+            let max = match max_size {
+                Some(v) => strata::report::ci::parse_bytes(v)
+                    .map_err(|e| format!("--max-size {v}: {e}"))?,
+                None => 0,
+            };
+            let pruned = cache.prune(max);
+            println!(
+                "removed {} files ({}); {} left in {root}",
+                pruned.files,
+                text::size(pruned.bytes),
+                text::size(cache.size())
+            );
+            Ok(())
+        }
+    }
+}
+
+fn short_age(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s ago"),
+        s if s < 7200 => format!("{}m ago", s / 60),
+        s if s < 172_800 => format!("{}h ago", s / 3600),
+        s => format!("{}d ago", s / 86_400),
     }
 }

@@ -15,6 +15,30 @@ pub enum ImageRef {
     OciLayout { path: PathBuf, tag: Option<String> },
     /// A bare path: the kind is read from its contents.
     Path(PathBuf),
+    /// `docker://NAME`: an image in a registry (`nginx:alpine` is
+    /// `docker.io/library/nginx:alpine`).
+    Registry(String),
+    /// `docker-daemon:NAME` / `podman:NAME`: an image in a local engine.
+    Engine { engine: Engine, name: String },
+    /// A bare name that is not a file: the local engine's image if it has one (like dive),
+    /// else the registry's. `--source` decides instead when given.
+    Name(String),
+}
+
+/// A local container engine speaking the Docker Engine API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Podman,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Docker => "docker",
+            Engine::Podman => "podman",
+        }
+    }
 }
 
 impl ImageRef {
@@ -39,28 +63,32 @@ impl ImageRef {
             let (path, tag) = split_suffix(rest);
             return Ok(ImageRef::OciLayout { path, tag });
         }
-        for prefix in [
-            "docker://",
-            "docker-daemon:",
-            "podman:",
-            "containers-storage:",
+        if let Some(rest) = input.strip_prefix("docker://") {
+            return Ok(ImageRef::Registry(non_empty(rest, input)?));
+        }
+        for (prefix, engine) in [
+            ("docker-daemon:", Engine::Docker),
+            ("podman:", Engine::Podman),
         ] {
-            if input.starts_with(prefix) {
-                return Err(Error::Unsupported {
-                    input: input.into(),
-                    reason: format!("the '{prefix}' transport is not supported yet; save the image with `docker save` or `skopeo copy` and open the archive"),
+            if let Some(rest) = input.strip_prefix(prefix) {
+                return Ok(ImageRef::Engine {
+                    engine,
+                    name: non_empty(rest, input)?,
                 });
             }
+        }
+        if input.starts_with("containers-storage:") {
+            return Err(Error::Unsupported {
+                input: input.into(),
+                reason: "the 'containers-storage:' transport is not supported; use podman:NAME (with `podman system service` running) or save the image with `podman save`".into(),
+            });
         }
         let path = PathBuf::from(input);
         if path.exists() {
             return Ok(ImageRef::Path(path));
         }
         if looks_like_registry_ref(input) {
-            return Err(Error::Unsupported {
-                input: input.into(),
-                reason: "no such file, and pulling from a registry is not supported yet; save the image with `docker save` or `skopeo copy` and open the archive".into(),
-            });
+            return Ok(ImageRef::Name(input.to_string()));
         }
         Err(Error::Open {
             input: input.into(),
@@ -68,15 +96,26 @@ impl ImageRef {
         })
     }
 
-    /// The file or directory this reference reads.
-    pub fn path(&self) -> &Path {
+    /// The file or directory this reference reads, for the kinds that read one.
+    pub fn path(&self) -> Option<&Path> {
         match self {
             ImageRef::DockerArchive { path, .. }
             | ImageRef::OciArchive { path, .. }
             | ImageRef::OciLayout { path, .. }
-            | ImageRef::Path(path) => path,
+            | ImageRef::Path(path) => Some(path),
+            ImageRef::Registry(_) | ImageRef::Engine { .. } | ImageRef::Name(_) => None,
         }
     }
+}
+
+fn non_empty(name: &str, input: &str) -> Result<String> {
+    if name.is_empty() {
+        return Err(Error::Unsupported {
+            input: input.into(),
+            reason: "no image name after the transport prefix".into(),
+        });
+    }
+    Ok(name.to_string())
 }
 
 /// `PATH:SUFFIX` where PATH may contain ':' and SUFFIX too (`x.tar:name:tag`): the whole
@@ -140,9 +179,22 @@ mod tests {
     }
 
     #[test]
-    fn registry_names_and_missing_files_get_distinct_errors() {
-        let e = ImageRef::parse("nginx:alpine").err().map(|e| e.to_string());
-        assert!(e.is_some_and(|e| e.contains("registry")));
+    fn registry_names_engines_and_missing_files_are_told_apart() {
+        assert_eq!(
+            ImageRef::parse("nginx:alpine").ok(),
+            Some(ImageRef::Name("nginx:alpine".into()))
+        );
+        assert_eq!(
+            ImageRef::parse("docker://127.0.0.1:5000/app:v1").ok(),
+            Some(ImageRef::Registry("127.0.0.1:5000/app:v1".into()))
+        );
+        assert_eq!(
+            ImageRef::parse("podman:app:v1").ok(),
+            Some(ImageRef::Engine {
+                engine: Engine::Podman,
+                name: "app:v1".into()
+            })
+        );
         let e = ImageRef::parse("./missing.tar")
             .err()
             .map(|e| e.to_string());
@@ -150,9 +202,10 @@ mod tests {
             e.as_deref(),
             Some("./missing.tar: no such file or directory")
         );
-        let e = ImageRef::parse("docker-daemon:x")
-            .err()
-            .map(|e| e.to_string());
-        assert!(e.is_some_and(|e| e.contains("not supported yet")));
+        let e = ImageRef::parse("docker-daemon:").err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("docker-daemon:: no image name after the transport prefix")
+        );
     }
 }

@@ -65,6 +65,8 @@ pub struct Loading {
     pub elapsed_ms: u64,
     /// All layers read; stacking and waste analysis running.
     pub analysing: bool,
+    /// What the loader had to tell (e.g. working from the cache), escaped when drawn.
+    pub notices: Vec<String>,
 }
 
 impl Loading {
@@ -199,12 +201,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Load(ev) => {
             if let Screen::Loading(l) = &mut state.screen {
+                if let LoadEvent::Notice(text) = &ev {
+                    l.notices.push(text.clone());
+                }
                 on_load_event(&mut l.layers, &mut l.analysing, ev);
             }
             Vec::new()
         }
         Msg::LoadB(ev) => {
             if let Screen::Loading(l) = &mut state.screen {
+                if let LoadEvent::Notice(text) = &ev {
+                    l.notices.push(text.clone());
+                }
                 let mut done = false;
                 on_load_event(&mut l.layers_b, &mut done, ev);
             }
@@ -280,6 +288,7 @@ fn on_load_event(layers: &mut Vec<LayerLoad>, analysing: &mut bool, ev: LoadEven
                 *analysing = true;
             }
         }
+        LoadEvent::Notice(_) => {}
     }
 }
 

@@ -1,10 +1,13 @@
 //! Sources turn a reference into image metadata plus a store the layer blobs stream from.
 //! This is the only module that touches the filesystem for images.
 
+pub mod credentials;
 mod docker_archive;
+pub mod engine;
 pub mod model;
 mod oci_layout;
 pub mod platform;
+pub mod registry;
 pub mod store;
 
 use std::fs::File;
@@ -14,29 +17,115 @@ use std::path::Path;
 use crate::blob::decompress;
 use crate::blob::digest::{Digest, HashingReader};
 use crate::error::{Error, Result};
-use crate::reference::ImageRef;
+use crate::blob::cache::Cache;
+use crate::reference::{Engine, ImageRef};
 pub use model::{Format, ImageMeta, LayerDesc};
 use store::{DirStore, Store, TarStore};
 
-/// Choices the user can make about which image inside a source to open.
+/// Choices the user can make about which image to open and how to reach it.
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
     /// `os/arch[/variant]`; the host's when `None`.
     pub platform: Option<String>,
+    /// Where a bare name (`nginx:alpine`) is looked up; `None`: the local engine if it has
+    /// the image, else the registry.
+    pub source: Option<SourceKind>,
+    /// Plain HTTP to the registry (loopback registries get it anyway).
+    pub insecure: bool,
+    /// Credentials given on the command line; else they are looked up (see `credentials`).
+    pub credentials: Option<credentials::Credentials>,
+    /// Neither read nor write the cache.
+    pub no_cache: bool,
+    /// How long a registry or engine may stay silent; `registry::DEFAULT_TIMEOUT` if `None`.
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl SourceOptions {
+    /// The cache to use, unless `--no-cache`.
+    pub fn cache(&self) -> Option<Cache> {
+        if self.no_cache {
+            None
+        } else {
+            Cache::user()
+        }
+    }
+}
+
+/// Where a bare image name is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Registry,
+    Engine(Engine),
 }
 
 /// An opened image: its metadata and the store its blobs are read from.
 pub struct OpenedImage {
     pub meta: ImageMeta,
     pub store: Box<dyn Store>,
-    /// A decompressed copy of a compressed archive, deleted when this is dropped.
+    /// Things to tell the user (not errors).
+    pub notices: Vec<String>,
+    /// A decompressed copy of a compressed archive, or an archive an engine sent, deleted
+    /// when this is dropped.
     _temp: Option<tempfile::TempPath>,
 }
 
 /// Opens the image a reference names and reads its metadata (manifest, config). Layer blobs
 /// are not read here.
 pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<OpenedImage> {
-    let path = reference.path();
+    match reference {
+        ImageRef::Registry(name) => open_registry(input, name, opts),
+        ImageRef::Engine { engine, name } => open_engine(input, *engine, name, opts),
+        ImageRef::Name(name) => match opts.source {
+            Some(SourceKind::Registry) => open_registry(input, name, opts),
+            Some(SourceKind::Engine(engine)) => open_engine(input, engine, name, opts),
+            None => match engine::which_has(name, opts) {
+                Some(engine) => open_engine(input, engine, name, opts),
+                None => open_registry(input, name, opts),
+            },
+        },
+        ImageRef::DockerArchive { path, .. }
+        | ImageRef::OciArchive { path, .. }
+        | ImageRef::OciLayout { path, .. }
+        | ImageRef::Path(path) => open_path(reference, path, input, opts),
+    }
+}
+
+fn open_registry(input: &str, name: &str, opts: &SourceOptions) -> Result<OpenedImage> {
+    let (store, notices) = registry::open(input, name, opts, opts.cache())?;
+    let mut meta = oci_layout::read(&store, input, None, opts, Format::Registry)?;
+    meta.names = vec![name.to_string()];
+    Ok(OpenedImage {
+        meta,
+        store: Box::new(store),
+        notices,
+        _temp: None,
+    })
+}
+
+/// Asks the engine for a `docker save` archive of the image and opens that.
+fn open_engine(
+    input: &str,
+    engine: Engine,
+    name: &str,
+    opts: &SourceOptions,
+) -> Result<OpenedImage> {
+    let temp = engine::save(input, engine, name, opts)?;
+    let archive = ImageRef::DockerArchive {
+        path: temp.to_path_buf(),
+        name: None,
+    };
+    let mut opened = open_path(&archive, &temp, input, opts)?;
+    opened.meta.format = Format::Engine(engine);
+    opened._temp = Some(temp);
+    Ok(opened)
+}
+
+fn open_path(
+    reference: &ImageRef,
+    path: &Path,
+    input: &str,
+    opts: &SourceOptions,
+) -> Result<OpenedImage> {
     let open_err = |source: io::Error| Error::Open {
         input: input.into(),
         source,
@@ -90,7 +179,7 @@ pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<O
             };
             oci_layout::read(store.as_ref(), input, None, opts, format)?
         }
-        ImageRef::Path(_) => return Err(Error::NotAnImage {
+        _ => return Err(Error::NotAnImage {
             input: input.into(),
             reason:
                 "no manifest.json or index.json found (a bare layer tar, or not an image at all)"
@@ -100,6 +189,7 @@ pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<O
     Ok(OpenedImage {
         meta,
         store,
+        notices: Vec::new(),
         _temp: temp,
     })
 }

@@ -13,6 +13,9 @@ pub enum Format {
     DockerArchive,
     OciArchive,
     OciLayout,
+    Registry,
+    /// A `docker save` archive a local engine sent.
+    Engine(crate::reference::Engine),
 }
 
 impl Format {
@@ -21,6 +24,9 @@ impl Format {
             Format::DockerArchive => "docker-archive",
             Format::OciArchive => "oci-archive",
             Format::OciLayout => "oci",
+            Format::Registry => "registry",
+            Format::Engine(crate::reference::Engine::Docker) => "docker-daemon",
+            Format::Engine(crate::reference::Engine::Podman) => "podman",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! sha256 of its content. Whiteouts and opaque markers are kept as deletions, not files.
 //! This module reads any `impl Read` and knows nothing of digests of blobs or registries.
 
+pub mod codec;
 mod from_tar;
 pub mod path;
 pub mod secrets;

@@ -117,6 +117,9 @@ pub fn draw(frame: &mut Frame, state: &State, l: &Loading) {
     if l.layers.is_empty() {
         lines.push(Line::from(styled("reading the manifest…", t.dim)));
     }
+    for notice in &l.notices {
+        lines.push(Line::from(styled(printable(notice, 300), t.warn)));
+    }
     lines.push(Line::from(""));
     lines.push(Line::from(vec![
         styled("q", t.key),

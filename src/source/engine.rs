@@ -1,0 +1,250 @@
+//! Local engines (Docker, Podman) through the Docker Engine API: `GET /images/{name}/get`
+//! answers with a `docker save` archive. No API version is put in the path (Docker and Podman
+//! both answer unversioned paths, and they disagree on which versions they speak).
+//!
+//! Where the engine is: Docker: `$DOCKER_HOST` (`unix://PATH` or `tcp://HOST:PORT`), else
+//! `/var/run/docker.sock`. Podman: `$CONTAINER_HOST`, else
+//! `$XDG_RUNTIME_DIR/podman/podman.sock`, else `/run/podman/podman.sock`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+
+use super::SourceOptions;
+use crate::error::{Error, Result};
+use crate::reference::Engine;
+
+/// How long an engine may take to answer whether it has an image, when strata asks on its
+/// own (a bare name without `--source`).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where an engine listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    Tcp(String),
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
+            Endpoint::Tcp(a) => write!(f, "tcp://{a}"),
+        }
+    }
+}
+
+/// The endpoint of an engine, from the environment.
+pub fn endpoint(engine: Engine) -> std::result::Result<Endpoint, String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let from_url = |var: &str, url: String| -> std::result::Result<Endpoint, String> {
+        if let Some(p) = url.strip_prefix("unix://") {
+            Ok(Endpoint::Unix(PathBuf::from(p)))
+        } else if let Some(a) = url.strip_prefix("tcp://") {
+            Ok(Endpoint::Tcp(a.trim_end_matches('/').to_string()))
+        } else {
+            Err(format!(
+                "{var}={url} is not supported (only unix:// and tcp:// without TLS)"
+            ))
+        }
+    };
+    match engine {
+        Engine::Docker => match env("DOCKER_HOST") {
+            Some(url) => from_url("DOCKER_HOST", url),
+            None => Ok(Endpoint::Unix("/var/run/docker.sock".into())),
+        },
+        Engine::Podman => {
+            if let Some(url) = env("CONTAINER_HOST") {
+                return from_url("CONTAINER_HOST", url);
+            }
+            let user = env("XDG_RUNTIME_DIR").map(|d| PathBuf::from(d).join("podman/podman.sock"));
+            Ok(Endpoint::Unix(match user {
+                Some(p) if p.exists() => p,
+                _ => "/run/podman/podman.sock".into(),
+            }))
+        }
+    }
+}
+
+/// The first engine (Docker, then Podman) that is running here and has the image `name`.
+/// Engines without a socket are skipped at once, so this costs nothing where none runs.
+pub fn which_has(name: &str, _opts: &SourceOptions) -> Option<Engine> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    for engine in [Engine::Docker, Engine::Podman] {
+        let Ok(ep) = endpoint(engine) else { continue };
+        if let Endpoint::Unix(p) = &ep {
+            if !p.exists() {
+                continue;
+            }
+        }
+        let path = format!("/images/{}/json", encode(name));
+        let found = rt.block_on(async {
+            tokio::time::timeout(PROBE_TIMEOUT, get(&ep, &path))
+                .await
+                .is_ok_and(|r| r.is_ok_and(|resp| resp.status().is_success()))
+        });
+        if found {
+            return Some(engine);
+        }
+    }
+    None
+}
+
+/// Asks `engine` for the image `name` as a `docker save` archive, written to a temp file.
+pub fn save(
+    input: &str,
+    engine: Engine,
+    name: &str,
+    opts: &SourceOptions,
+) -> Result<tempfile::TempPath> {
+    let fail = |reason: String| Error::Engine {
+        input: input.into(),
+        reason,
+    };
+    let ep = endpoint(engine).map_err(&fail)?;
+    let timeout = opts.timeout.unwrap_or(super::registry::DEFAULT_TIMEOUT);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let mut temp = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?;
+    rt.block_on(async {
+        let path = format!("/images/{}/get", encode(name));
+        let resp = match tokio::time::timeout(timeout, get(&ep, &path)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                return Err(fail(format!(
+                    "cannot reach the {} engine at {ep} ({e}); is it running? \
+                     (DOCKER_HOST names its socket)",
+                    engine.name()
+                )))
+            }
+            Err(_) => {
+                return Err(fail(format!(
+                    "the {} engine at {ep} did not answer within {} s",
+                    engine.name(),
+                    timeout.as_secs()
+                )))
+            }
+        };
+        let status = resp.status();
+        let mut body = resp.into_body();
+        if !status.is_success() {
+            let text = match tokio::time::timeout(timeout, body.collect()).await {
+                Ok(Ok(b)) => engine_message(&b.to_bytes()),
+                _ => String::new(),
+            };
+            return Err(fail(if status.as_u16() == 404 {
+                format!("the {} engine has no image {name}{text}", engine.name())
+            } else {
+                format!(
+                    "the {} engine answered HTTP {}{text}",
+                    engine.name(),
+                    status.as_u16()
+                )
+            }));
+        }
+        let mut out = io::BufWriter::with_capacity(1 << 20, temp.as_file_mut());
+        loop {
+            let frame = match tokio::time::timeout(timeout, body.frame()).await {
+                Ok(Some(Ok(f))) => f,
+                Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    return Err(fail(format!(
+                        "the {} engine's archive broke off: {e}",
+                        engine.name()
+                    )))
+                }
+                Err(_) => {
+                    return Err(fail(format!(
+                        "the {} engine stopped sending the archive ({} s without data)",
+                        engine.name(),
+                        timeout.as_secs()
+                    )))
+                }
+            };
+            if let Ok(data) = frame.into_data() {
+                out.write_all(&data)
+                    .map_err(|e| fail(format!("writing a temp copy of the archive: {e}")))?;
+            }
+        }
+        out.flush()
+            .map_err(|e| fail(format!("writing a temp copy of the archive: {e}")))?;
+        Ok(())
+    })?;
+    Ok(temp.into_temp_path())
+}
+
+/// The `message` of an engine's JSON error body, shortened and escaped.
+fn engine_message(body: &[u8]) -> String {
+    let msg = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    let msg = msg.trim();
+    if msg.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", crate::tree::printable(msg, 200))
+    }
+}
+
+/// Percent-encodes an image name for a URL path; `/`, `:` and `@` stay as they are.
+fn encode(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn get(
+    ep: &Endpoint,
+    path: &str,
+) -> io::Result<hyper::Response<hyper::body::Incoming>> {
+    let req = hyper::Request::get(path)
+        .header(hyper::header::HOST, "localhost")
+        .body(Empty::<bytes::Bytes>::new())
+        .map_err(io::Error::other)?;
+    match ep {
+        Endpoint::Unix(p) => send(tokio::net::UnixStream::connect(p).await?, req).await,
+        Endpoint::Tcp(a) => send(tokio::net::TcpStream::connect(a).await?, req).await,
+    }
+}
+
+async fn send<S>(
+    stream: S,
+    req: hyper::Request<Empty<bytes::Bytes>>,
+) -> io::Result<hyper::Response<hyper::body::Incoming>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(io::Error::other)?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    sender.send_request(req).await.map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_encoded_for_the_path() {
+        assert_eq!(encode("localhost/app:v1"), "localhost/app:v1");
+        assert_eq!(encode("a b?c#"), "a%20b%3Fc%23");
+    }
+}
