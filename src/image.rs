@@ -128,7 +128,13 @@ pub fn load(
         layer_bytes: meta.layers.iter().map(|l| l.compressed_size).collect(),
     });
     let cache = opts.cache();
-    let trees = read_layers(opened.store.as_ref(), &meta, input, cache.as_ref(), progress)?;
+    let trees = read_layers(
+        opened.store.as_ref(),
+        &meta,
+        input,
+        cache.as_ref(),
+        progress,
+    )?;
     if let Some(cache) = &cache {
         keep_under_cap(cache, progress);
     }
@@ -234,8 +240,15 @@ fn read_cached(
     let (Some(cache), Some(diff_id)) = (cache, desc.diff_id.as_ref()) else {
         return read_one(store, desc, index, input, progress);
     };
-    if let Some(hit) = cache.tree(diff_id) {
-        return Ok(hit);
+    if let Some((cached, tree)) = cache.tree(diff_id) {
+        // The same tar can be stored compressed several ways: the tree is the diff_id's, the
+        // compression this blob's.
+        let compression = store
+            .head(&desc.blob, 6)
+            .and_then(|head| decompress::detect(&head).ok())
+            .or_else(|| decompress::from_media_type(&desc.media_type))
+            .unwrap_or(cached);
+        return Ok((compression, tree));
     }
     let (compression, tree) = read_one(store, desc, index, input, progress)?;
     // Only verified layers get here; a cache that cannot be written is not an error.
@@ -285,14 +298,28 @@ fn read_one(
         let (compression, decoder) =
             decompress::decoder(buffered).map_err(|e| fail(e.to_string()))?;
         let mut tar = HashingReader::new(decoder);
-        let tree = read_layer(&mut tar).map_err(|e| match e {
-            TreeError::Corrupt(m) => fail(format!("{m} (in the {} layer tar)", compression.name())),
-            TreeError::Io(io) => fail(format!("corrupt {} data: {io}", compression.name())),
-        })?;
-        let (diff_id, _) = tar
-            .finish()
-            .map_err(|e| fail(format!("corrupt {} data: {e}", compression.name())))?;
-        (compression, tree, diff_id)
+        let read = read_layer(&mut tar).and_then(|tree| {
+            let (diff_id, _) = tar.finish().map_err(TreeError::Io)?;
+            Ok((tree, diff_id))
+        });
+        match read {
+            Ok((tree, diff_id)) => (compression, tree, diff_id),
+            Err(e) => {
+                // Bytes that do not decompress are most often bytes that are not the blob
+                // the manifest names (tampered, or a registry that sent something else):
+                // say so when the digest shows it.
+                let reason = match e {
+                    TreeError::Corrupt(m) => {
+                        format!("{m} (in the {} layer tar)", compression.name())
+                    }
+                    TreeError::Io(io) => format!("corrupt {} data: {io}", compression.name()),
+                };
+                if let Some(mismatch) = blob_mismatch(raw, desc, index, input, &reason) {
+                    return Err(mismatch);
+                }
+                return Err(fail(reason));
+            }
+        }
     };
     let (digest, _) = raw.finish().map_err(|e| fail(e.to_string()))?;
     if let Some(expected) = &desc.digest {
@@ -319,6 +346,29 @@ fn read_one(
         }
     }
     Ok((compression, tree))
+}
+
+/// Reads the rest of a blob that failed to decode and, if its digest is not the expected
+/// one, the error that says so.
+fn blob_mismatch<R: std::io::Read>(
+    mut raw: HashingReader<R>,
+    desc: &LayerDesc,
+    index: usize,
+    input: &str,
+    decode_error: &str,
+) -> Option<Error> {
+    let expected = desc.digest.as_ref()?;
+    std::io::copy(&mut raw, &mut std::io::sink()).ok()?;
+    let (actual, _) = raw.finish().ok()?;
+    (&actual != expected).then(|| Error::DigestMismatch {
+        input: input.into(),
+        what: format!(
+            "layer {index} blob {} (its bytes do not decode: {decode_error})",
+            desc.blob
+        ),
+        expected: expected.to_string(),
+        actual: actual.to_string(),
+    })
 }
 
 fn layer_error(input: &str, index: usize, desc: &LayerDesc, reason: String) -> Error {

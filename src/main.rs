@@ -288,11 +288,7 @@ fn source_options(args: &SourceArgs) -> Result<SourceOptions, String> {
 }
 
 /// Loads an image with progress and notices on stderr (unless `--quiet`).
-fn load(
-    image: &str,
-    args: &SourceArgs,
-    opts: &SourceOptions,
-) -> Result<strata::Image, String> {
+fn load(image: &str, args: &SourceArgs, opts: &SourceOptions) -> Result<strata::Image, String> {
     let progress = Progress::new(image, args.quiet);
     let result = strata::load(image, opts, &|ev| progress.event(ev));
     progress.finish();
@@ -310,10 +306,7 @@ fn cache(action: &CacheAction) -> Result<(), String> {
             let mut out = String::new();
             let now = std::time::SystemTime::now();
             for e in &entries {
-                let age = now
-                    .duration_since(e.used)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
+                let age = now.duration_since(e.used).map(|d| d.as_secs()).unwrap_or(0);
                 out.push_str(&format!(
                     "{:<5} {:>10}  {:>8}  {}\n",
                     e.kind.name(),

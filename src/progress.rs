@@ -1,6 +1,8 @@
-//! Load progress on stderr for the non-interactive commands. On a terminal: one line redrawn
-//! in place. Otherwise (CI logs): a plain line every few seconds. Nothing for loads that take
-//! under a second, nothing at all with `--quiet`; stdout is never touched.
+//! Load progress on stderr for the non-interactive commands (`report`, `ci`, `diff`,
+//! `extract`): one line redrawn in place while layers download and decompress, cleared before
+//! anything else is printed. Only when stderr is a terminal (captured stderr stays clean for
+//! scripts: errors and notices only), only for loads that take over a second, never with
+//! `--quiet`; stdout is never touched.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -86,12 +88,12 @@ impl Progress {
         if now.duration_since(s.started) < QUIET_START {
             return;
         }
-        let every = if self.tty {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(5)
-        };
-        if s.last_draw.is_some_and(|t| now.duration_since(t) < every) {
+        if !self.tty {
+            return;
+        }
+        if s.last_draw
+            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(100))
+        {
             return;
         }
         s.last_draw = Some(now);
@@ -111,18 +113,14 @@ impl Progress {
             humansize::format_size(total, humansize::DECIMAL),
         );
         let mut err = std::io::stderr().lock();
-        if self.tty {
-            let filled = (pct / 5.0).round() as usize;
-            let _ = write!(
-                err,
-                "\r\x1b[K{text} [{}{}]",
-                "#".repeat(filled.min(20)),
-                ".".repeat(20 - filled.min(20))
-            );
-            s.drew_line = true;
-        } else {
-            let _ = writeln!(err, "{text}");
-        }
+        let filled = ((pct / 5.0).round() as usize).min(20);
+        let _ = write!(
+            err,
+            "\r\x1b[K{text} [{}{}]",
+            "#".repeat(filled),
+            ".".repeat(20 - filled)
+        );
+        s.drew_line = true;
         let _ = err.flush();
     }
 

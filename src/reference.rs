@@ -202,7 +202,9 @@ mod tests {
             e.as_deref(),
             Some("./missing.tar: no such file or directory")
         );
-        let e = ImageRef::parse("docker-daemon:").err().map(|e| e.to_string());
+        let e = ImageRef::parse("docker-daemon:")
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some("docker-daemon:: no image name after the transport prefix")

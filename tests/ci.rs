@@ -110,8 +110,10 @@ fn dive_ci(image: &Path, config: Option<&Path>, cwd: &Path) -> (i32, String) {
 
 /// Runs the strata binary in `cwd`.
 fn strata_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let cache = support::tempdir();
     let out = Command::new(env!("CARGO_BIN_EXE_strata"))
         .current_dir(cwd)
+        .env("STRATA_CACHE_DIR", cache.path())
         .args(args)
         .output()
         .unwrap();
@@ -888,7 +890,15 @@ fn github_format() {
 #[test]
 fn hostile_messages_are_escaped_in_every_format() {
     let image_path = oracle("single-layer");
-    let loaded = strata::load(&image_path, &strata::SourceOptions::default(), &|_| {}).unwrap();
+    let loaded = strata::load(
+        &image_path,
+        &strata::SourceOptions {
+            no_cache: true,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .unwrap();
     let analysis = loaded.analyse();
     let report = strata::report::Report::new(&loaded, &analysis);
     let verdict = ci::Verdict {

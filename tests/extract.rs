@@ -124,7 +124,15 @@ fn leak(s: String) -> &'static str {
 }
 
 fn load(image: &str) -> (strata::Image, strata::Analysis) {
-    let loaded = strata::load(image, &SourceOptions::default(), &|_| {}).unwrap();
+    let loaded = strata::load(
+        image,
+        &SourceOptions {
+            no_cache: true,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .unwrap();
     let analysis = loaded.analyse();
     (loaded, analysis)
 }
@@ -139,7 +147,10 @@ fn extract_lib(
     let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
     extract::extract(
         image,
-        &SourceOptions::default(),
+        &SourceOptions {
+            no_cache: true,
+            ..Default::default()
+        },
         &loaded,
         &analysis,
         &paths,
@@ -152,7 +163,10 @@ fn read(image: &str, layer: usize, path: &str, limit: u64) -> strata::Result<Fil
     let (loaded, analysis) = load(image);
     extract::read_file(
         image,
-        &SourceOptions::default(),
+        &SourceOptions {
+            no_cache: true,
+            ..Default::default()
+        },
         &loaded,
         &analysis,
         layer,
@@ -745,7 +759,10 @@ fn an_image_changed_after_loading_is_an_error_not_wrong_bytes() {
         .docker_archive(Path::new(&image));
     let err = extract::extract(
         &image,
-        &SourceOptions::default(),
+        &SourceOptions {
+            no_cache: true,
+            ..Default::default()
+        },
         &loaded,
         &analysis,
         &["/".to_string()],

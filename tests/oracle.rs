@@ -135,7 +135,15 @@ fn oci_gzip_zstd_estargz_and_uncompressed_archives_give_the_same_files() {
         ("test-oci-uncompressed-image.tar", "uncompressed"),
     ] {
         let path = dir.join(name);
-        let image = strata::load(path.to_str().unwrap(), &Default::default(), &|_| {}).unwrap();
+        let image = strata::load(
+            path.to_str().unwrap(),
+            &strata::SourceOptions {
+                no_cache: true,
+                ..Default::default()
+            },
+            &|_| {},
+        )
+        .unwrap();
         assert_eq!(image.layers[0].compression.name(), compression, "{name}");
         let analysis = image.analyse();
         let trees = image.trees();

@@ -5,7 +5,15 @@
 use strata::report::{text, Report};
 
 fn render(reference: &str) -> String {
-    let image = strata::load(reference, &Default::default(), &|_| {}).unwrap();
+    let image = strata::load(
+        reference,
+        &strata::SourceOptions {
+            no_cache: true,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .unwrap();
     let analysis = image.analyse();
     text::render(&Report::new(&image, &analysis), 10)
 }
@@ -24,7 +32,9 @@ fn dive_test_image_report() {
 
 #[test]
 fn text_report_of_the_binary_is_the_same_as_the_library_s() {
+    let cache = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .env("STRATA_CACHE_DIR", cache.path())
         .args(["report", "assets/demo.tar"])
         .output()
         .unwrap();

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::{json, Value};
 use support::*;
 
@@ -37,14 +35,6 @@ fn essence(r: &Value) -> Value {
         "dive": r["dive_compat"],
         "config": r["image"]["config"],
     })
-}
-
-fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) {
-    for (name, data) in files {
-        let p = dir.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, data).unwrap();
-    }
 }
 
 #[test]
@@ -132,49 +122,6 @@ fn docker_archive_in_oci_form_with_layer_sources() {
     assert_eq!(r["layers"][0]["digest"], m["layers"][0]["digest"]);
     assert_eq!(r["waste"]["copy_up"], 5000);
     assert!(!manifest_name.is_empty());
-}
-
-/// An OCI layout whose index.json points at a multi-platform index.
-fn nested_layout(dir: &Path, platforms: &[(&str, &str)]) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut entries = Vec::new();
-    let mut digests = Vec::new();
-    for (i, (os, arch)) in platforms.iter().enumerate() {
-        let s = Spec::new().layer(
-            "x",
-            vec![
-                file("etc/arch", arch.as_bytes()),
-                file("etc/n", &noise(i as u64, 100 * (i + 1))),
-            ],
-        );
-        let one = s.oci_files(Comp::Gzip);
-        let (_, index) = one.iter().find(|(n, _)| n == "index.json").unwrap();
-        let idx: Value = serde_json::from_slice(index).unwrap();
-        let mut desc = idx["manifests"][0].clone();
-        desc["platform"] = json!({"os": os, "architecture": arch});
-        desc.as_object_mut().unwrap().remove("annotations");
-        digests.push(desc["digest"].as_str().unwrap().to_string());
-        entries.push(desc);
-        files.extend(one.into_iter().filter(|(n, _)| n.starts_with("blobs/")));
-    }
-    // Buildkit adds attestation manifests with an unknown platform; they never count.
-    entries.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digests[0], "size": 1,
-        "platform": {"os": "unknown", "architecture": "unknown"}}));
-    let inner = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries})).unwrap();
-    let inner_digest = sha(&inner);
-    files.push((
-        format!("blobs/sha256/{}", &inner_digest[7..]),
-        inner.clone(),
-    ));
-    let top = json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": inner_digest, "size": inner.len(),
-        "annotations": {"org.opencontainers.image.ref.name": "multi"}}]});
-    files.push(("index.json".into(), serde_json::to_vec(&top).unwrap()));
-    files.push((
-        "oci-layout".into(),
-        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-    ));
-    write_files(dir, &files);
-    digests
 }
 
 #[test]

@@ -40,8 +40,9 @@ impl Tmux {
     fn strata(args: &str, config: &std::path::Path, width: u16, height: u16) -> Tmux {
         let bin = env!("CARGO_BIN_EXE_strata");
         let cmd = format!(
-            "env TERM=xterm-256color STRATA_CONFIG={} {bin} {args}; echo EXITED:$?; sleep 60",
-            config.display()
+            "env TERM=xterm-256color STRATA_CONFIG={} STRATA_CACHE_DIR={}/cache {bin} {args}; echo EXITED:$?; sleep 60",
+            config.display(),
+            config.parent().unwrap_or(std::path::Path::new("/tmp")).display()
         );
         Tmux::start(&cmd, width, height)
     }

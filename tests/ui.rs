@@ -16,7 +16,15 @@ use strata::app::{update, Effect, Loaded, Msg, ReadPurpose, Screen, State};
 use strata::image::LoadEvent;
 
 fn loaded(path: &str) -> Loaded {
-    let image = strata::load(path, &Default::default(), &|_| {}).unwrap();
+    let image = strata::load(
+        path,
+        &strata::SourceOptions {
+            no_cache: true,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .unwrap();
     let analysis = image.analyse();
     Loaded {
         image: Arc::new(image),

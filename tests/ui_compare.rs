@@ -70,8 +70,24 @@ fn pair() -> (tempfile::TempDir, String, String) {
 fn state(w: u16, h: u16) -> (State, tempfile::TempDir) {
     let (dir, a, b) = pair();
     let (ia, ib) = (
-        strata::load(&a, &Default::default(), &|_| {}).unwrap(),
-        strata::load(&b, &Default::default(), &|_| {}).unwrap(),
+        strata::load(
+            &a,
+            &strata::SourceOptions {
+                no_cache: true,
+                ..Default::default()
+            },
+            &|_| {},
+        )
+        .unwrap(),
+        strata::load(
+            &b,
+            &strata::SourceOptions {
+                no_cache: true,
+                ..Default::default()
+            },
+            &|_| {},
+        )
+        .unwrap(),
     );
     let (aa, ab) = (ia.analyse(), ib.analyse());
     let (mut doc, cmp) = strata::report::diff::compare_images(&ia, &aa, &ib, &ab);

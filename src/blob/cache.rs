@@ -109,7 +109,9 @@ impl Cache {
     }
 
     fn ref_path(&self, reference: &str) -> PathBuf {
-        self.root.join("refs").join(Digest::of(reference.as_bytes()).hex())
+        self.root
+            .join("refs")
+            .join(Digest::of(reference.as_bytes()).hex())
     }
 
     /// The path of a cached blob, if present. Large blobs are verified when they are read
@@ -440,7 +442,13 @@ mod tests {
             .unwrap();
         assert_eq!(cache.size(), 2000);
         let pruned = cache.prune(1500);
-        assert_eq!(pruned, Pruned { files: 1, bytes: 1000 });
+        assert_eq!(
+            pruned,
+            Pruned {
+                files: 1,
+                bytes: 1000
+            }
+        );
         assert!(cache.blob(&old).is_none());
         assert!(cache.blob(&new).is_some());
         assert_eq!(cache.prune(0).files, 1);

@@ -34,6 +34,21 @@ pub fn detect(head: &[u8]) -> Result<Compression, String> {
     }
 }
 
+/// What a media type says the compression is, when it says (`+gzip`, `.tar`, ...). Only for
+/// blobs whose bytes are not at hand: the bytes decide otherwise.
+pub fn from_media_type(media_type: &str) -> Option<Compression> {
+    let m = media_type.to_ascii_lowercase();
+    if m.ends_with("+gzip") || m.ends_with(".gzip") || m.ends_with("tar.gzip") {
+        Some(Compression::Gzip)
+    } else if m.ends_with("+zstd") || m.ends_with(".zstd") {
+        Some(Compression::Zstd)
+    } else if m.ends_with(".tar") || m.ends_with("diff.tar") {
+        Some(Compression::None)
+    } else {
+        None
+    }
+}
+
 /// Wraps `input` in the decoder its first bytes call for.
 pub fn decoder<'a, R: BufRead + 'a>(mut input: R) -> io::Result<(Compression, Box<dyn Read + 'a>)> {
     let head = fill_at_least(&mut input, 6)?;

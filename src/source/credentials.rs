@@ -83,7 +83,10 @@ pub fn lookup(registry: &str, explicit: Option<&Credentials>) -> Result<Option<F
             }
             Err(CredentialRetrievalError::NoCredentialConfigured) => continue,
             Err(CredentialRetrievalError::ConfigReadError) => {
-                return Err(format!("{}: not a valid auth file (bad JSON)", file.display()))
+                return Err(format!(
+                    "{}: not a valid auth file (bad JSON)",
+                    file.display()
+                ))
             }
             Err(CredentialRetrievalError::HelperFailure { helper, .. }) => {
                 // The helper's output may hold secrets: only its name is shown.
@@ -115,7 +118,11 @@ fn server_key(registry: &str) -> &str {
 
 /// The auth files to look in, in order (see the module comment).
 pub fn auth_files() -> Vec<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let mut files = Vec::new();
     if let Some(f) = env("REGISTRY_AUTH_FILE") {
         files.push(f);

@@ -208,10 +208,7 @@ fn encode(name: &str) -> String {
     out
 }
 
-async fn get(
-    ep: &Endpoint,
-    path: &str,
-) -> io::Result<hyper::Response<hyper::body::Incoming>> {
+async fn get(ep: &Endpoint, path: &str) -> io::Result<hyper::Response<hyper::body::Incoming>> {
     let req = hyper::Request::get(path)
         .header(hyper::header::HOST, "localhost")
         .body(Empty::<bytes::Bytes>::new())

@@ -14,10 +14,10 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
+use crate::blob::cache::Cache;
 use crate::blob::decompress;
 use crate::blob::digest::{Digest, HashingReader};
 use crate::error::{Error, Result};
-use crate::blob::cache::Cache;
 use crate::reference::{Engine, ImageRef};
 pub use model::{Format, ImageMeta, LayerDesc};
 use store::{DirStore, Store, TarStore};

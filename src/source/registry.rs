@@ -511,7 +511,10 @@ impl RegistryStore {
             m.extend(children.iter().map(|(d, _)| d.clone()));
         }
         if let Ok(mut sizes) = self.sizes.lock() {
-            for (d, s) in descriptors("config").into_iter().chain(descriptors("layers")) {
+            for (d, s) in descriptors("config")
+                .into_iter()
+                .chain(descriptors("layers"))
+            {
                 sizes.insert(d, s);
             }
         }
@@ -567,6 +570,20 @@ impl Store for RegistryStore {
         Ok((Box::new(self.download(&digest, size)), size.unwrap_or(0)))
     }
 
+    fn head(&self, name: &str, n: usize) -> Option<Vec<u8>> {
+        let digest = name
+            .strip_prefix("blobs/sha256/")
+            .and_then(Digest::from_hex)?;
+        let path = self.cache.as_ref()?.blob(&digest)?;
+        let mut out = Vec::with_capacity(n);
+        std::fs::File::open(path)
+            .ok()?
+            .take(n as u64)
+            .read_to_end(&mut out)
+            .ok()?;
+        Some(out)
+    }
+
     fn contains(&self, name: &str) -> bool {
         name == "index.json"
             || name
@@ -607,12 +624,9 @@ impl Download<'_> {
         let digest = self.digest.to_string();
         let offset = self.offset;
         let response = store.rt.block_on(with_retries(store.timeout, || {
-            store.client.pull_blob_stream_partial(
-                &store.reference,
-                digest.as_str(),
-                offset,
-                None,
-            )
+            store
+                .client
+                .pull_blob_stream_partial(&store.reference, digest.as_str(), offset, None)
         }));
         match response {
             Ok(BlobResponse::Full(s)) => {
@@ -665,7 +679,9 @@ impl Download<'_> {
 impl Read for Download<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            let remaining = self.size.map_or(u64::MAX, |s| s.saturating_sub(self.offset));
+            let remaining = self
+                .size
+                .map_or(u64::MAX, |s| s.saturating_sub(self.offset));
             if remaining == 0 {
                 self.finish();
                 return Ok(0);
@@ -725,10 +741,21 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_recognised() {
-        for h in ["127.0.0.1:5000", "localhost:5000", "localhost", "[::1]:5000", "127.0.0.2"] {
+        for h in [
+            "127.0.0.1:5000",
+            "localhost:5000",
+            "localhost",
+            "[::1]:5000",
+            "127.0.0.2",
+        ] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["docker.io", "index.docker.io", "10.0.0.1:5000", "example.com:443"] {
+        for h in [
+            "docker.io",
+            "index.docker.io",
+            "10.0.0.1:5000",
+            "example.com:443",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
     }

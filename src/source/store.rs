@@ -21,6 +21,14 @@ pub trait Store: Send + Sync {
     /// The size of a file, if present.
     fn size(&self, name: &str) -> Option<u64>;
 
+    /// The first bytes of a file, where that is cheap (not for a blob still to download).
+    fn head(&self, name: &str, n: usize) -> Option<Vec<u8>> {
+        let (r, _) = self.open(name).ok()?;
+        let mut out = Vec::with_capacity(n);
+        r.take(n as u64).read_to_end(&mut out).ok()?;
+        Some(out)
+    }
+
     /// Reads a small file (manifest, index, config) whole.
     fn read_small(&self, name: &str) -> io::Result<Vec<u8>> {
         let (mut r, size) = self.open(name)?;

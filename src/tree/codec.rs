@@ -130,11 +130,7 @@ pub fn decode(bytes: &[u8]) -> Option<LayerTree> {
 }
 
 fn common_prefix(a: &str, b: &str) -> usize {
-    let mut n = a
-        .bytes()
-        .zip(b.bytes())
-        .take_while(|(x, y)| x == y)
-        .count();
+    let mut n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
     while !b.is_char_boundary(n) {
         n -= 1;
     }

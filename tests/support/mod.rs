@@ -288,12 +288,39 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-/// Runs the strata binary; returns (exit code, stdout, stderr).
+/// Runs the strata binary with a cache of its own, so no run sees what another cached;
+/// returns (exit code, stdout, stderr).
 pub fn strata(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(args)
-        .output()
-        .unwrap();
+    let cache = tempdir();
+    strata_env(
+        args,
+        &[("STRATA_CACHE_DIR", cache.path().to_str().unwrap())],
+        None,
+    )
+}
+
+/// Runs the strata binary with extra environment and, optionally, stdin.
+pub fn strata_env(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&str>,
+) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.args(args).envs(env.iter().copied());
+    if !env.iter().any(|(k, _)| *k == "STRATA_CACHE_DIR") {
+        panic!("strata_env: give the run a STRATA_CACHE_DIR so it never touches the user's cache");
+    }
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -384,4 +411,55 @@ fn walk(root: &Path, dir: &Path, out: &mut Listing) {
             walk(root, &p, out);
         }
     }
+}
+
+pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) {
+    for (name, data) in files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+}
+
+/// An OCI layout whose index.json points at a multi-platform index.
+pub fn nested_layout(dir: &Path, platforms: &[(&str, &str)]) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut entries = Vec::new();
+    let mut digests = Vec::new();
+    for (i, (os, arch)) in platforms.iter().enumerate() {
+        let s = Spec::new().layer(
+            "x",
+            vec![
+                file("etc/arch", arch.as_bytes()),
+                file("etc/n", &noise(i as u64, 100 * (i + 1))),
+            ],
+        );
+        let one = s.oci_files(Comp::Gzip);
+        let (_, index) = one.iter().find(|(n, _)| n == "index.json").unwrap();
+        let idx: serde_json::Value = serde_json::from_slice(index).unwrap();
+        let mut desc = idx["manifests"][0].clone();
+        desc["platform"] = serde_json::json!({"os": os, "architecture": arch});
+        desc.as_object_mut().unwrap().remove("annotations");
+        digests.push(desc["digest"].as_str().unwrap().to_string());
+        entries.push(desc);
+        files.extend(one.into_iter().filter(|(n, _)| n.starts_with("blobs/")));
+    }
+    // Buildkit adds attestation manifests with an unknown platform; they never count.
+    entries.push(serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digests[0], "size": 1,
+        "platform": {"os": "unknown", "architecture": "unknown"}}));
+    let inner = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries})).unwrap();
+    let inner_digest = sha(&inner);
+    files.push((
+        format!("blobs/sha256/{}", &inner_digest[7..]),
+        inner.clone(),
+    ));
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": inner_digest, "size": inner.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "multi"}}]});
+    files.push(("index.json".into(), serde_json::to_vec(&top).unwrap()));
+    files.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+    write_files(dir, &files);
+    digests
 }
