@@ -15,8 +15,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Image to open: a `docker save` tar, an OCI archive or layout directory, or a reference
-    /// with a transport prefix (docker-archive:, oci-archive:, oci:).
+    /// Image to open: a `docker save` tar, an OCI archive or layout directory, a registry
+    /// name (nginx:alpine, host:port/app:tag), or a reference with a transport prefix
+    /// (docker-archive:, oci-archive:, oci:, docker://, docker-daemon:, podman:).
     pub image: Option<String>,
 
     #[command(flatten)]
