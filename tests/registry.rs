@@ -459,3 +459,42 @@ fn a_registry_that_keeps_failing_gives_up_with_a_clear_error() {
             >= 4
     );
 }
+
+#[test]
+fn the_anonymous_bearer_token_flow_docker_hub_uses() {
+    let (_reg, proxy, _cache, (code, out, err)) =
+        through_proxy(|_| Fault::BearerToken("t0k3n-for-pull".into()), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        figures(&serde_json::from_str(&out).unwrap()),
+        figures(&report_json(DEMO))
+    );
+    // Blobs too went through with the token.
+    assert!(
+        proxy
+            .blob_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+    );
+}
+
+#[test]
+fn two_processes_share_one_cache_safely() {
+    let reg = Registry::start(None);
+    let name = reg.push(&format!("docker-archive:{DEMO}"), "demo:shared", &[]);
+    let cache = tempdir();
+    let env = cache_env(cache.path());
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| run(&["report", "--json", &name], &env, None));
+        let b = run(&["report", "--json", &name], &env, None);
+        (a.join().unwrap(), b)
+    });
+    assert_eq!((a.0, b.0), (0, 0), "{} {}", a.2, b.2);
+    assert_eq!(a.1, b.1);
+    let (_, listing, _) = run(&["cache", "ls"], &env, None);
+    assert!(!listing.lines().any(|l| l.starts_with("temp")), "{listing}");
+    reg.stop();
+    let (code, out, err) = run(&["report", "--json", "--quiet", &name], &env, None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, a.1);
+}

@@ -216,6 +216,10 @@ pub enum Fault {
     Corrupt(String),
     /// Every request for this digest gets the body of that other digest instead.
     Swap(String, String),
+    /// Docker Hub's scheme: `/v2/` requests without `Authorization: Bearer <token>` get 401
+    /// with a `WWW-Authenticate: Bearer realm=...` challenge; the realm (this proxy's
+    /// `/token`) hands out the token to anyone asking for `repository:NAME:pull`.
+    BearerToken(String),
 }
 
 /// An HTTP/1.1 proxy on loopback in front of a registry, injecting one fault.
@@ -317,6 +321,44 @@ fn serve(
     } else {
         usize::MAX
     };
+    if let Fault::BearerToken(token) = fault {
+        let path = request_line.split(' ').nth(1).unwrap_or_default();
+        if path.starts_with("/token?") {
+            let body = if path.contains("scope=repository%3A") || path.contains("scope=repository:")
+            {
+                format!("{{\"token\":\"{token}\"}}")
+            } else {
+                String::new()
+            };
+            let status = if body.is_empty() {
+                "400 Bad Request"
+            } else {
+                "200 OK"
+            };
+            conn.write_all(
+                format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+                    .as_bytes(),
+            )?;
+            return Ok(());
+        }
+        let authorized = head
+            .lines()
+            .any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {token}")));
+        if !authorized {
+            let port = conn.local_addr()?.port();
+            conn.write_all(
+                format!("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"strata-test\"\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}")
+                    .as_bytes(),
+            )?;
+            return Ok(());
+        }
+        head = head
+            .lines()
+            .filter(|l| !l.to_ascii_lowercase().starts_with("authorization:"))
+            .map(|l| format!("{l}\r\n"))
+            .collect::<String>()
+            + "\r\n";
+    }
     let status_only = |conn: &mut TcpStream, status: &str, extra: &str| {
         let _ = conn.write_all(
             format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n{extra}Connection: close\r\n\r\n")
