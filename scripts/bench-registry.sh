@@ -6,7 +6,10 @@
 # is re-checked, nothing else fetched). Medians of RUNS runs; writes bench/registry.md.
 # Target (#4): the reopen with the registry stopped under 10% of the first open.
 #
-#   scripts/bench-registry.sh            RUNS=3 by default
+#   scripts/bench-registry.sh                      RUNS=3 by default
+#   scripts/bench-registry.sh oci-archive:PATH     another image (e.g. a fixture of
+#                                                  ../shared/fixtures/build.sh); the table
+#                                                  goes to bench/registry-NAME.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
@@ -20,8 +23,17 @@ port=$((20000 + RANDOM % 20000))
 cleanup() { [ -f "$work/pid" ] && kill "$(cat "$work/pid")" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-./target/release/examples/gen_image medium "$work/img" oci-gzip >/dev/null
-archive=$(ls "$work"/img/*.tar | head -1)
+if [ $# -gt 0 ]; then
+  source_ref=$1
+  archive=${source_ref#*:}
+  label="\`$(basename "$archive")\`"
+  OUT=${BENCH_REGISTRY_OUT:-bench/registry-$(basename "$archive" .tar).md}
+else
+  ./target/release/examples/gen_image medium "$work/img" oci-gzip >/dev/null
+  archive=$(ls "$work"/img/*.tar | head -1)
+  source_ref="oci-archive:$archive"
+  label="the generated \`medium\` image (12 layers, 60,000 files)"
+fi
 cat > "$work/config.yml" <<YML
 version: 0.1
 log:
@@ -40,7 +52,7 @@ start_registry() {
 }
 stop_registry() { kill "$(cat "$work/pid")"; wait "$(cat "$work/pid")" 2>/dev/null || true; rm -f "$work/pid"; }
 start_registry
-skopeo copy --quiet --dest-tls-verify=false "oci-archive:$archive" "docker://127.0.0.1:$port/bench/medium:v1"
+skopeo copy --quiet --dest-tls-verify=false "$source_ref" "docker://127.0.0.1:$port/bench/medium:v1"
 ref="127.0.0.1:$port/bench/medium:v1"
 compressed=$(du -b "$archive" | cut -f1)
 
@@ -68,7 +80,7 @@ ratio=$(awk -v a="$off" -v b="$first" 'BEGIN {printf "%.1f", 100 * a / b}')
 {
   echo "# Registry pull and reopen from the cache"
   echo
-  echo "\`scripts/bench-registry.sh\`: the generated \`medium\` image ($(numfmt --to=si "$compressed")B of gzip blobs, 12 layers, 60,000 files)"
+  echo "\`scripts/bench-registry.sh\`: $label ($(numfmt --to=si "$compressed")B archive)"
   echo "in Debian's docker-registry on 127.0.0.1, \`strata report --json\`, medians of $RUNS runs."
   echo "$(date -u +%Y-%m-%d), $(nproc) cores, strata $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
   echo
