@@ -121,8 +121,12 @@ pub fn save(
             Ok(Err(e)) => {
                 return Err(fail(format!(
                     "cannot reach the {} engine at {ep} ({e}); is it running? \
-                     (DOCKER_HOST names its socket)",
-                    engine.name()
+                     ({} names its socket)",
+                    engine.name(),
+                    match engine {
+                        Engine::Docker => "DOCKER_HOST",
+                        Engine::Podman => "CONTAINER_HOST",
+                    }
                 )))
             }
             Err(_) => {

@@ -546,12 +546,9 @@ impl Store for RegistryStore {
             let len = bytes.len() as u64;
             return Ok((Box::new(io::Cursor::new(bytes)), len));
         }
-        let digest = name
-            .strip_prefix("blobs/sha256/")
-            .and_then(Digest::from_hex)
-            .ok_or_else(|| {
-                io::Error::new(io::ErrorKind::NotFound, format!("{name} is not a blob"))
-            })?;
+        let digest = blob_digest(name).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, format!("{name} is not a blob"))
+        })?;
         if self.is_manifest(&digest) {
             let bytes = self.manifest(&digest)?;
             self.learn(&bytes);
@@ -571,10 +568,7 @@ impl Store for RegistryStore {
     }
 
     fn head(&self, name: &str, n: usize) -> Option<Vec<u8>> {
-        let digest = name
-            .strip_prefix("blobs/sha256/")
-            .and_then(Digest::from_hex)?;
-        let path = self.cache.as_ref()?.blob(&digest)?;
+        let path = self.cache.as_ref()?.blob(&blob_digest(name)?)?;
         let mut out = Vec::with_capacity(n);
         std::fs::File::open(path)
             .ok()?
@@ -585,19 +579,18 @@ impl Store for RegistryStore {
     }
 
     fn contains(&self, name: &str) -> bool {
-        name == "index.json"
-            || name
-                .strip_prefix("blobs/sha256/")
-                .and_then(Digest::from_hex)
-                .is_some()
+        name == "index.json" || blob_digest(name).is_some()
     }
 
     fn size(&self, name: &str) -> Option<u64> {
-        let digest = name
-            .strip_prefix("blobs/sha256/")
-            .and_then(Digest::from_hex)?;
-        self.sizes.lock().ok()?.get(&digest).copied()
+        self.sizes.lock().ok()?.get(&blob_digest(name)?).copied()
     }
+}
+
+/// The digest a `blobs/sha256/HEX` name stands for.
+fn blob_digest(name: &str) -> Option<Digest> {
+    name.strip_prefix("blobs/sha256/")
+        .and_then(Digest::from_hex)
 }
 
 /// A blob streaming from the registry. Failures mid-stream are retried: the download
