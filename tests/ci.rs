@@ -890,15 +890,7 @@ fn github_format() {
 #[test]
 fn hostile_messages_are_escaped_in_every_format() {
     let image_path = oracle("single-layer");
-    let loaded = strata::load(
-        &image_path,
-        &strata::SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let loaded = load_image(&image_path);
     let analysis = loaded.analyse();
     let report = strata::report::Report::new(&loaded, &analysis);
     let verdict = ci::Verdict {

@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 
 use strata::extract::{self, ExtractOptions, FileContent, Summary};
 use strata::tree::EntryKind;
-use strata::SourceOptions;
-use support::{file, noise, strata, tempdir, Item, Spec};
+use support::{file, load_image, noise, strata, tempdir, uncached, Item, Spec};
 use tar::EntryType;
 
 /// Writes `spec` as a docker archive in `dir`; returns its path as the CLI takes it.
@@ -124,15 +123,7 @@ fn leak(s: String) -> &'static str {
 }
 
 fn load(image: &str) -> (strata::Image, strata::Analysis) {
-    let loaded = strata::load(
-        image,
-        &SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let loaded = load_image(image);
     let analysis = loaded.analyse();
     (loaded, analysis)
 }
@@ -145,34 +136,12 @@ fn extract_lib(
 ) -> strata::Result<Summary> {
     let (loaded, analysis) = load(image);
     let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
-    extract::extract(
-        image,
-        &SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &loaded,
-        &analysis,
-        &paths,
-        to,
-        opts,
-    )
+    extract::extract(image, &uncached(), &loaded, &analysis, &paths, to, opts)
 }
 
 fn read(image: &str, layer: usize, path: &str, limit: u64) -> strata::Result<FileContent> {
     let (loaded, analysis) = load(image);
-    extract::read_file(
-        image,
-        &SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &loaded,
-        &analysis,
-        layer,
-        path,
-        limit,
-    )
+    extract::read_file(image, &uncached(), &loaded, &analysis, layer, path, limit)
 }
 
 /// An image with something of every kind across three layers.
@@ -759,10 +728,7 @@ fn an_image_changed_after_loading_is_an_error_not_wrong_bytes() {
         .docker_archive(Path::new(&image));
     let err = extract::extract(
         &image,
-        &SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
+        &uncached(),
         &loaded,
         &analysis,
         &["/".to_string()],

@@ -14,15 +14,7 @@ use support::*;
 
 /// strata's final merged view in the shape of `umoci_listing`.
 fn strata_listing(archive: &Path) -> Listing {
-    let image = strata::load(
-        archive.to_str().unwrap(),
-        &strata::SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let image = load_image(archive.to_str().unwrap());
     let analysis = image.analyse();
     let trees = image.trees();
     listing(&trees, &analysis.stack.paths, &analysis.stack.top)
@@ -279,15 +271,7 @@ fn classification_of_each_change() {
             ],
         )
         .docker_archive(&archive);
-    let image = strata::load(
-        archive.to_str().unwrap(),
-        &strata::SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let image = load_image(archive.to_str().unwrap());
     let analysis = image.analyse();
     let got: Vec<(&str, Change)> = image.layers[1]
         .tree
@@ -316,15 +300,7 @@ fn merged_view_at_a_lower_layer() {
         .layer("a", vec![file("x", b"1")])
         .layer("b", vec![Item::Whiteout("x"), file("y", b"2")])
         .docker_archive(&archive);
-    let image = strata::load(
-        archive.to_str().unwrap(),
-        &strata::SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let image = load_image(archive.to_str().unwrap());
     let analysis = image.analyse();
     let trees = image.trees();
     let at = |n| {

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{report_json, shared};
+use support::{load_image, report_json, shared};
 
 fn dive_json(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -135,15 +135,7 @@ fn oci_gzip_zstd_estargz_and_uncompressed_archives_give_the_same_files() {
         ("test-oci-uncompressed-image.tar", "uncompressed"),
     ] {
         let path = dir.join(name);
-        let image = strata::load(
-            path.to_str().unwrap(),
-            &strata::SourceOptions {
-                no_cache: true,
-                ..Default::default()
-            },
-            &|_| {},
-        )
-        .unwrap();
+        let image = load_image(path.to_str().unwrap());
         assert_eq!(image.layers[0].compression.name(), compression, "{name}");
         let analysis = image.analyse();
         let trees = image.trees();

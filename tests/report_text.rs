@@ -2,18 +2,13 @@
 //! crate so the text is the same on every machine).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+use support::load_image;
+
 use strata::report::{text, Report};
 
 fn render(reference: &str) -> String {
-    let image = strata::load(
-        reference,
-        &strata::SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let image = load_image(reference);
     let analysis = image.analyse();
     text::render(&Report::new(&image, &analysis), 10)
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
+use support::load_image;
 
 use std::sync::Arc;
 
@@ -16,15 +17,7 @@ use strata::app::{update, Effect, Loaded, Msg, ReadPurpose, Screen, State};
 use strata::image::LoadEvent;
 
 fn loaded(path: &str) -> Loaded {
-    let image = strata::load(
-        path,
-        &strata::SourceOptions {
-            no_cache: true,
-            ..Default::default()
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let image = load_image(path);
     let analysis = image.analyse();
     Loaded {
         image: Arc::new(image),

@@ -69,26 +69,7 @@ fn pair() -> (tempfile::TempDir, String, String) {
 
 fn state(w: u16, h: u16) -> (State, tempfile::TempDir) {
     let (dir, a, b) = pair();
-    let (ia, ib) = (
-        strata::load(
-            &a,
-            &strata::SourceOptions {
-                no_cache: true,
-                ..Default::default()
-            },
-            &|_| {},
-        )
-        .unwrap(),
-        strata::load(
-            &b,
-            &strata::SourceOptions {
-                no_cache: true,
-                ..Default::default()
-            },
-            &|_| {},
-        )
-        .unwrap(),
-    );
+    let (ia, ib) = (load_image(&a), load_image(&b));
     let (aa, ab) = (ia.analyse(), ib.analyse());
     let (mut doc, cmp) = strata::report::diff::compare_images(&ia, &aa, &ib, &ab);
     // Stable names in snapshots, whatever the temp dir.

@@ -328,6 +328,21 @@ pub fn strata_env(
     )
 }
 
+/// Source options for in-process loads: never the user's cache, so each test reads its
+/// layers for real.
+pub fn uncached() -> strata::SourceOptions {
+    strata::SourceOptions {
+        no_cache: true,
+        ..Default::default()
+    }
+}
+
+/// Loads an image in-process, without the cache.
+pub fn load_image(reference: &str) -> strata::Image {
+    strata::load(reference, &uncached(), &|_| {})
+        .unwrap_or_else(|e| panic!("loading {reference}: {e}"))
+}
+
 /// `strata report --json` parsed.
 pub fn report_json(image: &str) -> serde_json::Value {
     let (code, out, err) = strata(&["report", "--json", image]);

@@ -128,24 +128,24 @@ impl Registry {
             } else {
                 format!("http://{}{location}", self.host())
             };
-            let file = self.dir.path().join("upload");
-            std::fs::write(&file, blob(d)).unwrap();
-            super::run_tool(
-                "curl",
-                &[
-                    "-sSf",
-                    "-X",
-                    "PUT",
-                    "-H",
-                    "Content-Type: application/octet-stream",
-                    "--data-binary",
-                    &format!("@{}", file.display()),
-                    &format!("{url}{sep}digest={d}"),
-                ],
+            self.put(
+                blob(d),
+                "application/octet-stream",
+                &format!("{url}{sep}digest={d}"),
             );
         }
-        let file = self.dir.path().join("manifest");
-        std::fs::write(&file, manifest).unwrap();
+        self.put(
+            manifest,
+            "application/vnd.oci.image.manifest.v1+json",
+            &format!("http://{}/v2/{name}/manifests/{tag}", self.host()),
+        );
+        format!("{}/{name}:{tag}", self.host())
+    }
+
+    /// `PUT`s `body` to `url` with curl.
+    fn put(&self, body: &[u8], content_type: &str, url: &str) {
+        let file = self.dir.path().join("upload");
+        std::fs::write(&file, body).unwrap();
         super::run_tool(
             "curl",
             &[
@@ -153,13 +153,12 @@ impl Registry {
                 "-X",
                 "PUT",
                 "-H",
-                "Content-Type: application/vnd.oci.image.manifest.v1+json",
+                &format!("Content-Type: {content_type}"),
                 "--data-binary",
                 &format!("@{}", file.display()),
-                &format!("http://{}/v2/{name}/manifests/{tag}", self.host()),
+                url,
             ],
         );
-        format!("{}/{name}:{tag}", self.host())
     }
 
     /// The raw manifest of an image, as the registry serves it.
