@@ -140,10 +140,12 @@ fn split_suffix(rest: &str) -> (PathBuf, Option<String>) {
 /// `nginx`, `nginx:alpine`, `ghcr.io/a/b@sha256:...`: no path separators that start with `.`
 /// or `/`, no file extension typical of archives.
 fn looks_like_registry_ref(input: &str) -> bool {
+    // A mistyped file name must say "no such file", not go to Docker Hub.
+    const ARCHIVE_ENDINGS: [&str; 6] = [".tar", ".tar.gz", ".tgz", ".tar.zst", ".gz", ".zst"];
     !input.starts_with('.')
         && !input.starts_with('/')
-        && !input.ends_with(".tar")
-        && !input.ends_with(".tar.gz")
+        && !input.starts_with('~')
+        && !ARCHIVE_ENDINGS.iter().any(|e| input.ends_with(e))
         && !input.contains(char::is_whitespace)
 }
 
@@ -202,6 +204,8 @@ mod tests {
             e.as_deref(),
             Some("./missing.tar: no such file or directory")
         );
+        let e = ImageRef::parse("app-v2.tgz").err().map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("app-v2.tgz: no such file or directory"));
         let e = ImageRef::parse("docker-daemon:")
             .err()
             .map(|e| e.to_string());
