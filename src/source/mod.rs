@@ -3,6 +3,7 @@
 
 pub mod credentials;
 mod docker_archive;
+pub mod docker_ref;
 pub mod engine;
 pub mod model;
 mod oci_layout;

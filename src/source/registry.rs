@@ -95,7 +95,7 @@ pub fn open(
     opts: &SourceOptions,
     cache: Option<Cache>,
 ) -> Result<(RegistryStore, Vec<String>)> {
-    let reference: Reference = name.parse().map_err(|e| Error::Unsupported {
+    let reference = super::docker_ref::parse(name).map_err(|e| Error::Unsupported {
         input: input.into(),
         reason: format!("not a valid image reference ({e})"),
     })?;
