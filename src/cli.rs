@@ -193,6 +193,60 @@ pub struct SourceArgs {
     /// No progress or notices on stderr (errors are still printed).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+
+    /// Largest uncompressed layer [default: 64GiB].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = size, help_heading = LIMITS)]
+    pub max_layer_size: Option<u64>,
+
+    /// Largest uncompressed:compressed ratio of a layer past its first 256 MiB [default: 250].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_ratio: Option<u64>,
+
+    /// Most entries in one layer [default: 5000000].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_entries: Option<u64>,
+
+    /// Longest path inside a layer, in bytes [default: 4096].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_path_length: Option<u64>,
+
+    /// Deepest path inside a layer, in components [default: 256].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_path_depth: Option<u64>,
+
+    /// Largest manifest, index or image config [default: 16MiB].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = size, help_heading = LIMITS)]
+    pub max_json_size: Option<u64>,
+
+    /// Most layers in one image [default: 1000].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_layers: Option<u64>,
+}
+
+const LIMITS: &str = "Limits (against hostile images)";
+
+/// A byte size flag: `512MB`, `2GiB`, `100000`.
+fn size(s: &str) -> Result<u64, String> {
+    match strata::report::ci::parse_bytes(s)? {
+        0 => Err("must be more than 0".into()),
+        n => Ok(n),
+    }
+}
+
+impl SourceArgs {
+    /// The limits these flags set, defaults elsewhere.
+    pub fn limits(&self) -> strata::limits::Limits {
+        let d = strata::limits::Limits::default();
+        strata::limits::Limits {
+            layer_size: self.max_layer_size.unwrap_or(d.layer_size),
+            ratio: self.max_ratio.unwrap_or(d.ratio),
+            entries: self.max_entries.unwrap_or(d.entries),
+            path_length: self.max_path_length.unwrap_or(d.path_length),
+            path_depth: self.max_path_depth.unwrap_or(d.path_depth),
+            json_size: self.max_json_size.unwrap_or(d.json_size),
+            layers: self.max_layers.unwrap_or(d.layers),
+        }
+    }
 }
 
 /// `--source`.

@@ -889,6 +889,7 @@ fn with_entries(
         .map_err(|e| match e {
             TreeError::Io(io) => io,
             TreeError::Corrupt(m) => io::Error::new(io::ErrorKind::InvalidData, m),
+            TreeError::Limit(hit) => hit.into_io(),
         })?;
         Ok(())
     })

@@ -1,6 +1,7 @@
 //! Loading an image: metadata from its source, then every layer read in parallel, each in one
 //! streaming pass (blob digest -> decompress -> diff_id digest -> tree).
 
+use std::cell::Cell;
 use std::io::BufReader;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -10,6 +11,7 @@ use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::HashingReader;
 use crate::error::{Error, Result};
 use crate::history::{self, HistoryStep};
+use crate::limits::{Bounded, Limits};
 use crate::reference::ImageRef;
 use crate::source::store::Store;
 use crate::source::{self, ImageMeta, LayerDesc, SourceOptions};
@@ -59,10 +61,11 @@ pub enum LoadEvent {
 /// How often (in stored bytes) a layer reports progress.
 const PROGRESS_STEP: u64 = 1 << 20;
 
-/// Counts the bytes read through it and reports every `PROGRESS_STEP`.
+/// Counts the bytes read through it (into `read`, which the bomb check reads) and reports
+/// every `PROGRESS_STEP`.
 struct ProgressReader<'a, R> {
     inner: R,
-    read: u64,
+    read: &'a Cell<u64>,
     reported: u64,
     total: u64,
     index: usize,
@@ -72,12 +75,13 @@ struct ProgressReader<'a, R> {
 impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        if self.read - self.reported >= PROGRESS_STEP || (n == 0 && self.read != self.reported) {
-            self.reported = self.read;
+        let read = self.read.get() + n as u64;
+        self.read.set(read);
+        if read - self.reported >= PROGRESS_STEP || (n == 0 && read != self.reported) {
+            self.reported = read;
             (self.progress)(LoadEvent::LayerProgress {
                 index: self.index,
-                read: self.read,
+                read,
                 total: self.total,
             });
         }
@@ -133,6 +137,7 @@ pub fn load(
         &meta,
         input,
         cache.as_ref(),
+        &opts.limits,
         progress,
     )?;
     if let Some(cache) = &cache {
@@ -164,6 +169,7 @@ fn read_layers(
     meta: &ImageMeta,
     input: &str,
     cache: Option<&Cache>,
+    limits: &Limits,
     progress: &(dyn Fn(LoadEvent) + Sync),
 ) -> Result<Vec<(Compression, LayerTree)>> {
     let n = meta.layers.len();
@@ -183,7 +189,15 @@ fn read_layers(
                     break;
                 }
                 progress(LoadEvent::LayerStarted { index: i });
-                let result = read_cached(store, &meta.layers[i], i, input, cache, progress);
+                let job = Job {
+                    store,
+                    desc: &meta.layers[i],
+                    index: i,
+                    input,
+                    limits,
+                    progress,
+                };
+                let result = read_cached(&job, cache);
                 match &result {
                     Ok((_, tree)) => progress(LoadEvent::LayerFinished {
                         index: i,
@@ -227,18 +241,22 @@ fn read_layers(
     Ok(out)
 }
 
+/// One layer to read, and what reading it needs.
+struct Job<'a> {
+    store: &'a dyn Store,
+    desc: &'a LayerDesc,
+    index: usize,
+    input: &'a str,
+    limits: &'a Limits,
+    progress: &'a (dyn Fn(LoadEvent) + Sync),
+}
+
 /// A layer's tree from the cache when it holds the layer's diff_id, else read from the blob
 /// and then cached.
-fn read_cached(
-    store: &dyn Store,
-    desc: &LayerDesc,
-    index: usize,
-    input: &str,
-    cache: Option<&Cache>,
-    progress: &(dyn Fn(LoadEvent) + Sync),
-) -> Result<(Compression, LayerTree)> {
+fn read_cached(job: &Job, cache: Option<&Cache>) -> Result<(Compression, LayerTree)> {
+    let (store, desc) = (job.store, job.desc);
     let (Some(cache), Some(diff_id)) = (cache, desc.diff_id.as_ref()) else {
-        return read_one(store, desc, index, input, progress);
+        return read_one(job);
     };
     if let Some((cached, tree)) = cache.tree(diff_id) {
         // The same tar can be stored compressed several ways: the tree is the diff_id's, the
@@ -250,7 +268,7 @@ fn read_cached(
             .unwrap_or(cached);
         return Ok((compression, tree));
     }
-    let (compression, tree) = read_one(store, desc, index, input, progress)?;
+    let (compression, tree) = read_one(job)?;
     // Only verified layers get here; a cache that cannot be written is not an error.
     let _ = cache.put_tree(diff_id, compression, &tree);
     Ok((compression, tree))
@@ -276,19 +294,22 @@ fn keep_under_cap(cache: &Cache, progress: &(dyn Fn(LoadEvent) + Sync)) {
     }
 }
 
-fn read_one(
-    store: &dyn Store,
-    desc: &LayerDesc,
-    index: usize,
-    input: &str,
-    progress: &(dyn Fn(LoadEvent) + Sync),
-) -> Result<(Compression, LayerTree)> {
+fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
+    let Job {
+        store,
+        desc,
+        index,
+        input,
+        limits,
+        progress,
+    } = *job;
     let fail = |reason: String| layer_error(input, index, desc, reason);
     let mut raw = source::open_layer(store, desc).map_err(|e| fail(e.to_string()))?;
+    let compressed = Cell::new(0);
     let (compression, tree, diff_id) = {
         let counted = ProgressReader {
             inner: &mut raw,
-            read: 0,
+            read: &compressed,
             reported: 0,
             total: desc.compressed_size,
             index,
@@ -297,8 +318,9 @@ fn read_one(
         let buffered = BufReader::with_capacity(256 * 1024, counted);
         let (compression, decoder) =
             decompress::decoder(buffered).map_err(|e| fail(e.to_string()))?;
-        let mut tar = HashingReader::new(decoder);
-        let read = read_layer(&mut tar).and_then(|tree| {
+        let bounded = Bounded::new(decoder, &compressed, *limits);
+        let mut tar = HashingReader::new(bounded);
+        let read = read_layer(&mut tar, limits).and_then(|tree| {
             let (diff_id, _) = tar.finish().map_err(TreeError::Io)?;
             Ok((tree, diff_id))
         });
@@ -309,8 +331,10 @@ fn read_one(
                 // the manifest names (tampered, or a registry that sent something else):
                 // say so when the digest shows it.
                 let reason = match e {
+                    // A limit is not a sign of tampering: say which one, read no further.
+                    TreeError::Limit(hit) => return Err(fail(hit.to_string())),
                     TreeError::Corrupt(m) => {
-                        format!("{m} (in the {} layer tar)", compression.name())
+                        format!("{m} in the {} layer", compression.name())
                     }
                     TreeError::Io(io) => format!("corrupt {} data: {io}", compression.name()),
                 };

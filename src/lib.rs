@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod history;
 pub mod image;
+pub mod limits;
 pub mod reference;
 pub mod report;
 pub mod runtime;

@@ -284,6 +284,7 @@ fn source_options(args: &SourceArgs) -> Result<SourceOptions, String> {
         credentials,
         no_cache: args.no_cache,
         timeout: args.timeout.map(std::time::Duration::from_secs),
+        limits: args.limits(),
     })
 }
 

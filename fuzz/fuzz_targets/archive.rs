@@ -1,6 +1,7 @@
 #![no_main]
 //! A whole image file (docker-archive, OCI archive, compressed archive): manifest, index,
-//! config and layers. Must return Ok or Err, never panic or hang.
+//! config and layers, then the analysis and the report. Must return Ok or Err, never panic
+//! or hang.
 use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
@@ -16,5 +17,13 @@ fuzz_target!(|data: &[u8]| {
     let Some(path) = file.path().to_str().map(str::to_owned) else {
         return;
     };
-    let _ = strata::load(&path, &Default::default(), &|_| {});
+    let opts = strata::SourceOptions {
+        no_cache: true,
+        ..Default::default()
+    };
+    // A loaded image goes through the whole analysis and the JSON report too.
+    if let Ok(image) = strata::load(&path, &opts, &|_| {}) {
+        let analysis = image.analyse();
+        let _ = strata::report::Report::new(&image, &analysis).to_json();
+    }
 });

@@ -6,10 +6,16 @@ use super::store::Store;
 use super::{parse_json, read_verified};
 use crate::blob::digest::Digest;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 
 /// Reads the metadata of the image `name` (a RepoTag) or of the archive's only image.
-pub fn read(store: &dyn Store, input: &str, name: Option<&str>) -> Result<ImageMeta> {
-    let raw = read_verified(store, "manifest.json", None, input, "manifest.json")?;
+pub fn read(
+    store: &dyn Store,
+    input: &str,
+    name: Option<&str>,
+    limits: &Limits,
+) -> Result<ImageMeta> {
+    let raw = read_verified(store, "manifest.json", None, input, "manifest.json", limits)?;
     let entries: Vec<DockerManifestEntry> = parse_json(&raw, input, "manifest.json")?;
     let entry = pick(&entries, input, name)?;
 
@@ -20,6 +26,7 @@ pub fn read(store: &dyn Store, input: &str, name: Option<&str>) -> Result<ImageM
         config_digest.as_ref(),
         input,
         "image config",
+        limits,
     )?;
     let config: ImageConfig = parse_json(&config_raw, input, "image config")?;
     let diff_ids = config.diff_ids();

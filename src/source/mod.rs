@@ -19,6 +19,7 @@ use crate::blob::cache::Cache;
 use crate::blob::decompress;
 use crate::blob::digest::{Digest, HashingReader};
 use crate::error::{Error, Result};
+use crate::limits::{LimitHit, Limits};
 use crate::reference::{Engine, ImageRef};
 pub use model::{Format, ImageMeta, LayerDesc};
 use store::{DirStore, Store, TarStore};
@@ -39,6 +40,8 @@ pub struct SourceOptions {
     pub no_cache: bool,
     /// How long a registry or engine may stay silent; `registry::DEFAULT_TIMEOUT` if `None`.
     pub timeout: Option<std::time::Duration>,
+    /// Bounds on what the image may make strata do.
+    pub limits: crate::limits::Limits,
 }
 
 impl SourceOptions {
@@ -73,6 +76,23 @@ pub struct OpenedImage {
 /// Opens the image a reference names and reads its metadata (manifest, config). Layer blobs
 /// are not read here.
 pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<OpenedImage> {
+    let opened = open_any(reference, input, opts)?;
+    let (count, max) = (opened.meta.layers.len() as u64, opts.limits.layers);
+    if count > max {
+        let hit = LimitHit::new(
+            format!("its layer count ({count})"),
+            max.to_string(),
+            "--max-layers",
+        );
+        return Err(Error::Unsupported {
+            input: input.into(),
+            reason: hit.to_string(),
+        });
+    }
+    Ok(opened)
+}
+
+fn open_any(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<OpenedImage> {
     match reference {
         ImageRef::Registry(name) => open_registry(input, name, opts),
         ImageRef::Engine { engine, name } => open_engine(input, *engine, name, opts),
@@ -138,10 +158,13 @@ fn open_path(
         let (tar_path, temp) = decompressed_archive(path, input)?;
         let store = TarStore::index(&tar_path).map_err(|e| Error::NotAnImage {
             input: input.into(),
-            reason: format!(
-                "not a tar archive ({})",
-                crate::tree::printable(&e.to_string(), 80)
-            ),
+            reason: match crate::tree::tar_header_problem(&e.to_string()) {
+                Some(problem) => format!("not a tar archive ({problem})"),
+                None => format!(
+                    "not a tar archive ({})",
+                    crate::tree::printable(&e.to_string(), 80)
+                ),
+            },
         })?;
         (Box::new(store) as Box<dyn Store>, temp)
     };
@@ -155,7 +178,7 @@ fn open_path(
                     reason: "no manifest.json (not a `docker save` archive)".into(),
                 });
             }
-            docker_archive::read(store.as_ref(), input, name.as_deref())?
+            docker_archive::read(store.as_ref(), input, name.as_deref(), &opts.limits)?
         }
         ImageRef::OciArchive { tag, .. } | ImageRef::OciLayout { tag, .. } => {
             if !has_oci {
@@ -171,7 +194,9 @@ fn open_path(
             };
             oci_layout::read(store.as_ref(), input, tag.as_deref(), opts, format)?
         }
-        ImageRef::Path(_) if has_docker => docker_archive::read(store.as_ref(), input, None)?,
+        ImageRef::Path(_) if has_docker => {
+            docker_archive::read(store.as_ref(), input, None, &opts.limits)?
+        }
         ImageRef::Path(_) if has_oci => {
             let format = if meta.is_dir() {
                 Format::OciLayout
@@ -227,15 +252,29 @@ fn decompressed_archive(
     Ok((temp.to_path_buf(), Some(temp)))
 }
 
-/// Reads a small blob and checks it against its digest.
+/// Reads a small blob (no larger than `--max-json-size`) and checks it against its digest.
 pub(crate) fn read_verified(
     store: &dyn Store,
     name: &str,
     expected: Option<&Digest>,
     input: &str,
     what: &str,
+    limits: &Limits,
 ) -> Result<Vec<u8>> {
-    let bytes = store.read_small(name).map_err(|e| {
+    let too_big = |size: u64| Error::Format {
+        input: input.into(),
+        what: what.into(),
+        reason: LimitHit::new(
+            format!("its size ({})", crate::limits::bytes(size)),
+            crate::limits::bytes(limits.json_size),
+            "--max-json-size",
+        )
+        .to_string(),
+    };
+    if let Some(size) = store.size(name).filter(|s| *s > limits.json_size) {
+        return Err(too_big(size));
+    }
+    let bytes = store.read_small(name, limits.json_size).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             Error::MissingBlob {
                 input: input.into(),
@@ -250,6 +289,9 @@ pub(crate) fn read_verified(
             }
         }
     })?;
+    if bytes.len() as u64 > limits.json_size {
+        return Err(too_big(bytes.len() as u64));
+    }
     if let Some(expected) = expected {
         let actual = Digest::of(&bytes);
         if &actual != expected {

@@ -7,6 +7,7 @@ use super::store::Store;
 use super::{parse_json, read_verified, SourceOptions};
 use crate::blob::digest::Digest;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// Nested indexes deeper than this are treated as a loop.
@@ -19,7 +20,8 @@ pub fn read(
     opts: &SourceOptions,
     format: Format,
 ) -> Result<ImageMeta> {
-    let raw = read_verified(store, "index.json", None, input, "index.json")?;
+    let limits = &opts.limits;
+    let raw = read_verified(store, "index.json", None, input, "index.json", limits)?;
     let mut index: Index = parse_json(&raw, input, "index.json")?;
     let wanted = match &opts.platform {
         Some(p) => Some(platform::parse(p).ok_or_else(|| Error::Unsupported {
@@ -36,7 +38,14 @@ pub fn read(
             names.push(name.clone());
         }
         let digest = descriptor_digest(&chosen, input)?;
-        let blob = read_verified(store, &blob_path(&digest), Some(&digest), input, "manifest")?;
+        let blob = read_verified(
+            store,
+            &blob_path(&digest),
+            Some(&digest),
+            input,
+            "manifest",
+            limits,
+        )?;
         let value: serde_json::Value = parse_json(&blob, input, "manifest")?;
         if value.get("manifests").is_some() {
             index = parse_json(&blob, input, "image index")?;
@@ -44,7 +53,7 @@ pub fn read(
             continue;
         }
         let manifest: Manifest = parse_json(&blob, input, "manifest")?;
-        return build(store, input, format, digest, manifest, names);
+        return build(store, input, format, digest, manifest, names, limits);
     }
     Err(Error::Format {
         input: input.into(),
@@ -60,6 +69,7 @@ fn build(
     manifest_digest: Digest,
     manifest: Manifest,
     names: Vec<String>,
+    limits: &Limits,
 ) -> Result<ImageMeta> {
     let config_digest = descriptor_digest(&manifest.config, input)?;
     let config_raw = read_verified(
@@ -68,6 +78,7 @@ fn build(
         Some(&config_digest),
         input,
         "image config",
+        limits,
     )?;
     let config: ImageConfig = parse_json(&config_raw, input, "image config")?;
     let diff_ids = config.diff_ids();

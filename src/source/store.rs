@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::tree::path::normalize;
 
-/// Largest metadata file (manifest, index, config) read into memory. Real ones are a few KB;
-/// this bounds what a hostile archive can make strata allocate.
+/// Largest file the cache reads whole (a cached manifest). Real ones are a few KB.
 pub const MAX_METADATA_BYTES: u64 = 64 << 20;
 
 /// Files of an image, by their path inside the archive or directory.
@@ -29,17 +28,12 @@ pub trait Store: Send + Sync {
         Some(out)
     }
 
-    /// Reads a small file (manifest, index, config) whole.
-    fn read_small(&self, name: &str) -> io::Result<Vec<u8>> {
-        let (mut r, size) = self.open(name)?;
-        if size > MAX_METADATA_BYTES {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{name} is {size} bytes, too large for image metadata"),
-            ));
-        }
-        let mut out = Vec::with_capacity(size as usize);
-        r.read_to_end(&mut out)?;
+    /// Reads a small file (manifest, index, config) whole, or its first `max + 1` bytes if
+    /// it is larger (the caller reports that).
+    fn read_small(&self, name: &str, max: u64) -> io::Result<Vec<u8>> {
+        let (r, size) = self.open(name)?;
+        let mut out = Vec::with_capacity(size.min(max.saturating_add(1)).min(1 << 20) as usize);
+        r.take(max.saturating_add(1)).read_to_end(&mut out)?;
         Ok(out)
     }
 }

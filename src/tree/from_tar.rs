@@ -8,6 +8,7 @@ use tar::EntryType;
 
 use super::path::{file_name, join, normalize, parent};
 use super::{secrets, Entry, EntryKind, LayerTree};
+use crate::limits::{LimitHit, Limits};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
@@ -17,6 +18,9 @@ const OPAQUE_MARKER: &str = ".wh..wh..opq";
 pub enum TreeError {
     #[error("corrupt tar: {0}")]
     Corrupt(String),
+    /// The layer went past one of the `Limits`.
+    #[error("{0}")]
+    Limit(LimitHit),
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -32,12 +36,14 @@ pub enum Flow {
 }
 
 /// Reads a whole layer tar from `input`, in order, hashing every regular file's content.
-pub fn read_layer<R: Read>(input: R) -> Result<LayerTree, TreeError> {
+/// Entries and paths past `limits` stop it with `TreeError::Limit`.
+pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeError> {
     let mut entries = Vec::new();
     let mut header_bytes = 0u64;
     let mut buf = vec![0u8; 128 * 1024];
     let skipped = for_each_entry(input, |mut entry, header_size, content| {
-        header_bytes += header_size;
+        check_entry(&entry, entries.len() as u64, limits).map_err(LimitHit::into_io)?;
+        header_bytes = header_bytes.saturating_add(header_size);
         if entry.kind == EntryKind::File {
             let mut hasher = Sha256::new();
             let inspect = entry.size <= SECRET_SCAN_LIMIT && secrets::candidate(&entry.path);
@@ -62,8 +68,36 @@ pub fn read_layer<R: Read>(input: R) -> Result<LayerTree, TreeError> {
     })?;
     Ok(LayerTree {
         entries,
-        header_bytes: header_bytes + skipped,
+        header_bytes: header_bytes.saturating_add(skipped),
     })
+}
+
+/// The limits one more entry (after `seen` others) must stay within.
+fn check_entry(entry: &Entry, seen: u64, limits: &Limits) -> Result<(), LimitHit> {
+    if seen >= limits.entries {
+        return Err(LimitHit::new(
+            format!("its entry count (more than {seen})"),
+            limits.entries.to_string(),
+            "--max-entries",
+        ));
+    }
+    let length = entry.path.len() as u64;
+    if length > limits.path_length {
+        return Err(LimitHit::new(
+            format!("a path of {length} bytes"),
+            format!("{} bytes", limits.path_length),
+            "--max-path-length",
+        ));
+    }
+    let depth = entry.path.split('/').count() as u64;
+    if depth > limits.path_depth {
+        return Err(LimitHit::new(
+            format!("a path {depth} levels deep"),
+            format!("{} levels", limits.path_depth),
+            "--max-path-depth",
+        ));
+    }
+    Ok(())
 }
 
 /// Walks a layer tar, calling `visit` with each entry (digest not yet known), the size field of
@@ -108,7 +142,7 @@ pub fn for_each_entry<R: Read>(
         let parsed = match parse_entry(entry.header(), ext, size) {
             Parsed::Root => continue,
             Parsed::Bookkeeping => {
-                skipped_bytes += size;
+                skipped_bytes = skipped_bytes.saturating_add(size);
                 continue;
             }
             Parsed::Entry(e) => e,
@@ -315,17 +349,40 @@ fn deletion(path: String, kind: EntryKind, size: u64, meta: (u32, u32, u32, u64)
     }
 }
 
-/// The tar crate reports header problems as `io::ErrorKind::Other` with a message that can
-/// quote raw header bytes; keep a short, printable version and call it what it is.
+/// Sorts a read error: a limit hit, a tar that ends early or has a bad header, or (left as
+/// `Io`) an error of the decoder or the source below the tar.
 fn classify(e: io::Error) -> TreeError {
-    let msg = printable(&e.to_string(), 120);
-    if e.kind() == io::ErrorKind::UnexpectedEof {
-        return TreeError::Corrupt(format!("truncated data ({msg})"));
+    if let Some(hit) = LimitHit::from_io(&e) {
+        return TreeError::Limit(hit.clone());
     }
-    if msg.contains("checksum") || msg.contains("numeric field") || msg.contains("header") {
-        return TreeError::Corrupt(format!("corrupt tar header ({msg})"));
+    let msg = e.to_string();
+    if let Some(header) = tar_header_problem(&msg) {
+        return TreeError::Corrupt(format!("corrupt tar header ({header})"));
+    }
+    if e.kind() == io::ErrorKind::UnexpectedEof || msg.starts_with("unexpected EOF") {
+        return TreeError::Corrupt(format!("truncated data ({})", printable(&msg, 120)));
     }
     TreeError::Io(e)
+}
+
+/// The tar crate's header errors quote raw header bytes ("numeric field did not have utf-8
+/// text: <bytes> when getting cksum for <name>"): keep the problem and the field, not the
+/// bytes. `None` for errors that are not about a tar header.
+pub fn tar_header_problem(msg: &str) -> Option<String> {
+    if msg.contains("archive header checksum mismatch") {
+        return Some("checksum mismatch".into());
+    }
+    let (problem, rest) = msg.split_once(':')?;
+    if !(problem.starts_with("numeric field") || problem.contains("header")) {
+        return None;
+    }
+    let field = rest
+        .split_once(" when getting ")
+        .map(|(_, f)| f.split_whitespace().next().unwrap_or(""));
+    Some(match field {
+        Some(field) => format!("{problem} in its {} field", printable(field, 20)),
+        None => problem.to_string(),
+    })
 }
 
 /// At most `max` characters, with control characters (ESC, newline, ...) and bidirectional
@@ -384,7 +441,7 @@ mod tests {
             ("var/.wh..wh.plnk", EntryType::Directory, b""),
             ("/usr/bin/x", EntryType::Regular, b"abc"),
         ]);
-        let tree = read_layer(&t[..]).unwrap_or_default();
+        let tree = read_layer(&t[..], &Limits::default()).unwrap_or_default();
         let got: Vec<(&str, EntryKind)> = tree.entries.iter().map(|e| (&*e.path, e.kind)).collect();
         assert_eq!(
             got,
@@ -417,7 +474,7 @@ mod tests {
         let mut t = tar_of(&[("PaxHeaders/x", EntryType::XHeader, &pax)]);
         t.truncate(t.len() - 1024);
         t.extend(tar_of(&[(&long[..99], EntryType::Regular, b"data")]));
-        let tree = read_layer(&t[..]).unwrap();
+        let tree = read_layer(&t[..], &Limits::default()).unwrap();
         assert_eq!(tree.entries.len(), 1);
         assert_eq!(&*tree.entries[0].path, long);
         assert_eq!(tree.header_bytes, 4);
@@ -437,7 +494,7 @@ mod tests {
     fn a_corrupt_header_is_an_error_not_a_panic() {
         let mut t = tar_of(&[("a", EntryType::Regular, b"xyz")]);
         t[148] ^= 0x55; // checksum field
-        match read_layer(&t[..]) {
+        match read_layer(&t[..], &Limits::default()) {
             Err(TreeError::Corrupt(m)) => assert!(m.starts_with("corrupt tar header"), "{m}"),
             other => panic!("expected a corrupt header, got {other:?}"),
         }

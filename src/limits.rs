@@ -1,0 +1,202 @@
+//! Bounds on what one image can make strata do. Every image is untrusted input: these keep a
+//! hostile one (a decompression bomb, millions of empty entries, a 1 GB manifest) from
+//! exhausting memory or time. The defaults are far above what real images need; each limit
+//! has a flag that raises it, and the error that reports a hit names that flag.
+
+use std::cell::Cell;
+use std::io::{self, Read};
+
+/// The limits of one load. `Limits::default()` holds the defaults documented on each field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Uncompressed bytes of one layer (`--max-layer-size`, default 64 GiB).
+    pub layer_size: u64,
+    /// Uncompressed / compressed bytes of one layer once it is past `RATIO_GRACE` bytes
+    /// (`--max-ratio`, default 250: gzip peaks near 1000:1 on zeros, real layers at 2-10:1).
+    pub ratio: u64,
+    /// Tar entries in one layer (`--max-entries`, default 5,000,000).
+    pub entries: u64,
+    /// Bytes of one path inside a layer (`--max-path-length`, default 4096, Linux's PATH_MAX).
+    pub path_length: u64,
+    /// Components of one path inside a layer (`--max-path-depth`, default 256).
+    pub path_depth: u64,
+    /// Bytes of a manifest, index or config (`--max-json-size`, default 16 MiB; registries
+    /// cap manifests at 4 MiB).
+    pub json_size: u64,
+    /// Layers in one image (`--max-layers`, default 1000; Docker stops at 127).
+    pub layers: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            layer_size: 64 << 30,
+            ratio: 250,
+            entries: 5_000_000,
+            path_length: 4096,
+            path_depth: 256,
+            json_size: 16 << 20,
+            layers: 1000,
+        }
+    }
+}
+
+/// A layer may expand this much before its compression ratio is looked at: small layers of
+/// zeros or repeated text compress far better than bombs' 250:1 and are harmless.
+pub const RATIO_GRACE: u64 = 256 << 20;
+
+/// A limit an image went past. `Display`: "{what} is over the limit of {limit}; raise it with
+/// {flag}".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} is over the limit of {limit}; raise it with {flag}")]
+pub struct LimitHit {
+    pub what: String,
+    pub limit: String,
+    pub flag: &'static str,
+}
+
+impl LimitHit {
+    pub fn new(what: String, limit: String, flag: &'static str) -> Self {
+        LimitHit { what, limit, flag }
+    }
+
+    /// As an `io::Error`, to travel through readers; `from_io` gets it back.
+    pub fn into_io(self) -> io::Error {
+        io::Error::other(self)
+    }
+
+    /// The `LimitHit` an `io::Error` carries, if it carries one.
+    pub fn from_io(e: &io::Error) -> Option<&LimitHit> {
+        e.get_ref()?.downcast_ref::<LimitHit>()
+    }
+}
+
+/// Bytes as the flags take them: the largest unit (binary or decimal) that states `n`
+/// exactly, else a rounded binary figure.
+pub fn bytes(n: u64) -> String {
+    for (unit, name) in [
+        (1u64 << 40, "TiB"),
+        (1_000_000_000_000, "TB"),
+        (1 << 30, "GiB"),
+        (1_000_000_000, "GB"),
+        (1 << 20, "MiB"),
+        (1_000_000, "MB"),
+        (1 << 10, "KiB"),
+        (1_000, "kB"),
+    ] {
+        if n >= unit && n.is_multiple_of(unit) {
+            return format!("{} {name}", n / unit);
+        }
+    }
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    humansize::format_size(n, humansize::BINARY)
+}
+
+/// Wraps a decoder: fails once the decoded bytes pass `layer_size`, or pass `ratio` times the
+/// compressed bytes `compressed` has counted so far (after `RATIO_GRACE`).
+pub struct Bounded<'a, R> {
+    inner: R,
+    out: u64,
+    compressed: &'a Cell<u64>,
+    limits: Limits,
+}
+
+impl<'a, R> Bounded<'a, R> {
+    pub fn new(inner: R, compressed: &'a Cell<u64>, limits: Limits) -> Self {
+        Bounded {
+            inner,
+            out: 0,
+            compressed,
+            limits,
+        }
+    }
+}
+
+impl<R: Read> Read for Bounded<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out = self.out.saturating_add(n as u64);
+        if self.out > self.limits.layer_size {
+            return Err(LimitHit::new(
+                "its uncompressed size".into(),
+                bytes(self.limits.layer_size),
+                "--max-layer-size",
+            )
+            .into_io());
+        }
+        let compressed = self.compressed.get().max(1);
+        if self.out > RATIO_GRACE && self.out / compressed >= self.limits.ratio {
+            return Err(LimitHit::new(
+                format!(
+                    "its compression ratio ({}:1 after {}, a decompression bomb?)",
+                    self.out / compressed,
+                    humansize::format_size(self.out, humansize::BINARY)
+                ),
+                format!("{}:1", self.limits.ratio),
+                "--max-ratio",
+            )
+            .into_io());
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(r: &mut impl Read) -> io::Result<u64> {
+        io::copy(r, &mut io::sink())
+    }
+
+    #[test]
+    fn layer_size_is_enforced_and_named() {
+        let count = Cell::new(1 << 30);
+        let limits = Limits {
+            layer_size: 1000,
+            ..Limits::default()
+        };
+        let data = vec![0u8; 1000];
+        assert_eq!(
+            drain(&mut Bounded::new(&data[..], &count, limits)).ok(),
+            Some(1000)
+        );
+        let data = vec![0u8; 1001];
+        let err = drain(&mut Bounded::new(&data[..], &count, limits)).err();
+        let hit = err
+            .as_ref()
+            .and_then(LimitHit::from_io)
+            .map(ToString::to_string);
+        assert_eq!(
+            hit.as_deref(),
+            Some("its uncompressed size is over the limit of 1 kB; raise it with --max-layer-size")
+        );
+    }
+
+    #[test]
+    fn byte_figures_are_exact_when_they_can_be() {
+        assert_eq!(bytes(64 << 30), "64 GiB");
+        assert_eq!(bytes(16 << 20), "16 MiB");
+        assert_eq!(bytes(1_000_000), "1 MB");
+        assert_eq!(bytes(1000), "1 kB");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(2_222_222), "2.12 MiB");
+    }
+
+    #[test]
+    fn ratio_counts_only_past_the_grace() {
+        let count = Cell::new(1);
+        let limits = Limits::default();
+        let small = vec![0u8; 1 << 20];
+        assert!(drain(&mut Bounded::new(&small[..], &count, limits)).is_ok());
+        let big = io::repeat(0).take(RATIO_GRACE + (1 << 20));
+        let err = drain(&mut Bounded::new(big, &count, limits)).err();
+        let hit = err.as_ref().and_then(LimitHit::from_io).map(|h| h.flag);
+        assert_eq!(hit, Some("--max-ratio"));
+        let fair = Cell::new(RATIO_GRACE);
+        let big = io::repeat(0).take(RATIO_GRACE + (1 << 20));
+        assert!(drain(&mut Bounded::new(big, &fair, limits)).is_ok());
+    }
+}
