@@ -53,6 +53,19 @@ seed() {
     done
 }
 seed
+# The hostile corpus (tests/hostile/inputs) and the demo image's metadata seed the archive and
+# metadata targets; references get a few docker-style names.
+mkdir -p corpus/metadata
+find "$ROOT/tests/hostile/inputs" -type f -size -64k -exec cp -f {} corpus/archive/ \;
+if [[ -f "$ROOT/assets/demo.tar" ]]; then
+    tar -xOf "$ROOT/assets/demo.tar" manifest.json >corpus/metadata/seed-manifest.json
+    cfg="$(tar -tf "$ROOT/assets/demo.tar" | grep -m1 '\.json$' | grep -v manifest || true)"
+    [[ -n "$cfg" ]] && tar -xOf "$ROOT/assets/demo.tar" "$cfg" >corpus/metadata/seed-config.json
+fi
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064d","size":1,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}' 0 >corpus/metadata/seed-index.json
+for r in nginx:alpine ghcr.io/o/app:1.2 localhost:5000/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef; do
+    printf '%s' "$r" >"corpus/reference/seed-$(printf '%s' "$r" | tr -c 'a-z0-9' _)"
+done
 [[ -f corpus/reference/seed-1 ]] || printf 'docker-archive:/tmp/x.tar:name:tag' >corpus/reference/seed-1
 
 echo "building ${#TARGETS[@]} targets (sanitizer: $SANITIZER)" >&2

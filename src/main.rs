@@ -36,6 +36,9 @@ fn main() -> ExitCode {
             None => Err("no image given; try `strata report IMAGE` or `strata --help`".into()),
         },
     };
+    if let Some(code) = signal_exit() {
+        return code;
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
@@ -175,6 +178,11 @@ fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {
     strata::reference::ImageRef::parse(image).map_err(|e| e.to_string())?;
     let opts = source_options(source)?;
     strata::runtime::run(image, opts, keymap, theme)
+}
+
+/// 128 + the signal's number when a signal ended the explorer (the shell's convention).
+fn signal_exit() -> Option<ExitCode> {
+    strata::runtime::ended_by_signal().map(|sig| ExitCode::from((128 + sig).clamp(0, 255) as u8))
 }
 
 fn extract(args: &cli::ExtractArgs) -> Result<(), String> {

@@ -2,8 +2,10 @@
 //! thread, runs effects on threads, and feeds everything to `app::update` as messages.
 //! The only place that spawns threads for the UI or touches the terminal.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{
@@ -67,10 +69,87 @@ pub fn keymap_and_theme(settings: &Settings) -> Result<(Keymap, Theme), String> 
     Ok((keymap, theme))
 }
 
+/// The signal (SIGTERM, SIGINT, SIGHUP) that ended the last `run`/`run_compare`, if one did:
+/// the caller exits with 128 + its number.
+pub fn ended_by_signal() -> Option<i32> {
+    let n = signal_slot().load(Ordering::Relaxed);
+    (n != 0).then_some(n as i32)
+}
+
+fn signal_slot() -> &'static Arc<AtomicUsize> {
+    static SLOT: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+    SLOT.get_or_init(|| Arc::new(AtomicUsize::new(0)))
+}
+
+/// From now on SIGTERM, SIGINT and SIGHUP only set `signal_slot`; `drive` sees it within a
+/// tick and returns, so the terminal is restored before the process exits.
+fn catch_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    for sig in [SIGTERM, SIGINT, SIGHUP] {
+        let _ = signal_hook::flag::register_usize(sig, signal_slot().clone(), sig as usize);
+    }
+}
+
+/// Takes the terminal and catches the signals that would otherwise leave it raw. A panic on
+/// the UI thread restores the terminal, then prints as usual (ratatui's hook); a panic on
+/// another thread leaves the terminal alone (the UI is still drawing on it) and only notes
+/// where it happened, for the `Msg::Crashed` that `spawn_task` sends.
+fn take_terminal() -> DefaultTerminal {
+    catch_signals();
+    let terminal = ratatui::init();
+    let restore_and_print = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            restore_and_print(info);
+        } else if let (Some(at), Ok(mut last)) = (info.location(), PANIC_AT.lock()) {
+            *last = Some(format!("{}:{}", at.file(), at.line()));
+        }
+    }));
+    terminal
+}
+
+/// Where the last panic off the UI thread happened.
+static PANIC_AT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// `STRATA_TEST_PANIC=load|ui` makes the loader thread or the UI thread panic, so the tests
+/// can check that a bug leaves the terminal sane and says what happened.
+fn injected_panic(place: &str) {
+    if std::env::var_os("STRATA_TEST_PANIC").is_some_and(|v| v == place) {
+        panic!("injected by STRATA_TEST_PANIC={place}");
+    }
+}
+
+/// Runs `task` on its own thread and sends what it returns; if it panics, sends
+/// `Msg::Crashed` naming `what` instead, so the UI never waits on a dead task.
+fn spawn_task(tx: Sender<Msg>, what: &'static str, task: impl FnOnce() -> Msg + Send + 'static) {
+    std::thread::spawn(move || {
+        let msg = match catch_unwind(AssertUnwindSafe(task)) {
+            Ok(msg) => msg,
+            Err(payload) => {
+                let detail = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                let at = PANIC_AT
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.take())
+                    .map(|p| format!(" at {p}"))
+                    .unwrap_or_default();
+                Msg::Crashed(format!(
+                    "internal error while {what}: {detail}{at} (a bug in strata; please report it)"
+                ))
+            }
+        };
+        let _ = tx.send(msg);
+    });
+}
+
 /// Runs the explorer on `input` until the user quits. Returns an error message for the
 /// caller to print after the terminal is restored.
 pub fn run(input: &str, opts: SourceOptions, keymap: Keymap, theme: Theme) -> Result<(), String> {
-    let mut terminal = ratatui::init();
+    let mut terminal = take_terminal();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     let result = event_loop(&mut terminal, input, opts, keymap, theme);
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
@@ -86,7 +165,7 @@ pub fn run_compare(
     keymap: Keymap,
     theme: Theme,
 ) -> Result<(), String> {
-    let mut terminal = ratatui::init();
+    let mut terminal = take_terminal();
     let result = compare_loop(&mut terminal, a, b, opts, keymap, theme);
     ratatui::restore();
     result
@@ -111,7 +190,8 @@ fn compare_loop(
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_input(tx.clone());
     let (a, b) = (a.to_string(), b.to_string());
-    std::thread::spawn(move || {
+    let done = tx.clone();
+    spawn_task(done, "loading the images", move || {
         let load = |input: &str, side_b: bool| {
             let t = std::sync::Mutex::new(tx.clone());
             let progress = move |ev| {
@@ -130,16 +210,15 @@ fn compare_loop(
             let rb = load(&b, true);
             (ha.join(), rb)
         });
-        let msg = match (ra, rb) {
+        match (ra, rb) {
             (Ok(Ok(ia)), Ok(ib)) => {
                 let (an_a, an_b) = (ia.analyse(), ib.analyse());
                 let (doc, cmp) = crate::report::diff::compare_images(&ia, &an_a, &ib, &an_b);
                 Msg::Compared(Box::new(crate::app::compare::CompareView::new(doc, &cmp)))
             }
             (Ok(Err(e)), _) | (_, Err(e)) => Msg::LoadFailed(e.to_string()),
-            (Err(_), _) => Msg::LoadFailed("loading the first image failed unexpectedly".into()),
-        };
-        let _ = tx.send(msg);
+            (Err(payload), _) => std::panic::resume_unwind(payload),
+        }
     });
     drive(terminal, &mut state, &rx, |state, msg| {
         update(state, msg);
@@ -161,6 +240,7 @@ fn event_loop(
     let mut loaded: Option<(Arc<crate::image::Image>, Arc<crate::analysis::Analysis>)> = None;
     drive(terminal, &mut state, &rx, |state, msg| {
         if let Msg::Loaded(l) = &msg {
+            injected_panic("ui");
             loaded = Some((l.image.clone(), l.analysis.clone()));
         }
         for effect in update(state, msg) {
@@ -192,6 +272,9 @@ fn drive(
         elapsed_ms: start.elapsed().as_millis() as u64,
     };
     loop {
+        if ended_by_signal().is_some() {
+            return Ok(());
+        }
         terminal
             .draw(|f| crate::ui::draw(f, state))
             .map_err(|e| e.to_string())?;
@@ -203,6 +286,9 @@ fn drive(
         let mut batch = vec![first];
         batch.extend(drain(rx));
         for msg in batch {
+            if let Msg::Crashed(why) = msg {
+                return Err(why);
+            }
             apply(state, msg);
             if state.quit {
                 return Ok(());
@@ -225,24 +311,23 @@ fn drain(rx: &Receiver<Msg>) -> Vec<Msg> {
 }
 
 fn spawn_loader(input: String, opts: SourceOptions, tx: Sender<Msg>) {
-    std::thread::spawn(move || {
-        let progress_tx = std::sync::Mutex::new(tx.clone());
+    let progress_tx = std::sync::Mutex::new(tx.clone());
+    spawn_task(tx, "loading the image", move || {
         let progress = move |ev| {
             if let Ok(t) = progress_tx.lock() {
                 let _ = t.send(Msg::Load(ev));
             }
         };
+        injected_panic("load");
         match crate::image::load(&input, &opts, &progress) {
             Ok(image) => {
                 let analysis = image.analyse();
-                let _ = tx.send(Msg::Loaded(Loaded {
+                Msg::Loaded(Loaded {
                     image: Arc::new(image),
                     analysis: Arc::new(analysis),
-                }));
+                })
             }
-            Err(e) => {
-                let _ = tx.send(Msg::LoadFailed(e.to_string()));
-            }
+            Err(e) => Msg::LoadFailed(e.to_string()),
         }
     });
 }
@@ -272,44 +357,45 @@ fn run_effect(
 ) {
     let input = input.to_string();
     let opts = opts.clone();
-    std::thread::spawn(move || {
-        let msg = match effect {
-            Effect::ReadFile {
+    let what = match effect {
+        Effect::ReadFile { .. } => "reading a file",
+        Effect::Extract(_) => "extracting",
+    };
+    spawn_task(tx, what, move || match effect {
+        Effect::ReadFile {
+            layer,
+            path,
+            purpose,
+        } => {
+            let result =
+                extract::read_file(&input, &opts, &image, &analysis, layer, &path, VIEW_LIMIT)
+                    .map_err(|e| e.to_string());
+            Msg::FileRead {
                 layer,
                 path,
                 purpose,
-            } => {
-                let result =
-                    extract::read_file(&input, &opts, &image, &analysis, layer, &path, VIEW_LIMIT)
-                        .map_err(|e| e.to_string());
-                Msg::FileRead {
-                    layer,
-                    path,
-                    purpose,
-                    result,
-                }
+                result,
             }
-            Effect::Extract(request) => {
-                let paths = vec![format!("/{}", request.path)];
-                let result = extract::extract(
-                    &input,
-                    &opts,
-                    &image,
-                    &analysis,
-                    &paths,
-                    std::path::Path::new(&request.dir),
-                    &ExtractOptions {
-                        layer: Some(request.layer),
-                        overwrite: request.overwrite,
-                    },
-                )
-                .map_err(|e| crate::app::ExtractFailure {
-                    exists: matches!(e, crate::error::Error::Exists { .. }),
-                    message: e.to_string(),
-                });
-                Msg::Extracted { request, result }
-            }
-        };
-        let _ = tx.send(msg);
+        }
+        Effect::Extract(request) => {
+            let paths = vec![format!("/{}", request.path)];
+            let result = extract::extract(
+                &input,
+                &opts,
+                &image,
+                &analysis,
+                &paths,
+                std::path::Path::new(&request.dir),
+                &ExtractOptions {
+                    layer: Some(request.layer),
+                    overwrite: request.overwrite,
+                },
+            )
+            .map_err(|e| crate::app::ExtractFailure {
+                exists: matches!(e, crate::error::Error::Exists { .. }),
+                message: e.to_string(),
+            });
+            Msg::Extracted { request, result }
+        }
     });
 }

@@ -38,9 +38,20 @@ impl Tmux {
     /// `strata ARGS` in a terminal with the given config file (a missing one is fine); the
     /// pane stays open after strata exits and shows `EXITED:<code>`.
     fn strata(args: &str, config: &std::path::Path, width: u16, height: u16) -> Tmux {
+        Tmux::strata_env("", args, config, width, height)
+    }
+
+    /// `strata` with extra `NAME=value` environment.
+    fn strata_env(
+        env: &str,
+        args: &str,
+        config: &std::path::Path,
+        width: u16,
+        height: u16,
+    ) -> Tmux {
         let bin = env!("CARGO_BIN_EXE_strata");
         let cmd = format!(
-            "env TERM=xterm-256color STRATA_CONFIG={} STRATA_CACHE_DIR={}/cache {bin} {args}; echo EXITED:$?; sleep 60",
+            "env TERM=xterm-256color {env} STRATA_CONFIG={} STRATA_CACHE_DIR={}/cache {bin} {args}; echo EXITED:$?; sleep 60",
             config.display(),
             config.parent().unwrap_or(std::path::Path::new("/tmp")).display()
         );
@@ -59,6 +70,29 @@ impl Tmux {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Alternate screen and cursor visibility: "0 1" is a terminal left sane.
+    fn terminal_flags(&self) -> String {
+        self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "s",
+            "#{alternate_on} #{cursor_flag}",
+        ])
+        .trim()
+        .to_string()
+    }
+
+    /// Sends `signal` to strata (the pane's shell's child).
+    fn signal(&self, signal: &str) {
+        let shell = self.run(&["display-message", "-p", "-t", "s", "#{pane_pid}"]);
+        let status = Command::new("pkill")
+            .args([&format!("-{signal}"), "-P", shell.trim()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "pkill -{signal} found no strata");
     }
 
     fn screen(&self) -> String {
@@ -326,4 +360,69 @@ fn strata_diff_opens_the_compare_screen() {
         "#{alternate_on} #{cursor_flag}",
     ]);
     assert_eq!(flags.trim(), "0 1");
+}
+
+fn demo() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar")
+}
+
+#[test]
+fn sigterm_and_sigint_restore_the_terminal_and_exit_with_the_signal() {
+    for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
+        let home = tempfile::tempdir().unwrap();
+        let t = Tmux::strata(demo(), &home.path().join("none.toml"), 100, 30);
+        t.wait_for("Layers (15)");
+        assert_eq!(t.terminal_flags(), "1 0", "the explorer owns the screen");
+        t.signal(signal);
+        let s = t.wait_for(&format!("EXITED:{code}"));
+        assert!(
+            !s.contains("Layers (15)"),
+            "SIG{signal} left the explorer on screen: {s}"
+        );
+        assert_eq!(t.terminal_flags(), "0 1", "SIG{signal}");
+    }
+}
+
+#[test]
+fn a_panic_in_the_loader_or_the_ui_restores_the_terminal_and_says_so() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("none.toml");
+    let t = Tmux::strata_env("STRATA_TEST_PANIC=load", demo(), &config, 200, 30);
+    let s = t.wait_for("EXITED:2");
+    assert!(
+        s.contains("strata: error: internal error while loading the image: injected by STRATA_TEST_PANIC=load at src/runtime.rs:"),
+        "{s}"
+    );
+    assert!(s.contains("(a bug in strata; please report it)"), "{s}");
+    assert!(
+        !s.contains('┃') && !s.contains("opening"),
+        "a frame was drawn after the crash: {s}"
+    );
+    assert_eq!(t.terminal_flags(), "0 1");
+
+    let t = Tmux::strata_env("STRATA_TEST_PANIC=ui", demo(), &config, 120, 30);
+    let s = t.wait_for("EXITED:101");
+    assert!(s.contains("injected by STRATA_TEST_PANIC=ui"), "{s}");
+    assert!(!s.contains("Layers (15)"), "{s}");
+    assert_eq!(t.terminal_flags(), "0 1");
+}
+
+#[test]
+fn a_terminal_shrunk_to_20x5_and_back_keeps_working() {
+    let home = tempfile::tempdir().unwrap();
+    let t = Tmux::strata(demo(), &home.path().join("none.toml"), 120, 35);
+    t.wait_for("Layers (15)");
+    for (w, h) in [("20", "5"), ("1", "1"), ("20", "5"), ("120", "35")] {
+        t.run(&["resize-window", "-t", "s", "-x", w, "-y", h]);
+        std::thread::sleep(Duration::from_millis(300));
+        t.keys(&["j"]);
+    }
+    let s = t.wait_for("Layers (15)");
+    assert!(
+        s.contains("Files: layer 4"),
+        "keys kept working while small: {s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    assert_eq!(t.terminal_flags(), "0 1");
 }

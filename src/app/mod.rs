@@ -134,6 +134,9 @@ pub enum Msg {
     /// Both images of a comparison loaded and compared.
     Compared(Box<compare::CompareView>),
     LoadFailed(String),
+    /// A background task panicked (a bug): the runtime restores the terminal and exits with
+    /// this message.
+    Crashed(String),
     FileRead {
         layer: usize,
         path: String,
@@ -229,6 +232,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::LoadFailed(e) => {
             state.screen = Screen::Failed(e);
+            Vec::new()
+        }
+        Msg::Crashed(_) => {
+            state.quit = true;
             Vec::new()
         }
         Msg::Key(key) => on_key(state, key),
