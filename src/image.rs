@@ -336,6 +336,7 @@ fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
                     TreeError::Corrupt(m) => {
                         format!("{m} in the {} layer", compression.name())
                     }
+                    TreeError::Io(io) if source::is_transfer_error(&io) => io.to_string(),
                     TreeError::Io(io) => format!("corrupt {} data: {io}", compression.name()),
                 };
                 if let Some(mismatch) = blob_mismatch(raw, desc, index, input, &reason) {

@@ -451,6 +451,10 @@ fn a_registry_that_keeps_failing_gives_up_with_a_clear_error() {
     assert_eq!(code, 2);
     assert!(err.contains("HTTP 500"), "{err}");
     assert!(err.contains("gave up after 4 attempts"), "{err}");
+    assert!(
+        !err.contains("corrupt"),
+        "a network failure is not corrupt data: {err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         proxy
@@ -458,6 +462,68 @@ fn a_registry_that_keeps_failing_gives_up_with_a_clear_error() {
             .load(std::sync::atomic::Ordering::SeqCst)
             >= 4
     );
+}
+
+#[test]
+fn a_registry_that_sends_another_blob_than_asked_is_caught_and_nothing_is_cached() {
+    let mut wanted = String::new();
+    let (_reg, proxy, cache, (code, _, err)) = through_proxy(
+        |m| {
+            wanted = largest_layer(m);
+            let other = m["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["digest"].as_str().unwrap().to_string())
+                .find(|d| *d != wanted)
+                .unwrap();
+            Fault::Swap(wanted.clone(), other)
+        },
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("digest mismatch: expected {wanted}, got sha256:")),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        proxy
+            .blob_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+    );
+    let (_, listing, _) = run(&["cache", "ls"], &cache_env(cache.path()), None);
+    assert!(!listing.contains(&wanted), "{listing}");
+    assert!(!listing.lines().any(|l| l.starts_with("temp")), "{listing}");
+}
+
+#[test]
+fn a_429_asking_for_an_hour_is_retried_a_bounded_number_of_times() {
+    let started = std::time::Instant::now();
+    let (_reg, proxy, cache, (code, _, err)) = through_proxy(|_| Fault::Status429Always(3600), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("HTTP 429"), "{err}");
+    assert!(err.contains("gave up after 4 attempts"), "{err}");
+    assert!(
+        !err.contains("corrupt"),
+        "a network failure is not corrupt data: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Bounded: 4 attempts of one blob with second-long backoffs, not the hour asked for.
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        proxy
+            .blob_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            >= 4
+    );
+    let (_, listing, _) = run(&["cache", "ls"], &cache_env(cache.path()), None);
+    assert!(!listing.contains("layer"), "{listing}");
 }
 
 #[test]

@@ -319,6 +319,20 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// A failure to fetch bytes (network, engine), as opposed to bytes that do not decode.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TransferError(String);
+
+pub(crate) fn transfer_error(message: String) -> io::Error {
+    io::Error::other(TransferError(message))
+}
+
+/// Whether `e` is a failure to fetch bytes (see `TransferError`).
+pub fn is_transfer_error(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<TransferError>())
+}
+
 /// Opens a layer blob for streaming, wrapped so its digest is computed as it is read.
 pub fn open_layer<'a>(
     store: &'a dyn Store,

@@ -637,7 +637,7 @@ impl Download<'_> {
                 ))
             }
             Err(f) => {
-                return Err(io::Error::other(format!(
+                return Err(super::transfer_error(format!(
                     "download from {} failed: {}",
                     store.registry,
                     f.message()
@@ -652,7 +652,7 @@ impl Download<'_> {
         self.stream = None;
         self.failures += 1;
         if self.failures >= MAX_ATTEMPTS {
-            return Err(io::Error::other(format!(
+            return Err(super::transfer_error(format!(
                 "download from {} failed after {} attempts at byte {}: {reason}",
                 self.store.registry, self.failures, self.offset
             )));
@@ -712,14 +712,16 @@ impl Read for Download<'_> {
                     }
                     self.chunk = bytes;
                 }
-                Ok(None) if self.size.is_none() && self.skip == 0 => {
+                // A response that ends cleanly is the whole blob as the registry has it, even
+                // shorter than the manifest says (a cut connection is an error, below): the
+                // digest check then reports a blob that is not the one asked for.
+                Ok(None) if self.skip == 0 => {
                     self.finish();
                     return Ok(0);
                 }
                 Ok(None) => self.failed(format!(
-                    "the connection closed early ({} of {} bytes)",
-                    self.offset,
-                    self.size.unwrap_or(0)
+                    "a restarted download ended before byte {}",
+                    self.offset
                 ))?,
                 Ok(Some(Err(e))) => self.failed(e.to_string())?,
                 Err(_) => self.failed(format!("no data for {} s", timeout.as_secs()))?,

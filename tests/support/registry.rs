@@ -209,6 +209,8 @@ pub enum Fault {
     Status429Once,
     /// Every blob request answers 500.
     Status500Always,
+    /// Every blob request answers 429 with `Retry-After` this many seconds.
+    Status429Always(u64),
     /// The first blob response sends half its body, then goes silent for this long.
     StallOnce(Duration),
     /// Every response for this digest has one byte flipped in the middle.
@@ -375,6 +377,14 @@ fn serve(
         }
         Fault::Status500Always if is_blob => {
             status_only(&mut conn, "500 Internal Server Error", "");
+            return Ok(());
+        }
+        Fault::Status429Always(secs) if is_blob => {
+            status_only(
+                &mut conn,
+                "429 Too Many Requests",
+                &format!("Retry-After: {secs}\r\n"),
+            );
             return Ok(());
         }
         Fault::Swap(wanted, other) if is_blob && request_line.contains(wanted.as_str()) => {
