@@ -157,11 +157,22 @@ pub fn sha(data: &[u8]) -> String {
 /// A test image: layers (each a list of items) with the command that made each.
 pub struct Spec {
     pub layers: Vec<(String, Vec<Item>)>,
+    /// The image config's `config` object, when not the default one.
+    pub runtime: Option<serde_json::Value>,
 }
 
 impl Spec {
     pub fn new() -> Spec {
-        Spec { layers: Vec::new() }
+        Spec {
+            layers: Vec::new(),
+            runtime: None,
+        }
+    }
+
+    /// Replaces the config's `config` object (User, Env, Labels, ...).
+    pub fn runtime_config(mut self, runtime: serde_json::Value) -> Spec {
+        self.runtime = Some(runtime);
+        self
     }
 
     pub fn layer(mut self, cmd: &str, items: Vec<Item>) -> Spec {
@@ -176,10 +187,13 @@ impl Spec {
             .iter()
             .map(|(cmd, _)| serde_json::json!({"created": "2024-01-01T00:00:00Z", "created_by": cmd}))
             .collect();
+        let runtime = self.runtime.clone().unwrap_or_else(|| {
+            serde_json::json!({"User": "1000:1000", "Env": ["PATH=/usr/bin"], "Cmd": ["sh"], "WorkingDir": "/srv",
+                       "ExposedPorts": {"8080/tcp": {}}, "Labels": {"org.example": "yes"}})
+        });
         serde_json::to_vec(&serde_json::json!({
             "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-            "config": {"User": "1000:1000", "Env": ["PATH=/usr/bin"], "Cmd": ["sh"], "WorkingDir": "/srv",
-                       "ExposedPorts": {"8080/tcp": {}}, "Labels": {"org.example": "yes"}},
+            "config": runtime,
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
             "history": history,
         }))
