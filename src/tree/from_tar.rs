@@ -416,10 +416,19 @@ mod tests {
     /// A tar written header by header, so names can be absolute or `./`-prefixed as real
     /// layers have them (the tar crate's builder refuses those).
     fn tar_of(entries: &[(&str, EntryType, &[u8])]) -> Vec<u8> {
+        let raw: Vec<(&[u8], EntryType, &[u8])> = entries
+            .iter()
+            .map(|(p, t, d)| (p.as_bytes(), *t, *d))
+            .collect();
+        tar_of_bytes(&raw)
+    }
+
+    /// Like `tar_of`, with names as raw bytes (non-UTF-8, NUL...).
+    fn tar_of_bytes(entries: &[(&[u8], EntryType, &[u8])]) -> Vec<u8> {
         let mut out = Vec::new();
         for (path, t, data) in entries {
             let mut h = tar::Header::new_gnu();
-            h.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+            h.as_old_mut().name[..path.len()].copy_from_slice(path);
             h.set_entry_type(*t);
             h.set_size(data.len() as u64);
             h.set_mode(0o644);
@@ -430,6 +439,40 @@ mod tests {
         }
         out.resize(out.len() + 1024, 0);
         out
+    }
+
+    #[test]
+    fn hostile_paths_stay_inside_the_layer_root() {
+        let t = tar_of_bytes(&[
+            (b"../../etc/passwd", EntryType::Regular, b"1"),
+            (b"/abs/file", EntryType::Regular, b"2"),
+            (b"a//b///c", EntryType::Regular, b"3"),
+            (b"./d/./e/../f", EntryType::Regular, b"4"),
+            (b"../..", EntryType::Directory, b""),
+            (b"bad/\xff\xfe-name", EntryType::Regular, b"5"),
+            (b"nul/before\0after", EntryType::Regular, b"6"),
+            (b"loop/a", EntryType::Symlink, b""),
+        ]);
+        let tree = read_layer(&t[..], &Limits::default()).unwrap_or_default();
+        let paths: Vec<&str> = tree.entries.iter().map(|e| &*e.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "etc/passwd",
+                "abs/file",
+                "a/b/c",
+                "d/f",
+                "bad/\u{fffd}\u{fffd}-name",
+                "nul/before",
+                "loop/a"
+            ]
+        );
+        for p in paths {
+            assert!(
+                !p.starts_with('/') && p.split('/').all(|c| !c.is_empty() && c != "." && c != ".."),
+                "{p}"
+            );
+        }
     }
 
     #[test]
