@@ -1,14 +1,13 @@
 //! Loading an image: metadata from its source, then every layer read in parallel, each in one
 //! streaming pass (blob digest -> decompress -> diff_id digest -> tree).
 
-use std::cell::Cell;
-use std::io::BufReader;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::io::{BufReader, Read as _};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::blob::cache::Cache;
 use crate::blob::decompress::{self, Compression};
-use crate::blob::digest::HashingReader;
+use crate::blob::digest::{Digest, HashingReader};
 use crate::error::{Error, Result};
 use crate::history::{self, HistoryStep};
 use crate::limits::{Bounded, Limits};
@@ -65,7 +64,7 @@ const PROGRESS_STEP: u64 = 1 << 20;
 /// every `PROGRESS_STEP`.
 struct ProgressReader<'a, R> {
     inner: R,
-    read: &'a Cell<u64>,
+    read: &'a AtomicU64,
     reported: u64,
     total: u64,
     index: usize,
@@ -75,8 +74,7 @@ struct ProgressReader<'a, R> {
 impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let read = self.read.get() + n as u64;
-        self.read.set(read);
+        let read = self.read.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if read - self.reported >= PROGRESS_STEP || (n == 0 && read != self.reported) {
             self.reported = read;
             (self.progress)(LoadEvent::LayerProgress {
@@ -294,6 +292,22 @@ fn keep_under_cap(cache: &Cache, progress: &(dyn Fn(LoadEvent) + Sync)) {
     }
 }
 
+/// What the decoding thread of a layer sends to the indexing one.
+enum Chunk {
+    /// The compression the blob's first bytes showed; always the first message.
+    Kind(Compression),
+    Data(Vec<u8>),
+    Failed(std::io::Error),
+}
+
+/// Bytes handed over per message: big enough that the channel costs nothing, small enough
+/// that the few in flight are a few MB at most.
+const CHUNK: usize = 256 * 1024;
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// Reads one layer in two threads: this one indexes the tar (tar parsing, the diff_id and
+/// every file's sha256) while a second one reads the blob (its digest, progress) and
+/// decompresses it. A big layer is then read at the speed of the slower half, not of both.
 fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
     let Job {
         store,
@@ -301,31 +315,37 @@ fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
         index,
         input,
         limits,
-        progress,
+        ..
     } = *job;
     let fail = |reason: String| layer_error(input, index, desc, reason);
-    let mut raw = source::open_layer(store, desc).map_err(|e| fail(e.to_string()))?;
-    let compressed = Cell::new(0);
-    let (compression, tree, diff_id) = {
-        let counted = ProgressReader {
-            inner: &mut raw,
-            read: &compressed,
-            reported: 0,
-            total: desc.compressed_size,
-            index,
-            progress,
+    let raw = source::open_layer(store, desc).map_err(|e| fail(e.to_string()))?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || decode(raw, job, tx));
+        let mut chunks = ChunkReader {
+            rx,
+            chunk: Vec::new(),
+            pos: 0,
         };
-        let buffered = BufReader::with_capacity(256 * 1024, counted);
-        let (compression, decoder) =
-            decompress::decoder(buffered).map_err(|e| fail(e.to_string()))?;
-        let bounded = Bounded::new(decoder, &compressed, *limits);
-        let mut tar = HashingReader::new(bounded);
+        let compression = match chunks.rx.recv() {
+            Ok(Chunk::Kind(c)) => Some(c),
+            Ok(Chunk::Failed(e)) => return Err(fail(e.to_string())),
+            _ => None,
+        };
+        // An uncompressed blob is the tar itself: its digest is the diff_id, hashed once.
+        let mut tar = HashingReader::maybe(&mut chunks, compression != Some(Compression::None));
         let read = read_layer(&mut tar, limits).and_then(|tree| {
-            let (diff_id, _) = tar.finish().map_err(TreeError::Io)?;
+            let (diff_id, _) = tar.finish_maybe().map_err(TreeError::Io)?;
             Ok((tree, diff_id))
         });
-        match read {
-            Ok((tree, diff_id)) => (compression, tree, diff_id),
+        // The decoder stops once nothing listens.
+        drop(chunks);
+        let (compression, raw) = producer
+            .join()
+            .map_err(|_| fail("the decoding thread panicked (a bug in strata)".into()))?;
+        let name = compression.map_or("layer", Compression::name);
+        let (tree, diff_id) = match read {
+            Ok(v) => v,
             Err(e) => {
                 // Bytes that do not decompress are most often bytes that are not the blob
                 // the manifest names (tampered, or a registry that sent something else):
@@ -333,22 +353,116 @@ fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
                 let reason = match e {
                     // A limit is not a sign of tampering: say which one, read no further.
                     TreeError::Limit(hit) => return Err(fail(hit.to_string())),
-                    TreeError::Corrupt(m) => {
-                        format!("{m} in the {} layer", compression.name())
-                    }
+                    TreeError::Corrupt(m) => format!("{m} in the {name} layer"),
                     TreeError::Io(io) if source::is_transfer_error(&io) => io.to_string(),
-                    TreeError::Io(io) => format!("corrupt {} data: {io}", compression.name()),
+                    TreeError::Io(io) => format!("corrupt {name} data: {io}"),
                 };
                 if let Some(mismatch) = blob_mismatch(raw, desc, index, input, &reason) {
                     return Err(mismatch);
                 }
                 return Err(fail(reason));
             }
+        };
+        let compression = compression.ok_or_else(|| fail("was not read".into()))?;
+        let (digest, _) = raw.finish().map_err(|e| fail(e.to_string()))?;
+        check_digests(job, &digest, diff_id.as_ref().unwrap_or(&digest))?;
+        Ok((compression, tree))
+    })
+}
+
+/// The decoding half of `read_one`: reads the blob through its digest and the progress
+/// counter, decompresses, enforces the size and ratio limits, and sends the tar in chunks.
+/// Returns the compression (if the blob's head was readable) and the blob's hashing reader,
+/// for the digest check or the mismatch report.
+fn decode<'a>(
+    mut raw: HashingReader<Box<dyn std::io::Read + Send + 'a>>,
+    job: &Job,
+    tx: std::sync::mpsc::SyncSender<Chunk>,
+) -> (
+    Option<Compression>,
+    HashingReader<Box<dyn std::io::Read + Send + 'a>>,
+) {
+    let compression = decode_into(&mut raw, job, &tx);
+    (compression, raw)
+}
+
+fn decode_into<R: std::io::Read>(
+    raw: &mut R,
+    job: &Job,
+    tx: &std::sync::mpsc::SyncSender<Chunk>,
+) -> Option<Compression> {
+    let compressed = AtomicU64::new(0);
+    let counted = ProgressReader {
+        inner: raw,
+        read: &compressed,
+        reported: 0,
+        total: job.desc.compressed_size,
+        index: job.index,
+        progress: job.progress,
+    };
+    let buffered = BufReader::with_capacity(256 * 1024, counted);
+    let (compression, decoder) = match decompress::decoder(buffered) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = tx.send(Chunk::Failed(e));
+            return None;
         }
     };
-    let (digest, _) = raw.finish().map_err(|e| fail(e.to_string()))?;
+    if tx.send(Chunk::Kind(compression)).is_ok() {
+        let mut bounded = Bounded::new(decoder, &compressed, *job.limits);
+        loop {
+            let mut buf = vec![0u8; CHUNK];
+            let msg = match bounded.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Chunk::Data(buf)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Chunk::Failed(e),
+            };
+            let failed = matches!(msg, Chunk::Failed(_));
+            if tx.send(msg).is_err() || failed {
+                break;
+            }
+        }
+    }
+    Some(compression)
+}
+
+/// The indexing half's view of the chunks: a plain `Read`.
+struct ChunkReader {
+    rx: std::sync::mpsc::Receiver<Chunk>,
+    chunk: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Chunk::Data(d)) => {
+                    self.chunk = d;
+                    self.pos = 0;
+                }
+                Ok(Chunk::Failed(e)) => return Err(e),
+                Ok(Chunk::Kind(_)) => {}
+                // The decoder finished: end of the tar stream.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The blob digest against the manifest's, the tar's against the config's diff_id.
+fn check_digests(job: &Job, digest: &Digest, diff_id: &Digest) -> Result<()> {
+    let (desc, index, input) = (job.desc, job.index, job.input);
     if let Some(expected) = &desc.digest {
-        if &digest != expected {
+        if digest != expected {
             return Err(Error::DigestMismatch {
                 input: input.into(),
                 what: format!("layer {index} blob {}", desc.blob),
@@ -358,7 +472,7 @@ fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
         }
     }
     if let Some(expected) = &desc.diff_id {
-        if &diff_id != expected {
+        if diff_id != expected {
             return Err(Error::DigestMismatch {
                 input: input.into(),
                 what: format!(
@@ -370,7 +484,7 @@ fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
             });
         }
     }
-    Ok((compression, tree))
+    Ok(())
 }
 
 /// Reads the rest of a blob that failed to decode and, if its digest is not the expected

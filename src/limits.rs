@@ -3,8 +3,8 @@
 //! exhausting memory or time. The defaults are far above what real images need; each limit
 //! has a flag that raises it, and the error that reports a hit names that flag.
 
-use std::cell::Cell;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The limits of one load. `Limits::default()` holds the defaults documented on each field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,12 +99,12 @@ pub fn bytes(n: u64) -> String {
 pub struct Bounded<'a, R> {
     inner: R,
     out: u64,
-    compressed: &'a Cell<u64>,
+    compressed: &'a AtomicU64,
     limits: Limits,
 }
 
 impl<'a, R> Bounded<'a, R> {
-    pub fn new(inner: R, compressed: &'a Cell<u64>, limits: Limits) -> Self {
+    pub fn new(inner: R, compressed: &'a AtomicU64, limits: Limits) -> Self {
         Bounded {
             inner,
             out: 0,
@@ -126,13 +126,13 @@ impl<R: Read> Read for Bounded<'_, R> {
             )
             .into_io());
         }
-        let compressed = self.compressed.get().max(1);
+        let compressed = self.compressed.load(Ordering::Relaxed).max(1);
         if self.out > RATIO_GRACE && self.out / compressed >= self.limits.ratio {
             return Err(LimitHit::new(
                 format!(
-                    "its compression ratio ({}:1 after {}, a decompression bomb?)",
-                    self.out / compressed,
-                    humansize::format_size(self.out, humansize::BINARY)
+                    "its compression ratio (about {}:1 past its first {}, a decompression bomb?)",
+                    two_digits(self.out / compressed),
+                    bytes(RATIO_GRACE)
                 ),
                 format!("{}:1", self.limits.ratio),
                 "--max-ratio",
@@ -141,6 +141,16 @@ impl<R: Read> Read for Bounded<'_, R> {
         }
         Ok(n)
     }
+}
+
+/// `n` to two significant digits (1024 -> 1000, 8123 -> 8100): a ratio measured at a read
+/// boundary, stated no more precisely than it is.
+fn two_digits(n: u64) -> u64 {
+    let mut scale = 1;
+    while n / scale >= 100 {
+        scale *= 10;
+    }
+    n / scale * scale
 }
 
 #[cfg(test)]
@@ -153,7 +163,7 @@ mod tests {
 
     #[test]
     fn layer_size_is_enforced_and_named() {
-        let count = Cell::new(1 << 30);
+        let count = AtomicU64::new(1 << 30);
         let limits = Limits {
             layer_size: 1000,
             ..Limits::default()
@@ -176,6 +186,20 @@ mod tests {
     }
 
     #[test]
+    fn ratios_are_stated_to_two_digits() {
+        assert_eq!(
+            [
+                two_digits(7),
+                two_digits(99),
+                two_digits(1024),
+                two_digits(1025),
+                two_digits(8123)
+            ],
+            [7, 99, 1000, 1000, 8100]
+        );
+    }
+
+    #[test]
     fn byte_figures_are_exact_when_they_can_be() {
         assert_eq!(bytes(64 << 30), "64 GiB");
         assert_eq!(bytes(16 << 20), "16 MiB");
@@ -187,7 +211,7 @@ mod tests {
 
     #[test]
     fn ratio_counts_only_past_the_grace() {
-        let count = Cell::new(1);
+        let count = AtomicU64::new(1);
         let limits = Limits::default();
         let small = vec![0u8; 1 << 20];
         assert!(drain(&mut Bounded::new(&small[..], &count, limits)).is_ok());
@@ -195,7 +219,7 @@ mod tests {
         let err = drain(&mut Bounded::new(big, &count, limits)).err();
         let hit = err.as_ref().and_then(LimitHit::from_io).map(|h| h.flag);
         assert_eq!(hit, Some("--max-ratio"));
-        let fair = Cell::new(RATIO_GRACE);
+        let fair = AtomicU64::new(RATIO_GRACE);
         let big = io::repeat(0).take(RATIO_GRACE + (1 << 20));
         assert!(drain(&mut Bounded::new(big, &fair, limits)).is_ok());
     }

@@ -55,7 +55,7 @@ impl fmt::Debug for Digest {
 /// Hashes every byte read through it; `finish` gives the digest of the whole stream.
 pub struct HashingReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     bytes: u64,
 }
 
@@ -63,7 +63,16 @@ impl<R: Read> HashingReader<R> {
     pub fn new(inner: R) -> Self {
         HashingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: Some(Sha256::new()),
+            bytes: 0,
+        }
+    }
+
+    /// Hashes only if `hash`; else only counts (`finish_maybe` then gives no digest).
+    pub fn maybe(inner: R, hash: bool) -> Self {
+        HashingReader {
+            inner,
+            hasher: hash.then(Sha256::new),
             bytes: 0,
         }
     }
@@ -74,16 +83,29 @@ impl<R: Read> HashingReader<R> {
     }
 
     /// Reads the rest of the stream (so the digest covers all of it) and returns the digest.
-    pub fn finish(mut self) -> io::Result<(Digest, u64)> {
+    pub fn finish(self) -> io::Result<(Digest, u64)> {
+        match self.finish_maybe()? {
+            (Some(d), n) => Ok((d, n)),
+            (None, _) => Err(io::Error::other(
+                "finish() on a HashingReader that does not hash",
+            )),
+        }
+    }
+
+    /// Like `finish`, for a reader made with `maybe`.
+    pub fn finish_maybe(mut self) -> io::Result<(Option<Digest>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
-        Ok((Digest(self.hasher.finalize().into()), self.bytes))
+        let digest = self.hasher.map(|h| Digest(h.finalize().into()));
+        Ok((digest, self.bytes))
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
         self.bytes += n as u64;
         Ok(n)
     }
