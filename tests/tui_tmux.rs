@@ -188,15 +188,8 @@ fn open_move_browse_filter_toggle_mode_and_quit() {
         !s.contains("Layers (15)"),
         "the explorer left its screen behind: {s}"
     );
-    let flags = t.run(&[
-        "display-message",
-        "-p",
-        "-t",
-        "s",
-        "#{alternate_on} #{cursor_flag}",
-    ]);
     assert_eq!(
-        flags.trim(),
+        t.terminal_flags(),
         "0 1",
         "alternate screen off and cursor visible after quitting"
     );
@@ -214,14 +207,7 @@ fn a_missing_image_is_an_error_before_the_terminal_is_taken() {
     );
     let s = t.wait_for("EXITED:2");
     assert!(s.contains("missing.tar: no such file or directory"), "{s}");
-    let flags = t.run(&[
-        "display-message",
-        "-p",
-        "-t",
-        "s",
-        "#{alternate_on} #{cursor_flag}",
-    ]);
-    assert_eq!(flags.trim(), "0 1");
+    assert_eq!(t.terminal_flags(), "0 1");
 }
 
 #[test]
@@ -247,14 +233,7 @@ fn q_quits_at_once_while_the_image_is_still_loading() {
         "quitting took {:?}",
         asked.elapsed()
     );
-    let flags = t.run(&[
-        "display-message",
-        "-p",
-        "-t",
-        "s",
-        "#{alternate_on} #{cursor_flag}",
-    ]);
-    assert_eq!(flags.trim(), "0 1");
+    assert_eq!(t.terminal_flags(), "0 1");
 }
 
 #[test]
@@ -352,14 +331,7 @@ fn strata_diff_opens_the_compare_screen() {
     t.keys(&["Enter"]);
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
-    let flags = t.run(&[
-        "display-message",
-        "-p",
-        "-t",
-        "s",
-        "#{alternate_on} #{cursor_flag}",
-    ]);
-    assert_eq!(flags.trim(), "0 1");
+    assert_eq!(t.terminal_flags(), "0 1");
 }
 
 fn demo() -> &'static str {
