@@ -98,3 +98,20 @@ fn each_hostile_input_fails_with_its_exact_error_line() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// Inputs the fuzzers found (tests/hostile/fuzz/TARGET/), replayed through what their target
+/// checks: for `reference`, a docker reference that parses must print back to itself.
+#[test]
+fn fuzz_findings_stay_fixed() {
+    let dir = corpus().join("fuzz/reference");
+    let found = files_under(&dir);
+    assert!(!found.is_empty(), "no findings under {}", dir.display());
+    for path in found {
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        let _ = strata::reference::ImageRef::parse(&text);
+        if let Ok(r) = strata::source::docker_ref::parse(&text) {
+            let again = strata::source::docker_ref::parse(&r.whole()).map(|a| a.whole());
+            assert_eq!(again.ok(), Some(r.whole()), "{}: {text:?}", path.display());
+        }
+    }
+}
