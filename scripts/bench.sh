@@ -59,7 +59,6 @@ if [ ${#images[@]} -eq 0 ]; then
   images=(assets/demo.tar
     "$FIXTURES/docker-archive/py-app-v2.tar" "$FIXTURES/oci-archive/py-app-v2.tar"
     "$FIXTURES/docker-archive/node-app-latest.tar" "$FIXTURES/oci-archive/node-app-latest.tar"
-    "$FIXTURES/oci-zstd/node-app-latest.tar"
     "$BIG/big-docker.tar" "$BIG/big-oci-gzip.tar" "$BIG/big-oci-zstd.tar")
 fi
 
