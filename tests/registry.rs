@@ -507,7 +507,19 @@ fn a_registry_that_sends_another_blob_than_asked_is_caught_and_nothing_is_cached
 #[test]
 fn a_429_asking_for_an_hour_is_retried_a_bounded_number_of_times() {
     let started = std::time::Instant::now();
-    let (_reg, proxy, cache, (code, _, err)) = through_proxy(|_| Fault::Status429Always(3600), &[]);
+    let mut layers = Vec::new();
+    let (_reg, proxy, cache, (code, _, err)) = through_proxy(
+        |m| {
+            layers = m["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["digest"].as_str().unwrap().to_string())
+                .collect();
+            Fault::Status429Always(3600)
+        },
+        &[],
+    );
     assert_gave_up(code, &err, "HTTP 429");
     // Bounded: 4 attempts of one blob with second-long backoffs, not the hour asked for.
     assert!(
@@ -521,8 +533,18 @@ fn a_429_asking_for_an_hour_is_retried_a_bounded_number_of_times() {
             .load(std::sync::atomic::Ordering::SeqCst)
             >= 4
     );
+    // No layer blob, no layer tree and no temp file: every layer download was refused.
     let (_, listing, _) = run(&["cache", "ls"], &cache_env(cache.path()), None);
-    assert!(!listing.contains("layer"), "{listing}");
+    assert!(!layers.is_empty());
+    for digest in &layers {
+        assert!(!listing.contains(digest.as_str()), "{digest}: {listing}");
+    }
+    assert!(
+        !listing
+            .lines()
+            .any(|l| l.starts_with("temp") || l.starts_with("tree")),
+        "{listing}"
+    );
 }
 
 #[test]
