@@ -135,7 +135,10 @@ fn report_ci_diff_and_errors_escape_image_bytes() {
         "the text is shown, escaped: {out}"
     );
 
-    let (_, out, err) = support::strata(&["ci", &archive, "--lowest-efficiency", "0.99"]);
+    // A failing rule, so the gate really ran (tests/ci.rs covers each output format).
+    let (code, out, err) = support::strata(&["ci", &archive, "--lowestEfficiency", "0.99"]);
+    assert_eq!(code, 1, "the gate ran and failed: {err}");
+    assert!(out.contains("FAIL: lowestEfficiency"), "{out}");
     assert_clean("ci", &out);
     assert_clean("ci stderr", &err);
 
