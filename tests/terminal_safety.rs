@@ -110,11 +110,15 @@ fn every_panel_and_popup_of_the_explorer_escapes_image_bytes() {
             t.draw(|f| strata::ui::draw(f, &s)).unwrap();
             let text = format!("{}", t.backend());
             assert_clean(&format!("{what} at {w}x{h}"), &text);
-            if *what == "files" && w == 200 {
-                assert!(
-                    text.contains("name\\u{1b}[2J"),
-                    "escaped name shown: {text}"
-                );
+            // Where a view shows the image's text, it is there, escaped.
+            let shown = match *what {
+                "files" | "final files" => Some("name\\u{1b}[2J"),
+                "config popup" => Some("EVIL=\\u{1b}[2J"),
+                "layers" => Some("touch \\u{1b}[2J"),
+                _ => None,
+            };
+            if let (Some(shown), 200) = (shown, w) {
+                assert!(text.contains(shown), "{what}: {shown} not shown: {text}");
             }
         }
     }
