@@ -5,7 +5,8 @@
 //! tar entry of its own, and abandons the rest of a layer at a whiteout of a missing path.
 //! strata's own figures live in `waste.rs`; nothing here feeds them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use super::gosort::go_sort;
 use crate::tree::path::{file_name, parent};
@@ -41,40 +42,49 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
     let trees: Vec<DiveTree> = layers.iter().map(|l| DiveTree::from_layer(l)).collect();
     let layer_sizes: Vec<u64> = layers.iter().map(|l| l.header_bytes).collect();
 
-    let mut paths: HashMap<String, Tally> = HashMap::new();
-    let mut inefficient: Vec<String> = Vec::new();
+    // Every path of every layer gets an id in one union trie, so tallies are a vector and
+    // a path string is only built for a whiteout or a reported file.
+    let mut union = Union::default();
+    let mut tallies: Vec<Tally> = Vec::new();
+    let mut inefficient: Vec<u32> = Vec::new();
     // The tree a whiteout of layer i is sized against: layer 0, then layers 0..i-1 stacked
-    // on it (layer 0 twice, as dive does).
-    let mut stacked: Option<DiveTree> = None;
+    // on it (layer 0 twice, as dive does). Built only as far as a whiteout needs it.
+    let mut stacked = Stacked {
+        tree: None,
+        layers: 0,
+    };
     for (i, tree) in trees.iter().enumerate() {
-        if i >= 1 {
-            let s = stacked.get_or_insert_with(|| trees[0].clone());
-            s.stack(&trees[i - 1]);
-        }
+        let ids = union.map_tree(tree);
         for node in tree.post_order() {
-            if !tree.nodes[node].children.is_empty() {
+            let n = &tree.nodes[node as usize];
+            if !n.children.is_empty() {
                 continue;
             }
-            let p = tree.path(node);
-            let tally = paths.entry(p.clone()).or_insert(Tally {
-                cum: 0,
-                min: -1,
-                count: 0,
-            });
-            let size = if tree.nodes[node].is_whiteout() {
-                let s = stacked.as_ref().unwrap_or(&trees[0]);
-                let Some(prev) = s.lookup(&p) else {
+            let id = if n.is_whiteout() {
+                let stripped = n.name.strip_prefix(WHITEOUT_PREFIX).unwrap_or(&n.name);
+                union.child(ids[n.parent as usize], stripped)
+            } else {
+                ids[node as usize]
+            };
+            if tallies.len() <= id as usize {
+                tallies.resize(union.len(), Tally::default());
+            }
+            tallies[id as usize].present = true;
+            let size = if n.is_whiteout() {
+                let s = stacked.at(&trees, i);
+                let Some(prev) = s.lookup(&union.path(id)) else {
                     // dive's visitor returns an error here and the rest of the layer is skipped.
                     break;
                 };
-                if s.nodes[prev].is_dir {
+                if s.nodes[prev as usize].is_dir {
                     s.subtree_size(prev)
                 } else {
                     0
                 }
             } else {
-                tree.nodes[node].size
+                n.size
             };
+            let tally = &mut tallies[id as usize];
             tally.cum += size;
             let size = size as i64;
             if tally.min < 0 || size < tally.min {
@@ -82,13 +92,14 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
             }
             tally.count += 1;
             if tally.count == 2 {
-                inefficient.push(p);
+                inefficient.push(id);
             }
         }
     }
 
-    let sum_min: i64 = paths.values().map(|t| t.min).sum();
-    let sum_cum: u64 = paths.values().map(|t| t.cum).sum();
+    let present = tallies.iter().filter(|t| t.present);
+    let sum_min: i64 = present.clone().map(|t| t.min).sum();
+    let sum_cum: u64 = present.map(|t| t.cum).sum();
     let efficiency = if sum_cum == 0 {
         1.0
     } else {
@@ -96,13 +107,13 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
     };
     let mut files: Vec<InefficientFile> = inefficient
         .into_iter()
-        .filter_map(|p| {
-            let t = paths.get(&p)?;
-            Some(InefficientFile {
-                path: p,
+        .map(|id| {
+            let t = &tallies[id as usize];
+            InefficientFile {
+                path: union.path(id),
                 count: t.count,
                 size_bytes: t.cum,
-            })
+            }
         })
         .collect();
     go_sort(&mut files, |a, b| a.size_bytes < b.size_bytes);
@@ -122,40 +133,134 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
     }
 }
 
+/// dive's tally of one path over all layers. `present` once the path was visited, even when
+/// dive then skipped the rest of the layer (its -1 minimum still counts, as in dive).
 #[derive(Debug, Clone, Copy)]
 struct Tally {
+    present: bool,
     cum: u64,
     min: i64,
     count: u64,
 }
 
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            present: false,
+            cum: 0,
+            min: -1,
+            count: 0,
+        }
+    }
+}
+
+/// The union of the paths of all dive trees: id 0 is the root.
+struct Union<'a> {
+    parents: Vec<u32>,
+    names: Vec<&'a str>,
+    lookup: foldhash::HashMap<(u32, &'a str), u32>,
+}
+
+impl Default for Union<'_> {
+    fn default() -> Self {
+        Union {
+            parents: vec![0],
+            names: vec![""],
+            lookup: foldhash::HashMap::default(),
+        }
+    }
+}
+
+impl<'a> Union<'a> {
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    fn child(&mut self, parent: u32, name: &'a str) -> u32 {
+        let next = self.names.len() as u32;
+        let id = *self.lookup.entry((parent, name)).or_insert(next);
+        if id == next {
+            self.parents.push(parent);
+            self.names.push(name);
+        }
+        id
+    }
+
+    /// The union id of every node of `tree` (parents always come before their children).
+    fn map_tree(&mut self, tree: &'a DiveTree<'a>) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(tree.nodes.len());
+        ids.push(0);
+        for n in &tree.nodes[1..] {
+            let id = self.child(ids[n.parent as usize], &n.name);
+            ids.push(id);
+        }
+        ids
+    }
+
+    /// dive's path string: `/a/b`, with `//` made `/` (an empty whiteout name leaves one).
+    fn path(&self, id: u32) -> String {
+        let mut names = Vec::new();
+        let mut cur = id;
+        while cur != 0 {
+            names.push(self.names[cur as usize]);
+            cur = self.parents[cur as usize];
+        }
+        names.reverse();
+        format!("/{}", names.join("/")).replace("//", "/")
+    }
+}
+
+/// Layer 0 with layers 0..`layers` stacked on it, advanced only when asked.
+struct Stacked<'a> {
+    tree: Option<DiveTree<'a>>,
+    layers: usize,
+}
+
+impl<'a> Stacked<'a> {
+    /// The tree a whiteout of layer `i` is sized against.
+    fn at<'s>(&'s mut self, trees: &'s [DiveTree<'a>], i: usize) -> &'s DiveTree<'a> {
+        if i == 0 {
+            return &trees[0];
+        }
+        let tree = self.tree.get_or_insert_with(|| trees[0].clone());
+        while self.layers < i {
+            tree.stack(&trees[self.layers]);
+            self.layers += 1;
+        }
+        tree
+    }
+}
+
 /// dive's per-layer `FileTree`: children by name (byte order), a payload per node, and
-/// implicit parents with an empty payload (size 0, not a directory).
+/// implicit parents with an empty payload (size 0, not a directory). Names borrow the layer's
+/// paths; only whiteout names are built.
 #[derive(Debug, Clone)]
-struct DiveTree {
-    nodes: Vec<DiveNode>,
+struct DiveTree<'a> {
+    nodes: Vec<DiveNode<'a>>,
 }
 
 #[derive(Debug, Clone)]
-struct DiveNode {
-    name: String,
-    parent: usize,
+struct DiveNode<'a> {
+    name: Cow<'a, str>,
+    parent: u32,
     size: u64,
     is_dir: bool,
-    children: BTreeMap<String, usize>,
+    children: BTreeMap<Cow<'a, str>, u32>,
 }
 
-impl DiveNode {
+impl DiveNode<'_> {
     fn is_whiteout(&self) -> bool {
         self.name.starts_with(WHITEOUT_PREFIX)
     }
 }
 
-impl DiveTree {
-    fn empty() -> DiveTree {
+const NONE: u32 = u32::MAX;
+
+impl<'a> DiveTree<'a> {
+    fn empty() -> DiveTree<'a> {
         DiveTree {
             nodes: vec![DiveNode {
-                name: String::new(),
+                name: Cow::Borrowed(""),
                 parent: 0,
                 size: 0,
                 is_dir: false,
@@ -165,59 +270,74 @@ impl DiveTree {
     }
 
     /// The layer's tar headers in archive order, named as dive names them.
-    fn from_layer(layer: &LayerTree) -> DiveTree {
+    fn from_layer(layer: &'a LayerTree) -> DiveTree<'a> {
         let mut tree = DiveTree::empty();
         for e in &layer.entries {
-            let name = match e.kind {
+            let path: &str = &e.path;
+            let (dirs, last): (Option<&str>, Cow<'a, str>) = match e.kind {
                 // dive drops the marker itself, but only after creating its missing parents
                 // (empty, so a fresh one is a size-0 leaf that dive counts).
-                EntryKind::Opaque if e.path.is_empty() => continue,
-                EntryKind::Opaque => format!("{}/{DOUBLE_WHITEOUT_PREFIX}opq", e.path),
-                EntryKind::Whiteout => match parent(&e.path) {
-                    Some(p) => format!("{p}/{WHITEOUT_PREFIX}{}", file_name(&e.path)),
-                    None => format!("{WHITEOUT_PREFIX}{}", e.path),
-                },
-                _ => e.path.to_string(),
+                EntryKind::Opaque if path.is_empty() => continue,
+                EntryKind::Opaque => (Some(path), Cow::Borrowed(DOUBLE_WHITEOUT_PREFIX)),
+                EntryKind::Whiteout => (
+                    parent(path),
+                    Cow::Owned(format!("{WHITEOUT_PREFIX}{}", file_name(path))),
+                ),
+                _ => (parent(path), Cow::Borrowed(file_name(path))),
             };
-            tree.add_path(&name, e.size, e.kind == EntryKind::Dir);
+            let comps = dirs
+                .into_iter()
+                .flat_map(|d| d.split('/'))
+                .filter(|c| !c.is_empty())
+                .map(Cow::Borrowed)
+                .chain(std::iter::once(last).filter(|c| !c.is_empty()));
+            tree.add_path(comps, e.size, e.kind == EntryKind::Dir);
         }
         tree
     }
 
     /// dive's `AddPath`: walk or create each component; the payload goes to the last one.
-    fn add_path(&mut self, path: &str, size: u64, is_dir: bool) {
-        let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
-        let mut node = 0usize;
-        for (idx, c) in comps.iter().enumerate() {
-            node = match self.nodes[node].children.get(*c) {
-                Some(&child) => child,
-                None => {
-                    if c.starts_with(DOUBLE_WHITEOUT_PREFIX) {
-                        return;
-                    }
-                    let id = self.nodes.len();
-                    self.nodes.push(DiveNode {
-                        name: (*c).to_string(),
-                        parent: node,
-                        size: 0,
-                        is_dir: false,
-                        children: BTreeMap::new(),
-                    });
-                    self.nodes[node].children.insert((*c).to_string(), id);
-                    id
-                }
+    fn add_path(&mut self, comps: impl Iterator<Item = Cow<'a, str>>, size: u64, is_dir: bool) {
+        let mut node = 0u32;
+        let mut any = false;
+        for c in comps {
+            node = match self.child_or_create(node, c) {
+                Some(n) => n,
+                None => return,
             };
-            if idx == comps.len() - 1 {
-                self.nodes[node].size = size;
-                self.nodes[node].is_dir = is_dir;
-            }
+            any = true;
+        }
+        if any {
+            self.nodes[node as usize].size = size;
+            self.nodes[node as usize].is_dir = is_dir;
         }
     }
 
+    /// The child `name` of `node`, created empty if missing (but never a `.wh..wh..` one:
+    /// dive stops there).
+    fn child_or_create(&mut self, node: u32, name: Cow<'a, str>) -> Option<u32> {
+        if let Some(&child) = self.nodes[node as usize].children.get(name.as_ref()) {
+            return Some(child);
+        }
+        if name.starts_with(DOUBLE_WHITEOUT_PREFIX) {
+            return None;
+        }
+        let id = self.nodes.len() as u32;
+        self.nodes[node as usize].children.insert(name.clone(), id);
+        self.nodes.push(DiveNode {
+            name,
+            parent: node,
+            size: 0,
+            is_dir: false,
+            children: BTreeMap::new(),
+        });
+        Some(id)
+    }
+
     /// Children before parents, siblings in byte order, the root left out.
-    fn post_order(&self) -> Vec<usize> {
+    fn post_order(&self) -> Vec<u32> {
         let mut out = Vec::with_capacity(self.nodes.len());
-        let mut stack: Vec<(usize, bool)> = vec![(0, false)];
+        let mut stack: Vec<(u32, bool)> = vec![(0, false)];
         while let Some((node, expanded)) = stack.pop() {
             if expanded {
                 if node != 0 {
@@ -226,7 +346,7 @@ impl DiveTree {
                 continue;
             }
             stack.push((node, true));
-            for &child in self.nodes[node].children.values().rev() {
+            for &child in self.nodes[node as usize].children.values().rev() {
                 stack.push((child, false));
             }
         }
@@ -234,11 +354,11 @@ impl DiveTree {
     }
 
     /// `/a/b` from the root, with a whiteout leaf's `.wh.` prefix removed.
-    fn path(&self, node: usize) -> String {
+    fn path(&self, node: u32) -> String {
         let mut names = Vec::new();
         let mut cur = node;
         while cur != 0 {
-            let n = &self.nodes[cur];
+            let n = &self.nodes[cur as usize];
             let name = if cur == node {
                 n.name.strip_prefix(WHITEOUT_PREFIX).unwrap_or(&n.name)
             } else {
@@ -251,37 +371,67 @@ impl DiveTree {
         format!("/{}", names.join("/")).replace("//", "/")
     }
 
-    fn lookup(&self, path: &str) -> Option<usize> {
-        let mut node = 0usize;
+    fn lookup(&self, path: &str) -> Option<u32> {
+        let mut node = 0u32;
         for c in path.split('/').filter(|c| !c.is_empty()) {
-            node = *self.nodes[node].children.get(c)?;
+            node = *self.nodes[node as usize].children.get(c)?;
         }
         Some(node)
     }
 
-    fn subtree_size(&self, node: usize) -> u64 {
+    fn subtree_size(&self, node: u32) -> u64 {
         let mut total = 0;
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
-            total += self.nodes[n].size;
-            stack.extend(self.nodes[n].children.values());
+            total += self.nodes[n as usize].size;
+            stack.extend(self.nodes[n as usize].children.values());
         }
         total
     }
 
     /// dive's `Stack`: every node of `upper` in post-order; whiteouts remove, others add.
-    fn stack(&mut self, upper: &DiveTree) {
+    /// Where an upper node sits in this tree is remembered (`at`), so adding a path walks
+    /// only the part not seen yet; a removal forgets it all, as it may have cut any branch.
+    fn stack(&mut self, upper: &DiveTree<'a>) {
+        let mut at = vec![NONE; upper.nodes.len()];
+        at[0] = 0;
+        let mut chain: Vec<u32> = Vec::new();
         for node in upper.post_order() {
-            let n = &upper.nodes[node];
-            let path = upper.path(node);
+            let n = &upper.nodes[node as usize];
             if n.is_whiteout() {
-                if let Some(target) = self.lookup(&path) {
-                    let parent = self.nodes[target].parent;
-                    let name = self.nodes[target].name.clone();
-                    self.nodes[parent].children.remove(&name);
+                if let Some(target) = self.lookup(&upper.path(node)) {
+                    let parent = self.nodes[target as usize].parent;
+                    let name = self.nodes[target as usize].name.clone();
+                    self.nodes[parent as usize].children.remove(name.as_ref());
+                    at.fill(NONE);
+                    at[0] = 0;
                 }
-            } else {
-                self.add_path(&path, n.size, n.is_dir);
+                continue;
+            }
+            // The upper nodes from `node` up to the nearest one already placed here.
+            chain.clear();
+            let mut cur = node;
+            while at[cur as usize] == NONE {
+                chain.push(cur);
+                cur = upper.nodes[cur as usize].parent;
+            }
+            let mut here = at[cur as usize];
+            let mut placed = true;
+            for &u in chain.iter().rev() {
+                match self.child_or_create(here, upper.nodes[u as usize].name.clone()) {
+                    Some(c) => {
+                        here = c;
+                        at[u as usize] = c;
+                    }
+                    None => {
+                        placed = false;
+                        break;
+                    }
+                }
+            }
+            if placed {
+                self.nodes[here as usize].size = n.size;
+                self.nodes[here as usize].is_dir = n.is_dir;
             }
         }
     }

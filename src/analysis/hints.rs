@@ -3,7 +3,7 @@
 //! in the same order. Secret hints name the kind of credential, its path and its layer, never
 //! any of its content (the tree builder keeps only flags, not bytes).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use humansize::{format_size, DECIMAL};
 
@@ -897,7 +897,7 @@ fn secrets_found(input: &HintInput<'_>, out: &mut Vec<Hint>) {
 type Stored<'a> = (usize, &'a str, u64);
 
 fn duplicate_content(input: &HintInput<'_>, out: &mut Vec<Hint>) {
-    let mut by_digest: HashMap<[u8; 32], Vec<Stored<'_>>> = HashMap::new();
+    let mut by_digest: foldhash::HashMap<[u8; 32], Vec<Stored<'_>>> = Default::default();
     for (path, e, layer) in final_entries(input) {
         if e.kind != EntryKind::File || e.size == 0 {
             continue;

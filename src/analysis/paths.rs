@@ -1,7 +1,9 @@
 //! Every path seen in any layer gets a small integer id, with its parent and children, so the
 //! merged view is a flat vector indexed by id and subtree operations walk child lists.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use crate::tree::path::parent;
 
@@ -13,7 +15,9 @@ pub struct PathTable {
     paths: Vec<Box<str>>,
     parents: Vec<PathId>,
     children: Vec<Vec<PathId>>,
-    lookup: HashMap<Box<str>, PathId>,
+    /// Ids by path, hashing `paths[id]`: each path is stored once.
+    lookup: HashTable<PathId>,
+    hasher: foldhash::fast::RandomState,
     /// The id of every layer entry, `entry_ids[layer][entry]`, so replays never hash paths.
     entry_ids: Vec<Vec<PathId>>,
 }
@@ -22,32 +26,44 @@ pub const ROOT: PathId = 0;
 
 impl Default for PathTable {
     fn default() -> Self {
-        PathTable {
-            paths: vec!["".into()],
-            parents: vec![ROOT],
-            children: vec![Vec::new()],
-            lookup: HashMap::from([("".into(), ROOT)]),
+        let mut table = PathTable {
+            paths: Vec::new(),
+            parents: Vec::new(),
+            children: Vec::new(),
+            lookup: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             entry_ids: Vec::new(),
-        }
+        };
+        table.push("", ROOT);
+        table
     }
 }
 
 impl PathTable {
     /// The id of a normalised path, adding it (and its missing ancestors) if new.
     pub fn intern(&mut self, path: &str) -> PathId {
-        if let Some(&id) = self.lookup.get(path) {
+        if let Some(id) = self.get(path) {
             return id;
         }
         let parent_id = match parent(path) {
             Some(p) => self.intern(p),
             None => ROOT,
         };
+        let id = self.push(path, parent_id);
+        self.children[parent_id as usize].push(id);
+        id
+    }
+
+    /// Adds a path known to be new.
+    fn push(&mut self, path: &str, parent_id: PathId) -> PathId {
         let id = self.paths.len() as PathId;
         self.paths.push(path.into());
         self.parents.push(parent_id);
         self.children.push(Vec::new());
-        self.children[parent_id as usize].push(id);
-        self.lookup.insert(path.into(), id);
+        let (paths, hasher) = (&self.paths, &self.hasher);
+        self.lookup.insert_unique(hasher.hash_one(path), id, |&i| {
+            hasher.hash_one(&*paths[i as usize])
+        });
         id
     }
 
@@ -65,7 +81,9 @@ impl PathTable {
     }
 
     pub fn get(&self, path: &str) -> Option<PathId> {
-        self.lookup.get(path).copied()
+        self.lookup
+            .find(self.hasher.hash_one(path), |&i| &*self.paths[i as usize] == path)
+            .copied()
     }
 
     /// The normalised path (no leading `/`; the root is "").

@@ -1,7 +1,7 @@
 //! The figures of DESIGN.md section 3, from a stack: what the image stores, what a container
 //! sees, and where the difference goes, by cause.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::merge::{entry, Cause, Stack};
 use super::paths::PathId;
@@ -78,7 +78,7 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     let total_bytes: u64 = layers.iter().map(|l| l.content_bytes()).sum();
     let mut final_bytes = 0u64;
     let mut final_files = 0u64;
-    let mut by_digest: HashMap<[u8; 32], Vec<(PathId, u32, u64)>> = HashMap::new();
+    let mut by_digest: foldhash::HashMap<[u8; 32], Vec<(PathId, u32, u64)>> = Default::default();
     let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>)> = BTreeMap::new();
     for (id, loc) in stack.top.live.iter().enumerate() {
         let Some(loc) = loc else { continue };
@@ -108,7 +108,7 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         }
     }
 
-    let mut rows: HashMap<(PathId, Cause), (u64, BTreeSet<usize>)> = HashMap::new();
+    let mut rows: foldhash::HashMap<(PathId, Cause), (u64, BTreeSet<usize>)> = Default::default();
     let (mut overwritten, mut copy_up, mut removed) = (0u64, 0u64, 0u64);
     for h in &stack.hidden {
         match h.cause {
