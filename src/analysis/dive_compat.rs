@@ -6,7 +6,9 @@
 //! strata's own figures live in `waste.rs`; nothing here feeds them.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use super::gosort::go_sort;
 use crate::tree::path::{file_name, parent};
@@ -40,6 +42,7 @@ pub struct InefficientFile {
 
 pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
     let trees: Vec<DiveTree> = layers.iter().map(|l| DiveTree::from_layer(l)).collect();
+    let orders: Vec<Vec<u32>> = trees.iter().map(DiveTree::post_order).collect();
     let layer_sizes: Vec<u64> = layers.iter().map(|l| l.header_bytes).collect();
 
     // Every path of every layer gets an id in one union trie, so tallies are a vector and
@@ -55,9 +58,9 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
     };
     for (i, tree) in trees.iter().enumerate() {
         let ids = union.map_tree(tree);
-        for node in tree.post_order() {
+        for &node in &orders[i] {
             let n = &tree.nodes[node as usize];
-            if !n.children.is_empty() {
+            if !n.is_leaf() {
                 continue;
             }
             let id = if n.is_whiteout() {
@@ -71,7 +74,7 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
             }
             tallies[id as usize].present = true;
             let size = if n.is_whiteout() {
-                let s = stacked.at(&trees, i);
+                let s = stacked.at(&trees, &orders, i);
                 let Some(prev) = s.lookup(&union.path(id)) else {
                     // dive's visitor returns an error here and the rest of the layer is skipped.
                     break;
@@ -218,39 +221,53 @@ struct Stacked<'a> {
 
 impl<'a> Stacked<'a> {
     /// The tree a whiteout of layer `i` is sized against.
-    fn at<'s>(&'s mut self, trees: &'s [DiveTree<'a>], i: usize) -> &'s DiveTree<'a> {
+    fn at<'s>(
+        &'s mut self,
+        trees: &'s [DiveTree<'a>],
+        orders: &[Vec<u32>],
+        i: usize,
+    ) -> &'s DiveTree<'a> {
         if i == 0 {
             return &trees[0];
         }
         let tree = self.tree.get_or_insert_with(|| trees[0].clone());
         while self.layers < i {
-            tree.stack(&trees[self.layers]);
+            tree.stack(&trees[self.layers], &orders[self.layers]);
             self.layers += 1;
         }
         tree
     }
 }
 
-/// dive's per-layer `FileTree`: children by name (byte order), a payload per node, and
-/// implicit parents with an empty payload (size 0, not a directory). Names borrow the layer's
-/// paths; only whiteout names are built.
+/// dive's per-layer `FileTree`: a payload per node and implicit parents with an empty
+/// payload (size 0, not a directory); siblings are visited in byte order. Names borrow the
+/// layer's paths (only whiteout names are built); children are found through one hash table
+/// keyed by (parent, name) and linked in a list, sorted only when a walk needs the order.
 #[derive(Debug, Clone)]
 struct DiveTree<'a> {
     nodes: Vec<DiveNode<'a>>,
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
 }
 
 #[derive(Debug, Clone)]
 struct DiveNode<'a> {
     name: Cow<'a, str>,
     parent: u32,
+    first_child: u32,
+    next: u32,
+    prev: u32,
     size: u64,
     is_dir: bool,
-    children: BTreeMap<Cow<'a, str>, u32>,
 }
 
 impl DiveNode<'_> {
     fn is_whiteout(&self) -> bool {
         self.name.starts_with(WHITEOUT_PREFIX)
+    }
+
+    fn is_leaf(&self) -> bool {
+        self.first_child == NONE
     }
 }
 
@@ -262,82 +279,151 @@ impl<'a> DiveTree<'a> {
             nodes: vec![DiveNode {
                 name: Cow::Borrowed(""),
                 parent: 0,
+                first_child: NONE,
+                next: NONE,
+                prev: NONE,
                 size: 0,
                 is_dir: false,
-                children: BTreeMap::new(),
             }],
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
 
-    /// The layer's tar headers in archive order, named as dive names them.
+    /// The layer's tar headers in archive order, named as dive names them (dive's
+    /// `AddPath`: walk or create each component; the payload goes to the last one).
     fn from_layer(layer: &'a LayerTree) -> DiveTree<'a> {
         let mut tree = DiveTree::empty();
+        // Consecutive entries mostly share their directory: walk it once.
+        let mut last_dir: Option<(&'a str, u32)> = None;
         for e in &layer.entries {
-            let path: &str = &e.path;
-            let (dirs, last): (Option<&str>, Cow<'a, str>) = match e.kind {
+            let path: &'a str = &e.path;
+            let (dirs, last): (&'a str, Cow<'a, str>) = match e.kind {
                 // dive drops the marker itself, but only after creating its missing parents
                 // (empty, so a fresh one is a size-0 leaf that dive counts).
                 EntryKind::Opaque if path.is_empty() => continue,
-                EntryKind::Opaque => (Some(path), Cow::Borrowed(DOUBLE_WHITEOUT_PREFIX)),
+                EntryKind::Opaque => (path, Cow::Borrowed(DOUBLE_WHITEOUT_PREFIX)),
                 EntryKind::Whiteout => (
-                    parent(path),
+                    parent(path).unwrap_or(""),
                     Cow::Owned(format!("{WHITEOUT_PREFIX}{}", file_name(path))),
                 ),
-                _ => (parent(path), Cow::Borrowed(file_name(path))),
+                _ => (parent(path).unwrap_or(""), Cow::Borrowed(file_name(path))),
             };
-            let comps = dirs
-                .into_iter()
-                .flat_map(|d| d.split('/'))
-                .filter(|c| !c.is_empty())
-                .map(Cow::Borrowed)
-                .chain(std::iter::once(last).filter(|c| !c.is_empty()));
-            tree.add_path(comps, e.size, e.kind == EntryKind::Dir);
+            let dir = match last_dir {
+                Some((d, node)) if d == dirs => Some(node),
+                _ => tree
+                    .walk(dirs)
+                    .inspect(|&node| last_dir = Some((dirs, node))),
+            };
+            let Some(dir) = dir else { continue };
+            let target = if last.is_empty() {
+                // No last component: the payload goes to the directory, unless there was none.
+                (dir != 0).then_some(dir)
+            } else {
+                tree.child_or_create(dir, last)
+            };
+            if let Some(t) = target {
+                tree.nodes[t as usize].size = e.size;
+                tree.nodes[t as usize].is_dir = e.kind == EntryKind::Dir;
+            }
         }
         tree
     }
 
-    /// dive's `AddPath`: walk or create each component; the payload goes to the last one.
-    fn add_path(&mut self, comps: impl Iterator<Item = Cow<'a, str>>, size: u64, is_dir: bool) {
+    /// Walks `dirs` from the root, creating what is missing; `None` where dive gives up.
+    fn walk(&mut self, dirs: &'a str) -> Option<u32> {
         let mut node = 0u32;
-        let mut any = false;
-        for c in comps {
-            node = match self.child_or_create(node, c) {
-                Some(n) => n,
-                None => return,
-            };
-            any = true;
+        for c in dirs.split('/').filter(|c| !c.is_empty()) {
+            node = self.child_or_create(node, Cow::Borrowed(c))?;
         }
-        if any {
-            self.nodes[node as usize].size = size;
-            self.nodes[node as usize].is_dir = is_dir;
-        }
+        Some(node)
+    }
+
+    fn hash(&self, parent: u32, name: &str) -> u64 {
+        self.hasher.hash_one((parent, name))
+    }
+
+    fn child(&self, parent: u32, name: &str) -> Option<u32> {
+        self.index
+            .find(self.hash(parent, name), |&i| {
+                let n = &self.nodes[i as usize];
+                n.parent == parent && n.name == name
+            })
+            .copied()
     }
 
     /// The child `name` of `node`, created empty if missing (but never a `.wh..wh..` one:
     /// dive stops there).
     fn child_or_create(&mut self, node: u32, name: Cow<'a, str>) -> Option<u32> {
-        if let Some(&child) = self.nodes[node as usize].children.get(name.as_ref()) {
+        if let Some(child) = self.child(node, &name) {
             return Some(child);
         }
         if name.starts_with(DOUBLE_WHITEOUT_PREFIX) {
             return None;
         }
         let id = self.nodes.len() as u32;
-        self.nodes[node as usize].children.insert(name.clone(), id);
+        let hash = self.hash(node, &name);
+        let next = self.nodes[node as usize].first_child;
+        if next != NONE {
+            self.nodes[next as usize].prev = id;
+        }
+        self.nodes[node as usize].first_child = id;
         self.nodes.push(DiveNode {
             name,
             parent: node,
+            first_child: NONE,
+            next,
+            prev: NONE,
             size: 0,
             is_dir: false,
-            children: BTreeMap::new(),
+        });
+        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        self.index.insert_unique(hash, id, |&i| {
+            let n = &nodes[i as usize];
+            hasher.hash_one((n.parent, &*n.name))
         });
         Some(id)
+    }
+
+    /// Unlinks `node` (and so its subtree) from its parent.
+    fn remove(&mut self, node: u32) {
+        let n = &self.nodes[node as usize];
+        let (parent, next, prev) = (n.parent, n.next, n.prev);
+        if node == 0 {
+            return;
+        }
+        if let Ok(entry) = self
+            .index
+            .find_entry(self.hash(parent, &n.name), |&i| i == node)
+        {
+            entry.remove();
+        }
+        if prev == NONE {
+            self.nodes[parent as usize].first_child = next;
+        } else {
+            self.nodes[prev as usize].next = next;
+        }
+        if next != NONE {
+            self.nodes[next as usize].prev = prev;
+        }
+    }
+
+    fn children(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut cur = self.nodes[node as usize].first_child;
+        std::iter::from_fn(move || {
+            let c = cur;
+            (c != NONE).then(|| {
+                cur = self.nodes[c as usize].next;
+                c
+            })
+        })
     }
 
     /// Children before parents, siblings in byte order, the root left out.
     fn post_order(&self) -> Vec<u32> {
         let mut out = Vec::with_capacity(self.nodes.len());
         let mut stack: Vec<(u32, bool)> = vec![(0, false)];
+        let mut kids: Vec<u32> = Vec::new();
         while let Some((node, expanded)) = stack.pop() {
             if expanded {
                 if node != 0 {
@@ -346,9 +432,15 @@ impl<'a> DiveTree<'a> {
                 continue;
             }
             stack.push((node, true));
-            for &child in self.nodes[node as usize].children.values().rev() {
-                stack.push((child, false));
-            }
+            kids.clear();
+            kids.extend(self.children(node));
+            // Sibling names are unique, so an unstable sort gives the one byte order.
+            kids.sort_unstable_by(|&a, &b| {
+                self.nodes[a as usize]
+                    .name
+                    .cmp(&self.nodes[b as usize].name)
+            });
+            stack.extend(kids.iter().rev().map(|&c| (c, false)));
         }
         out
     }
@@ -374,7 +466,7 @@ impl<'a> DiveTree<'a> {
     fn lookup(&self, path: &str) -> Option<u32> {
         let mut node = 0u32;
         for c in path.split('/').filter(|c| !c.is_empty()) {
-            node = *self.nodes[node as usize].children.get(c)?;
+            node = self.child(node, c)?;
         }
         Some(node)
     }
@@ -384,25 +476,24 @@ impl<'a> DiveTree<'a> {
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             total += self.nodes[n as usize].size;
-            stack.extend(self.nodes[n as usize].children.values());
+            stack.extend(self.children(n));
         }
         total
     }
 
-    /// dive's `Stack`: every node of `upper` in post-order; whiteouts remove, others add.
-    /// Where an upper node sits in this tree is remembered (`at`), so adding a path walks
-    /// only the part not seen yet; a removal forgets it all, as it may have cut any branch.
-    fn stack(&mut self, upper: &DiveTree<'a>) {
+    /// dive's `Stack`: every node of `upper` in post-order (`order`); whiteouts remove,
+    /// others add. Where an upper node sits in this tree is remembered (`at`), so adding a
+    /// path walks only the part not seen yet; a removal forgets it all, as it may have cut
+    /// any branch.
+    fn stack(&mut self, upper: &DiveTree<'a>, order: &[u32]) {
         let mut at = vec![NONE; upper.nodes.len()];
         at[0] = 0;
         let mut chain: Vec<u32> = Vec::new();
-        for node in upper.post_order() {
+        for &node in order {
             let n = &upper.nodes[node as usize];
             if n.is_whiteout() {
                 if let Some(target) = self.lookup(&upper.path(node)) {
-                    let parent = self.nodes[target as usize].parent;
-                    let name = self.nodes[target as usize].name.clone();
-                    self.nodes[parent as usize].children.remove(name.as_ref());
+                    self.remove(target);
                     at.fill(NONE);
                     at[0] = 0;
                 }

@@ -82,7 +82,9 @@ impl PathTable {
 
     pub fn get(&self, path: &str) -> Option<PathId> {
         self.lookup
-            .find(self.hasher.hash_one(path), |&i| &*self.paths[i as usize] == path)
+            .find(self.hasher.hash_one(path), |&i| {
+                &*self.paths[i as usize] == path
+            })
             .copied()
     }
 
