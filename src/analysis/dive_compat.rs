@@ -41,13 +41,17 @@ pub struct InefficientFile {
 }
 
 pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
-    let trees: Vec<DiveTree> = layers.iter().map(|l| DiveTree::from_layer(l)).collect();
+    let keys = Keys::default();
+    let trees: Vec<DiveTree> = layers
+        .iter()
+        .map(|l| DiveTree::from_layer(l, keys.clone()))
+        .collect();
     let orders: Vec<Vec<u32>> = trees.iter().map(DiveTree::post_order).collect();
     let layer_sizes: Vec<u64> = layers.iter().map(|l| l.header_bytes).collect();
 
     // Every path of every layer gets an id in one union trie, so tallies are a vector and
     // a path string is only built for a whiteout or a reported file.
-    let mut union = Union::default();
+    let mut union = Union::new(trees.iter().map(|t| t.nodes.len()).sum());
     let mut tallies: Vec<Tally> = Vec::new();
     let mut inefficient: Vec<u32> = Vec::new();
     // The tree a whiteout of layer i is sized against: layer 0, then layers 0..i-1 stacked
@@ -65,7 +69,7 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
             }
             let id = if n.is_whiteout() {
                 let stripped = n.name.strip_prefix(WHITEOUT_PREFIX).unwrap_or(&n.name);
-                union.child(ids[n.parent as usize], stripped)
+                union.child(ids[n.parent as usize], stripped, keys.name(stripped))
             } else {
                 ids[node as usize]
             };
@@ -157,35 +161,68 @@ impl Default for Tally {
     }
 }
 
+/// Hashes of names, shared by every tree so a node's name is hashed once; a child's key
+/// mixes its name's hash with its parent's id.
+#[derive(Debug, Clone, Default)]
+struct Keys(foldhash::fast::RandomState);
+
+impl Keys {
+    fn name(&self, name: &str) -> u64 {
+        self.0.hash_one(name)
+    }
+
+    fn child(name: u64, parent: u32) -> u64 {
+        let h = name ^ u64::from(parent).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let h = (h ^ (h >> 32)).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        h ^ (h >> 32)
+    }
+}
+
 /// The union of the paths of all dive trees: id 0 is the root.
 struct Union<'a> {
     parents: Vec<u32>,
     names: Vec<&'a str>,
-    lookup: foldhash::HashMap<(u32, &'a str), u32>,
-}
-
-impl Default for Union<'_> {
-    fn default() -> Self {
-        Union {
-            parents: vec![0],
-            names: vec![""],
-            lookup: foldhash::HashMap::default(),
-        }
-    }
+    hashes: Vec<u64>,
+    lookup: HashTable<u32>,
 }
 
 impl<'a> Union<'a> {
+    fn new(capacity: usize) -> Union<'a> {
+        let mut parents = Vec::with_capacity(capacity + 1);
+        let mut names = Vec::with_capacity(capacity + 1);
+        let mut hashes = Vec::with_capacity(capacity + 1);
+        parents.push(0);
+        names.push("");
+        hashes.push(0);
+        Union {
+            parents,
+            names,
+            hashes,
+            lookup: HashTable::with_capacity(capacity),
+        }
+    }
+
     fn len(&self) -> usize {
         self.names.len()
     }
 
-    fn child(&mut self, parent: u32, name: &'a str) -> u32 {
-        let next = self.names.len() as u32;
-        let id = *self.lookup.entry((parent, name)).or_insert(next);
-        if id == next {
-            self.parents.push(parent);
-            self.names.push(name);
+    fn child(&mut self, parent: u32, name: &'a str, name_hash: u64) -> u32 {
+        let hash = Keys::child(name_hash, parent);
+        let (parents, names) = (&self.parents, &self.names);
+        let found = self.lookup.find(hash, |&i| {
+            parents[i as usize] == parent && names[i as usize] == name
+        });
+        if let Some(&id) = found {
+            return id;
         }
+        let id = self.names.len() as u32;
+        self.parents.push(parent);
+        self.names.push(name);
+        self.hashes.push(name_hash);
+        let (parents, hashes) = (&self.parents, &self.hashes);
+        self.lookup.insert_unique(hash, id, |&i| {
+            Keys::child(hashes[i as usize], parents[i as usize])
+        });
         id
     }
 
@@ -194,7 +231,7 @@ impl<'a> Union<'a> {
         let mut ids = Vec::with_capacity(tree.nodes.len());
         ids.push(0);
         for n in &tree.nodes[1..] {
-            let id = self.child(ids[n.parent as usize], &n.name);
+            let id = self.child(ids[n.parent as usize], &n.name, n.hash);
             ids.push(id);
         }
         ids
@@ -247,12 +284,14 @@ impl<'a> Stacked<'a> {
 struct DiveTree<'a> {
     nodes: Vec<DiveNode<'a>>,
     index: HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
+    keys: Keys,
 }
 
 #[derive(Debug, Clone)]
 struct DiveNode<'a> {
     name: Cow<'a, str>,
+    /// `Keys::name` of `name`.
+    hash: u64,
     parent: u32,
     first_child: u32,
     next: u32,
@@ -274,26 +313,29 @@ impl DiveNode<'_> {
 const NONE: u32 = u32::MAX;
 
 impl<'a> DiveTree<'a> {
-    fn empty() -> DiveTree<'a> {
+    fn empty(keys: Keys, capacity: usize) -> DiveTree<'a> {
+        let mut nodes = Vec::with_capacity(capacity + 1);
+        nodes.push(DiveNode {
+            name: Cow::Borrowed(""),
+            hash: 0,
+            parent: 0,
+            first_child: NONE,
+            next: NONE,
+            prev: NONE,
+            size: 0,
+            is_dir: false,
+        });
         DiveTree {
-            nodes: vec![DiveNode {
-                name: Cow::Borrowed(""),
-                parent: 0,
-                first_child: NONE,
-                next: NONE,
-                prev: NONE,
-                size: 0,
-                is_dir: false,
-            }],
-            index: HashTable::new(),
-            hasher: foldhash::fast::RandomState::default(),
+            nodes,
+            index: HashTable::with_capacity(capacity),
+            keys,
         }
     }
 
     /// The layer's tar headers in archive order, named as dive names them (dive's
     /// `AddPath`: walk or create each component; the payload goes to the last one).
-    fn from_layer(layer: &'a LayerTree) -> DiveTree<'a> {
-        let mut tree = DiveTree::empty();
+    fn from_layer(layer: &'a LayerTree, keys: Keys) -> DiveTree<'a> {
+        let mut tree = DiveTree::empty(keys, layer.entries.len());
         // Consecutive entries mostly share their directory: walk it once.
         let mut last_dir: Option<(&'a str, u32)> = None;
         for e in &layer.entries {
@@ -320,7 +362,8 @@ impl<'a> DiveTree<'a> {
                 // No last component: the payload goes to the directory, unless there was none.
                 (dir != 0).then_some(dir)
             } else {
-                tree.child_or_create(dir, last)
+                let hash = tree.keys.name(&last);
+                tree.child_or_create(dir, last, hash)
             };
             if let Some(t) = target {
                 tree.nodes[t as usize].size = e.size;
@@ -334,18 +377,14 @@ impl<'a> DiveTree<'a> {
     fn walk(&mut self, dirs: &'a str) -> Option<u32> {
         let mut node = 0u32;
         for c in dirs.split('/').filter(|c| !c.is_empty()) {
-            node = self.child_or_create(node, Cow::Borrowed(c))?;
+            node = self.child_or_create(node, Cow::Borrowed(c), self.keys.name(c))?;
         }
         Some(node)
     }
 
-    fn hash(&self, parent: u32, name: &str) -> u64 {
-        self.hasher.hash_one((parent, name))
-    }
-
-    fn child(&self, parent: u32, name: &str) -> Option<u32> {
+    fn child(&self, parent: u32, name: &str, name_hash: u64) -> Option<u32> {
         self.index
-            .find(self.hash(parent, name), |&i| {
+            .find(Keys::child(name_hash, parent), |&i| {
                 let n = &self.nodes[i as usize];
                 n.parent == parent && n.name == name
             })
@@ -354,15 +393,15 @@ impl<'a> DiveTree<'a> {
 
     /// The child `name` of `node`, created empty if missing (but never a `.wh..wh..` one:
     /// dive stops there).
-    fn child_or_create(&mut self, node: u32, name: Cow<'a, str>) -> Option<u32> {
-        if let Some(child) = self.child(node, &name) {
+    fn child_or_create(&mut self, node: u32, name: Cow<'a, str>, name_hash: u64) -> Option<u32> {
+        if let Some(child) = self.child(node, &name, name_hash) {
             return Some(child);
         }
         if name.starts_with(DOUBLE_WHITEOUT_PREFIX) {
             return None;
         }
         let id = self.nodes.len() as u32;
-        let hash = self.hash(node, &name);
+        let hash = Keys::child(name_hash, node);
         let next = self.nodes[node as usize].first_child;
         if next != NONE {
             self.nodes[next as usize].prev = id;
@@ -370,6 +409,7 @@ impl<'a> DiveTree<'a> {
         self.nodes[node as usize].first_child = id;
         self.nodes.push(DiveNode {
             name,
+            hash: name_hash,
             parent: node,
             first_child: NONE,
             next,
@@ -377,10 +417,10 @@ impl<'a> DiveTree<'a> {
             size: 0,
             is_dir: false,
         });
-        let (nodes, hasher) = (&self.nodes, &self.hasher);
+        let nodes = &self.nodes;
         self.index.insert_unique(hash, id, |&i| {
             let n = &nodes[i as usize];
-            hasher.hash_one((n.parent, &*n.name))
+            Keys::child(n.hash, n.parent)
         });
         Some(id)
     }
@@ -394,7 +434,7 @@ impl<'a> DiveTree<'a> {
         }
         if let Ok(entry) = self
             .index
-            .find_entry(self.hash(parent, &n.name), |&i| i == node)
+            .find_entry(Keys::child(n.hash, parent), |&i| i == node)
         {
             entry.remove();
         }
@@ -466,7 +506,7 @@ impl<'a> DiveTree<'a> {
     fn lookup(&self, path: &str) -> Option<u32> {
         let mut node = 0u32;
         for c in path.split('/').filter(|c| !c.is_empty()) {
-            node = self.child(node, c)?;
+            node = self.child(node, c, self.keys.name(c))?;
         }
         Some(node)
     }
@@ -509,7 +549,8 @@ impl<'a> DiveTree<'a> {
             let mut here = at[cur as usize];
             let mut placed = true;
             for &u in chain.iter().rev() {
-                match self.child_or_create(here, upper.nodes[u as usize].name.clone()) {
+                let un = &upper.nodes[u as usize];
+                match self.child_or_create(here, un.name.clone(), un.hash) {
                     Some(c) => {
                         here = c;
                         at[u as usize] = c;

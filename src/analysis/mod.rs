@@ -41,9 +41,23 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(layers: &[&LayerTree]) -> Analysis {
-        // dive's per-layer trees are the biggest transient structure: build and drop them
-        // before the stack exists, so the two never add up at the peak.
-        let dive = dive_compat::figures(layers);
+        // dive's figures need nothing of strata's own: they are computed on a second core
+        // while this one stacks the layers and sizes the waste.
+        std::thread::scope(|scope| {
+            let dive = scope.spawn(|| dive_compat::figures(layers));
+            let (stack, layers_stats, waste) = Self::strata_figures(layers);
+            // A panic in the dive thread is a bug; computing the figures here again shows it.
+            let dive = dive.join().unwrap_or_else(|_| dive_compat::figures(layers));
+            Analysis {
+                stack,
+                layers: layers_stats,
+                waste,
+                dive,
+            }
+        })
+    }
+
+    fn strata_figures(layers: &[&LayerTree]) -> (Stack, Vec<LayerStats>, Waste) {
         let stack = merge::stack(layers);
         let mut stats: Vec<LayerStats> = layers
             .iter()
@@ -70,11 +84,6 @@ impl Analysis {
             stats[h.copy.layer as usize].hidden_later_bytes += h.bytes;
         }
         let waste = waste::figures(layers, &stack);
-        Analysis {
-            stack,
-            layers: stats,
-            waste,
-            dive,
-        }
+        (stack, stats, waste)
     }
 }
