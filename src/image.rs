@@ -296,7 +296,8 @@ fn keep_under_cap(cache: &Cache, progress: &(dyn Fn(LoadEvent) + Sync)) {
 enum Chunk {
     /// The compression the blob's first bytes showed; always the first message.
     Kind(Compression),
-    Data(Vec<u8>),
+    /// A buffer of `CHUNK` bytes and how many of them are data.
+    Data(Vec<u8>, usize),
     Failed(std::io::Error),
 }
 
@@ -320,11 +321,15 @@ fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
     let fail = |reason: String| layer_error(input, index, desc, reason);
     let raw = source::open_layer(store, desc).map_err(|e| fail(e.to_string()))?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
+    // Read buffers go back to the decoder: no allocation or zeroing per chunk.
+    let (give_back, reuse) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 2);
     std::thread::scope(|scope| {
-        let producer = scope.spawn(move || decode(raw, job, tx));
+        let producer = scope.spawn(move || decode(raw, job, tx, reuse));
         let mut chunks = ChunkReader {
             rx,
+            give_back,
             chunk: Vec::new(),
+            len: 0,
             pos: 0,
         };
         let compression = match chunks.rx.recv() {
@@ -378,11 +383,12 @@ fn decode<'a>(
     mut raw: HashingReader<Box<dyn std::io::Read + Send + 'a>>,
     job: &Job,
     tx: std::sync::mpsc::SyncSender<Chunk>,
+    reuse: std::sync::mpsc::Receiver<Vec<u8>>,
 ) -> (
     Option<Compression>,
     HashingReader<Box<dyn std::io::Read + Send + 'a>>,
 ) {
-    let compression = decode_into(&mut raw, job, &tx);
+    let compression = decode_into(&mut raw, job, &tx, &reuse);
     (compression, raw)
 }
 
@@ -390,6 +396,7 @@ fn decode_into<R: std::io::Read>(
     raw: &mut R,
     job: &Job,
     tx: &std::sync::mpsc::SyncSender<Chunk>,
+    reuse: &std::sync::mpsc::Receiver<Vec<u8>>,
 ) -> Option<Compression> {
     let compressed = AtomicU64::new(0);
     let counted = ProgressReader {
@@ -411,13 +418,10 @@ fn decode_into<R: std::io::Read>(
     if tx.send(Chunk::Kind(compression)).is_ok() {
         let mut bounded = Bounded::new(decoder, &compressed, *job.limits);
         loop {
-            let mut buf = vec![0u8; CHUNK];
+            let mut buf = reuse.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
             let msg = match bounded.read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Chunk::Data(buf)
-                }
+                Ok(n) => Chunk::Data(buf, n),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => Chunk::Failed(e),
             };
@@ -433,16 +437,23 @@ fn decode_into<R: std::io::Read>(
 /// The indexing half's view of the chunks: a plain `Read`.
 struct ChunkReader {
     rx: std::sync::mpsc::Receiver<Chunk>,
+    give_back: std::sync::mpsc::SyncSender<Vec<u8>>,
     chunk: Vec<u8>,
+    len: usize,
     pos: usize,
 }
 
 impl std::io::Read for ChunkReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.pos == self.chunk.len() {
+        while self.pos == self.len {
             match self.rx.recv() {
-                Ok(Chunk::Data(d)) => {
-                    self.chunk = d;
+                Ok(Chunk::Data(d, len)) => {
+                    let used = std::mem::replace(&mut self.chunk, d);
+                    if !used.is_empty() {
+                        // The decoder may have finished: then the buffer is just dropped.
+                        let _ = self.give_back.try_send(used);
+                    }
+                    self.len = len;
                     self.pos = 0;
                 }
                 Ok(Chunk::Failed(e)) => return Err(e),
@@ -451,7 +462,7 @@ impl std::io::Read for ChunkReader {
                 Err(_) => return Ok(0),
             }
         }
-        let n = buf.len().min(self.chunk.len() - self.pos);
+        let n = buf.len().min(self.len - self.pos);
         buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)

@@ -439,25 +439,37 @@ impl FileTree {
             .filter(|&i| i != NONE)
     }
 
-    /// Sorts every node's children.
+    /// Sorts every node's children. Names are looked up once per node, not per comparison;
+    /// sibling names are unique, so every order is total and an unstable sort is exact.
     pub fn sort(&mut self, by: SortBy, paths: &crate::analysis::paths::PathTable) {
-        let name = |n: &Node| crate::tree::path::file_name(paths.path(n.path));
+        let names: Vec<&str> = self
+            .nodes
+            .iter()
+            .map(|n| crate::tree::path::file_name(paths.path(n.path)))
+            .collect();
+        let mut kids: Vec<u32> = Vec::new();
         for i in 0..self.nodes.len() {
-            let mut kids = std::mem::take(&mut self.nodes[i].children);
+            if self.nodes[i].children.len() < 2 {
+                continue;
+            }
+            std::mem::swap(&mut kids, &mut self.nodes[i].children);
             let nodes = &self.nodes;
-            kids.sort_by(|&a, &b| {
-                let (x, y) = (&nodes[a as usize], &nodes[b as usize]);
-                match by {
-                    SortBy::Name => name(x).cmp(name(y)),
-                    SortBy::Size => y.size.cmp(&x.size).then_with(|| name(x).cmp(name(y))),
-                    SortBy::Delta => y
-                        .delta
+            let name = |a: u32| names[a as usize];
+            match by {
+                SortBy::Name => kids.sort_unstable_by(|&a, &b| name(a).cmp(name(b))),
+                SortBy::Size => kids.sort_unstable_by(|&a, &b| {
+                    let (x, y) = (&nodes[a as usize], &nodes[b as usize]);
+                    y.size.cmp(&x.size).then_with(|| name(a).cmp(name(b)))
+                }),
+                SortBy::Delta => kids.sort_unstable_by(|&a, &b| {
+                    let (x, y) = (&nodes[a as usize], &nodes[b as usize]);
+                    y.delta
                         .unsigned_abs()
                         .cmp(&x.delta.unsigned_abs())
-                        .then_with(|| name(x).cmp(name(y))),
-                }
-            });
-            self.nodes[i].children = kids;
+                        .then_with(|| name(a).cmp(name(b)))
+                }),
+            }
+            std::mem::swap(&mut kids, &mut self.nodes[i].children);
         }
     }
 }
