@@ -209,7 +209,10 @@ impl FileTree {
             (below, &owned_at)
         };
         let mut tree = FileTree {
-            nodes: Vec::new(),
+            nodes: Vec::with_capacity(match mode {
+                FileMode::Layer => trees.get(n).map_or(0, |t| t.entries.len()) + 1,
+                FileMode::Merged | FileMode::Final => at.live.len(),
+            }),
             index: vec![NONE; paths.len()],
             layer: n,
             mode,
@@ -319,10 +322,13 @@ impl FileTree {
             (_, Status::Removed) | (None, _) => e.map_or(0, |e| e.content_bytes()),
             (Some(e), _) => e.content_bytes(),
         };
-        let below_size = below
-            .get(id)
-            .and_then(|l| entry(trees, l))
-            .map_or(0, |e| e.content_bytes());
+        // Most paths of a view are what they were below the layer: same entry, same size,
+        // no second lookup into the layers.
+        let below_size = match below.get(id) {
+            Some(l) if l == loc && status != Status::Removed => size,
+            Some(l) => entry(trees, l).map_or(0, |e| e.content_bytes()),
+            None => 0,
+        };
         let delta = if status == Status::Removed {
             -(size as i64)
         } else {
@@ -582,19 +588,19 @@ pub fn visible_rows(
         }
     }
     let expand_all = !filter.text.is_empty();
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(if collapsed.is_empty() { n } else { 0 });
     // (node, depth, guides)
     let mut stack: Vec<(u32, u16, u64, bool)> = Vec::new();
     let push_children =
         |stack: &mut Vec<(u32, u16, u64, bool)>, node: u32, depth: u16, guides: u64| {
-            let kids: Vec<u32> = tree.nodes[node as usize]
-                .children
-                .iter()
-                .copied()
-                .filter(|&c| keep[c as usize])
-                .collect();
-            for (i, &c) in kids.iter().enumerate().rev() {
-                stack.push((c, depth, guides, i + 1 == kids.len()));
+            let kids = &tree.nodes[node as usize].children;
+            // The last kept child draws the corner.
+            let mut last = true;
+            for &c in kids.iter().rev() {
+                if keep[c as usize] {
+                    stack.push((c, depth, guides, last));
+                    last = false;
+                }
             }
         };
     push_children(&mut stack, 0, 0, 0);
@@ -606,7 +612,9 @@ pub fn visible_rows(
             last,
         });
         let nd = &tree.nodes[node as usize];
-        if nd.children.is_empty() || (!expand_all && collapsed.contains(&nd.path)) {
+        if nd.children.is_empty()
+            || (!expand_all && !collapsed.is_empty() && collapsed.contains(&nd.path))
+        {
             continue;
         }
         let child_guides = if last && depth < 64 {
