@@ -30,6 +30,12 @@ impl Image {
 
     /// Analyses the loaded layers.
     pub fn analyse(&self) -> Analysis {
-        Analysis::new(&self.trees())
+        let user = self
+            .meta
+            .config
+            .config
+            .as_ref()
+            .and_then(|c| c.user.as_deref());
+        Analysis::of_image(&self.trees(), &self.history, user)
     }
 }

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use humansize::{format_size, DECIMAL};
 
+use super::merge::Stack;
 use super::merge::{entry, Cause};
-use super::Analysis;
+use super::LayerStats;
 use crate::history::HistoryStep;
 use crate::tree::{secrets, Entry, EntryKind, LayerTree, FLAG_PRIVATE_KEY, FLAG_TOKEN};
 
@@ -40,7 +41,9 @@ pub struct Hint {
 /// What the hints look at.
 pub struct HintInput<'a> {
     pub layers: &'a [&'a LayerTree],
-    pub analysis: &'a Analysis,
+    pub stack: &'a Stack,
+    /// Per-layer figures, bottom first.
+    pub stats: &'a [LayerStats],
     /// The config history, each step mapped to its layer.
     pub history: &'a [HistoryStep],
     /// The config's `User` (None or "" when unset).
@@ -189,7 +192,7 @@ fn main_layer(by_layer: &BTreeMap<usize, u64>) -> Option<usize> {
 fn final_entries<'a>(
     input: &'a HintInput<'_>,
 ) -> impl Iterator<Item = (&'a str, &'a Entry, usize)> {
-    let stack = &input.analysis.stack;
+    let stack = &input.stack;
     stack
         .top
         .live
@@ -204,6 +207,11 @@ fn final_entries<'a>(
 
 /// `path` is `dir` or below it; `*` in `dir` matches one component.
 fn under(path: &str, dir: &str) -> bool {
+    if !dir.contains('*') {
+        // The common case, without splitting: `dir` itself or `dir/...`.
+        return path.starts_with(dir)
+            && (path.len() == dir.len() || path.as_bytes()[dir.len()] == b'/');
+    }
     let mut p = path.split('/');
     for d in dir.split('/') {
         match p.next() {
@@ -218,7 +226,7 @@ fn under(path: &str, dir: &str) -> bool {
 // 1, 2: bytes hidden by a later layer.
 
 fn deleted_later(input: &HintInput<'_>, out: &mut Vec<Hint>) {
-    let stack = &input.analysis.stack;
+    let stack = &input.stack;
     let mut groups: BTreeMap<(usize, usize), Paths> = BTreeMap::new();
     for h in stack.hidden.iter().filter(|h| h.cause == Cause::Removed) {
         groups
@@ -255,7 +263,7 @@ fn deleted_later(input: &HintInput<'_>, out: &mut Vec<Hint>) {
 }
 
 fn metadata_copy_up(input: &HintInput<'_>, out: &mut Vec<Hint>) {
-    let stack = &input.analysis.stack;
+    let stack = &input.stack;
     let mut groups: BTreeMap<usize, Paths> = BTreeMap::new();
     for h in stack.hidden.iter().filter(|h| h.cause == Cause::CopyUp) {
         groups
@@ -731,7 +739,7 @@ fn busting_hint(
     layer: usize,
     install: Install,
 ) -> Hint {
-    let bytes = input.analysis.layers.get(layer).map_or(0, |s| s.size);
+    let bytes = input.stats.get(layer).map_or(0, |s| s.size);
     let mut manifests = Paths::default();
     if let Some(tree) = copy.layer.and_then(|l| input.layers.get(l)) {
         for e in tree
@@ -859,7 +867,7 @@ fn secrets_found(input: &HintInput<'_>, out: &mut Vec<Hint>) {
     // Hidden by a later layer but still stored: grouped by storing layer, hiding layer, kind.
     // The hiding step's command is not quoted: it may carry the credential inline.
     // A copy-up leaves the same content visible, which `secret` already reports.
-    let stack = &input.analysis.stack;
+    let stack = &input.stack;
     let mut hidden: BTreeMap<(usize, usize, String), Paths> = BTreeMap::new();
     for h in stack.hidden.iter().filter(|h| h.cause != Cause::CopyUp) {
         let Some(e) = entry(input.layers, h.copy) else {
@@ -897,20 +905,18 @@ fn secrets_found(input: &HintInput<'_>, out: &mut Vec<Hint>) {
 type Stored<'a> = (usize, &'a str, u64);
 
 fn duplicate_content(input: &HintInput<'_>, out: &mut Vec<Hint>) {
-    let mut by_digest: foldhash::HashMap<[u8; 32], Vec<Stored<'_>>> = Default::default();
-    for (path, e, layer) in final_entries(input) {
-        if e.kind != EntryKind::File || e.size == 0 {
-            continue;
-        }
-        if let Some(d) = e.digest {
-            by_digest.entry(d).or_default().push((layer, path, e.size));
-        }
-    }
+    // Every stored file by content, then runs of one content: no map, no Vec per file.
+    let mut files: Vec<(&[u8; 32], Stored<'_>)> = final_entries(input)
+        .filter(|(_, e, _)| e.kind == EntryKind::File && e.size > 0)
+        .filter_map(|(path, e, layer)| Some((e.digest.as_ref()?, (layer, path, e.size))))
+        .collect();
+    files.sort_unstable_by(|a, b| a.0.cmp(b.0));
     // Per group: the first stored copy is the original, later ones are the waste.
-    let mut groups: Vec<(u64, Vec<Stored<'_>>)> = by_digest
-        .into_values()
-        .filter(|c| c.len() > 1)
-        .map(|mut c| {
+    let mut groups: Vec<(u64, Vec<Stored<'_>>)> = files
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .map(|run| {
+            let mut c: Vec<Stored<'_>> = run.iter().map(|x| x.1).collect();
             c.sort();
             let wasted = c[1..].iter().map(|x| x.2).sum::<u64>();
             (wasted, c)
@@ -1031,7 +1037,7 @@ fn tiny_layers(input: &HintInput<'_>, out: &mut Vec<Hint>) {
     };
     for step in input.history.iter().filter(|s| !s.empty_layer) {
         let Some(layer) = step.layer else { continue };
-        let size = input.analysis.layers.get(layer).map_or(0, |s| s.size);
+        let size = input.stats.get(layer).map_or(0, |s| s.size);
         let tiny = run_body(&step.command).is_some() && size < TINY_LAYER_BYTES;
         let follows = run.last().is_none_or(|&l| l + 1 == layer);
         if !tiny || !follows {
@@ -1049,7 +1055,7 @@ fn tiny_hint(input: &HintInput<'_>, run: &[usize]) -> Hint {
     let mut paths = Paths::default();
     let mut bytes = 0;
     for &l in run {
-        bytes += input.analysis.layers.get(l).map_or(0, |s| s.size);
+        bytes += input.stats.get(l).map_or(0, |s| s.size);
         if let Some(tree) = input.layers.get(l) {
             for e in tree.entries.iter().filter(|e| e.kind == EntryKind::File) {
                 paths.add(&e.path, e.size);

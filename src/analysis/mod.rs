@@ -9,8 +9,10 @@ pub mod merge;
 pub mod paths;
 pub mod waste;
 
+use crate::history::HistoryStep;
 use crate::tree::LayerTree;
 use dive_compat::DiveCompat;
+use hints::Hint;
 use merge::{Change, Stack};
 use waste::Waste;
 
@@ -37,15 +39,36 @@ pub struct Analysis {
     pub layers: Vec<LayerStats>,
     pub waste: Waste,
     pub dive: DiveCompat,
+    /// Most important first.
+    pub hints: Vec<Hint>,
 }
 
 impl Analysis {
+    /// The analysis of bare layers: the hints that read the history or the config's user
+    /// see none.
     pub fn new(layers: &[&LayerTree]) -> Analysis {
+        Analysis::of_image(layers, &[], None)
+    }
+
+    /// The analysis of an image's layers, its history (each step mapped to its layer) and
+    /// its config's `User`.
+    pub fn of_image(
+        layers: &[&LayerTree],
+        history: &[HistoryStep],
+        user: Option<&str>,
+    ) -> Analysis {
         // dive's figures need nothing of strata's own: they are computed on a second core
-        // while this one stacks the layers and sizes the waste.
+        // while this one stacks the layers, sizes the waste and finds the hints.
         std::thread::scope(|scope| {
             let dive = scope.spawn(|| dive_compat::figures(layers));
             let (stack, layers_stats, waste) = Self::strata_figures(layers);
+            let hints = hints::hints(&hints::HintInput {
+                layers,
+                stack: &stack,
+                stats: &layers_stats,
+                history,
+                user,
+            });
             // A panic in the dive thread is a bug; computing the figures here again shows it.
             let dive = dive.join().unwrap_or_else(|_| dive_compat::figures(layers));
             Analysis {
@@ -53,6 +76,7 @@ impl Analysis {
                 layers: layers_stats,
                 waste,
                 dive,
+                hints,
             }
         })
     }

@@ -74,11 +74,15 @@ pub struct WastedPath {
 /// How many rows `top` keeps.
 pub const TOP_ROWS: usize = 50;
 
+/// One stored copy of a content: path, layer, size.
+type StoredCopy = (PathId, u32, u64);
+
 pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     let total_bytes: u64 = layers.iter().map(|l| l.content_bytes()).sum();
     let mut final_bytes = 0u64;
     let mut final_files = 0u64;
-    let mut by_digest: foldhash::HashMap<[u8; 32], Vec<(PathId, u32, u64)>> = Default::default();
+    // Stored files by content: sorted into runs later, no map and no Vec per file.
+    let mut by_digest: Vec<(&[u8; 32], StoredCopy)> = Vec::new();
     let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>)> = BTreeMap::new();
     for (id, loc) in stack.top.live.iter().enumerate() {
         let Some(loc) = loc else { continue };
@@ -90,12 +94,9 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         }
         final_bytes += e.size;
         final_files += 1;
-        if let Some(d) = e.digest {
+        if let Some(d) = &e.digest {
             if e.size > 0 {
-                by_digest
-                    .entry(d)
-                    .or_default()
-                    .push((id as PathId, loc.layer, e.size));
+                by_digest.push((d, (id as PathId, loc.layer, e.size)));
             }
         }
         let path = stack.paths.path(id as PathId);
@@ -133,7 +134,12 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         .collect();
 
     let mut duplicate = 0u64;
-    for copies in by_digest.values_mut().filter(|c| c.len() > 1) {
+    by_digest.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for run in by_digest
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|c| c.len() > 1)
+    {
+        let mut copies: Vec<StoredCopy> = run.iter().map(|x| x.1).collect();
         // The original is the earliest stored copy (then by path), as the hints say.
         copies.sort_by(|a, b| {
             a.1.cmp(&b.1)

@@ -296,22 +296,18 @@ impl Report {
                     })
                     .collect(),
             },
-            hints: crate::analysis::hints::hints(&crate::analysis::hints::HintInput {
-                layers: &image.trees(),
-                analysis,
-                history: &image.history,
-                user: meta.config.config.as_ref().and_then(|c| c.user.as_deref()),
-            })
-            .into_iter()
-            .map(|h| Hint {
-                id: h.id.to_string(),
-                severity: h.severity,
-                message: h.message,
-                bytes: h.bytes,
-                layer: h.layer,
-                paths: h.paths.iter().map(|p| slash(p)).collect(),
-            })
-            .collect(),
+            hints: analysis
+                .hints
+                .iter()
+                .map(|h| Hint {
+                    id: h.id.to_string(),
+                    severity: h.severity,
+                    message: h.message.clone(),
+                    bytes: h.bytes,
+                    layer: h.layer,
+                    paths: h.paths.iter().map(|p| slash(p)).collect(),
+                })
+                .collect(),
             base: {
                 let name = meta
                     .annotations
