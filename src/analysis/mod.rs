@@ -69,8 +69,10 @@ impl Analysis {
                 history,
                 user,
             });
-            // A panic in the dive thread is a bug; computing the figures here again shows it.
-            let dive = dive.join().unwrap_or_else(|_| dive_compat::figures(layers));
+            // A panic in the dive thread is a bug: it goes on here, with its own message.
+            let dive = dive
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             Analysis {
                 stack,
                 layers: layers_stats,
