@@ -467,6 +467,54 @@ pub fn printable(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn forward_seeks_read_past_the_bytes_and_report_the_absolute_position() {
+        use std::io::Seek;
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut f = Forward::new(&data[..]);
+        let mut head = [0u8; 10];
+        f.read_exact(&mut head).unwrap();
+        // Longer than the scratch buffer: several reads.
+        assert_eq!(f.seek(io::SeekFrom::Current(70_000)).unwrap(), 70_010);
+        let mut next = [0u8; 1];
+        f.read_exact(&mut next).unwrap();
+        assert_eq!(next[0], data[70_010]);
+        assert_eq!(f.seek(io::SeekFrom::Current(0)).unwrap(), 70_011);
+        for backwards in [
+            io::SeekFrom::Current(-1),
+            io::SeekFrom::Start(0),
+            io::SeekFrom::End(0),
+        ] {
+            let e = f.seek(backwards).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+        }
+        let e = f.seek(io::SeekFrom::Current(40_000)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn entries_left_unread_are_skipped_and_a_cut_one_is_truncated_data() {
+        let big = vec![7u8; 50_000];
+        let tar = tar_of(&[
+            ("a", EntryType::Regular, &big),
+            ("b", EntryType::Regular, b"xyz"),
+        ]);
+        // The visitor reads nothing: every content is skipped through `Forward`.
+        let mut names = Vec::new();
+        for_each_entry(&tar[..], |e, _, _| {
+            names.push(e.path.to_string());
+            Ok(Flow::Continue)
+        })
+        .unwrap();
+        assert_eq!(names, ["a", "b"]);
+        let cut = &tar[..30_000];
+        let err = for_each_entry(cut, |_, _, _| Ok(Flow::Continue)).unwrap_err();
+        match err {
+            TreeError::Corrupt(m) => assert!(m.starts_with("truncated data"), "{m}"),
+            other => panic!("expected truncated data, got {other:?}"),
+        }
+    }
+
     /// A tar written header by header, so names can be absolute or `./`-prefixed as real
     /// layers have them (the tar crate's builder refuses those).
     fn tar_of(entries: &[(&str, EntryType, &[u8])]) -> Vec<u8> {
