@@ -479,7 +479,7 @@ mod tests {
         let mut next = [0u8; 1];
         f.read_exact(&mut next).unwrap();
         assert_eq!(next[0], data[70_010]);
-        assert_eq!(f.seek(io::SeekFrom::Current(0)).unwrap(), 70_011);
+        assert_eq!(f.stream_position().unwrap(), 70_011);
         for backwards in [
             io::SeekFrom::Current(-1),
             io::SeekFrom::Start(0),
