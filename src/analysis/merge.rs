@@ -88,6 +88,9 @@ pub struct Stack {
     pub paths: PathTable,
     /// The merged view of all layers.
     pub top: View,
+    /// The merged view below the last layer (what the final view's changes are measured
+    /// against; kept so opening the final view replays nothing).
+    pub below_top: View,
     /// `changes[layer][entry]`, parallel to each layer's entries.
     pub changes: Vec<Vec<Change>>,
     /// Every hidden copy, in the order the hiding happened.
@@ -106,11 +109,19 @@ pub fn stack(layers: &[&LayerTree]) -> Stack {
         paths.push_layer_ids(ids);
     }
     let mut stacker = Stacker::new(layers, &paths, true);
-    let changes = (0..layers.len()).map(|n| stacker.apply(n)).collect();
+    let mut changes = Vec::with_capacity(layers.len());
+    let mut below_top = View::default();
+    for n in 0..layers.len() {
+        if n + 1 == layers.len() {
+            below_top = stacker.view.clone();
+        }
+        changes.push(stacker.apply(n));
+    }
     let Stacker { view, hidden, .. } = stacker;
     Stack {
         paths,
         top: view,
+        below_top,
         changes,
         hidden,
     }

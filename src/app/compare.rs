@@ -1,11 +1,9 @@
 //! The compare screen of `strata diff A B`: a summary, the layers both images share, and the
 //! tree of every path that differs, coloured by change and sized by delta.
 
-use std::collections::HashSet;
-
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::filetree::{visible_rows, FileTree, Filter, Row, SortBy, Status};
+use super::filetree::{FileTree, Filter, Folds, Row, Rows, SortBy, Status};
 use super::keymap::{Action, Keymap};
 use crate::analysis::compare::Comparison;
 use crate::analysis::paths::{PathId, PathTable};
@@ -24,10 +22,10 @@ pub struct CompareView {
     pub report: DiffReport,
     pub paths: PathTable,
     pub tree: FileTree,
-    pub rows: Vec<Row>,
+    pub rows: Rows,
     pub cursor: usize,
     pub offset: usize,
-    pub collapsed: HashSet<PathId>,
+    pub folds: Folds,
     pub filter: Filter,
     pub editing_filter: bool,
     pub sort: SortBy,
@@ -39,15 +37,15 @@ impl CompareView {
     pub fn new(report: DiffReport, cmp: &Comparison) -> CompareView {
         let mut paths = PathTable::default();
         let mut tree = FileTree::from_diff(&cmp.files, &mut paths);
-        tree.sort(SortBy::Delta, &paths);
+        tree.sort(SortBy::Delta);
         let mut v = CompareView {
             report,
             paths,
             tree,
-            rows: Vec::new(),
+            rows: Rows::default(),
             cursor: 0,
             offset: 0,
-            collapsed: HashSet::new(),
+            folds: Folds::default(),
             filter: Filter::default(),
             editing_filter: false,
             sort: SortBy::Delta,
@@ -59,9 +57,9 @@ impl CompareView {
     }
 
     fn refresh(&mut self, keep: Option<PathId>) {
-        self.rows = visible_rows(&self.tree, &self.paths, &self.collapsed, &self.filter);
+        self.rows = Rows::new(&self.tree, &self.paths, &self.folds, &self.filter);
         if let Some(p) = keep {
-            if let Some(i) = super::filetree::row_of(&self.rows, &self.tree, p) {
+            if let Some(i) = self.rows.index_of(&self.tree, &self.paths, p) {
                 self.cursor = i;
                 return;
             }
@@ -71,8 +69,13 @@ impl CompareView {
 
     fn selected(&self) -> Option<PathId> {
         self.rows
-            .get(self.cursor)
-            .map(|r| self.tree.nodes[r.node as usize].path)
+            .get(&self.tree, &self.paths, self.cursor)
+            .map(|r| r.path)
+    }
+
+    /// The rows on screen, `n` from the top of the list.
+    pub fn window(&self, n: usize) -> Vec<Row> {
+        self.rows.window(&self.tree, &self.paths, self.offset, n)
     }
 
     /// Rows of the files list on a terminal of this size.
@@ -148,24 +151,17 @@ impl CompareView {
             Some(Action::Collapse) => self.fold(Some(true)),
             Some(Action::Expand) => self.fold(Some(false)),
             Some(Action::CollapseAll) => {
-                self.collapsed = self
-                    .tree
-                    .nodes
-                    .iter()
-                    .skip(1)
-                    .filter(|n| !n.children.is_empty())
-                    .map(|n| n.path)
-                    .collect();
+                self.folds.fold_all();
                 self.refresh(keep);
             }
             Some(Action::ExpandAll) => {
-                self.collapsed.clear();
+                self.folds.unfold_all();
                 self.refresh(keep);
             }
             Some(Action::Filter) => self.editing_filter = true,
             Some(Action::Sort) => {
                 self.sort = self.sort.next();
-                self.tree.sort(self.sort, &self.paths);
+                self.tree.sort(self.sort);
                 self.refresh(keep);
             }
             Some(Action::HideAdded) => self.hide(Status::Added),
@@ -188,19 +184,14 @@ impl CompareView {
     }
 
     fn fold(&mut self, collapse: Option<bool>) {
-        let Some(r) = self.rows.get(self.cursor) else {
+        let Some(p) = self.selected() else {
             return;
         };
-        let node = &self.tree.nodes[r.node as usize];
-        if node.children.is_empty() {
+        if self.tree.child_count(p) == 0 {
             return;
         }
-        let p = node.path;
-        if collapse.unwrap_or(!self.collapsed.contains(&p)) {
-            self.collapsed.insert(p);
-        } else {
-            self.collapsed.remove(&p);
-        }
+        self.folds
+            .set(p, collapse.unwrap_or(!self.folds.is_folded(p)));
         self.refresh(Some(p));
     }
 

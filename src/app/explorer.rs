@@ -2,19 +2,18 @@
 //! filter and collapsed directories, and the open popup. View state lives here, keyed by path
 //! id, never in the analysis.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::filetree::{visible_rows, FileMode, FileTree, Filter, Row, SortBy, Status};
+use super::filetree::{FileMode, FileTree, Filter, Folds, Node, Row, Rows, SortBy, Status};
 use super::keymap::{Action, Keymap};
 use super::layout::{areas, list_rows};
 use super::{Effect, ExtractRequest, Loaded, ReadPurpose};
 use crate::analysis::merge::{path_history, Change};
-use crate::analysis::paths::PathId;
+use crate::analysis::paths::{PathId, PathTable, ROOT};
 use crate::analysis::waste::WasteCause;
 use crate::analysis::Analysis;
 use crate::extract::{FileContent, Summary};
@@ -100,10 +99,10 @@ pub struct Explorer {
     pub sort: SortBy,
     sort_chosen: bool,
     pub tree: FileTree,
-    pub rows: Vec<Row>,
+    pub rows: Rows,
     pub cursor: usize,
     pub offset: usize,
-    pub collapsed: HashSet<PathId>,
+    pub folds: Folds,
     pub filter: Filter,
     pub editing_filter: bool,
     pub popup: Option<Popup>,
@@ -133,10 +132,10 @@ impl Explorer {
             sort: SortBy::Name,
             sort_chosen: false,
             tree,
-            rows: Vec::new(),
+            rows: Rows::default(),
             cursor: 0,
             offset: 0,
-            collapsed: HashSet::new(),
+            folds: Folds::default(),
             filter: Filter::default(),
             editing_filter: false,
             popup: None,
@@ -170,23 +169,38 @@ impl Explorer {
     /// Rebuilds the Files tree for the selected layer and mode, keeping the cursor's path.
     fn rebuild(&mut self) {
         let keep = self.selected_path();
+        self.build_tree();
+        self.refresh_rows(keep);
+    }
+
+    /// Builds the tree of the selected layer and mode, unless the tree shown is already it
+    /// (the final view is the same whatever layer is selected).
+    fn build_tree(&mut self) {
+        let last = self.layer_count().saturating_sub(1);
+        let layer = if self.mode == FileMode::Final {
+            last
+        } else {
+            self.layer.min(last)
+        };
+        let sort = self.effective_sort();
+        if self.tree.mode == self.mode && self.tree.layer == layer && !self.tree.is_empty() {
+            self.tree.sort(sort);
+            return;
+        }
         let trees = self.image.trees();
         self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
-        self.tree
-            .sort(self.effective_sort(), &self.analysis.stack.paths);
-        self.refresh_rows(keep);
+        self.tree.sort(sort);
+    }
+
+    fn paths(&self) -> &PathTable {
+        &self.analysis.stack.paths
     }
 
     /// Recomputes the visible rows; the cursor stays on `keep` if it is still visible.
     fn refresh_rows(&mut self, keep: Option<PathId>) {
-        self.rows = visible_rows(
-            &self.tree,
-            &self.analysis.stack.paths,
-            &self.collapsed,
-            &self.filter,
-        );
+        self.rows = Rows::new(&self.tree, self.paths(), &self.folds, &self.filter);
         if let Some(p) = keep {
-            if let Some(i) = super::filetree::row_of(&self.rows, &self.tree, p) {
+            if let Some(i) = self.rows.index_of(&self.tree, self.paths(), p) {
                 self.cursor = i;
                 return;
             }
@@ -194,14 +208,20 @@ impl Explorer {
         self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
     }
 
-    pub fn selected_node(&self) -> Option<&super::filetree::Node> {
-        self.rows
-            .get(self.cursor)
-            .map(|r| &self.tree.nodes[r.node as usize])
+    /// The rows on screen, `n` from the top of the panel.
+    pub fn window(&self, n: usize) -> Vec<Row> {
+        self.rows.window(&self.tree, self.paths(), self.offset, n)
+    }
+
+    pub fn selected_node(&self) -> Option<Node> {
+        let path = self.selected_path()?;
+        self.tree.node(path, &self.image.trees())
     }
 
     fn selected_path(&self) -> Option<PathId> {
-        self.selected_node().map(|n| n.path)
+        self.rows
+            .get(&self.tree, self.paths(), self.cursor)
+            .map(|r| r.path)
     }
 
     /// Normalised path of the selection ("" for none).
@@ -297,26 +317,19 @@ impl Explorer {
             Action::Expand => self.toggle_selected(Some(false)),
             Action::CollapseAll => {
                 let keep = self.selected_path();
-                self.collapsed = self
-                    .tree
-                    .nodes
-                    .iter()
-                    .skip(1)
-                    .filter(|n| !n.children.is_empty())
-                    .map(|n| n.path)
-                    .collect();
+                self.folds.fold_all();
                 // The cursor moves to the top-level ancestor of what it was on.
                 let top = keep.map(|p| {
                     let mut cur = p;
-                    while self.analysis.stack.paths.parent(cur) != crate::analysis::paths::ROOT {
-                        cur = self.analysis.stack.paths.parent(cur);
+                    while self.paths().parent(cur) != ROOT {
+                        cur = self.paths().parent(cur);
                     }
                     cur
                 });
                 self.refresh_rows(top);
             }
             Action::ExpandAll => {
-                self.collapsed.clear();
+                self.folds.unfold_all();
                 let keep = self.selected_path();
                 self.refresh_rows(keep);
             }
@@ -332,7 +345,7 @@ impl Explorer {
                 self.sort = self.effective_sort().next();
                 self.sort_chosen = true;
                 let keep = self.selected_path();
-                self.tree.sort(self.sort, &self.analysis.stack.paths);
+                self.tree.sort(self.sort);
                 self.refresh_rows(keep);
             }
             Action::SizeFloor => {
@@ -408,16 +421,12 @@ impl Explorer {
         let Some(node) = self.selected_node() else {
             return;
         };
-        if node.children.is_empty() {
+        if node.children == 0 {
             return;
         }
         let path = node.path;
-        let now = collapse.unwrap_or(!self.collapsed.contains(&path));
-        if now {
-            self.collapsed.insert(path);
-        } else {
-            self.collapsed.remove(&path);
-        }
+        let now = collapse.unwrap_or(!self.folds.is_folded(path));
+        self.folds.set(path, now);
         self.refresh_rows(Some(path));
     }
 
@@ -425,12 +434,12 @@ impl Explorer {
         let Some(node) = self.selected_node() else {
             return;
         };
-        if !node.children.is_empty() && !self.collapsed.contains(&node.path) {
+        if node.children > 0 && !self.folds.is_folded(node.path) {
             self.toggle_selected(Some(true));
             return;
         }
-        let parent = self.tree.nodes[node.parent as usize].path;
-        if let Some(i) = super::filetree::row_of(&self.rows, &self.tree, parent) {
+        let parent = self.paths().parent(node.path);
+        if let Some(i) = self.rows.index_of(&self.tree, self.paths(), parent) {
             self.cursor = i;
         }
     }
@@ -439,7 +448,7 @@ impl Explorer {
         let Some(node) = self.selected_node() else {
             return Vec::new();
         };
-        if !node.children.is_empty() || node.kind == EntryKind::Dir {
+        if node.children > 0 || node.kind == EntryKind::Dir {
             self.toggle_selected(None);
             return Vec::new();
         }
@@ -598,16 +607,13 @@ impl Explorer {
         let target = path.and_then(|p| self.analysis.stack.paths.get(p));
         if let Some(t) = target {
             let mut cur = self.analysis.stack.paths.parent(t);
-            while cur != crate::analysis::paths::ROOT {
-                self.collapsed.remove(&cur);
+            while cur != ROOT {
+                self.folds.set(cur, false);
                 cur = self.analysis.stack.paths.parent(cur);
             }
         }
         self.filter = Filter::default();
-        let trees = self.image.trees();
-        self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
-        self.tree
-            .sort(self.effective_sort(), &self.analysis.stack.paths);
+        self.build_tree();
         self.refresh_rows(target);
     }
 
@@ -639,11 +645,7 @@ impl Explorer {
             return;
         }
         // Live filtering lands on the first matching file.
-        self.cursor = self
-            .rows
-            .iter()
-            .position(|r| self.tree.nodes[r.node as usize].children.is_empty())
-            .unwrap_or(0);
+        self.cursor = self.rows.first_leaf(&self.tree, self.paths()).unwrap_or(0);
     }
 
     fn on_popup_key(&mut self, key: KeyEvent, keymap: &Keymap) -> Vec<Effect> {
@@ -706,10 +708,7 @@ impl Explorer {
                         }
                         let keep = self.selected_path();
                         self.layer = layer;
-                        let trees = self.image.trees();
-                        self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
-                        self.tree
-                            .sort(self.effective_sort(), &self.analysis.stack.paths);
+                        self.build_tree();
                         self.refresh_rows(keep);
                     }
                 }

@@ -177,7 +177,7 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
     let block = panel(
         format!(
             "Differences ({} paths, sorted by {})",
-            v.tree.nodes.len().saturating_sub(1),
+            v.tree.len(),
             v.sort.name()
         ),
         v.popup.is_none(),
@@ -198,14 +198,11 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         };
         lines.push(Line::from(styled(format!("  ({why})"), t.dim)));
     }
-    for (i, row) in v
-        .rows
-        .iter()
-        .enumerate()
-        .skip(v.offset)
-        .take(inner.height.saturating_sub(1) as usize)
-    {
-        let n = &v.tree.nodes[row.node as usize];
+    let window = v.window(inner.height.saturating_sub(1) as usize);
+    for (i, row) in (v.offset..).zip(&window) {
+        let Some(n) = v.tree.node(row.path, &[]) else {
+            continue;
+        };
         let change = match n.status {
             Status::Added => "added",
             Status::Removed => "removed",
@@ -231,8 +228,8 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         if n.kind == EntryKind::Dir {
             name.push('/');
         }
-        if !n.children.is_empty() && v.collapsed.contains(&n.path) && v.filter.text.is_empty() {
-            name.push_str(&format!(" (+{})", n.children.len()));
+        if n.children > 0 && v.folds.is_folded(n.path) && v.filter.text.is_empty() {
+            name.push_str(&format!(" (+{})", n.children));
         }
         let room = w.saturating_sub(head.chars().count() + guide.chars().count());
         lines.push(Line::from(vec![

@@ -44,11 +44,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         };
         lines.push(Line::from(styled(format!("  ({why})"), t.dim)));
     }
-    for (i, row) in ex.rows.iter().enumerate().skip(ex.offset).take(rows) {
-        let node = &ex.tree.nodes[row.node as usize];
+    let trees = ex.image.trees();
+    for (i, row) in (ex.offset..).zip(&ex.window(rows)) {
+        let Some(node) = ex.tree.node(row.path, &trees) else {
+            continue;
+        };
         let selected = i == ex.cursor;
         lines.push(file_line(
-            ex, row, node, selected, width, show_owner, show_delta, state,
+            ex, row, &node, selected, width, show_owner, show_delta, state,
         ));
     }
     frame.render_widget(Paragraph::new(lines), inner);
@@ -90,8 +93,7 @@ fn file_line<'a>(
         ));
     }
     let guide = super::tree_guide(row);
-    let collapsed =
-        !node.children.is_empty() && ex.collapsed.contains(&node.path) && ex.filter.text.is_empty();
+    let collapsed = node.children > 0 && ex.folds.is_folded(node.path) && ex.filter.text.is_empty();
     let mut name = crate::tree::printable(
         crate::tree::path::file_name(ex.analysis.stack.paths.path(node.path)),
         4096,
@@ -100,7 +102,7 @@ fn file_line<'a>(
         name.push('/');
     }
     if collapsed {
-        name.push_str(&format!(" (+{})", node.children.len()));
+        name.push_str(&format!(" (+{})", node.children));
     }
     if let Some(l) = &node.link {
         name.push_str(if node.kind == EntryKind::Hardlink {
