@@ -74,7 +74,12 @@ fn main() -> ExitCode {
         (
             "type a filter",
             [vec![tab], chars("mm/")].concat(),
-            chars("node_modules/lib"),
+            chars("pkg07/mod1"),
+        ),
+        (
+            "type a glob filter",
+            [vec![tab], chars("mm/")].concat(),
+            chars("*7/*1.bin"),
         ),
         (
             "sort by size",

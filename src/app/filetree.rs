@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use globset::{Glob, GlobMatcher};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::analysis::merge::{entry, views_around, Change, Loc, View};
 use crate::analysis::paths::{PathId, PathTable, ROOT};
@@ -495,7 +495,9 @@ impl FileTree {
 pub struct Filter {
     /// Substring (case-insensitive unless it has capitals) or glob (`*`, `?`, `[`).
     pub text: String,
-    glob: Option<GlobMatcher>,
+    /// A one-glob set: globset picks a literal strategy (extension, suffix, ...) where the
+    /// pattern allows, several times faster than the glob's regex on 300k paths.
+    glob: Option<GlobSet>,
     /// Hidden statuses, by `Status::index`.
     pub hidden: [bool; 5],
     /// Only files of at least this many bytes (directories roll up).
@@ -511,7 +513,9 @@ impl Filter {
             } else {
                 format!("*{text}")
             };
-            Glob::new(&pattern).ok().map(|g| g.compile_matcher())
+            Glob::new(&pattern)
+                .ok()
+                .and_then(|g| GlobSetBuilder::new().add(g).build().ok())
         } else {
             None
         };
@@ -525,28 +529,21 @@ impl Filter {
     /// with children through them.
     fn keep(&self, tree: &FileTree, paths: &PathTable) -> Vec<bool> {
         let n = tree.status.len();
-        let found = (!self.text.is_empty() && self.glob.is_none())
-            .then(|| self.substring_matches(tree, paths));
+        let found = match &self.glob {
+            Some(glob) => Some(glob_matches(glob, tree, paths)),
+            None if !self.text.is_empty() => Some(self.substring_matches(tree, paths)),
+            None => None,
+        };
         let mut keep = vec![false; n];
-        let mut buf = String::new();
         for i in (1..n).rev() {
             let Some(status) = tree.status[i] else {
                 continue;
             };
-            let mut leaf_ok = || {
+            let leaf_ok = || {
                 tree.kids[i] == 0
                     && !self.hidden[status.index()]
                     && self.min_size.is_none_or(|m| tree.size[i] >= m)
-                    && match (&found, &self.glob) {
-                        (Some(found), _) => found[i],
-                        (None, Some(g)) => {
-                            buf.clear();
-                            buf.push('/');
-                            buf.push_str(paths.path(i as PathId));
-                            g.is_match(buf.as_str())
-                        }
-                        (None, None) => true,
-                    }
+                    && found.as_ref().is_none_or(|f| f[i])
             };
             if keep[i] || leaf_ok() {
                 keep[i] = true;
@@ -602,6 +599,42 @@ impl Filter {
         }
         found
     }
+}
+
+/// Whether each leaf's `/path` matches the glob, on every core for a big tree (globset takes
+/// ~80 ns a path: 25 ms on one core for 300k paths).
+fn glob_matches(glob: &GlobSet, tree: &FileTree, paths: &PathTable) -> Vec<bool> {
+    let n = tree.status.len();
+    let mut found = vec![false; n];
+    let threads = if n < 20_000 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
+    };
+    let chunk = n.div_ceil(threads).max(1);
+    let (status, kids) = (&tree.status, &tree.kids);
+    let part = |first: usize, out: &mut [bool]| {
+        let mut buf = String::new();
+        for (i, f) in (first..).zip(out.iter_mut()) {
+            if status[i].is_some() && kids[i] == 0 {
+                buf.clear();
+                buf.push('/');
+                buf.push_str(paths.path(i as PathId));
+                *f = glob.is_match(buf.as_str());
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        let mut parts = found.chunks_mut(chunk).enumerate();
+        let mine = parts.next();
+        for (k, out) in parts {
+            s.spawn(move || part(k * chunk, out));
+        }
+        if let Some((_, out)) = mine {
+            part(0, out);
+        }
+    });
+    found
 }
 
 /// Substring search ignoring ASCII case; `needle` is lowercase.
