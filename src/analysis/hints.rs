@@ -9,6 +9,7 @@ use humansize::{format_size, DECIMAL};
 
 use super::merge::Stack;
 use super::merge::{entry, Cause};
+use super::waste::digest_key;
 use super::LayerStats;
 use crate::history::HistoryStep;
 use crate::tree::{secrets, Entry, EntryKind, LayerTree, FLAG_PRIVATE_KEY, FLAG_TOKEN};
@@ -212,6 +213,13 @@ fn under(path: &str, dir: &str) -> bool {
         return path.starts_with(dir)
             && (path.len() == dir.len() || path.as_bytes()[dir.len()] == b'/');
     }
+    // What comes before the first `*` must be there as it is.
+    if !dir
+        .split_once('*')
+        .is_some_and(|(lit, _)| path.starts_with(lit))
+    {
+        return false;
+    }
     let mut p = path.split('/');
     for d in dir.split('/') {
         match p.next() {
@@ -355,8 +363,20 @@ fn package_cache(input: &HintInput<'_>, out: &mut Vec<Hint>) {
         .iter()
         .map(|_| (Paths::default(), BTreeMap::new()))
         .collect();
+    // The top-level directories the caches live in: most paths are ruled out by one compare.
+    let mut tops: Vec<&str> = MANAGERS
+        .iter()
+        .flat_map(|m| m.dirs.iter())
+        .map(|d| d.split('/').next().unwrap_or(d))
+        .collect();
+    tops.sort_unstable();
+    tops.dedup();
     for (path, e, layer) in final_entries(input) {
         if e.kind != EntryKind::File || e.size == 0 {
+            continue;
+        }
+        let top = path.split('/').next().unwrap_or(path);
+        if !tops.contains(&top) {
             continue;
         }
         if let Some(i) = MANAGERS
@@ -906,17 +926,20 @@ type Stored<'a> = (usize, &'a str, u64);
 
 fn duplicate_content(input: &HintInput<'_>, out: &mut Vec<Hint>) {
     // Every stored file by content, then runs of one content: no map, no Vec per file.
-    let mut files: Vec<(&[u8; 32], Stored<'_>)> = final_entries(input)
+    let mut files: Vec<(u64, &[u8; 32], Stored<'_>)> = final_entries(input)
         .filter(|(_, e, _)| e.kind == EntryKind::File && e.size > 0)
-        .filter_map(|(path, e, layer)| Some((e.digest.as_ref()?, (layer, path, e.size))))
+        .filter_map(|(path, e, layer)| {
+            let d = e.digest.as_ref()?;
+            Some((digest_key(d), d, (layer, path, e.size)))
+        })
         .collect();
-    files.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
     // Per group: the first stored copy is the original, later ones are the waste.
     let mut groups: Vec<(u64, Vec<Stored<'_>>)> = files
-        .chunk_by(|a, b| a.0 == b.0)
+        .chunk_by(|a, b| a.1 == b.1)
         .filter(|run| run.len() > 1)
         .map(|run| {
-            let mut c: Vec<Stored<'_>> = run.iter().map(|x| x.1).collect();
+            let mut c: Vec<Stored<'_>> = run.iter().map(|x| x.2).collect();
             c.sort();
             let wasted = c[1..].iter().map(|x| x.2).sum::<u64>();
             (wasted, c)
@@ -1081,6 +1104,20 @@ fn tiny_hint(input: &HintInput<'_>, run: &[usize]) -> Hint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn under_matches_whole_components_and_stars_one() {
+        assert!(under("var/cache/apk", "var/cache/apk"));
+        assert!(under("var/cache/apk/APKINDEX.tar.gz", "var/cache/apk"));
+        assert!(!under("var/cache/apkx/a", "var/cache/apk"));
+        assert!(!under("var/cache", "var/cache/apk"));
+        assert!(under("home/app/.npm/_cacache/x", "home/*/.npm"));
+        assert!(under("home/app/.npm", "home/*/.npm"));
+        assert!(!under("home/app/x/.npm/y", "home/*/.npm"));
+        assert!(!under("homes/app/.npm/y", "home/*/.npm"));
+        assert!(!under("root/.npm/y", "home/*/.npm"));
+        assert!(!under("home/app", "home/*/.npm"));
+    }
 
     #[test]
     fn broad_copies() {

@@ -82,7 +82,7 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     let mut final_bytes = 0u64;
     let mut final_files = 0u64;
     // Stored files by content: sorted into runs later, no map and no Vec per file.
-    let mut by_digest: Vec<(&[u8; 32], StoredCopy)> = Vec::new();
+    let mut by_digest: Vec<(u64, &[u8; 32], StoredCopy)> = Vec::new();
     let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>)> = BTreeMap::new();
     for (id, loc) in stack.top.live.iter().enumerate() {
         let Some(loc) = loc else { continue };
@@ -96,7 +96,7 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         final_files += 1;
         if let Some(d) = &e.digest {
             if e.size > 0 {
-                by_digest.push((d, (id as PathId, loc.layer, e.size)));
+                by_digest.push((digest_key(d), d, (id as PathId, loc.layer, e.size)));
             }
         }
         let path = stack.paths.path(id as PathId);
@@ -134,12 +134,12 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         .collect();
 
     let mut duplicate = 0u64;
-    by_digest.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    by_digest.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
     for run in by_digest
-        .chunk_by(|a, b| a.0 == b.0)
+        .chunk_by(|a, b| a.1 == b.1)
         .filter(|c| c.len() > 1)
     {
-        let mut copies: Vec<StoredCopy> = run.iter().map(|x| x.1).collect();
+        let mut copies: Vec<StoredCopy> = run.iter().map(|x| x.2).collect();
         // The original is the earliest stored copy (then by path), as the hints say.
         copies.sort_by(|a, b| {
             a.1.cmp(&b.1)
@@ -193,4 +193,13 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         final_files,
         top,
     }
+}
+
+/// The first 8 bytes of a sha256 as a number: sorting by it and then by the whole digest
+/// is the digests' own order, with one integer compare where the digests differ (they
+/// almost always do in their first bytes) instead of a `memcmp` behind two pointers.
+pub(crate) fn digest_key(d: &[u8; 32]) -> u64 {
+    let mut head = [0u8; 8];
+    head.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(head)
 }
