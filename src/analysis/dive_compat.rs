@@ -267,7 +267,18 @@ impl<'a> Stacked<'a> {
         if i == 0 {
             return &trees[0];
         }
-        let tree = self.tree.get_or_insert_with(|| trees[0].clone());
+        let tree = self.tree.get_or_insert_with(|| {
+            // Room for every node of every layer, so the table never re-hashes as it grows.
+            let mut t = trees[0].clone();
+            let more: usize = trees[1..].iter().map(|t| t.nodes.len()).sum();
+            t.nodes.reserve(more);
+            let nodes = &t.nodes;
+            t.index.reserve(more, |&i| {
+                let n = &nodes[i as usize];
+                Keys::child(n.hash, n.parent)
+            });
+            t
+        });
         while self.layers < i {
             tree.stack(&trees[self.layers], &orders[self.layers]);
             self.layers += 1;

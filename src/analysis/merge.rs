@@ -99,7 +99,8 @@ pub struct Stack {
 
 /// Stacks all layers.
 pub fn stack(layers: &[&LayerTree]) -> Stack {
-    let mut paths = PathTable::default();
+    // Room for every entry: most paths are in one layer only.
+    let mut paths = PathTable::with_capacity(layers.iter().map(|l| l.entries.len()).sum());
     for layer in layers {
         let ids = layer
             .entries
@@ -108,6 +109,7 @@ pub fn stack(layers: &[&LayerTree]) -> Stack {
             .collect();
         paths.push_layer_ids(ids);
     }
+    paths.shrink_to_fit();
     let mut stacker = Stacker::new(layers, &paths, true);
     let mut changes = Vec::with_capacity(layers.len());
     let mut below_top = View::default();

@@ -26,20 +26,26 @@ pub const ROOT: PathId = 0;
 
 impl Default for PathTable {
     fn default() -> Self {
+        PathTable::with_capacity(0)
+    }
+}
+
+impl PathTable {
+    /// A table with room for `n` paths (growing a table of 300k paths re-hashes every path
+    /// string a dozen times over).
+    pub fn with_capacity(n: usize) -> PathTable {
         let mut table = PathTable {
-            paths: Vec::new(),
-            parents: Vec::new(),
-            children: Vec::new(),
-            lookup: HashTable::new(),
+            paths: Vec::with_capacity(n + 1),
+            parents: Vec::with_capacity(n + 1),
+            children: Vec::with_capacity(n + 1),
+            lookup: HashTable::with_capacity(n + 1),
             hasher: foldhash::fast::RandomState::default(),
             entry_ids: Vec::new(),
         };
         table.push("", ROOT);
         table
     }
-}
 
-impl PathTable {
     /// The id of a normalised path, adding it (and its missing ancestors) if new.
     pub fn intern(&mut self, path: &str) -> PathId {
         if let Some(id) = self.get(path) {
@@ -65,6 +71,14 @@ impl PathTable {
             hasher.hash_one(&*paths[i as usize])
         });
         id
+    }
+
+    /// Gives back the room `with_capacity` reserved beyond the paths added (the lookup keeps
+    /// its size: shrinking it would hash every path again).
+    pub fn shrink_to_fit(&mut self) {
+        self.paths.shrink_to_fit();
+        self.parents.shrink_to_fit();
+        self.children.shrink_to_fit();
     }
 
     /// Records the ids of one more layer's entries (in order).
