@@ -315,6 +315,47 @@ fn merged_view_at_a_lower_layer() {
 }
 
 #[test]
+fn kept_views_equal_a_replay_from_the_bottom() {
+    // 20 layers (so the cache keeps every third view), with overwrites, whiteouts of files
+    // and directories, and opaque directories.
+    const NAMES: [&str; 6] = ["a/x", "a/y", "b/x", "b/c/z", "c", "a/b/c/d"];
+    let mut spec = Spec::new();
+    for n in 0..20u64 {
+        let mut items = vec![file(NAMES[n as usize % 6], &noise(n, 10 + n as usize))];
+        match n % 5 {
+            1 => items.push(Item::Whiteout(NAMES[(n as usize * 7) % 6])),
+            2 => items.push(Item::Opaque("a")),
+            3 => items.push(Item::Whiteout("b")),
+            _ => items.push(file(NAMES[(n as usize + 3) % 6], &noise(100 + n, 7))),
+        }
+        spec = spec.layer("step", items);
+    }
+    let dir = tempdir();
+    let archive = dir.path().join("v.tar");
+    spec.docker_archive(&archive);
+    let image = load_image(archive.to_str().unwrap());
+    let analysis = image.analyse();
+    let trees = image.trees();
+    let paths = &analysis.stack.paths;
+    let mut cache = strata::analysis::merge::ViewCache::default();
+    // Up, down, jumps and repeats, as a user walks the layers.
+    let order = [0, 1, 2, 3, 19, 18, 17, 5, 6, 6, 12, 11, 4, 0, 15, 16, 9, 25];
+    let mut differ = 0;
+    for &n in &order {
+        assert_eq!(
+            cache.view_at(&trees, paths, n),
+            strata::analysis::merge::view_at(&trees, paths, n),
+            "view at {n}"
+        );
+        let (below, at) = cache.around(&trees, paths, n);
+        let (want_below, want_at) = strata::analysis::merge::views_around(&trees, paths, n);
+        assert_eq!((&below, &at), (&want_below, &want_at), "views around {n}");
+        differ += usize::from(below != at);
+    }
+    assert!(differ > 10, "the layers change the view ({differ})");
+}
+
+#[test]
 fn real_images_match_umoci() {
     let oracle = shared().join("oracle");
     assert_same_as_umoci(&oracle.join("dive-test-images/test-docker-image.tar"));

@@ -154,6 +154,62 @@ pub fn views_around(layers: &[&LayerTree], paths: &PathTable, n: usize) -> (View
     (below, stacker.view)
 }
 
+/// Merged views at any layer without a replay from the bottom each time: the views at a few
+/// evenly spaced layers are kept, and any other view is the nearest kept one below it with
+/// the layers in between applied (walking the layers one by one applies one or a few).
+#[derive(Debug, Clone, Default)]
+pub struct ViewCache {
+    /// The view after layer `k`, by `k`, ascending.
+    kept: Vec<(usize, View)>,
+}
+
+impl ViewCache {
+    /// At most this many views are kept (each is 8 bytes a path).
+    const KEPT: usize = 8;
+
+    /// The merged view of layers `0..=upto`, as `view_at` gives it.
+    pub fn view_at(&mut self, layers: &[&LayerTree], paths: &PathTable, upto: usize) -> View {
+        let empty = || View {
+            live: vec![None; paths.len()],
+        };
+        if layers.is_empty() {
+            return empty();
+        }
+        let upto = upto.min(layers.len() - 1);
+        let spacing = layers.len().div_ceil(Self::KEPT).max(1);
+        let (next, view) = match self.kept.iter().rev().find(|(k, _)| *k <= upto) {
+            Some((k, view)) => (k + 1, view.clone()),
+            None => (0, empty()),
+        };
+        let mut stacker = Stacker::from_view(layers, paths, view);
+        for n in next..=upto {
+            stacker.apply(n);
+            if (n + 1) % spacing == 0 {
+                if let Err(at) = self.kept.binary_search_by_key(&n, |(k, _)| *k) {
+                    self.kept.insert(at, (n, stacker.view.clone()));
+                }
+            }
+        }
+        stacker.view
+    }
+
+    /// The merged views before and after layer `n`, as `views_around` gives them.
+    pub fn around(&mut self, layers: &[&LayerTree], paths: &PathTable, n: usize) -> (View, View) {
+        let n = n.min(layers.len().saturating_sub(1));
+        let below = match n.checked_sub(1) {
+            Some(b) => self.view_at(layers, paths, b),
+            None => View {
+                live: vec![None; paths.len()],
+            },
+        };
+        let mut stacker = Stacker::from_view(layers, paths, below.clone());
+        if !layers.is_empty() {
+            stacker.apply(n);
+        }
+        (below, stacker.view)
+    }
+}
+
 /// The entry behind a location, `None` for an implicit directory.
 pub fn entry<'a>(layers: &[&'a LayerTree], loc: Loc) -> Option<&'a Entry> {
     if loc.is_implicit() {
@@ -189,6 +245,17 @@ impl<'a> Stacker<'a> {
             },
             hidden: Vec::new(),
             record,
+        }
+    }
+
+    /// A replay (nothing recorded) going on from `view`.
+    fn from_view(layers: &'a [&'a LayerTree], paths: &'a PathTable, view: View) -> Stacker<'a> {
+        Stacker {
+            layers,
+            paths,
+            view,
+            hidden: Vec::new(),
+            record: false,
         }
     }
 

@@ -12,7 +12,7 @@ use super::filetree::{FileMode, FileTree, Filter, Folds, Node, Row, Rows, SortBy
 use super::keymap::{Action, Keymap};
 use super::layout::{areas, list_rows};
 use super::{Effect, ExtractRequest, Loaded, ReadPurpose};
-use crate::analysis::merge::{path_history, Change};
+use crate::analysis::merge::{path_history, Change, ViewCache};
 use crate::analysis::paths::{PathId, PathTable, ROOT};
 use crate::analysis::waste::WasteCause;
 use crate::analysis::Analysis;
@@ -99,6 +99,8 @@ pub struct Explorer {
     pub sort: SortBy,
     sort_chosen: bool,
     pub tree: FileTree,
+    /// Merged views kept between trees, so walking the layers replays little.
+    views: ViewCache,
     pub rows: Rows,
     pub cursor: usize,
     pub offset: usize,
@@ -116,9 +118,10 @@ impl Explorer {
     pub fn new(loaded: Loaded, width: u16, height: u16) -> Explorer {
         let report = Report::new(&loaded.image, &loaded.analysis);
         let layer_rows = layer_rows(&loaded.image);
+        let mut views = ViewCache::default();
         let tree = {
             let trees = loaded.image.trees();
-            FileTree::build(&trees, &loaded.analysis, 0, FileMode::Layer)
+            FileTree::build(&trees, &loaded.analysis, 0, FileMode::Layer, &mut views)
         };
         let mut ex = Explorer {
             image: loaded.image,
@@ -132,6 +135,7 @@ impl Explorer {
             sort: SortBy::Name,
             sort_chosen: false,
             tree,
+            views,
             rows: Rows::default(),
             cursor: 0,
             offset: 0,
@@ -188,7 +192,13 @@ impl Explorer {
             return;
         }
         let trees = self.image.trees();
-        self.tree = FileTree::build(&trees, &self.analysis, self.layer, self.mode);
+        self.tree = FileTree::build(
+            &trees,
+            &self.analysis,
+            self.layer,
+            self.mode,
+            &mut self.views,
+        );
         self.tree.sort(sort);
     }
 

@@ -12,13 +12,13 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-
-use crate::analysis::merge::{entry, views_around, Change, Loc, View};
+use crate::analysis::merge::{entry, Change, Loc, View, ViewCache};
 use crate::analysis::paths::{PathId, PathTable, ROOT};
 use crate::analysis::Analysis;
 use crate::tree::path::file_name;
 use crate::tree::{printable, EntryKind, LayerTree};
+
+pub use super::filter::Filter;
 
 /// What the Files panel shows of the selected layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,14 +155,14 @@ pub struct FileTree {
     pub layer: usize,
     pub mode: FileMode,
     /// `None`: the path is not in this tree.
-    status: Vec<Option<Status>>,
-    kind: Vec<EntryKind>,
-    size: Vec<u64>,
+    pub(super) status: Vec<Option<Status>>,
+    pub(super) kind: Vec<EntryKind>,
+    pub(super) size: Vec<u64>,
     delta: Vec<i64>,
     /// The entry a node shows (the one below the layer for a removed path).
     loc: Vec<Loc>,
     /// Children present in this tree.
-    kids: Vec<u32>,
+    pub(super) kids: Vec<u32>,
     /// Nodes, the root not counted.
     len: usize,
     sort: SortBy,
@@ -207,12 +207,14 @@ impl FileTree {
         tree
     }
 
-    /// Builds the tree of `mode` for layer `layer`, sorted by name.
+    /// Builds the tree of `mode` for layer `layer`, sorted by name; `views` keeps merged
+    /// views between builds (pass the same one each time).
     pub fn build(
         trees: &[&LayerTree],
         analysis: &Analysis,
         layer: usize,
         mode: FileMode,
+        views: &mut ViewCache,
     ) -> FileTree {
         let last = trees.len().saturating_sub(1);
         let n = if mode == FileMode::Final {
@@ -229,7 +231,7 @@ impl FileTree {
         let (below, at): (&View, &View) = if n == last {
             (&analysis.stack.below_top, &analysis.stack.top)
         } else {
-            owned = views_around(trees, paths, n);
+            owned = views.around(trees, paths, n);
             (&owned.0, &owned.1)
         };
         let b = Build {
@@ -488,165 +490,6 @@ impl FileTree {
         self.sorted.borrow_mut().insert(dir, Arc::clone(&kids));
         kids
     }
-}
-
-/// What the Files panel filters on.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Substring (case-insensitive unless it has capitals) or glob (`*`, `?`, `[`).
-    pub text: String,
-    /// A one-glob set: globset picks a literal strategy (extension, suffix, ...) where the
-    /// pattern allows, several times faster than the glob's regex on 300k paths.
-    glob: Option<GlobSet>,
-    /// Hidden statuses, by `Status::index`.
-    pub hidden: [bool; 5],
-    /// Only files of at least this many bytes (directories roll up).
-    pub min_size: Option<u64>,
-}
-
-impl Filter {
-    pub fn set_text(&mut self, text: &str) {
-        self.text = text.to_string();
-        self.glob = if text.contains(['*', '?', '[']) {
-            let pattern = if text.starts_with('/') || text.starts_with('*') {
-                text.to_string()
-            } else {
-                format!("*{text}")
-            };
-            Glob::new(&pattern)
-                .ok()
-                .and_then(|g| GlobSetBuilder::new().add(g).build().ok())
-        } else {
-            None
-        };
-    }
-
-    pub fn is_active(&self) -> bool {
-        !self.text.is_empty() || self.min_size.is_some() || self.hidden.iter().any(|h| *h)
-    }
-
-    /// Which paths pass: a leaf on its own merit (status, size floor, text), a directory
-    /// with children through them.
-    fn keep(&self, tree: &FileTree, paths: &PathTable) -> Vec<bool> {
-        let n = tree.status.len();
-        let found = match &self.glob {
-            Some(glob) => Some(glob_matches(glob, tree, paths)),
-            None if !self.text.is_empty() => Some(self.substring_matches(tree, paths)),
-            None => None,
-        };
-        let mut keep = vec![false; n];
-        for i in (1..n).rev() {
-            let Some(status) = tree.status[i] else {
-                continue;
-            };
-            let leaf_ok = || {
-                tree.kids[i] == 0
-                    && !self.hidden[status.index()]
-                    && self.min_size.is_none_or(|m| tree.size[i] >= m)
-                    && found.as_ref().is_none_or(|f| f[i])
-            };
-            if keep[i] || leaf_ok() {
-                keep[i] = true;
-                keep[paths.parent(i as PathId) as usize] = true;
-            }
-        }
-        keep
-    }
-
-    /// Whether each path's `/path` contains the text (case-insensitive unless the text has
-    /// capitals). What contains its parent's match matches too, so each path is searched
-    /// only where a new match could be: its last component and the few bytes before it.
-    fn substring_matches(&self, tree: &FileTree, paths: &PathTable) -> Vec<bool> {
-        let needle = self.text.as_bytes();
-        let exact = self.text.chars().any(char::is_uppercase);
-        let finder = memchr::memmem::Finder::new(needle);
-        let find = |hay: &[u8]| {
-            if exact {
-                finder.find(hay).is_some()
-            } else {
-                contains_ignore_ascii_case(hay, needle)
-            }
-        };
-        let n = tree.status.len();
-        let mut found = vec![false; n];
-        let mut buf = Vec::new();
-        for i in 1..n {
-            if tree.status[i].is_none() {
-                continue;
-            }
-            let parent = paths.parent(i as PathId);
-            if found[parent as usize] {
-                found[i] = true;
-                continue;
-            }
-            let path = paths.path(i as PathId).as_bytes();
-            // A match not inside `/parent` starts at or after len(`/parent`) + 1 - len(text).
-            let parent_len = if parent == ROOT {
-                0
-            } else {
-                1 + paths.path(parent).len()
-            };
-            let start = (parent_len + 1).saturating_sub(needle.len());
-            found[i] = match start.checked_sub(1) {
-                Some(s) => find(path.get(s..).unwrap_or_default()),
-                None => {
-                    buf.clear();
-                    buf.push(b'/');
-                    buf.extend_from_slice(path);
-                    find(&buf)
-                }
-            };
-        }
-        found
-    }
-}
-
-/// Whether each leaf's `/path` matches the glob, on every core for a big tree (globset takes
-/// ~80 ns a path: 25 ms on one core for 300k paths).
-fn glob_matches(glob: &GlobSet, tree: &FileTree, paths: &PathTable) -> Vec<bool> {
-    let n = tree.status.len();
-    let mut found = vec![false; n];
-    let threads = if n < 20_000 {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
-    };
-    let chunk = n.div_ceil(threads).max(1);
-    let (status, kids) = (&tree.status, &tree.kids);
-    let part = |first: usize, out: &mut [bool]| {
-        let mut buf = String::new();
-        for (i, f) in (first..).zip(out.iter_mut()) {
-            if status[i].is_some() && kids[i] == 0 {
-                buf.clear();
-                buf.push('/');
-                buf.push_str(paths.path(i as PathId));
-                *f = glob.is_match(buf.as_str());
-            }
-        }
-    };
-    std::thread::scope(|s| {
-        let mut parts = found.chunks_mut(chunk).enumerate();
-        let mine = parts.next();
-        for (k, out) in parts {
-            s.spawn(move || part(k * chunk, out));
-        }
-        if let Some((_, out)) = mine {
-            part(0, out);
-        }
-    });
-    found
-}
-
-/// Substring search ignoring ASCII case; `needle` is lowercase.
-fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.len() > hay.len() {
-        return false;
-    }
-    hay.windows(needle.len()).any(|w| {
-        w.iter()
-            .zip(needle)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b)
-    })
 }
 
 /// Which directories are folded: all or none, with exceptions. Kept across layers and modes.
@@ -909,6 +752,8 @@ impl Iterator for RowIter<'_> {
 
 #[cfg(test)]
 mod tests {
+    use globset::Glob;
+
     use super::*;
     use crate::analysis::compare::{FileChange, FileDiff};
 
@@ -1030,6 +875,14 @@ mod tests {
     #[test]
     fn counted_rows_match_a_plain_listing() {
         let texts = [
+            "*[ab]?c*",
+            "*a{b,lib}",
+            "/a/*/x.so",
+            "?/*",
+            "*é*",
+            "/[!a]*",
+            "*/",
+            "[",
             "",
             "a",
             "b/a",

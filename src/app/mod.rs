@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod explorer;
 pub mod filetree;
+pub mod filter;
 pub mod keymap;
 pub mod layout;
 pub mod theme;
