@@ -164,7 +164,7 @@ pub struct ViewCache {
 }
 
 impl ViewCache {
-    /// At most this many views are kept (each is 8 bytes a path).
+    /// At most this many views are kept (each is 12 bytes a path).
     const KEPT: usize = 8;
 
     /// The merged view of layers `0..=upto`, as `view_at` gives it.

@@ -137,8 +137,8 @@ impl GlobFilter {
         let glob = Glob::new(pattern).ok()?;
         let set = GlobSetBuilder::new().add(glob.clone()).build().ok()?;
         let dfa = dense::Builder::new()
-            // A `*` or `?` matches any byte of a name, a newline too (as globset's literal
-            // strategies do; its regexes would not).
+            // The syntax globset compiles its own regexes with: bytes, and a `*` or `?`
+            // matches a newline too.
             .syntax(
                 regex_automata::util::syntax::Config::new()
                     .utf8(false)
