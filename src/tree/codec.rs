@@ -4,8 +4,9 @@
 
 use super::{Entry, EntryKind, LayerTree};
 
-/// Bumped whenever the encoding changes; older cache files are then ignored.
-pub const VERSION: u32 = 1;
+/// Bumped whenever the encoding, or what a tar is read as, changes; older cache files are
+/// then ignored and the layers read again. 2: empty uid/gid header fields read as 0.
+pub const VERSION: u32 = 2;
 
 const HAS_LINK: u8 = 1;
 const HAS_DEVICE: u8 = 2;

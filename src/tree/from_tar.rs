@@ -224,14 +224,15 @@ fn parse_entry(header: &tar::Header, ext: Extensions, size: u64) -> Parsed {
         return Parsed::Root;
     };
     let mode = header.mode().unwrap_or(0);
+    let old = header.as_old();
     let uid = ext
         .uid
-        .or_else(|| header.uid().ok())
+        .or_else(|| numeric(header.uid(), &old.uid))
         .and_then(|u| u32::try_from(u).ok())
         .unwrap_or(u32::MAX);
     let gid = ext
         .gid
-        .or_else(|| header.gid().ok())
+        .or_else(|| numeric(header.gid(), &old.gid))
         .and_then(|g| u32::try_from(g).ok())
         .unwrap_or(u32::MAX);
     let mtime = ext.mtime.or_else(|| header.mtime().ok()).unwrap_or(0);
@@ -441,6 +442,15 @@ pub fn tar_header_problem(msg: &str) -> Option<String> {
 
 /// At most `max` characters, with control characters (ESC, newline, ...) and bidirectional
 /// overrides escaped, so image-supplied text can never drive or disguise the terminal.
+/// A numeric header field as the tar crate reads it (octal or base-256), except that an
+/// empty one (all NULs or spaces, as some writers leave uid and gid) is 0, as GNU tar and
+/// Go's archive/tar (dive) read it. Anything else unreadable is `None`.
+fn numeric(parsed: std::io::Result<u64>, raw: &[u8]) -> Option<u64> {
+    parsed
+        .ok()
+        .or_else(|| raw.iter().all(|&b| b == 0 || b == b' ').then_some(0))
+}
+
 pub fn printable(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max));
     for (i, c) in s.chars().enumerate() {
@@ -633,6 +643,29 @@ mod tests {
         );
         assert_eq!(printable("\u{202e}txt.exe", 100), "\\u{202e}txt.exe");
         assert_eq!(printable("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn empty_owner_fields_read_as_root_and_garbage_as_unknown() {
+        // `tar_of` leaves uid and gid all NULs, as some image generators do.
+        let mut t = tar_of(&[
+            ("a", EntryType::Regular, b"x"),
+            ("b", EntryType::Regular, b"y"),
+        ]);
+        // The second header's uid becomes text that is not a number.
+        let second = 1024;
+        t[second + 108..second + 116].copy_from_slice(b"zz     \0");
+        let mut h = tar::Header::new_old();
+        h.as_mut_bytes().copy_from_slice(&t[second..second + 512]);
+        h.set_cksum();
+        t[second..second + 512].copy_from_slice(h.as_bytes());
+        let tree = read_layer(&t[..], &Limits::default()).expect("a readable layer");
+        let owner = |p: &str| {
+            let e = tree.entries.iter().find(|e| &*e.path == p).expect("entry");
+            (e.uid, e.gid)
+        };
+        assert_eq!(owner("a"), (0, 0));
+        assert_eq!(owner("b"), (u32::MAX, 0));
     }
 
     #[test]
