@@ -465,31 +465,37 @@ impl FileTree {
         if let Some(kids) = self.sorted.borrow().get(&dir) {
             return Arc::clone(kids);
         }
-        let mut kids: Vec<(&str, PathId)> = paths
+        // (the order's number, the name's first 8 bytes, the name, the id): two integers
+        // decide almost every comparison, the name only a tie on both.
+        let (size, delta) = (&self.size, &self.delta);
+        let primary = |c: PathId| match self.sort {
+            SortBy::Name => 0,
+            SortBy::Size => u64::MAX - size[c as usize],
+            SortBy::Delta => u64::MAX - delta[c as usize].unsigned_abs(),
+        };
+        let mut kids: Vec<(u64, u64, &str, PathId)> = paths
             .children(dir)
             .iter()
             .filter(|&&c| self.contains(c))
-            .map(|&c| (file_name(paths.path(c)), c))
+            .map(|&c| {
+                let name = file_name(paths.path(c));
+                (primary(c), name_prefix(name), name, c)
+            })
             .collect();
-        let (size, delta) = (&self.size, &self.delta);
-        match self.sort {
-            SortBy::Name => kids.sort_unstable_by(|a, b| a.0.cmp(b.0)),
-            SortBy::Size => kids.sort_unstable_by(|a, b| {
-                size[b.1 as usize]
-                    .cmp(&size[a.1 as usize])
-                    .then_with(|| a.0.cmp(b.0))
-            }),
-            SortBy::Delta => kids.sort_unstable_by(|a, b| {
-                delta[b.1 as usize]
-                    .unsigned_abs()
-                    .cmp(&delta[a.1 as usize].unsigned_abs())
-                    .then_with(|| a.0.cmp(b.0))
-            }),
-        }
-        let kids: Arc<[PathId]> = kids.into_iter().map(|(_, c)| c).collect();
+        kids.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        let kids: Arc<[PathId]> = kids.into_iter().map(|k| k.3).collect();
         self.sorted.borrow_mut().insert(dir, Arc::clone(&kids));
         kids
     }
+}
+
+/// The first 8 bytes of a name as a big-endian number (zero-padded): ordering by it, then by
+/// the whole name, is the names' byte order.
+fn name_prefix(name: &str) -> u64 {
+    let mut head = [0u8; 8];
+    let n = name.len().min(8);
+    head[..n].copy_from_slice(&name.as_bytes()[..n]);
+    u64::from_be_bytes(head)
 }
 
 /// Which directories are folded: all or none, with exceptions. Kept across layers and modes.
@@ -769,7 +775,19 @@ mod tests {
         }
     }
 
-    const NAMES: [&str; 8] = ["a", "b", "ab", "lib", "x.so", "Lib", "node_modules", "é"];
+    // Names that share their first 8 bytes check the sort's tie on its integer prefix.
+    const NAMES: [&str; 10] = [
+        "a",
+        "b",
+        "ab",
+        "lib",
+        "x.so",
+        "Lib",
+        "node_modules",
+        "node_modulez",
+        "node_mod",
+        "é",
+    ];
 
     fn random_tree(seed: u64) -> (FileTree, PathTable) {
         let mut rng = Lcg(seed);
