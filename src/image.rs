@@ -5,6 +5,7 @@ use std::io::{BufReader, Read as _};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::analysis::Analysis;
 use crate::blob::cache::Cache;
 use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::{Digest, HashingReader};
@@ -30,6 +31,40 @@ pub struct Image {
     pub meta: ImageMeta,
     pub layers: Vec<Layer>,
     pub history: Vec<HistoryStep>,
+    /// Where dive's figures for this list of layers are kept between runs, and their name:
+    /// none without a cache or when a layer has no diff_id.
+    dive_cache: Option<(Cache, Digest)>,
+}
+
+impl Image {
+    /// The layer trees, bottom first, as the analysis takes them.
+    pub fn trees(&self) -> Vec<&LayerTree> {
+        self.layers.iter().map(|l| &l.tree).collect()
+    }
+
+    /// Analyses the loaded layers. dive's figures come from the cache when this list of
+    /// layers was analysed before (a reopen then computes only strata's own), and are stored
+    /// there otherwise; a cache that cannot be read or written only costs the time.
+    pub fn analyse(&self) -> Analysis {
+        let user = self
+            .meta
+            .config
+            .config
+            .as_ref()
+            .and_then(|c| c.user.as_deref());
+        let trees = self.trees();
+        let sizes: Vec<u64> = trees.iter().map(|t| t.header_bytes).collect();
+        let known = self
+            .dive_cache
+            .as_ref()
+            .and_then(|(cache, key)| cache.dive(key, &sizes));
+        let fresh = known.is_none();
+        let analysis = Analysis::of_image(&trees, &self.history, user, known);
+        if let (true, Some((cache, key))) = (fresh, &self.dive_cache) {
+            let _ = cache.put_dive(key, &analysis.dive);
+        }
+        analysis
+    }
 }
 
 /// What the loader reports while it works.
@@ -153,10 +188,13 @@ pub fn load(
         })
         .collect();
     let history = history::steps(&meta.config, layers.len());
+    let diff_ids: Option<Vec<&Digest>> = layers.iter().map(|l| l.desc.diff_id.as_ref()).collect();
+    let dive_cache = cache.zip(diff_ids.map(|ids| Cache::dive_key(&ids)));
     Ok(Image {
         meta,
         layers,
         history,
+        dive_cache,
     })
 }
 

@@ -21,21 +21,3 @@ pub use analysis::Analysis;
 pub use error::{Error, Result};
 pub use image::{load, Image, Layer, LoadEvent};
 pub use source::SourceOptions;
-
-impl Image {
-    /// The layer trees, bottom first, as the analysis takes them.
-    pub fn trees(&self) -> Vec<&tree::LayerTree> {
-        self.layers.iter().map(|l| &l.tree).collect()
-    }
-
-    /// Analyses the loaded layers.
-    pub fn analyse(&self) -> Analysis {
-        let user = self
-            .meta
-            .config
-            .config
-            .as_ref()
-            .and_then(|c| c.user.as_deref());
-        Analysis::of_image(&self.trees(), &self.history, user)
-    }
-}

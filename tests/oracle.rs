@@ -11,10 +11,41 @@ fn dive_json(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// `strata report --json` of `archive` twice on one fresh cache: the first run computes
+/// dive's figures and stores them, the second reads them back. Asserts both reports are the
+/// same, byte for byte, and returns the second.
+fn report_twice(archive: &std::path::Path) -> Value {
+    let cache = support::tempdir();
+    let env = [("STRATA_CACHE_DIR", cache.path().to_str().unwrap())];
+    let run = || {
+        let (code, out, err) =
+            support::strata_env(&["report", "--json", archive.to_str().unwrap()], &env, None);
+        assert_eq!(code, 0, "{}: {err}", archive.display());
+        out
+    };
+    let first = run();
+    let (_, listing, _) = support::strata_env(&["cache", "ls"], &env, None);
+    assert_eq!(
+        listing.lines().filter(|l| l.starts_with("dive ")).count(),
+        1,
+        "{}: one dive figures file is cached:\n{listing}",
+        archive.display()
+    );
+    let second = run();
+    assert_eq!(
+        first,
+        second,
+        "{}: a reopen from the cache",
+        archive.display()
+    );
+    serde_json::from_str(&second).unwrap()
+}
+
 /// Asserts strata's `dive_compat` equals dive's JSON: size, wasted bytes, efficiency within
-/// `tolerance`, each layer's size, and the inefficient files in dive's order.
+/// `tolerance`, each layer's size, and the inefficient files in dive's order; computed, and
+/// read back from the cache.
 fn assert_dive_equal(archive: &std::path::Path, dive: &Value, tolerance: f64) {
-    let ours = report_json(archive.to_str().unwrap());
+    let ours = report_twice(archive);
     let dc = &ours["dive_compat"];
     let img = &dive["image"];
     let name = archive.display();
@@ -165,4 +196,63 @@ fn oci_gzip_zstd_estargz_and_uncompressed_archives_give_the_same_files() {
             listings[0].0
         );
     }
+}
+
+/// The cached dive figures are what a reopen shows (forged ones included: the cache is read,
+/// not recomputed), and a file whose layer sizes do not match the image is dropped and the
+/// figures computed again.
+#[test]
+fn dive_figures_are_read_back_from_the_cache_and_a_mismatched_file_is_dropped() {
+    use strata::blob::cache::Cache;
+    let archive = shared().join("oracle/dive-synthetic/triple.tar");
+    let path = archive.to_str().unwrap();
+    let image = load_image(path);
+    let fresh = image.analyse().dive;
+    assert!(fresh.wasted_bytes > 0, "the image wastes bytes: {fresh:?}");
+    let ids: Vec<&strata::blob::digest::Digest> = image
+        .layers
+        .iter()
+        .map(|l| l.desc.diff_id.as_ref().unwrap())
+        .collect();
+    let key = Cache::dive_key(&ids);
+    let mut reversed = ids.clone();
+    reversed.reverse();
+    assert_ne!(
+        key,
+        Cache::dive_key(&reversed),
+        "the key is the ordered list"
+    );
+
+    let dir = support::tempdir();
+    let cache = Cache::at(dir.path().to_path_buf());
+    let mut forged = fresh.clone();
+    forged.wasted_bytes += 7;
+    forged.inefficient_files.truncate(1);
+    cache.put_dive(&key, &forged).unwrap();
+    let env = [("STRATA_CACHE_DIR", dir.path().to_str().unwrap())];
+    let report = |expect: &strata::analysis::dive_compat::DiveCompat| {
+        let (code, out, err) = support::strata_env(&["report", "--json", path], &env, None);
+        assert_eq!(code, 0, "{err}");
+        let json: Value = serde_json::from_str(&out).unwrap();
+        let dc = &json["dive_compat"];
+        assert_eq!(dc["wasted_bytes"], expect.wasted_bytes);
+        assert_eq!(
+            dc["inefficient_files"].as_array().unwrap().len(),
+            expect.inefficient_files.len()
+        );
+        assert_eq!(
+            dc["user_wasted_percent"].as_f64().unwrap(),
+            expect.wasted_bytes as f64 / expect.user_size_bytes as f64
+        );
+    };
+    report(&forged);
+
+    let mut stale = fresh.clone();
+    stale.layer_sizes[0] += 512;
+    stale.wasted_bytes += 7;
+    cache.put_dive(&key, &stale).unwrap();
+    report(&fresh);
+    // The second run wrote the right figures back in place of the mismatched ones.
+    let sizes: Vec<u64> = image.layers.iter().map(|l| l.tree.header_bytes).collect();
+    assert_eq!(cache.dive(&key, &sizes), Some(fresh));
 }

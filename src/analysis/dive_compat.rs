@@ -17,6 +17,15 @@ use crate::tree::{EntryKind, LayerTree};
 const WHITEOUT_PREFIX: &str = ".wh.";
 const DOUBLE_WHITEOUT_PREFIX: &str = ".wh..wh..";
 
+/// Bumped whenever `figures` gives a different answer for the same trees: it names the
+/// cached figures (`Cache::dive_key`), so old ones are not read back.
+pub const VERSION: u32 = 1;
+
+/// `wasted / user_size` as dive computes it: NaN for 0/0, +Inf for x/0.
+pub fn user_wasted_percent(wasted_bytes: u64, user_size_bytes: u64) -> f64 {
+    wasted_bytes as f64 / user_size_bytes as f64
+}
+
 /// dive's image-level figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiveCompat {
@@ -132,7 +141,7 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
     DiveCompat {
         efficiency,
         wasted_bytes,
-        user_wasted_percent: wasted_bytes as f64 / user_size_bytes as f64,
+        user_wasted_percent: user_wasted_percent(wasted_bytes, user_size_bytes),
         size_bytes,
         user_size_bytes,
         layer_sizes,

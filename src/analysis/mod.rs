@@ -47,35 +47,40 @@ impl Analysis {
     /// The analysis of bare layers: the hints that read the history or the config's user
     /// see none.
     pub fn new(layers: &[&LayerTree]) -> Analysis {
-        Analysis::of_image(layers, &[], None)
+        Analysis::of_image(layers, &[], None, None)
     }
 
     /// The analysis of an image's layers, its history (each step mapped to its layer) and
-    /// its config's `User`.
+    /// its config's `User`. `known_dive` is dive's figures for these same layers when they
+    /// were computed before (they depend on the layers alone); they are computed otherwise.
     pub fn of_image(
         layers: &[&LayerTree],
         history: &[HistoryStep],
         user: Option<&str>,
+        known_dive: Option<DiveCompat>,
     ) -> Analysis {
         // dive's figures need nothing of strata's own: they are computed on a second core
-        // while this one stacks the layers, sizes the waste and finds the hints.
+        // while this one stacks the layers; the waste and the hints both read the stack and
+        // nothing of each other, so they run side by side too.
         std::thread::scope(|scope| {
-            let dive = scope.spawn(|| dive_compat::figures(layers));
-            let (stack, layers_stats, waste) = Self::strata_figures(layers);
-            let hints = hints::hints(&hints::HintInput {
-                layers,
-                stack: &stack,
-                stats: &layers_stats,
-                history,
-                user,
+            let dive = known_dive.ok_or_else(|| scope.spawn(|| dive_compat::figures(layers)));
+            let stack = merge::stack(layers);
+            let stats = Self::layer_stats(layers, &stack);
+            let (waste, hints) = std::thread::scope(|inner| {
+                let waste = inner.spawn(|| waste::figures(layers, &stack));
+                let hints = hints::hints(&hints::HintInput {
+                    layers,
+                    stack: &stack,
+                    stats: &stats,
+                    history,
+                    user,
+                });
+                (join(waste), hints)
             });
-            // A panic in the dive thread is a bug: it goes on here, with its own message.
-            let dive = dive
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let dive = dive.unwrap_or_else(join);
             Analysis {
                 stack,
-                layers: layers_stats,
+                layers: stats,
                 waste,
                 dive,
                 hints,
@@ -83,8 +88,7 @@ impl Analysis {
         })
     }
 
-    fn strata_figures(layers: &[&LayerTree]) -> (Stack, Vec<LayerStats>, Waste) {
-        let stack = merge::stack(layers);
+    fn layer_stats(layers: &[&LayerTree], stack: &Stack) -> Vec<LayerStats> {
         let mut stats: Vec<LayerStats> = layers
             .iter()
             .zip(&stack.changes)
@@ -109,7 +113,13 @@ impl Analysis {
             stats[h.by_layer as usize].unreachable_bytes += h.bytes;
             stats[h.copy.layer as usize].hidden_later_bytes += h.bytes;
         }
-        let waste = waste::figures(layers, &stack);
-        (stack, stats, waste)
+        stats
     }
+}
+
+/// A panic in a worker thread is a bug: it goes on here, with its own message.
+fn join<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
