@@ -60,23 +60,29 @@ impl Analysis {
         known_dive: Option<DiveCompat>,
     ) -> Analysis {
         // dive's figures need nothing of strata's own: they are computed on a second core
-        // while this one stacks the layers; the waste and the hints both read the stack and
-        // nothing of each other, so they run side by side too.
+        // while this one stacks the layers and sizes the waste and the hints. When they are
+        // known already, the waste and the hints (both read the stack, nothing of each
+        // other) take the two cores instead.
         std::thread::scope(|scope| {
             let dive = known_dive.ok_or_else(|| scope.spawn(|| dive_compat::figures(layers)));
             let stack = merge::stack(layers);
             let stats = Self::layer_stats(layers, &stack);
-            let (waste, hints) = std::thread::scope(|inner| {
-                let waste = inner.spawn(|| waste::figures(layers, &stack));
-                let hints = hints::hints(&hints::HintInput {
-                    layers,
-                    stack: &stack,
-                    stats: &stats,
-                    history,
-                    user,
-                });
-                (join(waste), hints)
-            });
+            let hint_input = hints::HintInput {
+                layers,
+                stack: &stack,
+                stats: &stats,
+                history,
+                user,
+            };
+            let (waste, hints) = if dive.is_ok() {
+                std::thread::scope(|inner| {
+                    let waste = inner.spawn(|| waste::figures(layers, &stack));
+                    let hints = hints::hints(&hint_input);
+                    (join(waste), hints)
+                })
+            } else {
+                (waste::figures(layers, &stack), hints::hints(&hint_input))
+            };
             let dive = dive.unwrap_or_else(join);
             Analysis {
                 stack,
