@@ -415,3 +415,81 @@ fn selecting_a_hint_jumps_to_its_layer_and_path() {
         "the footer names the hint"
     );
 }
+
+/// Terminal sizes down to nothing: a user can shrink the window to any size, and every
+/// screen and popup must draw without a panic (an underflow in a width computation is one).
+const ANY_SIZES: [(u16, u16); 12] = [
+    (0, 0),
+    (0, 7),
+    (9, 0),
+    (1, 1),
+    (3, 2),
+    (8, 3),
+    (15, 4),
+    (24, 6),
+    (33, 9),
+    (47, 11),
+    (61, 17),
+    (79, 23),
+];
+
+/// Draws a frame (without printing it: ratatui's `TestBackend` cannot print a 0-wide buffer)
+/// and returns the size drawn.
+fn draw_area(s: &State) -> (u16, u16) {
+    let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
+    let frame = t.draw(|f| strata::ui::draw(f, s)).unwrap();
+    (frame.area.width, frame.area.height)
+}
+
+#[test]
+fn every_screen_draws_at_any_terminal_size() {
+    let screens = [
+        "",
+        "j j j <tab>",
+        "<tab> m m",
+        "?",
+        "i",
+        "a",
+        "<tab> m m / l o g o",
+        "<tab> m m / * . b i n <enter> > 5 0 k <enter>",
+        "j j j <tab> G x",
+        "j j j <tab> G h",
+        "w w U",
+        "<tab> m c s",
+    ];
+    for keys in screens {
+        for (w, h) in ANY_SIZES {
+            let mut s = state(w, h);
+            key(&mut s, keys);
+            assert_eq!(draw_area(&s), (w, h), "{keys:?} at {w}x{h}");
+            // Shrunk and grown back: the same panels, layer, mode and footer as a screen
+            // drawn at that size from the start (scroll offsets may differ).
+            update(&mut s, Msg::Resize(80, 24));
+            let mut fresh = state(80, 24);
+            key(&mut fresh, keys);
+            assert_eq!(
+                support::title_and_footer(&render(&s)),
+                support::title_and_footer(&render(&fresh)),
+                "{keys:?} back from {w}x{h}"
+            );
+        }
+    }
+    let mut loading = State::new("img", Keymap::new(None).0, Theme::dark(), 80, 24);
+    update(
+        &mut loading,
+        Msg::Load(LoadEvent::Opened {
+            layer_bytes: vec![1 << 20, 2 << 20],
+        }),
+    );
+    let mut failed = State::new("img", Keymap::new(None).0, Theme::dark(), 80, 24);
+    update(
+        &mut failed,
+        Msg::LoadFailed("no such image: a very long reason ".repeat(5)),
+    );
+    for s in [&mut loading, &mut failed] {
+        for (w, h) in ANY_SIZES {
+            update(s, Msg::Resize(w, h));
+            assert_eq!(draw_area(s), (w, h));
+        }
+    }
+}

@@ -145,3 +145,38 @@ fn compare_keys_fold_and_quit() {
     keys(&mut s, "q");
     assert!(s.quit);
 }
+
+/// The compare view at sizes down to nothing draws without a panic, and grown back it shows
+/// what a screen drawn at that size from the start shows.
+#[test]
+fn compare_draws_at_any_terminal_size() {
+    for typed in ["", "i", "/pkg\n", "/pkg\ns", "?", "c"] {
+        for (w, h) in [
+            (0, 0),
+            (0, 6),
+            (8, 0),
+            (1, 1),
+            (3, 2),
+            (9, 3),
+            (17, 5),
+            (28, 7),
+            (45, 12),
+            (79, 23),
+        ] {
+            let (mut s, _dir) = state(w, h);
+            keys(&mut s, typed);
+            // Drawn, not printed: ratatui's `TestBackend` cannot print a 0-wide buffer.
+            let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+            let frame = t.draw(|f| strata::ui::draw(f, &s)).unwrap();
+            assert_eq!((frame.area.width, frame.area.height), (w, h), "{typed:?}");
+            update(&mut s, Msg::Resize(80, 24));
+            let (mut fresh, _dir2) = state(80, 24);
+            keys(&mut fresh, typed);
+            assert_eq!(
+                support::title_and_footer(&render(&s)),
+                support::title_and_footer(&render(&fresh)),
+                "{typed:?} back from {w}x{h}"
+            );
+        }
+    }
+}

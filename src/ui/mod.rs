@@ -59,7 +59,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     if let Some(n) = &ex.notice {
         frame.render_widget(
             Paragraph::new(Line::from(Span::styled(
-                format!(" {}", fit(n, area.width as usize - 1)),
+                format!(" {}", fit(n, (area.width as usize).saturating_sub(1))),
                 t.warn,
             ))),
             area,

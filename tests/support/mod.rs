@@ -497,3 +497,13 @@ pub fn nested_layout(dir: &Path, platforms: &[(&str, &str)]) -> Vec<String> {
     write_files(dir, &files);
     digests
 }
+
+/// The top and bottom lines of a rendered screen: the panels' titles and the footer, which
+/// say what is shown (layer, mode, sort, filter) whatever the scroll offsets.
+pub fn title_and_footer(screen: &str) -> (String, String) {
+    let lines: Vec<&str> = screen.lines().collect();
+    (
+        lines.first().unwrap_or(&"").to_string(),
+        lines.last().unwrap_or(&"").to_string(),
+    )
+}
