@@ -236,7 +236,16 @@ if [ -f "$BIG/big-oci-gzip.tar" ]; then
   unset STRATA_CACHE_DIR
   reopen="| big (OCI gzip) reopened from strata's cache (page cache warm) | $rt s | $(human_kb "$rm") |"
   target "big: reopen from the cache under 0.5 s" "$(awk -v s="$rt" 'BEGIN{print (s < 0.5) ? 1 : 0}')" "$rt s"
-  frames=$(target/release/examples/frame_times "$BIG/big-oci-gzip.tar")
+  # Three runs like every other figure; the run with the median worst frame is shown (one
+  # frame in thousands can catch the machine busy elsewhere).
+  frame_runs=()
+  for _ in 1 2 3; do
+    frame_runs+=("$(target/release/examples/frame_times "$BIG/big-oci-gzip.tar")")
+  done
+  median_run=$(for i in 0 1 2; do
+    echo "$(echo "${frame_runs[$i]}" | awk '/^max_frame_ms/ {print $2}') $i"
+  done | sort -n | sed -n 2p | cut -d' ' -f2)
+  frames="${frame_runs[$median_run]}"
   worst=$(echo "$frames" | awk '/^max_frame_ms/ {print $2}')
   target "big: every explorer frame under 16 ms" "$(awk -v s="$worst" 'BEGIN{print (s < 16) ? 1 : 0}')" "worst $worst ms"
 fi
@@ -251,7 +260,7 @@ fi
   fi
   if [ -n "$frames" ]; then
     echo
-    echo "Explorer frames on big (examples/frame_times.rs, update + draw per key, 160x48):"
+    echo "Explorer frames on big (examples/frame_times.rs, update + draw per key, 160x48; the run of 3 with the median worst frame):"
     echo
     echo '```'
     echo "$frames"
