@@ -2,7 +2,7 @@
 //! exit code 2, nothing on stdout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! output formats, and strata's own rules on generated images.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::Read;

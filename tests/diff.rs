@@ -1,7 +1,7 @@
 //! `strata diff A B` on generated image pairs with known answers (DESIGN.md section 4b).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::*;

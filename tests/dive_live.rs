@@ -4,7 +4,7 @@
 //! analysed by both tools and the dive-compatible figures must agree exactly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

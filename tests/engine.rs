@@ -3,7 +3,7 @@
 //! `CONTAINER_HOST`, a bare name found in the engine, and the errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! `strata extract` and `strata::extract::read_file`: what lands on disk matches the merged
 //! view, and nothing an image says can make strata write outside the destination.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

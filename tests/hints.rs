@@ -3,7 +3,7 @@
 //! exactly; a clean image gets no hint at all, and no secret content ever reaches the output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 //! stored byte must be accounted for by cause.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

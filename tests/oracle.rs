@@ -2,7 +2,7 @@
 //! (`shared/oracle/`), and the image test figures DESIGN.md section 3 defines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{load_image, report_json, shared};

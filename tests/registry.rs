@@ -4,9 +4,8 @@
 //! that breaks downloads on purpose.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/registry.rs"]
-mod registry;
-mod support;
+use crate::support;
+use crate::support::registry;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! crate so the text is the same on every machine).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 use support::load_image;
 
 use strata::report::{text, Report};

@@ -2,7 +2,7 @@
 //! OCI archives and directories, nested indexes, platform and tag choice.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::*;

@@ -3,7 +3,7 @@
 //! popup of the explorer, in the text report, in `ci` and `diff` output, and in errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! `app::update` exactly as the runtime sends them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use crate::support;
 use support::load_image;
 
 use std::sync::Arc;

@@ -4,6 +4,8 @@
 //! tools (skopeo, umoci).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod registry;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,25 @@
+//! Every integration test in one binary: one link (~30 MB) instead of one per file, which
+//! keeps a clean CI build's disk use and link time down. Each module is one area; nextest
+//! still runs every test in a process of its own.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod architecture;
+mod bad_input;
+mod ci;
+mod diff;
+mod dive_live;
+mod engine;
+mod extract;
+mod hints;
+mod hostile;
+mod layers;
+mod oracle;
+mod registry;
+mod report_text;
+mod sources;
+mod terminal_safety;
+mod tui_tmux;
+mod ui;
+mod ui_compare;
