@@ -156,6 +156,9 @@ pub fn load(
     progress: &(dyn Fn(LoadEvent) + Sync),
 ) -> Result<Image> {
     let reference = ImageRef::parse(input)?;
+    if let Some((engine, name)) = source::engine_for(&reference, opts) {
+        return crate::streamed::load(input, engine, name, opts, progress);
+    }
     let opened = source::open(&reference, input, opts)?;
     for notice in &opened.notices {
         progress(LoadEvent::Notice(notice.clone()));
@@ -173,6 +176,17 @@ pub fn load(
         &opts.limits,
         progress,
     )?;
+    Ok(assemble(meta, trees, cache, progress))
+}
+
+/// The loaded image from its metadata and the trees of its layers, bottom first; keeps the
+/// cache under its cap.
+pub(crate) fn assemble(
+    meta: ImageMeta,
+    trees: Vec<(Compression, LayerTree)>,
+    cache: Option<Cache>,
+    progress: &(dyn Fn(LoadEvent) + Sync),
+) -> Image {
     if let Some(cache) = &cache {
         keep_under_cap(cache, progress);
     }
@@ -190,12 +204,12 @@ pub fn load(
     let history = history::steps(&meta.config, layers.len());
     let diff_ids: Option<Vec<&Digest>> = layers.iter().map(|l| l.desc.diff_id.as_ref()).collect();
     let dive_cache = cache.zip(diff_ids.map(|ids| Cache::dive_key(&ids)));
-    Ok(Image {
+    Image {
         meta,
         layers,
         history,
         dive_cache,
-    })
+    }
 }
 
 /// Reads every layer on all cores. The first failure (lowest layer index among failures)
@@ -226,14 +240,13 @@ fn read_layers(
                 }
                 progress(LoadEvent::LayerStarted { index: i });
                 let job = Job {
-                    store,
                     desc: &meta.layers[i],
                     index: i,
                     input,
                     limits,
                     progress,
                 };
-                let result = read_cached(&job, cache);
+                let result = read_cached(&job, store, cache);
                 match &result {
                     Ok((_, tree)) => progress(LoadEvent::LayerFinished {
                         index: i,
@@ -278,21 +291,24 @@ fn read_layers(
 }
 
 /// One layer to read, and what reading it needs.
-struct Job<'a> {
-    store: &'a dyn Store,
-    desc: &'a LayerDesc,
-    index: usize,
-    input: &'a str,
-    limits: &'a Limits,
-    progress: &'a (dyn Fn(LoadEvent) + Sync),
+pub(crate) struct Job<'a> {
+    pub desc: &'a LayerDesc,
+    pub index: usize,
+    pub input: &'a str,
+    pub limits: &'a Limits,
+    pub progress: &'a (dyn Fn(LoadEvent) + Sync),
 }
 
 /// A layer's tree from the cache when it holds the layer's diff_id, else read from the blob
 /// and then cached.
-fn read_cached(job: &Job, cache: Option<&Cache>) -> Result<(Compression, LayerTree)> {
-    let (store, desc) = (job.store, job.desc);
+pub(crate) fn read_cached(
+    job: &Job,
+    store: &dyn Store,
+    cache: Option<&Cache>,
+) -> Result<(Compression, LayerTree)> {
+    let desc = job.desc;
     let (Some(cache), Some(diff_id)) = (cache, desc.diff_id.as_ref()) else {
-        return read_one(job);
+        return read_one(job, store);
     };
     if let Some((cached, tree)) = cache.tree(diff_id) {
         // The same tar can be stored compressed several ways: the tree is the diff_id's, the
@@ -304,7 +320,7 @@ fn read_cached(job: &Job, cache: Option<&Cache>) -> Result<(Compression, LayerTr
             .unwrap_or(cached);
         return Ok((compression, tree));
     }
-    let (compression, tree) = read_one(job)?;
+    let (compression, tree) = read_one(job, store)?;
     // Only verified layers get here; a cache that cannot be written is not an error.
     let _ = cache.put_tree(diff_id, compression, &tree);
     Ok((compression, tree))
@@ -344,12 +360,42 @@ enum Chunk {
 const CHUNK: usize = 256 * 1024;
 const CHUNKS_IN_FLIGHT: usize = 8;
 
-/// Reads one layer in two threads: this one indexes the tar (tar parsing, the diff_id and
-/// every file's sha256) while a second one reads the blob (its digest, progress) and
-/// decompresses it. A big layer is then read at the speed of the slower half, not of both.
-fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
+/// Reads one layer blob from the store and checks its digests.
+fn read_one(job: &Job, store: &dyn Store) -> Result<(Compression, LayerTree)> {
+    let raw = source::open_layer(store, job.desc)
+        .map_err(|e| layer_error(job.input, job.index, job.desc, e.to_string()))?;
+    let read = read_blob(job, raw)?;
+    check_digests(job, &read.digest, &read.diff_id)?;
+    Ok((read.compression, read.tree))
+}
+
+/// What reading a layer blob gave: how it was compressed, its tree, and the digests its
+/// bytes had (not yet compared with any expected ones).
+pub(crate) struct BlobRead {
+    pub compression: Compression,
+    pub tree: LayerTree,
+    /// Of the blob as stored.
+    pub digest: Digest,
+    /// Of the uncompressed tar.
+    pub diff_id: Digest,
+}
+
+/// Why the indexing half of `read_blob` stopped.
+enum IndexError {
+    /// The blob could not be opened for decompression (e.g. an unknown compression).
+    Open(std::io::Error),
+    Tree(TreeError),
+}
+
+/// Reads one layer blob in two threads: this one reads the blob (its digest, progress) and
+/// decompresses it, while a second one indexes the tar (tar parsing, the diff_id and every
+/// file's sha256). A big layer is then read at the speed of the slower half, not of both.
+/// `raw` need not be `Send` (a tar entry of a stream), which is why it stays on this thread.
+pub(crate) fn read_blob<R: std::io::Read>(
+    job: &Job,
+    mut raw: HashingReader<R>,
+) -> Result<BlobRead> {
     let Job {
-        store,
         desc,
         index,
         input,
@@ -357,39 +403,45 @@ fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
         ..
     } = *job;
     let fail = |reason: String| layer_error(input, index, desc, reason);
-    let raw = source::open_layer(store, desc).map_err(|e| fail(e.to_string()))?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
     // Read buffers go back to the decoder: no allocation or zeroing per chunk.
     let (give_back, reuse) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 2);
+    let limits = *limits;
     std::thread::scope(|scope| {
-        let producer = scope.spawn(move || decode(raw, job, tx, reuse));
-        let mut chunks = ChunkReader {
-            rx,
-            give_back,
-            chunk: Vec::new(),
-            len: 0,
-            pos: 0,
-        };
-        let compression = match chunks.rx.recv() {
-            Ok(Chunk::Kind(c)) => Some(c),
-            Ok(Chunk::Failed(e)) => return Err(fail(e.to_string())),
-            _ => None,
-        };
-        // An uncompressed blob is the tar itself: its digest is the diff_id, hashed once.
-        let mut tar = HashingReader::maybe(&mut chunks, compression != Some(Compression::None));
-        let read = read_layer(&mut tar, limits).and_then(|tree| {
-            let (diff_id, _) = tar.finish_maybe().map_err(TreeError::Io)?;
+        let indexer = scope.spawn(move || {
+            let mut chunks = ChunkReader {
+                rx,
+                give_back,
+                chunk: Vec::new(),
+                len: 0,
+                pos: 0,
+            };
+            let compression = match chunks.rx.recv() {
+                Ok(Chunk::Kind(c)) => c,
+                Ok(Chunk::Failed(e)) => return Err(IndexError::Open(e)),
+                Ok(Chunk::Data(..)) | Err(_) => {
+                    return Err(IndexError::Open(std::io::Error::other("was not read")))
+                }
+            };
+            // An uncompressed blob is the tar itself: its digest is the diff_id, hashed once.
+            let mut tar = HashingReader::maybe(&mut chunks, compression != Compression::None);
+            let tree = read_layer(&mut tar, &limits).map_err(IndexError::Tree)?;
+            let (diff_id, _) = tar
+                .finish_maybe()
+                .map_err(|e| IndexError::Tree(TreeError::Io(e)))?;
             Ok((tree, diff_id))
         });
-        // The decoder stops once nothing listens.
-        drop(chunks);
-        let (compression, raw) = producer
+        let compression = decode_into(&mut raw, job, &tx, &reuse);
+        // The indexer sees the end of the tar.
+        drop(tx);
+        let read = indexer
             .join()
-            .map_err(|_| fail("the decoding thread panicked (a bug in strata)".into()))?;
+            .map_err(|_| fail("the indexing thread panicked (a bug in strata)".into()))?;
         let name = compression.map_or("layer", Compression::name);
         let (tree, diff_id) = match read {
             Ok(v) => v,
-            Err(e) => {
+            Err(IndexError::Open(e)) => return Err(fail(e.to_string())),
+            Err(IndexError::Tree(e)) => {
                 // Bytes that do not decompress are most often bytes that are not the blob
                 // the manifest names (tampered, or a registry that sent something else):
                 // say so when the digest shows it.
@@ -408,28 +460,19 @@ fn read_one(job: &Job) -> Result<(Compression, LayerTree)> {
         };
         let compression = compression.ok_or_else(|| fail("was not read".into()))?;
         let (digest, _) = raw.finish().map_err(|e| fail(e.to_string()))?;
-        check_digests(job, &digest, diff_id.as_ref().unwrap_or(&digest))?;
-        Ok((compression, tree))
+        let diff_id = diff_id.unwrap_or_else(|| digest.clone());
+        Ok(BlobRead {
+            compression,
+            tree,
+            digest,
+            diff_id,
+        })
     })
 }
 
-/// The decoding half of `read_one`: reads the blob through its digest and the progress
-/// counter, decompresses, enforces the size and ratio limits, and sends the tar in chunks.
-/// Returns the compression (if the blob's head was readable) and the blob's hashing reader,
-/// for the digest check or the mismatch report.
-fn decode<'a>(
-    mut raw: HashingReader<Box<dyn std::io::Read + Send + 'a>>,
-    job: &Job,
-    tx: std::sync::mpsc::SyncSender<Chunk>,
-    reuse: std::sync::mpsc::Receiver<Vec<u8>>,
-) -> (
-    Option<Compression>,
-    HashingReader<Box<dyn std::io::Read + Send + 'a>>,
-) {
-    let compression = decode_into(&mut raw, job, &tx, &reuse);
-    (compression, raw)
-}
-
+/// The decoding half of `read_blob`: reads the blob through the progress counter,
+/// decompresses, enforces the size and ratio limits, and sends the tar in chunks. Returns the
+/// compression, if the blob's head was readable.
 fn decode_into<R: std::io::Read>(
     raw: &mut R,
     job: &Job,
@@ -508,7 +551,7 @@ impl std::io::Read for ChunkReader {
 }
 
 /// The blob digest against the manifest's, the tar's against the config's diff_id.
-fn check_digests(job: &Job, digest: &Digest, diff_id: &Digest) -> Result<()> {
+pub(crate) fn check_digests(job: &Job, digest: &Digest, diff_id: &Digest) -> Result<()> {
     let (desc, index, input) = (job.desc, job.index, job.input);
     if let Some(expected) = &desc.digest {
         if digest != expected {
@@ -559,7 +602,7 @@ fn blob_mismatch<R: std::io::Read>(
     })
 }
 
-fn layer_error(input: &str, index: usize, desc: &LayerDesc, reason: String) -> Error {
+pub(crate) fn layer_error(input: &str, index: usize, desc: &LayerDesc, reason: String) -> Error {
     Error::Layer {
         input: input.into(),
         index,

@@ -14,6 +14,7 @@ pub mod reference;
 pub mod report;
 pub mod runtime;
 pub mod source;
+mod streamed;
 pub mod tree;
 pub mod ui;
 

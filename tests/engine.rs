@@ -37,11 +37,18 @@ impl Podman {
     }
 
     fn start() -> Podman {
+        Podman::start_with(&[Path::new(DEMO)])
+    }
+
+    /// A podman with these `docker save` archives loaded.
+    fn start_with(archives: &[&Path]) -> Podman {
         let dir = tempfile::tempdir().unwrap();
         let base = Podman::args(dir.path());
-        let mut load: Vec<&str> = base.iter().map(String::as_str).collect();
-        load.extend(["load", "-q", "-i", DEMO]);
-        run_tool("podman", &load);
+        for archive in archives {
+            let mut load: Vec<&str> = base.iter().map(String::as_str).collect();
+            load.extend(["load", "-q", "-i", archive.to_str().unwrap()]);
+            run_tool("podman", &load);
+        }
         let sock = dir.path().join("podman.sock");
         let url = format!("unix://{}", sock.display());
         let child = Command::new("podman")
@@ -159,5 +166,192 @@ fn engine_errors_name_the_engine_and_what_to_do() {
     assert_eq!(
         err,
         "strata: error: docker-daemon:app:v1: DOCKER_HOST=ssh://host is not supported (only unix:// and tcp:// without TLS)\n"
+    );
+}
+
+/// An image whose layers are larger than what the streaming loader keeps in memory (1 MiB),
+/// so they are read as they pass in the engine's archive, and small ones, read at the end.
+fn streamed_spec() -> Spec {
+    Spec::new()
+        .layer(
+            "base",
+            vec![
+                Item::Dir("opt"),
+                file("opt/big", &noise(1, 3 << 20)),
+                file("opt/same", &noise(2, 1 << 20)),
+                file("etc/conf", b"a=1\n"),
+            ],
+        )
+        .layer("tiny", vec![file("etc/conf", b"a=2\n")])
+        .layer(
+            "rewrite",
+            vec![
+                file("opt/big", &noise(3, 2 << 20)),
+                file("opt/copy", &noise(2, 1 << 20)),
+                Item::Whiteout("etc/conf"),
+            ],
+        )
+}
+
+#[test]
+fn engine_archives_are_read_as_they_stream_and_reopened_from_the_cache() {
+    let dir = tempdir();
+    let archive = dir.path().join("streamed.tar");
+    streamed_spec().docker_archive(&archive);
+    let podman = Podman::start_with(&[&archive]);
+    // podman names the image `localhost/test/image:latest`.
+    let unnamed = |mut r: Value| {
+        r["image"].as_object_mut().unwrap().remove("names");
+        r
+    };
+    let expected = unnamed(without_source(report_json(archive.to_str().unwrap())));
+    assert!(expected["waste"]["duplicate"].as_u64().unwrap() > 0);
+    let cache = tempdir();
+    let env = [
+        ("STRATA_CACHE_DIR", cache.path().to_str().unwrap()),
+        ("CONTAINER_HOST", &podman.url()),
+    ];
+    let reference = "podman:test/image:latest";
+    let run = || {
+        let (code, out, err) = strata_env(&["report", "--json", reference], &env, None);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(err, "");
+        unnamed(without_source(serde_json::from_str(&out).unwrap()))
+    };
+    assert_eq!(
+        run(),
+        expected,
+        "first open, every layer read from the stream"
+    );
+    let (_, listing, _) = strata_env(&["cache", "ls"], &env, None);
+    assert_eq!(
+        listing.lines().filter(|l| l.starts_with("tree ")).count(),
+        3,
+        "every layer is cached:\n{listing}"
+    );
+    assert_eq!(
+        run(),
+        expected,
+        "reopen, the big layers skipped as they pass"
+    );
+    // A file read from an engine image (the layer comes from a fresh save).
+    let out = tempdir();
+    let to = out.path().join("x");
+    let (code, _, err) = strata_env(
+        &[
+            "extract",
+            reference,
+            "/opt/copy",
+            "--to",
+            to.to_str().unwrap(),
+        ],
+        &env,
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read(to.join("opt/copy")).unwrap(),
+        noise(2, 1 << 20)
+    );
+}
+
+/// A fake engine on a unix socket: answers `/json` with `layers` and `/get` with `body`,
+/// announced as `announced` bytes long; after sending the body it closes the connection when
+/// `close`, else holds it open without a word.
+fn fake_engine(
+    dir: &Path,
+    layers: &[String],
+    body: Vec<u8>,
+    announced: usize,
+    close: bool,
+) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let sock = dir.join("fake.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let inspect = serde_json::json!({"RootFS": {"Type": "layers", "Layers": layers}}).to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let (payload, length) = if request.contains("/json ") {
+                (inspect.clone().into_bytes(), inspect.len())
+            } else {
+                (body.clone(), announced)
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: {length}\r\n\r\n"
+            );
+            let _ = stream.write_all(&payload);
+            let _ = stream.flush();
+            if !close && payload.len() < length {
+                std::thread::sleep(Duration::from_secs(30));
+            }
+        }
+    });
+    format!("unix://{}", sock.display())
+}
+
+#[test]
+fn an_engine_archive_that_breaks_off_or_stalls_is_a_one_line_error() {
+    let dir = tempdir();
+    let archive = dir.path().join("streamed.tar");
+    streamed_spec().docker_archive(&archive);
+    let bytes = std::fs::read(&archive).unwrap();
+    let layers: Vec<String> = streamed_spec().tars().iter().map(|t| sha(t)).collect();
+    let cache = tempdir();
+    let cache_dir = cache.path().to_str().unwrap();
+    for (close, expected) in [
+        (true, "the docker engine's archive broke off"),
+        (
+            false,
+            "the docker engine stopped sending the archive (1 s without data)",
+        ),
+    ] {
+        let here = tempdir();
+        // Half of the archive: in the middle of the big layer.
+        let url = fake_engine(
+            here.path(),
+            &layers,
+            bytes[..bytes.len() / 2].to_vec(),
+            bytes.len(),
+            close,
+        );
+        let started = Instant::now();
+        let (code, out, err) = strata_env(
+            &["report", "--timeout", "1", "docker-daemon:app:v1"],
+            &[("STRATA_CACHE_DIR", cache_dir), ("DOCKER_HOST", &url)],
+            None,
+        );
+        assert_eq!(code, 2, "{err}");
+        assert_eq!(out, "");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("strata: error: docker-daemon:app:v1: "),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+    // The whole archive from the fake engine is the archive's image.
+    let here = tempdir();
+    let url = fake_engine(here.path(), &layers, bytes.clone(), bytes.len(), true);
+    let (code, out, err) = strata_env(
+        &["report", "--json", "--no-cache", "docker-daemon:app:v1"],
+        &[("STRATA_CACHE_DIR", cache_dir), ("DOCKER_HOST", &url)],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        without_source(serde_json::from_str(&out).unwrap()),
+        without_source(report_json(archive.to_str().unwrap()))
     );
 }

@@ -14,6 +14,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 
 use super::SourceOptions;
+use crate::blob::digest::Digest;
 use crate::error::{Error, Result};
 use crate::reference::Engine;
 
@@ -107,15 +108,184 @@ pub fn save(
         input: input.into(),
         reason,
     };
+    let mut archive = stream(input, engine, name, opts)?;
+    let mut temp = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?;
+    let mut out = io::BufWriter::with_capacity(1 << 20, temp.as_file_mut());
+    io::copy(&mut archive, &mut out).map_err(|e| {
+        if super::is_transfer_error(&e) {
+            fail(e.to_string())
+        } else {
+            fail(format!("writing a temp copy of the archive: {e}"))
+        }
+    })?;
+    out.flush()
+        .map_err(|e| fail(format!("writing a temp copy of the archive: {e}")))?;
+    drop(out);
+    Ok(temp.into_temp_path())
+}
+
+/// The image's layers as the engine lists them (`RootFS.Layers` of `GET /images/{name}/json`):
+/// their diff_ids, bottom first. Also tells early, and in one line, that the engine is not
+/// there or has no such image.
+pub fn diff_ids(
+    input: &str,
+    engine: Engine,
+    name: &str,
+    opts: &SourceOptions,
+) -> Result<Vec<Digest>> {
+    #[derive(serde::Deserialize)]
+    struct Inspect {
+        #[serde(rename = "RootFS")]
+        root_fs: Option<RootFs>,
+    }
+    #[derive(serde::Deserialize)]
+    struct RootFs {
+        #[serde(rename = "Layers", default)]
+        layers: Vec<String>,
+    }
+    let (rt, resp) = request(input, engine, name, "json", opts)?;
+    let timeout = opts.timeout.unwrap_or(super::registry::DEFAULT_TIMEOUT);
+    let body = rt
+        .block_on(async { tokio::time::timeout(timeout, resp.into_body().collect()).await })
+        .map_err(|_| {
+            engine_error(
+                input,
+                format!("the {} engine did not finish answering", engine.name()),
+            )
+        })?
+        .map_err(|e| {
+            engine_error(
+                input,
+                format!("the {} engine's answer broke off: {e}", engine.name()),
+            )
+        })?
+        .to_bytes();
+    let inspect: Inspect = serde_json::from_slice(&body).map_err(|e| {
+        engine_error(
+            input,
+            format!(
+                "the {} engine's answer about {name} is not JSON ({e})",
+                engine.name()
+            ),
+        )
+    })?;
+    Ok(inspect
+        .root_fs
+        .map(|r| r.layers)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| Digest::parse(d))
+        .collect())
+}
+
+/// The `docker save` archive of the image `name`, as the engine sends it: a blocking reader
+/// over the response body. A body that breaks off or stays silent longer than the timeout
+/// fails the read with a transfer error (`super::is_transfer_error`).
+pub fn stream(
+    input: &str,
+    engine: Engine,
+    name: &str,
+    opts: &SourceOptions,
+) -> Result<ArchiveStream> {
+    let (rt, resp) = request(input, engine, name, "get", opts)?;
+    let timeout = opts.timeout.unwrap_or(super::registry::DEFAULT_TIMEOUT);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<bytes::Bytes>>(16);
+    let engine_name = engine.name();
+    std::thread::Builder::new()
+        .name("engine-archive".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                let mut body = resp.into_body();
+                loop {
+                    let next = match tokio::time::timeout(timeout, body.frame()).await {
+                        Ok(Some(Ok(frame))) => match frame.into_data() {
+                            Ok(data) => Ok(data),
+                            Err(_) => continue,
+                        },
+                        Ok(None) => return,
+                        Ok(Some(Err(e))) => Err(super::transfer_error(format!(
+                            "the {engine_name} engine's archive broke off: {e}"
+                        ))),
+                        Err(_) => Err(super::transfer_error(format!(
+                            "the {engine_name} engine stopped sending the archive ({} s without data)",
+                            timeout.as_secs()
+                        ))),
+                    };
+                    let failed = next.is_err();
+                    // Nobody reads any more: stop downloading.
+                    if tx.send(next).is_err() || failed {
+                        return;
+                    }
+                }
+            })
+        })
+        .map_err(|e| engine_error(input, e.to_string()))?;
+    Ok(ArchiveStream {
+        rx,
+        chunk: bytes::Bytes::new(),
+        failed: None,
+    })
+}
+
+/// The body of an engine's answer as a `Read` (see `stream`).
+pub struct ArchiveStream {
+    rx: std::sync::mpsc::Receiver<io::Result<bytes::Bytes>>,
+    chunk: bytes::Bytes,
+    /// Why the body broke off: every later read fails the same way, so a reader that
+    /// carries on past the first failure never takes the break for the end.
+    failed: Option<String>,
+}
+
+impl io::Read for ArchiveStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.chunk.is_empty() {
+            if let Some(why) = &self.failed {
+                return Err(super::transfer_error(why.clone()));
+            }
+            match self.rx.recv() {
+                Ok(Ok(next)) => self.chunk = next,
+                Ok(Err(e)) => {
+                    self.failed = Some(e.to_string());
+                    return Err(e);
+                }
+                // The body ended.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}
+
+fn engine_error(input: &str, reason: String) -> Error {
+    Error::Engine {
+        input: input.into(),
+        reason,
+    }
+}
+
+/// `GET /images/{name}/{what}` on the engine: the answer's head, once it says success, and
+/// the runtime that drives its body. Every failure is one line that names the engine.
+fn request(
+    input: &str,
+    engine: Engine,
+    name: &str,
+    what: &str,
+    opts: &SourceOptions,
+) -> Result<(
+    tokio::runtime::Runtime,
+    hyper::Response<hyper::body::Incoming>,
+)> {
+    let fail = |reason: String| engine_error(input, reason);
     let ep = endpoint(engine).map_err(&fail)?;
     let timeout = opts.timeout.unwrap_or(super::registry::DEFAULT_TIMEOUT);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| fail(e.to_string()))?;
-    let mut temp = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?;
-    rt.block_on(async {
-        let path = format!("/images/{}/get", encode(name));
+    let resp = rt.block_on(async {
+        let path = format!("/images/{}/{what}", encode(name));
         let resp = match tokio::time::timeout(timeout, get(&ep, &path)).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
@@ -138,51 +308,24 @@ pub fn save(
             }
         };
         let status = resp.status();
-        let mut body = resp.into_body();
-        if !status.is_success() {
-            let text = match tokio::time::timeout(timeout, body.collect()).await {
-                Ok(Ok(b)) => engine_message(&b.to_bytes()),
-                _ => String::new(),
-            };
-            return Err(fail(if status.as_u16() == 404 {
-                format!("the {} engine has no image {name}{text}", engine.name())
-            } else {
-                format!(
-                    "the {} engine answered HTTP {}{text}",
-                    engine.name(),
-                    status.as_u16()
-                )
-            }));
+        if status.is_success() {
+            return Ok(resp);
         }
-        let mut out = io::BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-        loop {
-            let frame = match tokio::time::timeout(timeout, body.frame()).await {
-                Ok(Some(Ok(f))) => f,
-                Ok(None) => break,
-                Ok(Some(Err(e))) => {
-                    return Err(fail(format!(
-                        "the {} engine's archive broke off: {e}",
-                        engine.name()
-                    )))
-                }
-                Err(_) => {
-                    return Err(fail(format!(
-                        "the {} engine stopped sending the archive ({} s without data)",
-                        engine.name(),
-                        timeout.as_secs()
-                    )))
-                }
-            };
-            if let Ok(data) = frame.into_data() {
-                out.write_all(&data)
-                    .map_err(|e| fail(format!("writing a temp copy of the archive: {e}")))?;
-            }
-        }
-        out.flush()
-            .map_err(|e| fail(format!("writing a temp copy of the archive: {e}")))?;
-        Ok(())
+        let text = match tokio::time::timeout(timeout, resp.into_body().collect()).await {
+            Ok(Ok(b)) => engine_message(&b.to_bytes()),
+            _ => String::new(),
+        };
+        Err(fail(if status.as_u16() == 404 {
+            format!("the {} engine has no image {name}{text}", engine.name())
+        } else {
+            format!(
+                "the {} engine answered HTTP {}{text}",
+                engine.name(),
+                status.as_u16()
+            )
+        }))
     })?;
-    Ok(temp.into_temp_path())
+    Ok((rt, resp))
 }
 
 /// The `message` of an engine's JSON error body, shortened and escaped.

@@ -77,7 +77,13 @@ pub struct OpenedImage {
 /// are not read here.
 pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<OpenedImage> {
     let opened = open_any(reference, input, opts)?;
-    let (count, max) = (opened.meta.layers.len() as u64, opts.limits.layers);
+    check_layer_count(&opened.meta, input, &opts.limits)?;
+    Ok(opened)
+}
+
+/// `--max-layers`.
+pub(crate) fn check_layer_count(meta: &ImageMeta, input: &str, limits: &Limits) -> Result<()> {
+    let (count, max) = (meta.layers.len() as u64, limits.layers);
     if count > max {
         let hit = LimitHit::new(
             format!("its layer count ({count})"),
@@ -89,21 +95,31 @@ pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<O
             reason: hit.to_string(),
         });
     }
-    Ok(opened)
+    Ok(())
+}
+
+/// The local engine a reference is read from, and the image's name there; `None` for every
+/// other source. A bare name asks the engines whether they have it (see `engine::which_has`).
+pub fn engine_for<'a>(reference: &'a ImageRef, opts: &SourceOptions) -> Option<(Engine, &'a str)> {
+    match reference {
+        ImageRef::Engine { engine, name } => Some((*engine, name)),
+        ImageRef::Name(name) => match opts.source {
+            Some(SourceKind::Registry) => None,
+            Some(SourceKind::Engine(engine)) => Some((engine, name)),
+            None => engine::which_has(name, opts).map(|engine| (engine, name.as_str())),
+        },
+        _ => None,
+    }
 }
 
 fn open_any(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<OpenedImage> {
+    if let Some((engine, name)) = engine_for(reference, opts) {
+        return open_engine(input, engine, name, opts);
+    }
     match reference {
-        ImageRef::Registry(name) => open_registry(input, name, opts),
+        ImageRef::Registry(name) | ImageRef::Name(name) => open_registry(input, name, opts),
+        // `engine_for` took these.
         ImageRef::Engine { engine, name } => open_engine(input, *engine, name, opts),
-        ImageRef::Name(name) => match opts.source {
-            Some(SourceKind::Registry) => open_registry(input, name, opts),
-            Some(SourceKind::Engine(engine)) => open_engine(input, engine, name, opts),
-            None => match engine::which_has(name, opts) {
-                Some(engine) => open_engine(input, engine, name, opts),
-                None => open_registry(input, name, opts),
-            },
-        },
         ImageRef::DockerArchive { path, .. }
         | ImageRef::OciArchive { path, .. }
         | ImageRef::OciLayout { path, .. }
@@ -218,6 +234,29 @@ fn open_path(
         notices: Vec::new(),
         _temp: temp,
     })
+}
+
+/// The metadata of the only image of a `docker save` archive whose small files (manifest.json,
+/// the config) are in `store`; for an archive an engine streamed (see `crate::streamed`).
+pub(crate) fn engine_archive_meta(
+    store: &dyn Store,
+    input: &str,
+    engine: Engine,
+    limits: &Limits,
+) -> Result<ImageMeta> {
+    if !store.contains("manifest.json") {
+        return Err(Error::NotAnImage {
+            input: input.into(),
+            reason: format!(
+                "the {} engine sent an archive without manifest.json",
+                engine.name()
+            ),
+        });
+    }
+    let mut meta = docker_archive::read(store, input, None, limits)?;
+    meta.format = Format::Engine(engine);
+    check_layer_count(&meta, input, limits)?;
+    Ok(meta)
 }
 
 /// `docker save | gzip` is common: a compressed archive is decompressed once into a temp file

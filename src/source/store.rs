@@ -136,3 +136,45 @@ impl Store for DirStore {
             .map(|m| m.len())
     }
 }
+
+/// The small files of an archive that was read once as a stream (see `crate::streamed`), held
+/// in memory, and the sizes of the large ones that went by (which cannot be opened).
+#[derive(Default)]
+pub struct MemStore {
+    files: HashMap<String, Vec<u8>>,
+    sizes: HashMap<String, u64>,
+}
+
+impl MemStore {
+    /// Keeps a file's bytes.
+    pub fn keep(&mut self, name: String, bytes: Vec<u8>) {
+        self.sizes.insert(name.clone(), bytes.len() as u64);
+        self.files.insert(name, bytes);
+    }
+
+    /// Notes that a file of `size` bytes went by, not kept.
+    pub fn passed(&mut self, name: String, size: u64) {
+        self.files.remove(&name);
+        self.sizes.insert(name, size);
+    }
+}
+
+impl Store for MemStore {
+    fn open(&self, name: &str) -> io::Result<(Box<dyn Read + Send + '_>, u64)> {
+        match self.files.get(name) {
+            Some(bytes) => Ok((Box::new(bytes.as_slice()), bytes.len() as u64)),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{name} not found"),
+            )),
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.files.contains_key(name)
+    }
+
+    fn size(&self, name: &str) -> Option<u64> {
+        self.sizes.get(name).copied()
+    }
+}
