@@ -100,12 +100,10 @@ fn check_entry(entry: &Entry, seen: u64, limits: &Limits) -> Result<(), LimitHit
     Ok(())
 }
 
-/// A stream the tar crate may "seek" forward in: the bytes it skips (content not read,
-/// padding) are read into one scratch buffer. Without it the crate zeroes a 32 KiB buffer
-/// for every entry it skips past, a few percent of reading a layer.
+/// The layer stream, read forward only: skipped bytes (content not read, padding) are read
+/// into one scratch buffer.
 struct Forward<R> {
     inner: R,
-    pos: u64,
     scratch: Vec<u8>,
 }
 
@@ -113,45 +111,61 @@ impl<R: Read> Forward<R> {
     fn new(inner: R) -> Self {
         Forward {
             inner,
-            pos: 0,
             scratch: vec![0; 32 * 1024],
         }
     }
-}
 
-impl<R: Read> Read for Forward<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl<R: Read> io::Seek for Forward<R> {
-    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
-        let mut amt = match to {
-            io::SeekFrom::Current(n) if n >= 0 => n as u64,
-            _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
-                    "a layer stream only moves forward",
-                ))
-            }
-        };
+    /// Reads past `amt` bytes; a stream that ends first is truncated.
+    fn skip(&mut self, mut amt: u64) -> io::Result<()> {
         while amt > 0 {
             let want = amt.min(self.scratch.len() as u64) as usize;
-            let n = self.inner.read(&mut self.scratch[..want])?;
+            let n = match self.inner.read(&mut self.scratch[..want]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
             if n == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "unexpected EOF during skip",
                 ));
             }
-            self.pos += n as u64;
             amt -= n as u64;
         }
-        Ok(self.pos)
+        Ok(())
     }
+
+    /// Reads one 512-byte header block: `false` at a clean end of the stream, an error when
+    /// it ends inside the block.
+    fn block(&mut self, block: &mut [u8; 512]) -> io::Result<bool> {
+        let mut got = 0;
+        while got < block.len() {
+            match self.inner.read(&mut block[got..]) {
+                Ok(0) if got == 0 => return Ok(false),
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "unexpected EOF in a tar header",
+                    ))
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl<R: Read> Read for Forward<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+/// Bytes of padding after `size` bytes of content, up to the next 512-byte block.
+fn padding(size: u64) -> u64 {
+    (512 - size % 512) % 512
 }
 
 /// Walks a layer tar, calling `visit` with each entry (digest not yet known), the size field of
@@ -167,45 +181,72 @@ pub fn for_each_entry<R: Read>(
     mut visit: impl FnMut(Entry, u64, &mut dyn Read) -> io::Result<Flow>,
 ) -> Result<u64, TreeError> {
     let mut skipped_bytes = 0u64;
-    let mut archive = tar::Archive::new(Forward::new(input));
+    let mut input = Forward::new(input);
     let mut ext = Extensions::default();
-    let entries = archive.entries_with_seek().map_err(classify)?.raw(true);
-    for item in entries {
-        let mut entry = item.map_err(classify)?;
-        let etype = entry.header().entry_type();
-        match etype {
-            EntryType::XHeader => {
-                let data = read_extension(&mut entry)?;
-                ext.apply_pax(&data);
-                continue;
-            }
-            EntryType::GNULongName => {
-                ext.path = Some(trim_nul(read_extension(&mut entry)?));
-                continue;
-            }
-            EntryType::GNULongLink => {
-                ext.link = Some(trim_nul(read_extension(&mut entry)?));
-                continue;
-            }
-            // Global PAX headers set defaults nobody relies on for paths; skip them.
-            EntryType::XGlobalHeader => continue,
-            _ => {}
-        }
-        let ext = std::mem::take(&mut ext);
-        let size = ext.size.unwrap_or_else(|| entry.size());
-        let parsed = match parse_entry(entry.header(), ext, size) {
-            Parsed::Root => continue,
-            Parsed::Bookkeeping => {
-                skipped_bytes = skipped_bytes.saturating_add(size);
-                continue;
-            }
-            Parsed::Entry(e) => e,
-        };
-        if visit(parsed, size, &mut entry).map_err(classify)? == Flow::Stop {
+    let mut block = [0u8; 512];
+    // Headers are walked here, not by the tar crate: in its raw mode (which leaves the
+    // extension headers to us) it steps over content by the header's size field, where a
+    // PAX `size` record must win (Go writes files of 8 GiB and more with a size field of 0).
+    while input.block(&mut block).map_err(classify)? {
+        // The end-of-archive marker (and anything after it) ends the layer.
+        if block.iter().all(|&b| b == 0) {
             break;
         }
+        let header = tar::Header::from_byte_slice(&block);
+        check_sum(header)?;
+        let etype = header.entry_type();
+        let header_size = header.entry_size().map_err(classify)?;
+        let is_extension = matches!(
+            etype,
+            EntryType::XHeader
+                | EntryType::XGlobalHeader
+                | EntryType::GNULongName
+                | EntryType::GNULongLink
+        );
+        if is_extension {
+            let data = read_extension(&mut input, header_size)?;
+            match etype {
+                EntryType::XHeader => ext.apply_pax(&data),
+                EntryType::GNULongName => ext.path = Some(trim_nul(data)),
+                EntryType::GNULongLink => ext.link = Some(trim_nul(data)),
+                // Global PAX headers set defaults nobody relies on for paths; skip them.
+                _ => {}
+            }
+            continue;
+        }
+        let ext = std::mem::take(&mut ext);
+        let size = ext.size.unwrap_or(header_size);
+        let mut content = (&mut input).take(size);
+        match parse_entry(header, ext, size) {
+            Parsed::Root => {}
+            Parsed::Bookkeeping => skipped_bytes = skipped_bytes.saturating_add(size),
+            Parsed::Entry(e) => {
+                if visit(e, size, &mut content).map_err(classify)? == Flow::Stop {
+                    return Ok(skipped_bytes);
+                }
+            }
+        }
+        let left = content.limit();
+        input
+            .skip(left.saturating_add(padding(size)))
+            .map_err(classify)?;
     }
     Ok(skipped_bytes)
+}
+
+/// A header's checksum (the sum of its bytes with the checksum field as spaces).
+fn check_sum(header: &tar::Header) -> Result<(), TreeError> {
+    let bytes = header.as_bytes();
+    let sum = bytes[..148]
+        .iter()
+        .chain(&bytes[156..])
+        .fold(8 * 32u32, |a, &b| a + u32::from(b));
+    if header.cksum().map_err(classify)? != sum {
+        return Err(TreeError::Corrupt(
+            "corrupt tar header (checksum mismatch)".into(),
+        ));
+    }
+    Ok(())
 }
 
 enum Parsed {
@@ -367,15 +408,23 @@ fn pax_records(mut data: &[u8]) -> Vec<(&[u8], &[u8])> {
 /// Extension headers are small; a hostile one cannot make strata allocate more than this.
 const MAX_EXTENSION_BYTES: u64 = 1 << 20;
 
-fn read_extension<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<u8>, TreeError> {
-    if entry.size() > MAX_EXTENSION_BYTES {
+fn read_extension<R: Read>(input: &mut Forward<R>, size: u64) -> Result<Vec<u8>, TreeError> {
+    if size > MAX_EXTENSION_BYTES {
         return Err(TreeError::Corrupt(format!(
-            "corrupt tar header (extension header of {} bytes)",
-            entry.size()
+            "corrupt tar header (extension header of {size} bytes)"
         )));
     }
-    let mut data = Vec::with_capacity(entry.size() as usize);
-    entry.read_to_end(&mut data).map_err(classify)?;
+    let mut data = Vec::with_capacity(size as usize);
+    (&mut *input)
+        .take(size)
+        .read_to_end(&mut data)
+        .map_err(classify)?;
+    if (data.len() as u64) < size {
+        return Err(TreeError::Corrupt(
+            "truncated data (unexpected EOF in an extension header)".into(),
+        ));
+    }
+    input.skip(padding(size)).map_err(classify)?;
     Ok(data)
 }
 
@@ -478,27 +527,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forward_seeks_read_past_the_bytes_and_report_the_absolute_position() {
-        use std::io::Seek;
+    fn forward_skips_read_past_the_bytes() {
         let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let mut f = Forward::new(&data[..]);
         let mut head = [0u8; 10];
         f.read_exact(&mut head).unwrap();
         // Longer than the scratch buffer: several reads.
-        assert_eq!(f.seek(io::SeekFrom::Current(70_000)).unwrap(), 70_010);
+        f.skip(70_000).unwrap();
         let mut next = [0u8; 1];
         f.read_exact(&mut next).unwrap();
         assert_eq!(next[0], data[70_010]);
-        assert_eq!(f.stream_position().unwrap(), 70_011);
-        for backwards in [
-            io::SeekFrom::Current(-1),
-            io::SeekFrom::Start(0),
-            io::SeekFrom::End(0),
-        ] {
-            let e = f.seek(backwards).unwrap_err();
-            assert_eq!(e.kind(), io::ErrorKind::Unsupported);
-        }
-        let e = f.seek(io::SeekFrom::Current(40_000)).unwrap_err();
+        let e = f.skip(40_000).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 
@@ -633,6 +672,42 @@ mod tests {
         assert_eq!(tree.entries.len(), 1);
         assert_eq!(&*tree.entries[0].path, long);
         assert_eq!(tree.header_bytes, 4);
+    }
+
+    /// Go's archive/tar writes a file of 8 GiB or more with a PAX `size` record and 0 in the
+    /// header's size field (Python's tarfile too): the record says how far the content goes.
+    #[test]
+    fn a_pax_size_record_overrides_the_header_size() {
+        let record = b"12 size=600\n";
+        let mut t = tar_of(&[("PaxHeaders/big", EntryType::XHeader, record)]);
+        t.truncate(t.len() - 1024);
+        let content: Vec<u8> = (0..600u32).map(|i| (i % 251) as u8).collect();
+        let mut h = tar::Header::new_gnu();
+        h.as_old_mut().name[..3].copy_from_slice(b"big");
+        h.set_entry_type(EntryType::Regular);
+        h.set_size(0);
+        h.set_mode(0o644);
+        h.set_cksum();
+        t.extend_from_slice(h.as_bytes());
+        t.extend_from_slice(&content);
+        t.resize(t.len().div_ceil(512) * 512, 0);
+        t.extend(tar_of(&[("after", EntryType::Regular, b"xyz")]));
+        let tree = read_layer(&t[..], &Limits::default()).unwrap();
+        let got: Vec<(&str, u64)> = tree.entries.iter().map(|e| (&*e.path, e.size)).collect();
+        assert_eq!(got, [("big", 600), ("after", 3)]);
+        let digest: [u8; 32] = Sha256::digest(&content).into();
+        assert_eq!(tree.entries[0].digest, Some(digest));
+        assert_eq!(tree.header_bytes, 603);
+    }
+
+    #[test]
+    fn a_bad_checksum_is_a_corrupt_header() {
+        let mut t = tar_of(&[("a", EntryType::Regular, b"1")]);
+        t[148] = b'7';
+        match read_layer(&t[..], &Limits::default()) {
+            Err(TreeError::Corrupt(m)) => assert_eq!(m, "corrupt tar header (checksum mismatch)"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
