@@ -311,6 +311,7 @@ pub(crate) fn read_cached(
         return read_one(job, store);
     };
     if let Some((cached, tree)) = cache.tree(diff_id) {
+        check_cached(job, &tree)?;
         // The same tar can be stored compressed several ways: the tree is the diff_id's, the
         // compression this blob's.
         let compression = store
@@ -324,6 +325,12 @@ pub(crate) fn read_cached(
     // Only verified layers get here; a cache that cannot be written is not an error.
     let _ = cache.put_tree(diff_id, compression, &tree);
     Ok((compression, tree))
+}
+
+/// A layer tree from the cache against this run's limits (see `check_read_layer`).
+pub(crate) fn check_cached(job: &Job, tree: &LayerTree) -> Result<()> {
+    crate::tree::check_read_layer(tree, job.desc.compressed_size, job.limits)
+        .map_err(|hit| layer_error(job.input, job.index, job.desc, hit.to_string()))
 }
 
 /// Evicts the least recently used cache files when the cache grew past its cap, and says so.

@@ -118,28 +118,38 @@ impl<R: Read> Read for Bounded<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.out = self.out.saturating_add(n as u64);
-        if self.out > self.limits.layer_size {
-            return Err(LimitHit::new(
-                "its uncompressed size".into(),
-                bytes(self.limits.layer_size),
-                "--max-layer-size",
-            )
-            .into_io());
+        let compressed = self.compressed.load(Ordering::Relaxed);
+        match self.limits.layer_bytes(self.out, compressed) {
+            Some(hit) => Err(hit.into_io()),
+            None => Ok(n),
         }
-        let compressed = self.compressed.load(Ordering::Relaxed).max(1);
-        if self.out > RATIO_GRACE && self.out / compressed >= self.limits.ratio {
-            return Err(LimitHit::new(
+    }
+}
+
+impl Limits {
+    /// The limit a layer of `out` uncompressed bytes, stored in `compressed` bytes, is past:
+    /// its size, or (past `RATIO_GRACE`) its compression ratio.
+    pub fn layer_bytes(&self, out: u64, compressed: u64) -> Option<LimitHit> {
+        if out > self.layer_size {
+            return Some(LimitHit::new(
+                "its uncompressed size".into(),
+                bytes(self.layer_size),
+                "--max-layer-size",
+            ));
+        }
+        let compressed = compressed.max(1);
+        if out > RATIO_GRACE && out / compressed >= self.ratio {
+            return Some(LimitHit::new(
                 format!(
                     "its compression ratio (about {}:1 past its first {}, a decompression bomb?)",
-                    two_digits(self.out / compressed),
+                    two_digits(out / compressed),
                     bytes(RATIO_GRACE)
                 ),
-                format!("{}:1", self.limits.ratio),
+                format!("{}:1", self.ratio),
                 "--max-ratio",
-            )
-            .into_io());
+            ));
         }
-        Ok(n)
+        None
     }
 }
 

@@ -97,6 +97,7 @@ pub(crate) fn load(
                         ),
                     ));
                 }
+                image::check_cached(&job, &tree)?;
                 (compression, tree)
             }
             // Small: kept in memory, read from there like a layer in a file.

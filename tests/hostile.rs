@@ -113,3 +113,43 @@ fn fuzz_findings_stay_fixed() {
         }
     }
 }
+
+/// Limits lowered for a run hold for layers an earlier run cached: a reopen fails with the
+/// same error line as a first open.
+#[test]
+fn limits_hold_for_layers_read_from_the_cache() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.tar");
+    let cache = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+            .env("STRATA_CACHE_DIR", cache.path())
+            .arg("report")
+            .args(args)
+            .arg(&demo)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(run(&[]).0, Some(0), "the demo caches its layers");
+    for limit in [
+        ["--max-entries", "5"],
+        ["--max-path-depth", "1"],
+        ["--max-path-length", "3"],
+        ["--max-layer-size", "10"],
+    ] {
+        let (cached_code, cached) = run(&limit);
+        let mut uncached_args = limit.to_vec();
+        uncached_args.push("--no-cache");
+        let (code, uncached) = run(&uncached_args);
+        assert_eq!(code, Some(2), "{limit:?}: {uncached}");
+        assert!(uncached.contains(limit[0]), "{limit:?}: {uncached}");
+        assert_eq!(
+            (cached_code, cached),
+            (code, uncached),
+            "{limit:?}: a reopen from the cache"
+        );
+    }
+}

@@ -72,6 +72,24 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
     })
 }
 
+/// The limits a layer read earlier (from the cache) must stay within: the same as while it
+/// is read, for its entries and paths, and for its size (content bytes, as the tar's size is
+/// not kept) against the bytes it is stored in. The limits of this run may be lower than
+/// those of the run that cached it.
+pub fn check_read_layer(
+    tree: &LayerTree,
+    stored_bytes: u64,
+    limits: &Limits,
+) -> Result<(), LimitHit> {
+    for (seen, entry) in tree.entries.iter().enumerate() {
+        check_entry(entry, seen as u64, limits)?;
+    }
+    match limits.layer_bytes(tree.header_bytes, stored_bytes) {
+        Some(hit) => Err(hit),
+        None => Ok(()),
+    }
+}
+
 /// The limits one more entry (after `seen` others) must stay within.
 fn check_entry(entry: &Entry, seen: u64, limits: &Limits) -> Result<(), LimitHit> {
     if seen >= limits.entries {

@@ -7,7 +7,9 @@ mod from_tar;
 pub mod path;
 pub mod secrets;
 
-pub use from_tar::{for_each_entry, printable, read_layer, tar_header_problem, Flow, TreeError};
+pub use from_tar::{
+    check_read_layer, for_each_entry, printable, read_layer, tar_header_problem, Flow, TreeError,
+};
 
 /// What an entry is. `Whiteout` and `Opaque` are deletions this layer applies to the layers
 /// below; everything else is something the layer adds.
