@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let analysis = image.analyse();
     let trees = image.trees();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for l in listing(&trees, &analysis.stack.paths, &analysis.stack.top) {
+    for l in listing(&trees, &analysis.stack, &analysis.stack.top) {
         let kind = match l.kind {
             EntryKind::Hardlink => "file",
             k => k.name(),

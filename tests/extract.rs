@@ -245,7 +245,7 @@ fn extracting_the_root_reproduces_the_final_view() {
 
     let (loaded, analysis) = load(&image);
     let trees = loaded.trees();
-    let view = strata::analysis::merge::listing(&trees, &analysis.stack.paths, &analysis.stack.top);
+    let view = strata::analysis::merge::listing(&trees, &analysis.stack, &analysis.stack.top);
     let expected: BTreeMap<String, (&str, u64)> = view
         .iter()
         .filter_map(|l| {

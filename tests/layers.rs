@@ -17,7 +17,7 @@ fn strata_listing(archive: &Path) -> Listing {
     let image = load_image(archive.to_str().unwrap());
     let analysis = image.analyse();
     let trees = image.trees();
-    listing(&trees, &analysis.stack.paths, &analysis.stack.top)
+    listing(&trees, &analysis.stack, &analysis.stack.top)
         .into_iter()
         .map(|l| {
             let kind = match l.kind {
@@ -175,6 +175,63 @@ fn hardlinks_within_and_across_layers() {
     );
 }
 
+/// A file whose name is deleted or overwritten lives on under its hardlinks: its bytes are
+/// what a container sees under the link's path (umoci unpacks them there), not waste.
+#[test]
+fn a_hardlink_keeps_the_bytes_of_a_name_deleted_or_overwritten_later() {
+    let base = || {
+        vec![
+            Item::Dir("etc"),
+            file("etc/a", &noise(1, 600)),
+            Item::Hardlink("etc/hl", "etc/a"),
+            Item::Hardlink("etc/hl2", "etc/hl"),
+            file("etc/other", &noise(2, 50)),
+        ]
+    };
+    let removed = check(
+        &Spec::new()
+            .layer("add", base())
+            .layer("rm", vec![Item::Whiteout("etc/a")]),
+    );
+    assert_eq!(removed["totals"]["final_bytes"], 650);
+    assert_eq!(
+        removed["totals"]["files"], 2,
+        "etc/other and the inode of etc/hl"
+    );
+    assert_eq!(waste(&removed, "removed"), 0);
+    assert_eq!(layer(&removed, 0, "unreachable_bytes"), 0);
+    assert_eq!(removed["waste"]["top"], serde_json::json!([]));
+
+    let overwritten = check(
+        &Spec::new()
+            .layer("add", base())
+            .layer("write", vec![file("etc/a", &noise(3, 10))]),
+    );
+    assert_eq!(overwritten["totals"]["final_bytes"], 660);
+    assert_eq!(overwritten["totals"]["files"], 3);
+    assert_eq!(waste(&overwritten, "overwritten"), 0);
+
+    // The linked copy is visible content like any other: the same bytes at another path are
+    // a duplicate of it.
+    let duplicated = check(&Spec::new().layer("add", base()).layer(
+        "rm",
+        vec![Item::Whiteout("etc/a"), file("srv/copy", &noise(1, 600))],
+    ));
+    assert_eq!(waste(&duplicated, "duplicate"), 600);
+
+    // A link whose file is gone from every name is waste as before.
+    let all_gone = check(&Spec::new().layer("add", base()).layer(
+        "rm",
+        vec![
+            Item::Whiteout("etc/a"),
+            Item::Whiteout("etc/hl"),
+            Item::Whiteout("etc/hl2"),
+        ],
+    ));
+    assert_eq!(waste(&all_gone, "removed"), 600);
+    assert_eq!(all_gone["totals"]["final_bytes"], 50);
+}
+
 #[test]
 fn symlinks_absolute_relative_dangling_and_to_directories() {
     check(&Spec::new().layer(
@@ -305,7 +362,7 @@ fn merged_view_at_a_lower_layer() {
     let trees = image.trees();
     let at = |n| {
         let view = strata::analysis::merge::view_at(&trees, &analysis.stack.paths, n);
-        listing(&trees, &analysis.stack.paths, &view)
+        listing(&trees, &analysis.stack, &view)
             .iter()
             .map(|l| l.path.to_string())
             .collect::<Vec<_>>()

@@ -171,7 +171,7 @@ fn oci_gzip_zstd_estargz_and_uncompressed_archives_give_the_same_files() {
         let analysis = image.analyse();
         let trees = image.trees();
         let files: Vec<(String, u64)> =
-            strata::analysis::merge::listing(&trees, &analysis.stack.paths, &analysis.stack.top)
+            strata::analysis::merge::listing(&trees, &analysis.stack, &analysis.stack.top)
                 .iter()
                 .map(|l| (l.path.to_string(), l.size))
                 .collect();

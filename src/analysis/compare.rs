@@ -82,8 +82,8 @@ pub struct Comparison {
 }
 
 pub fn compare(a: &Side<'_>, b: &Side<'_>) -> Comparison {
-    let la = listing(a.layers, &a.analysis.stack.paths, &a.analysis.stack.top);
-    let lb = listing(b.layers, &b.analysis.stack.paths, &b.analysis.stack.top);
+    let la = listing(a.layers, &a.analysis.stack, &a.analysis.stack.top);
+    let lb = listing(b.layers, &b.analysis.stack, &b.analysis.stack.top);
     let mut files = diff_listings(&la, &lb);
     files.sort_by(|x, y| {
         y.delta()

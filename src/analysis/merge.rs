@@ -2,6 +2,8 @@
 //! against the view below it and records, for every stored copy of a file that ends up
 //! hidden, which later event hid it and why.
 
+use std::collections::HashMap;
+
 use super::paths::{PathId, PathTable, ROOT};
 use crate::tree::{Entry, EntryKind, LayerTree};
 
@@ -93,9 +95,21 @@ pub struct Stack {
     pub below_top: View,
     /// `changes[layer][entry]`, parallel to each layer's entries.
     pub changes: Vec<Vec<Change>>,
-    /// Every hidden copy, in the order the hiding happened.
+    /// Every hidden copy, in the order the hiding happened, but for those still reachable
+    /// through a hardlink (`linked_only`).
     pub hidden: Vec<Hidden>,
+    /// Copies of files whose own path no longer shows them, but which a hardlink of the
+    /// final view still names (the inode lives on under the link's path): the link's path
+    /// and the copy, one per copy. Their bytes are part of what a container sees.
+    pub linked_only: Vec<(PathId, Loc)>,
+    /// The file each hardlink entry links to (see `Links`).
+    pub links: Links,
 }
+
+/// For each hardlink entry (layer, entry): the path and the copy of the file it links to, as
+/// the view showed them when the link was made. The copy is the link's content in every view,
+/// whatever later layers do to the path.
+pub type Links = HashMap<(u32, u32), (PathId, Loc)>;
 
 /// Stacks all layers.
 pub fn stack(layers: &[&LayerTree]) -> Stack {
@@ -119,14 +133,52 @@ pub fn stack(layers: &[&LayerTree]) -> Stack {
         }
         changes.push(stacker.apply(n));
     }
-    let Stacker { view, hidden, .. } = stacker;
+    let Stacker {
+        view,
+        mut hidden,
+        links,
+        ..
+    } = stacker;
+    let linked_only = linked_only(layers, &view, &links);
+    if !linked_only.is_empty() {
+        let kept: std::collections::HashSet<(u32, u32)> = linked_only
+            .iter()
+            .map(|(_, copy)| (copy.layer, copy.entry))
+            .collect();
+        hidden.retain(|h| !kept.contains(&(h.copy.layer, h.copy.entry)));
+    }
     Stack {
         paths,
         top: view,
         below_top,
         changes,
         hidden,
+        linked_only,
+        links,
     }
+}
+
+/// The file copies that the final view shows only through hardlinks (see
+/// `Stack::linked_only`), in path-id order of the first link to each.
+fn linked_only(layers: &[&LayerTree], top: &View, links: &Links) -> Vec<(PathId, Loc)> {
+    if links.is_empty() {
+        return Vec::new();
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (id, loc) in top.live.iter().enumerate() {
+        let Some(loc) = loc else { continue };
+        if entry(layers, *loc).map(|e| e.kind) != Some(EntryKind::Hardlink) {
+            continue;
+        }
+        let Some(&(source_path, copy)) = links.get(&(loc.layer, loc.entry)) else {
+            continue;
+        };
+        if top.get(source_path) != Some(copy) && seen.insert((copy.layer, copy.entry)) {
+            out.push((id as PathId, copy));
+        }
+    }
+    out
 }
 
 /// The merged view of layers `0..=upto` (a replay; the paths come from a full stack).
@@ -230,6 +282,9 @@ struct Stacker<'a> {
     paths: &'a PathTable,
     view: View,
     hidden: Vec<Hidden>,
+    /// For each hardlink entry (layer, entry): the path and copy of the file it links to,
+    /// as the view showed them when the link was made. Recorded with `hidden`.
+    links: Links,
     record: bool,
 }
 
@@ -244,6 +299,7 @@ impl<'a> Stacker<'a> {
                 live: vec![None; paths.len()],
             },
             hidden: Vec::new(),
+            links: HashMap::new(),
             record,
         }
     }
@@ -255,6 +311,7 @@ impl<'a> Stacker<'a> {
             paths,
             view,
             hidden: Vec::new(),
+            links: HashMap::new(),
             record: false,
         }
     }
@@ -317,6 +374,11 @@ impl<'a> Stacker<'a> {
                 layer: by,
                 entry: i as u32,
             };
+            if self.record && e.kind == EntryKind::Hardlink {
+                if let Some(source) = self.link_source(e) {
+                    self.links.insert((by, i as u32), source);
+                }
+            }
             changes[i] = match self.view.get(id) {
                 None => Change::Added,
                 Some(old) => {
@@ -344,6 +406,18 @@ impl<'a> Stacker<'a> {
             self.view.live[id as usize] = Some(here);
         }
         changes
+    }
+
+    /// The file a hardlink entry names, as the view shows it now (a link to a link names
+    /// that link's file).
+    fn link_source(&self, link: &Entry) -> Option<(PathId, Loc)> {
+        let target = self.paths.get(link.link.as_deref()?)?;
+        let loc = self.view.get(target)?;
+        match entry(self.layers, loc)?.kind {
+            EntryKind::File => Some((target, loc)),
+            EntryKind::Hardlink => self.links.get(&(loc.layer, loc.entry)).copied(),
+            _ => None,
+        }
     }
 
     /// Removes the subtree at `id` (with `id` itself unless `keep_self`).
@@ -421,8 +495,9 @@ pub struct Listed<'a> {
     pub entry: Option<&'a Entry>,
 }
 
-/// Every path visible in `view`, sorted by path.
-pub fn listing<'a>(layers: &[&'a LayerTree], paths: &'a PathTable, view: &View) -> Vec<Listed<'a>> {
+/// Every path visible in `view` (a view of `stack`), sorted by path.
+pub fn listing<'a>(layers: &[&'a LayerTree], stack: &'a Stack, view: &View) -> Vec<Listed<'a>> {
+    let paths = &stack.paths;
     let mut out: Vec<Listed<'a>> = view
         .live
         .iter()
@@ -432,13 +507,15 @@ pub fn listing<'a>(layers: &[&'a LayerTree], paths: &'a PathTable, view: &View) 
             let e = entry(layers, loc);
             let kind = e.map_or(EntryKind::Dir, |e| e.kind);
             let size = match e {
-                Some(e) if e.kind == EntryKind::Hardlink => e
-                    .link
-                    .as_deref()
-                    .and_then(|t| paths.get(t))
-                    .and_then(|t| view.get(t))
-                    .and_then(|t| entry(layers, t))
-                    .map_or(0, Entry::content_bytes),
+                Some(e) if e.kind == EntryKind::Hardlink => {
+                    let copy = match stack.links.get(&(loc.layer, loc.entry)) {
+                        Some(&(_, copy)) => Some(copy),
+                        // A link made before its file: whatever the path shows.
+                        None => e.link.as_deref().and_then(|t| view.get(paths.get(t)?)),
+                    };
+                    copy.and_then(|c| entry(layers, c))
+                        .map_or(0, Entry::content_bytes)
+                }
                 Some(e) => e.content_bytes(),
                 None => 0,
             };

@@ -84,8 +84,16 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     // Stored files by content: sorted into runs later, no map and no Vec per file.
     let mut by_digest: Vec<(u64, &[u8; 32], StoredCopy)> = Vec::new();
     let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>)> = BTreeMap::new();
-    for (id, loc) in stack.top.live.iter().enumerate() {
-        let Some(loc) = loc else { continue };
+    // Visible files, and the copies visible only through a hardlink (under its path).
+    let linked = stack.linked_only.iter().map(|&(id, copy)| (id, Some(copy)));
+    let visible = stack
+        .top
+        .live
+        .iter()
+        .enumerate()
+        .map(|(id, loc)| (id as PathId, *loc));
+    for (id, loc) in visible.chain(linked) {
+        let Some(loc) = &loc else { continue };
         let Some(e) = entry(layers, *loc) else {
             continue;
         };
@@ -96,10 +104,10 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         final_files += 1;
         if let Some(d) = &e.digest {
             if e.size > 0 {
-                by_digest.push((digest_key(d), d, (id as PathId, loc.layer, e.size)));
+                by_digest.push((digest_key(d), d, (id, loc.layer, e.size)));
             }
         }
-        let path = stack.paths.path(id as PathId);
+        let path = stack.paths.path(id);
         if let Some(root) = CACHE_DIRS.iter().find(|c| {
             path.len() > c.len() && path.starts_with(*c) && path.as_bytes()[c.len()] == b'/'
         }) {
