@@ -20,9 +20,10 @@ use crate::source::{self, engine, LayerDesc, SourceOptions};
 use crate::tree::path::normalize;
 use crate::tree::LayerTree;
 
-/// Entries up to this size are kept in memory (configs, manifests, tiny layers) and read
-/// from there once the manifest is known.
-const KEEP_BELOW: u64 = 1 << 20;
+/// Entries below this size are kept in memory (`VERSION` files, tiny layers) and read from
+/// there once the manifest is known; so are JSON files (configs, manifests) up to
+/// `--max-json-size`. Everything else is read as a layer while it passes.
+const KEEP_BELOW: u64 = 64 << 10;
 
 /// What became of a large entry of the archive.
 enum Passed {

@@ -169,7 +169,7 @@ fn engine_errors_name_the_engine_and_what_to_do() {
     );
 }
 
-/// An image whose layers are larger than what the streaming loader keeps in memory (1 MiB),
+/// An image whose layers are larger than what the streaming loader keeps in memory (64 KiB),
 /// so they are read as they pass in the engine's archive, and small ones, read at the end.
 fn streamed_spec() -> Spec {
     Spec::new()
