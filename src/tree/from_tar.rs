@@ -232,14 +232,35 @@ pub fn for_each_entry<R: Read>(
             }
             continue;
         }
-        let ext = std::mem::take(&mut ext);
+        let mut ext = std::mem::take(&mut ext);
         let size = ext.size.unwrap_or(header_size);
+        // An old GNU sparse file's map goes on in blocks between its header and its data.
+        let sparse = match etype {
+            EntryType::GNUSparse => Some(gnu_sparse_map(&block, &mut input)?),
+            _ => ext.sparse.take().map(|s| s.into_map()),
+        };
         let mut content = (&mut input).take(size);
-        match parse_entry(header, ext, size) {
+        let sparse = match sparse {
+            Some(SparseMap::InData(real)) => Some((read_sparse_map(&mut content)?, real)),
+            Some(SparseMap::Known(map, real)) => Some((map, real)),
+            None => None,
+        };
+        // A sparse file is its logical size, holes read as zeros (as Go's archive/tar, and so
+        // dive and umoci, read it).
+        let logical = sparse.as_ref().map_or(size, |(_, real)| *real);
+        match parse_entry(header, ext, logical) {
             Parsed::Root => {}
-            Parsed::Bookkeeping => skipped_bytes = skipped_bytes.saturating_add(size),
+            Parsed::Bookkeeping => skipped_bytes = skipped_bytes.saturating_add(logical),
             Parsed::Entry(e) => {
-                if visit(e, size, &mut content).map_err(classify)? == Flow::Stop {
+                let flow = match sparse {
+                    Some((map, real)) => {
+                        check_sparse_map(&map, real)?;
+                        let mut holes = Holes::new(&mut content, map, real);
+                        visit(e, logical, &mut holes)
+                    }
+                    None => visit(e, size, &mut content),
+                };
+                if flow.map_err(classify)? == Flow::Stop {
                     return Ok(skipped_bytes);
                 }
             }
@@ -250,6 +271,215 @@ pub fn for_each_entry<R: Read>(
             .map_err(classify)?;
     }
     Ok(skipped_bytes)
+}
+
+/// Where a sparse file's map of data segments is.
+enum SparseMap {
+    /// Given: (offset, length) of each data segment, and the file's logical size.
+    Known(Vec<(u64, u64)>, u64),
+    /// At the start of the content (PAX sparse 1.0); the logical size.
+    InData(u64),
+}
+
+/// Sparse-file records of a PAX header (GNU tar's 0.1 and 1.0 formats).
+#[derive(Debug, Default)]
+struct PaxSparse {
+    major: Option<u64>,
+    real_size: Option<u64>,
+    map: Option<Vec<u64>>,
+}
+
+impl PaxSparse {
+    fn into_map(self) -> SparseMap {
+        let real = self.real_size.unwrap_or(0);
+        match (self.major, self.map) {
+            (_, Some(numbers)) => SparseMap::Known(
+                numbers.chunks_exact(2).map(|c| (c[0], c[1])).collect(),
+                real,
+            ),
+            (Some(1), None) => SparseMap::InData(real),
+            // No map: all of the file is a hole.
+            _ => SparseMap::Known(Vec::new(), real),
+        }
+    }
+}
+
+/// More segments than this in one file is not a real sparse file.
+const MAX_SPARSE_SEGMENTS: usize = 1 << 20;
+
+fn bad_sparse(what: &str) -> TreeError {
+    TreeError::Corrupt(format!("corrupt tar header (sparse file: {what})"))
+}
+
+/// The map of an old GNU sparse header (type `S`): four segments in the header, then 21 in
+/// each extension block for as long as the "extended" flag is set; and the logical size.
+fn gnu_sparse_map<R: Read>(
+    header: &[u8; 512],
+    input: &mut Forward<R>,
+) -> Result<SparseMap, TreeError> {
+    let mut map = Vec::new();
+    let mut push = |raw: &[u8]| -> Result<(), TreeError> {
+        let offset = octal(&raw[..12]).ok_or_else(|| bad_sparse("offset"))?;
+        let length = octal(&raw[12..24]).ok_or_else(|| bad_sparse("length"))?;
+        if length > 0 {
+            map.push((offset, length));
+        }
+        if map.len() > MAX_SPARSE_SEGMENTS {
+            return Err(bad_sparse("too many segments"));
+        }
+        Ok(())
+    };
+    for i in 0..4 {
+        push(&header[386 + 24 * i..386 + 24 * (i + 1)])?;
+    }
+    let real = octal(&header[483..495]).ok_or_else(|| bad_sparse("real size"))?;
+    let mut extended = header[482] == 1;
+    let mut block = [0u8; 512];
+    while extended {
+        if !input.block(&mut block).map_err(classify)? {
+            return Err(TreeError::Corrupt(
+                "truncated data (unexpected EOF in a sparse map)".into(),
+            ));
+        }
+        for i in 0..21 {
+            push(&block[24 * i..24 * (i + 1)])?;
+        }
+        extended = block[504] == 1;
+    }
+    Ok(SparseMap::Known(map, real))
+}
+
+/// A numeric header field: octal digits (NUL- or space-terminated, empty is 0) or GNU's
+/// base-256.
+fn octal(raw: &[u8]) -> Option<u64> {
+    if raw.first().is_some_and(|b| b & 0x80 != 0) {
+        let mut n: u64 = u64::from(raw[0] & 0x7f);
+        for &b in &raw[1..] {
+            n = n.checked_mul(256)?.checked_add(u64::from(b))?;
+        }
+        return Some(n);
+    }
+    let text = std::str::from_utf8(raw).ok()?;
+    let digits = text.trim_matches(|c: char| c == '\0' || c == ' ');
+    if digits.is_empty() {
+        return Some(0);
+    }
+    u64::from_str_radix(digits, 8).ok()
+}
+
+/// The map at the start of a PAX sparse 1.0 file's content: decimal numbers, one per line
+/// (the count, then offset and length of each segment), padded to a 512-byte block.
+fn read_sparse_map(content: &mut impl Read) -> Result<Vec<(u64, u64)>, TreeError> {
+    let mut consumed = 0u64;
+    let mut number = || -> Result<u64, TreeError> {
+        let mut digits = Vec::new();
+        loop {
+            let mut byte = [0u8; 1];
+            if content.read(&mut byte).map_err(classify)? == 0 {
+                return Err(TreeError::Corrupt(
+                    "truncated data (unexpected EOF in a sparse map)".into(),
+                ));
+            }
+            consumed += 1;
+            if byte[0] == b'\n' {
+                break;
+            }
+            if digits.len() >= 20 {
+                return Err(bad_sparse("map"));
+            }
+            digits.push(byte[0]);
+        }
+        std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| bad_sparse("map"))
+    };
+    let count = number()?;
+    if count > MAX_SPARSE_SEGMENTS as u64 {
+        return Err(bad_sparse("too many segments"));
+    }
+    let mut map = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let offset = number()?;
+        let length = number()?;
+        map.push((offset, length));
+    }
+    let pad = padding(consumed);
+    io::copy(&mut content.take(pad), &mut io::sink()).map_err(classify)?;
+    Ok(map)
+}
+
+/// Segments in order, not overlapping, inside the logical size.
+fn check_sparse_map(map: &[(u64, u64)], real: u64) -> Result<(), TreeError> {
+    let mut end = 0u64;
+    for &(offset, length) in map {
+        let stop = offset
+            .checked_add(length)
+            .ok_or_else(|| bad_sparse("map"))?;
+        if offset < end || stop > real {
+            return Err(bad_sparse("map"));
+        }
+        end = stop;
+    }
+    Ok(())
+}
+
+/// A sparse file's logical content: its data segments from `inner`, zeros between them.
+struct Holes<'r, R> {
+    inner: &'r mut R,
+    map: Vec<(u64, u64)>,
+    real: u64,
+    pos: u64,
+    segment: usize,
+}
+
+impl<'r, R: Read> Holes<'r, R> {
+    fn new(inner: &'r mut R, map: Vec<(u64, u64)>, real: u64) -> Self {
+        Holes {
+            inner,
+            map,
+            real,
+            pos: 0,
+            segment: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Holes<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self
+            .map
+            .get(self.segment)
+            .is_some_and(|&(o, l)| o + l <= self.pos)
+        {
+            self.segment += 1;
+        }
+        if self.pos >= self.real || buf.is_empty() {
+            return Ok(0);
+        }
+        let left = self.real - self.pos;
+        let n = match self.map.get(self.segment) {
+            Some(&(offset, length)) if offset <= self.pos => {
+                let want = (offset + length - self.pos).min(left).min(buf.len() as u64) as usize;
+                let n = self.inner.read(&mut buf[..want])?;
+                if n == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "unexpected EOF in sparse file data",
+                    ));
+                }
+                n
+            }
+            next => {
+                let data_at = next.map_or(self.real, |&(offset, _)| offset);
+                let n = (data_at - self.pos).min(buf.len() as u64) as usize;
+                buf[..n].fill(0);
+                n
+            }
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// A header's checksum (the sum of its bytes with the checksum field as spaces).
@@ -371,6 +601,7 @@ struct Extensions {
     uid: Option<u64>,
     gid: Option<u64>,
     mtime: Option<u64>,
+    sparse: Option<PaxSparse>,
 }
 
 impl Extensions {
@@ -390,6 +621,18 @@ impl Extensions {
                 b"uid" => self.uid = number(),
                 b"gid" => self.gid = number(),
                 b"mtime" => self.mtime = number(),
+                // GNU tar's sparse files: 0.1 (`map`, `size`) and 1.0 (`major`, `realsize`,
+                // the map in the data). `name` is the file's real path.
+                b"GNU.sparse.name" => self.path = Some(value.to_vec()),
+                b"GNU.sparse.major" => self.sparse.get_or_insert_default().major = number(),
+                b"GNU.sparse.realsize" | b"GNU.sparse.size" => {
+                    self.sparse.get_or_insert_default().real_size = number()
+                }
+                b"GNU.sparse.map" => {
+                    self.sparse.get_or_insert_default().map = std::str::from_utf8(value)
+                        .ok()
+                        .and_then(|v| v.split(',').map(|n| n.trim().parse().ok()).collect())
+                }
                 _ => {}
             }
         }
@@ -716,6 +959,142 @@ mod tests {
         let digest: [u8; 32] = Sha256::digest(&content).into();
         assert_eq!(tree.entries[0].digest, Some(digest));
         assert_eq!(tree.header_bytes, 603);
+    }
+
+    /// A header block for `name` of `kind`, with `size` in its size field.
+    fn header(name: &str, kind: EntryType, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        h.set_entry_type(kind);
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_cksum();
+        h
+    }
+
+    fn pax_record(key: &str, value: &str) -> Vec<u8> {
+        let body = format!(" {key}={value}\n");
+        let mut len = body.len() + 1;
+        while len.to_string().len() + body.len() != len {
+            len += 1;
+        }
+        format!("{len}{body}").into_bytes()
+    }
+
+    fn block_padded(mut data: Vec<u8>) -> Vec<u8> {
+        data.resize(data.len().div_ceil(512) * 512, 0);
+        data
+    }
+
+    /// "DATA" at 0, "TAIL" at 9996 of a 10000-byte file, zeros between.
+    fn sparse_content() -> Vec<u8> {
+        let mut c = vec![0u8; 10_000];
+        c[..4].copy_from_slice(b"DATA");
+        c[9_996..].copy_from_slice(b"TAIL");
+        c
+    }
+
+    fn assert_sparse_read(t: &[u8]) {
+        let tree = read_layer(t, &Limits::default()).unwrap();
+        let got: Vec<(&str, u64)> = tree.entries.iter().map(|e| (&*e.path, e.size)).collect();
+        assert_eq!(got, [("sparse", 10_000), ("after", 3)]);
+        let digest: [u8; 32] = Sha256::digest(sparse_content()).into();
+        assert_eq!(tree.entries[0].digest, Some(digest));
+        assert_eq!(tree.header_bytes, 10_003);
+    }
+
+    #[test]
+    fn gnu_sparse_files_read_as_their_logical_content() {
+        let after = tar_of(&[("after", EntryType::Regular, b"xyz")]);
+        // PAX 1.0 (GNU tar --format=posix): the map leads the data.
+        let records: Vec<u8> = [
+            ("GNU.sparse.major", "1"),
+            ("GNU.sparse.minor", "0"),
+            ("GNU.sparse.name", "sparse"),
+            ("GNU.sparse.realsize", "10000"),
+        ]
+        .iter()
+        .flat_map(|(k, v)| pax_record(k, v))
+        .collect();
+        let mut data = block_padded(b"2\n0\n4\n9996\n4\n".to_vec());
+        data.extend_from_slice(b"DATATAIL");
+        let mut t = header("PaxHeaders/x", EntryType::XHeader, records.len() as u64)
+            .as_bytes()
+            .to_vec();
+        t.extend(block_padded(records));
+        t.extend_from_slice(
+            header(
+                "GNUSparseFile.0/sparse",
+                EntryType::Regular,
+                data.len() as u64,
+            )
+            .as_bytes(),
+        );
+        t.extend(block_padded(data));
+        t.extend_from_slice(&after);
+        assert_sparse_read(&t);
+
+        // PAX 0.1: the map in a record.
+        let records: Vec<u8> = [
+            ("GNU.sparse.size", "10000"),
+            ("GNU.sparse.numblocks", "2"),
+            ("GNU.sparse.map", "0,4,9996,4"),
+            ("GNU.sparse.name", "sparse"),
+        ]
+        .iter()
+        .flat_map(|(k, v)| pax_record(k, v))
+        .collect();
+        let mut t = header("PaxHeaders/x", EntryType::XHeader, records.len() as u64)
+            .as_bytes()
+            .to_vec();
+        t.extend(block_padded(records));
+        t.extend_from_slice(header("GNUSparseFile.1/sparse", EntryType::Regular, 8).as_bytes());
+        t.extend(block_padded(b"DATATAIL".to_vec()));
+        t.extend_from_slice(&after);
+        assert_sparse_read(&t);
+
+        // Old GNU `S`: the map in the header, and in an extension block when it is longer
+        // than four segments (here the second segment is in the extension block).
+        let mut h = header("sparse", EntryType::GNUSparse, 8);
+        let raw = h.as_mut_bytes();
+        raw[386..398].copy_from_slice(b"00000000000\0");
+        raw[398..410].copy_from_slice(b"00000000004\0");
+        raw[482] = 1;
+        raw[483..495].copy_from_slice(format!("{:011o}\0", 10_000).as_bytes());
+        h.set_cksum();
+        let mut ext = [0u8; 512];
+        ext[..12].copy_from_slice(format!("{:011o}\0", 9_996).as_bytes());
+        ext[12..24].copy_from_slice(b"00000000004\0");
+        let mut t = h.as_bytes().to_vec();
+        t.extend_from_slice(&ext);
+        t.extend(block_padded(b"DATATAIL".to_vec()));
+        t.extend_from_slice(&after);
+        assert_sparse_read(&t);
+    }
+
+    #[test]
+    fn a_sparse_map_outside_the_file_is_corrupt() {
+        let records: Vec<u8> = [
+            ("GNU.sparse.size", "100"),
+            ("GNU.sparse.map", "0,4,98,4"),
+            ("GNU.sparse.name", "sparse"),
+        ]
+        .iter()
+        .flat_map(|(k, v)| pax_record(k, v))
+        .collect();
+        let mut t = header("PaxHeaders/x", EntryType::XHeader, records.len() as u64)
+            .as_bytes()
+            .to_vec();
+        t.extend(block_padded(records));
+        t.extend_from_slice(header("GNUSparseFile.1/sparse", EntryType::Regular, 8).as_bytes());
+        t.extend(block_padded(b"DATATAIL".to_vec()));
+        t.extend(vec![0u8; 1024]);
+        match read_layer(&t[..], &Limits::default()) {
+            Err(TreeError::Corrupt(m)) => {
+                assert_eq!(m, "corrupt tar header (sparse file: map)")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
