@@ -291,7 +291,12 @@ fn drive(
             }
             apply(state, msg);
             if state.quit {
-                return Ok(());
+                // A load that failed on screen is also the command's error, printed once the
+                // terminal is back (exit 2, as for `strata report`).
+                return match &state.screen {
+                    crate::app::Screen::Failed(error) => Err(error.clone()),
+                    _ => Ok(()),
+                };
             }
         }
         // Keep the loading screen's clock current even when progress never pauses.

@@ -397,3 +397,86 @@ fn a_terminal_shrunk_to_20x5_and_back_keeps_working() {
     t.wait_for("EXITED:0");
     assert_eq!(t.terminal_flags(), "0 1");
 }
+
+/// `strata ARGS` run without a terminal: its exit code and the last line of its stderr.
+fn piped(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .env(
+            "STRATA_CACHE_DIR",
+            std::env::temp_dir().join("strata-tmux-piped"),
+        )
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    (
+        out.status.code().unwrap_or(-1),
+        err.lines().last().unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn a_load_that_fails_on_screen_is_the_commands_error_once_the_terminal_is_back() {
+    let home = tempfile::tempdir().unwrap();
+    let garbage = home.path().join("garbage.tar");
+    std::fs::write(&garbage, "hello, not an image\n").unwrap();
+    let garbage = garbage.to_str().unwrap().to_string();
+    let config = home.path().join("none.toml");
+    for (args, report) in [
+        (garbage.clone(), vec!["report", garbage.as_str()]),
+        (
+            format!("diff {garbage} {}", demo()),
+            vec!["diff", garbage.as_str(), demo()],
+        ),
+        (
+            "127.0.0.1:1/x:y".to_string(),
+            vec!["report", "127.0.0.1:1/x:y"],
+        ),
+    ] {
+        let (code, line) = piped(&report);
+        assert_eq!(code, 2, "{report:?}");
+        assert!(line.starts_with("strata: error: "), "{line}");
+        let t = Tmux::strata(&args, &config, 250, 20);
+        t.wait_for("could not open the image");
+        t.keys(&["q"]);
+        let s = t.wait_for("EXITED:");
+        assert!(s.contains("EXITED:2"), "{args}: {s}");
+        assert!(
+            s.contains(&line),
+            "{args}: the error as report gives it: {s}"
+        );
+        assert!(
+            !s.contains("could not open"),
+            "{args}: screen left behind: {s}"
+        );
+        assert_eq!(t.terminal_flags(), "0 1", "{args}");
+    }
+}
+
+#[test]
+fn a_keymap_without_quit_is_rejected_and_ctrl_c_quits_whatever_the_keymap() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "[keys]\nquit = []\n").unwrap();
+    let t = Tmux::strata(demo(), &config, 120, 20);
+    let s = t.wait_for("EXITED:");
+    assert!(s.contains("EXITED:2"), "{s}");
+    assert!(
+        s.contains("strata: error: config: [keys] quit: needs at least one key"),
+        "{s}"
+    );
+    assert_eq!(t.terminal_flags(), "0 1");
+
+    // Ctrl-C bound to another action still quits (the terminal is raw: it is a key).
+    std::fs::write(
+        &config,
+        "[keys]\nquit = [\"Q\"]\nup = [\"ctrl-c\", \"k\"]\n",
+    )
+    .unwrap();
+    let t = Tmux::strata(demo(), &config, 120, 35);
+    t.wait_for("Layers (15)");
+    t.keys(&["C-c"]);
+    let s = t.wait_for("EXITED:");
+    assert!(s.contains("EXITED:0"), "{s}");
+    assert_eq!(t.terminal_flags(), "0 1");
+}

@@ -505,3 +505,162 @@ fn every_screen_draws_at_any_terminal_size() {
         }
     }
 }
+
+/// The last line of a rendered screen: the footer.
+fn footer(s: &State) -> String {
+    support::title_and_footer(&render(s)).1
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+#[test]
+fn a_notice_goes_at_the_next_key_that_is_not_another_step_of_its_jump() {
+    let mut s = state(160, 48);
+    key(&mut s, "w");
+    assert!(footer(&s).contains("waste 1/"), "{}", footer(&s));
+    key(&mut s, "w");
+    assert!(footer(&s).contains("waste 2/"), "{}", footer(&s));
+    // Any other key: the footer's indicators come back, and stay.
+    key(&mut s, "m");
+    let f = footer(&s);
+    assert!(!f.contains("waste 2/") && f.contains("mode:"), "{f}");
+    key(&mut s, "s / b i n <enter> A");
+    let f = footer(&s);
+    assert!(
+        f.contains("[filter \"bin\" · hiding added]") && f.contains("sort:"),
+        "{f}"
+    );
+    // The same for the note a hint's jump leaves.
+    let mut s = state(160, 48);
+    key(&mut s, "a <enter>");
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    let id = ex.report.hints[0].id.clone();
+    assert!(footer(&s).contains(id.as_str()), "{}", footer(&s));
+    key(&mut s, "m");
+    let f = footer(&s);
+    assert!(!f.contains(id.as_str()) && f.contains("mode:"), "{f}");
+}
+
+/// Rows the Layers and Files panels hide above, and rows left empty below, at `w`x`h`.
+fn scroll_state(s: &State) -> [(usize, usize, usize); 2] {
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    let a = strata::app::layout::areas(s.width, s.height);
+    let panel = |offset: usize, len: usize, shown: usize, selected: usize| {
+        assert!(
+            (offset..offset + shown).contains(&selected),
+            "selection {selected} off screen (rows {offset}..+{shown})"
+        );
+        (offset, (offset + shown).saturating_sub(len), shown)
+    };
+    [
+        panel(
+            ex.layers_offset,
+            ex.layer_rows.len(),
+            strata::app::layout::list_rows(a.layers),
+            ex.layer_row_index(),
+        ),
+        panel(
+            ex.offset,
+            ex.rows.len(),
+            strata::app::layout::list_rows(a.files),
+            ex.cursor,
+        ),
+    ]
+}
+
+#[test]
+fn grown_back_after_a_shrink_the_lists_are_filled_and_the_selection_shown() {
+    // The demo has more layer rows than the Layers panel shows at 120x35, and more files in
+    // its final view than the Files panel shows.
+    for keys in ["G", "<tab> m m G", "<tab> m m G k k k k k k k k k k k k"] {
+        let mut s = state(120, 35);
+        key(&mut s, keys);
+        let before = scroll_state(&s);
+        for (w, h) in [(40, 10), (120, 12), (120, 35)] {
+            update(&mut s, Msg::Resize(w, h));
+            for (panel, (hidden_above, empty_below, shown)) in scroll_state(&s).iter().enumerate() {
+                assert!(
+                    *hidden_above == 0 || *empty_below == 0,
+                    "{keys:?} at {w}x{h}, panel {panel}: {hidden_above} rows hidden above \
+                     and {empty_below} of {shown} empty below"
+                );
+            }
+        }
+        let after = scroll_state(&s);
+        // The Layers panel: the selected last layer still shown, the list filled.
+        assert_eq!(after[0].1, 0, "{keys:?}");
+        assert!(before[0].0 <= after[0].0, "{keys:?}");
+        // The Files panel was full before: the same rows again.
+        assert_eq!(after[1], before[1], "{keys:?}");
+    }
+}
+
+#[test]
+fn ctrl_c_quits_whatever_the_keymap_and_wherever_the_focus() {
+    let user: toml::Table = toml::from_str("quit = [\"Q\"]\nup = [\"ctrl-c\", \"k\"]").unwrap();
+    let (km, warnings) = Keymap::new(Some(&user));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    for keys in ["", "<tab>", "/ b i", "?", "a", "j j j <tab> G x"] {
+        let mut s = State::new("assets/demo.tar", km.clone(), Theme::dark(), 80, 24);
+        update(&mut s, Msg::Loaded(loaded("assets/demo.tar")));
+        key(&mut s, keys);
+        assert!(!s.quit);
+        update(&mut s, ctrl('c'));
+        assert!(s.quit, "{keys:?}: Ctrl-C did not quit");
+    }
+    // While loading and on the failure screen too.
+    let mut s = State::new("x", km.clone(), Theme::dark(), 80, 24);
+    update(&mut s, ctrl('c'));
+    assert!(s.quit);
+    let mut s = State::new("x", km, Theme::dark(), 80, 24);
+    update(&mut s, Msg::LoadFailed("x: broken".into()));
+    update(&mut s, ctrl('c'));
+    assert!(s.quit);
+}
+
+#[test]
+fn the_overwrite_dialog_says_what_enter_does_and_enter_cancels() {
+    use strata::app::explorer::Popup;
+    use strata::app::{ExtractFailure, ExtractRequest};
+    let request = ExtractRequest {
+        layer: 3,
+        path: "opt".into(),
+        dir: "out".into(),
+        overwrite: false,
+    };
+    let exists = || Msg::Extracted {
+        request: request.clone(),
+        result: Err(ExtractFailure {
+            exists: true,
+            message: "out/opt/a exists".into(),
+        }),
+    };
+    let mut s = state(80, 24);
+    update(&mut s, exists());
+    let screen = render(&s);
+    assert!(screen.contains("y overwrite, Enter/Esc cancel"), "{screen}");
+    assert!(!screen.contains("Enter ok"), "{screen}");
+    // Enter and Esc cancel; only y overwrites.
+    for cancel in ["<enter>", "<esc>", "n"] {
+        update(&mut s, exists());
+        assert!(key(&mut s, cancel).is_empty(), "{cancel} overwrote");
+        let Screen::Explorer(ex) = &s.screen else {
+            panic!()
+        };
+        assert_eq!(ex.popup, None::<Popup>);
+    }
+    update(&mut s, exists());
+    assert_eq!(
+        key(&mut s, "y"),
+        vec![Effect::Extract(ExtractRequest {
+            overwrite: true,
+            ..request.clone()
+        })]
+    );
+}

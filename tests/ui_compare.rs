@@ -191,3 +191,30 @@ fn compare_draws_at_any_terminal_size() {
         }
     }
 }
+
+/// Shrunk with the cursor on the last row, then grown back: the list is filled again (no
+/// empty rows below while rows above are hidden), with the cursor in view.
+#[test]
+fn compare_list_refills_when_the_terminal_grows_back() {
+    let (mut s, _dir) = state(100, 12);
+    keys(&mut s, "G");
+    let Screen::Compare(v) = &s.screen else {
+        panic!()
+    };
+    let page = CompareView::page(12);
+    assert!(
+        v.rows.len() > page,
+        "the pair's differences must scroll at 100x12"
+    );
+    let before = render(&s);
+    for (w, h) in [(100, 6), (30, 5), (100, 12)] {
+        update(&mut s, Msg::Resize(w, h));
+    }
+    assert_eq!(render(&s), before);
+    // Shrunk, the selection stays on screen.
+    update(&mut s, Msg::Resize(100, 6));
+    let Screen::Compare(v) = &s.screen else {
+        panic!()
+    };
+    assert!(v.cursor >= v.offset && v.cursor < v.offset + CompareView::page(6));
+}

@@ -83,13 +83,14 @@ impl CompareView {
         (height.saturating_sub(4) as usize).max(1)
     }
 
+    /// Keeps the cursor on screen and the list filled, after a move or a resize.
     pub fn fit(&mut self, height: u16) {
-        let h = CompareView::page(height);
-        if self.cursor < self.offset {
-            self.offset = self.cursor;
-        } else if self.cursor >= self.offset + h {
-            self.offset = self.cursor + 1 - h;
-        }
+        self.offset = super::explorer::scroll_to(
+            self.offset,
+            self.cursor,
+            self.rows.len(),
+            CompareView::page(height),
+        );
     }
 
     pub fn on_key(&mut self, key: KeyEvent, keymap: &Keymap, height: u16) {

@@ -108,7 +108,8 @@ pub struct Explorer {
     pub filter: Filter,
     pub editing_filter: bool,
     pub popup: Option<Popup>,
-    /// A one-line note for the footer (what `w` jumped to), cleared by the next key.
+    /// A one-line note for the footer (what `w` or a hint jumped to), cleared by the next key
+    /// (another `w` puts the next one there).
     pub notice: Option<String>,
     waste_next: usize,
     pub quit: bool,
@@ -241,23 +242,22 @@ impl Explorer {
             .unwrap_or_default()
     }
 
-    /// Keeps the cursors inside their panels after a move or a resize.
+    /// Keeps the cursors inside their panels after a move or a resize, and the panels filled:
+    /// no empty rows below while rows above are scrolled away (a terminal grown back).
     pub fn fit(&mut self, width: u16, height: u16) {
         let a = areas(width, height);
-        let h = list_rows(a.files).max(1);
-        if self.cursor < self.offset {
-            self.offset = self.cursor;
-        } else if self.cursor >= self.offset + h {
-            self.offset = self.cursor + 1 - h;
-        }
-        self.offset = self.offset.min(self.rows.len().saturating_sub(h));
-        let lh = list_rows(a.layers).max(1);
-        let sel = self.layer_row_index();
-        if sel < self.layers_offset {
-            self.layers_offset = sel;
-        } else if sel >= self.layers_offset + lh {
-            self.layers_offset = sel + 1 - lh;
-        }
+        self.offset = scroll_to(
+            self.offset,
+            self.cursor,
+            self.rows.len(),
+            list_rows(a.files),
+        );
+        self.layers_offset = scroll_to(
+            self.layers_offset,
+            self.layer_row_index(),
+            self.layer_rows.len(),
+            list_rows(a.layers),
+        );
     }
 
     /// Index in `layer_rows` of the selected layer.
@@ -282,6 +282,7 @@ impl Explorer {
         width: u16,
         height: u16,
     ) -> Vec<Effect> {
+        self.notice = None;
         let effects = if self.popup.is_some() {
             self.on_popup_key(key, keymap)
         } else if self.editing_filter {
@@ -910,6 +911,20 @@ impl Explorer {
             Err(e) => Popup::Message(printable(&e.message, 500)),
         });
     }
+}
+
+/// The scroll offset of a list of `len` rows, `shown` at a time, that keeps `cursor` on screen
+/// and leaves no empty rows below while rows above are hidden. Moves as little as it can.
+pub fn scroll_to(offset: usize, cursor: usize, len: usize, shown: usize) -> usize {
+    let shown = shown.max(1);
+    let offset = if cursor < offset {
+        cursor
+    } else if cursor >= offset + shown {
+        cursor + 1 - shown
+    } else {
+        offset
+    };
+    offset.min(len.saturating_sub(shown))
 }
 
 fn popup_kind(p: &Popup) -> std::borrow::Cow<'static, str> {

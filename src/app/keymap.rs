@@ -200,6 +200,10 @@ impl Keymap {
                     _ => None,
                 };
                 match keys {
+                    // Unbinding quit would leave Ctrl-C (hard-wired) as the only way out,
+                    // unadvertised: surely not what the user meant.
+                    Some(keys) if name == "quit" && keys.is_empty() => warnings
+                        .push("[keys] quit: needs at least one key (e.g. quit = [\"q\"])".into()),
                     Some(keys) if ACTIONS.iter().any(|(_, n, _)| n == name) => {
                         table.insert(name.clone(), keys);
                     }
@@ -267,5 +271,27 @@ mod tests {
         assert_eq!(warnings, vec!["unknown action 'bogus' in [keys]"]);
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(km.action(&q), None);
+    }
+
+    #[test]
+    fn quit_cannot_be_left_without_a_key() {
+        for config in ["quit = []", "[keys]\nquit = []"] {
+            let table: toml::Table = toml::from_str(config).unwrap();
+            let user = table
+                .get("keys")
+                .and_then(|k| k.as_table())
+                .unwrap_or(&table);
+            let (km, warnings) = Keymap::new(Some(user));
+            assert_eq!(
+                warnings,
+                vec!["[keys] quit: needs at least one key (e.g. quit = [\"q\"])"]
+            );
+            assert_eq!(km.keys_of(Action::Quit), "q/^c", "the defaults stay");
+        }
+        // Other actions may be unbound.
+        let user: toml::Table = toml::from_str("waste = []").unwrap();
+        let (km, warnings) = Keymap::new(Some(&user));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(km.keys_of(Action::Waste), "");
     }
 }

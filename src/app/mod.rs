@@ -192,8 +192,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Resize(w, h) => {
             state.width = w;
             state.height = h;
-            if let Screen::Explorer(ex) = &mut state.screen {
-                ex.fit(w, h);
+            match &mut state.screen {
+                Screen::Explorer(ex) => ex.fit(w, h),
+                Screen::Compare(view) => view.fit(h),
+                _ => {}
             }
             Vec::new()
         }
@@ -301,7 +303,12 @@ fn on_load_event(layers: &mut Vec<LayerLoad>, analysing: &mut bool, ev: LoadEven
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    let is_ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    // Ctrl-C quits from anywhere, whatever the keymap binds it to: the one way out a user
+    // config cannot take away.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        state.quit = true;
+        return Vec::new();
+    }
     match &mut state.screen {
         Screen::Compare(view) => {
             view.on_key(key, &state.keymap, state.height);
@@ -319,8 +326,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         // While loading, or after a failure, only quitting makes sense.
         _ => {
-            let quit = is_ctrl_c
-                || matches!(state.keymap.action(&key), Some(keymap::Action::Quit))
+            let quit = matches!(state.keymap.action(&key), Some(keymap::Action::Quit))
                 || key.code == KeyCode::Esc;
             if quit {
                 state.quit = true;

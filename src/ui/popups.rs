@@ -130,10 +130,15 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                 PromptKind::ConfirmOverwrite(req) => (
                     "Overwrite?".to_string(),
                     format!(
-                        "Files exist in {}. Overwrite them? y / N",
+                        "Files exist in {}. Overwrite them? [y/N]",
                         printable(&req.dir, 200)
                     ),
                 ),
+            };
+            // Enter confirms a typed answer, but never an overwrite: that takes a `y`.
+            let keys = match p.kind {
+                PromptKind::ConfirmOverwrite(_) => "y overwrite, Enter/Esc cancel",
+                _ => "Enter ok, Esc cancel",
             };
             let mut lines = vec![Line::from(label)];
             if !matches!(p.kind, PromptKind::ConfirmOverwrite(_)) {
@@ -150,11 +155,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
             frame.render_widget(
                 Paragraph::new(lines)
                     .wrap(Wrap { trim: false })
-                    .block(panel(
-                        format!("{title} (Enter ok, Esc cancel)"),
-                        true,
-                        state,
-                    )),
+                    .block(panel(format!("{title} ({keys})"), true, state)),
                 r,
             );
         }
