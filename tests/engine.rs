@@ -355,3 +355,68 @@ fn an_engine_archive_that_breaks_off_or_stalls_is_a_one_line_error() {
         without_source(report_json(archive.to_str().unwrap()))
     );
 }
+
+/// Docker 25+ sends its archive in OCI form: every file under `blobs/sha256/`, layers (here
+/// uncompressed, as overlay2 stores them) named by their diff_id, configs and manifests among
+/// them. Read as it streams, first with nothing cached, then with every layer cached.
+#[test]
+fn a_docker_25_archive_streams_and_its_cached_layers_are_skipped_by_name() {
+    let oci = streamed_spec().oci_files(Comp::None);
+    let (config_name, _) = oci
+        .iter()
+        .find(|(n, d)| {
+            n.starts_with("blobs/")
+                && serde_json::from_slice::<Value>(d).is_ok_and(|v| v.get("rootfs").is_some())
+        })
+        .unwrap();
+    let manifest: Value = oci
+        .iter()
+        .filter(|(n, _)| n.starts_with("blobs/"))
+        .find_map(|(_, d)| {
+            serde_json::from_slice::<Value>(d)
+                .ok()
+                .filter(|v| v.get("layers").is_some())
+        })
+        .unwrap();
+    let layers: Vec<String> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| format!("blobs/sha256/{}", &l["digest"].as_str().unwrap()[7..]))
+        .collect();
+    let mut files = oci.clone();
+    files.push((
+        "manifest.json".into(),
+        serde_json::to_vec(&serde_json::json!([
+            {"Config": config_name, "RepoTags": ["app:v1"], "Layers": layers}
+        ]))
+        .unwrap(),
+    ));
+    let dir = tempdir();
+    let archive = dir.path().join("docker25.tar");
+    write_tar(&archive, &files);
+    let expected = without_source(report_json(archive.to_str().unwrap()));
+    let diff_ids: Vec<String> = streamed_spec().tars().iter().map(|t| sha(t)).collect();
+    let url = fake_engine(
+        dir.path(),
+        &diff_ids,
+        std::fs::read(&archive).unwrap(),
+        std::fs::metadata(&archive).unwrap().len() as usize,
+        true,
+    );
+    let cache = tempdir();
+    let env = [
+        ("STRATA_CACHE_DIR", cache.path().to_str().unwrap()),
+        ("DOCKER_HOST", url.as_str()),
+    ];
+    for run in ["first", "cached"] {
+        let (code, out, err) =
+            strata_env(&["report", "--json", "docker-daemon:app:v1"], &env, None);
+        assert_eq!(code, 0, "{run}: {err}");
+        assert_eq!(
+            without_source(serde_json::from_str(&out).unwrap()),
+            expected,
+            "{run}"
+        );
+    }
+}
