@@ -89,15 +89,15 @@ pub struct CiArgs {
     pub rules: Option<std::path::PathBuf>,
 
     /// dive's flag: fail below this efficiency (0-1, or "disabled"); overrides the file.
-    #[arg(long = "lowestEfficiency", value_name = "RATIO")]
+    #[arg(long = "lowestEfficiency", value_name = "RATIO", value_parser = dive_ratio)]
     pub lowest_efficiency: Option<String>,
 
     /// dive's flag: fail above this many wasted bytes ("20MB", or "disabled").
-    #[arg(long = "highestWastedBytes", value_name = "SIZE")]
+    #[arg(long = "highestWastedBytes", value_name = "SIZE", value_parser = dive_size)]
     pub highest_wasted_bytes: Option<String>,
 
     /// dive's flag: fail above this ratio of wasted to user bytes (0-1, or "disabled").
-    #[arg(long = "highestUserWastedPercent", value_name = "RATIO")]
+    #[arg(long = "highestUserWastedPercent", value_name = "RATIO", value_parser = dive_ratio)]
     pub highest_user_wasted_percent: Option<String>,
 
     /// Accepted for dive compatibility (`dive --ci`); strata ci always gates.
@@ -231,6 +231,27 @@ fn size(s: &str) -> Result<u64, String> {
         0 => Err("must be more than 0".into()),
         n => Ok(n),
     }
+}
+
+/// dive's ratio flags, checked while the arguments are parsed so that a bad value is reported
+/// as the flag's (`invalid value '2' for '--lowestEfficiency <RATIO>'`), never as the rules
+/// file's. Kept as given: `main.rs` turns it into the rule.
+fn dive_ratio(s: &str) -> Result<String, String> {
+    if s == "disabled" {
+        return Ok(s.to_string());
+    }
+    match s.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(s.to_string()),
+        _ => Err("expected a ratio between 0 and 1, or \"disabled\"".into()),
+    }
+}
+
+/// `--highestWastedBytes`: a size (`20MB`, `1048576`) or `disabled`, checked like `dive_ratio`.
+fn dive_size(s: &str) -> Result<String, String> {
+    if s != "disabled" {
+        strata::report::ci::parse_bytes(s)?;
+    }
+    Ok(s.to_string())
 }
 
 impl SourceArgs {

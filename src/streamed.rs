@@ -58,7 +58,7 @@ pub(crate) fn load(
         opts,
         progress,
     )?;
-    let meta = source::engine_archive_meta(&store, input, engine, &opts.limits)?;
+    let meta = source::engine_archive_meta(&store, input, engine, opts)?;
     let mut trees: Vec<(Compression, LayerTree)> = Vec::with_capacity(meta.layers.len());
     for (index, desc) in meta.layers.iter().enumerate() {
         let job = Job {

@@ -290,3 +290,80 @@ fn a_path_outside_the_layout_is_refused() {
     fails(layout.to_str().unwrap(), &["layout", "not a sha256 digest"]);
     assert!(Path::new(&layout).join("oci-layout").exists());
 }
+
+/// Runs strata with a deadline: a run still going after it is killed and the test fails
+/// (instead of hanging the suite).
+fn strata_within(args: &[&str], secs: u64) -> (i32, String, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let cache = tempdir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .env("STRATA_CACHE_DIR", cache.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("strata {args:?} still running after {secs}s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code().unwrap_or(-1), out, err)
+}
+
+#[test]
+fn a_fifo_is_refused_before_it_is_opened() {
+    let dir = tempdir();
+    let fifo = dir.path().join("image.tar");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let path = fifo.to_str().unwrap().to_string();
+    for target in [
+        path.clone(),
+        format!("docker-archive:{path}"),
+        format!("oci-archive:{path}"),
+    ] {
+        for cmd in ["report", "ci"] {
+            let (code, out, err) = strata_within(&[cmd, &target], 20);
+            assert_eq!(code, 2, "{cmd} {target}: {err}");
+            assert!(out.is_empty(), "{out}");
+            assert_eq!(err.lines().count(), 1, "{err:?}");
+            assert!(
+                err.starts_with(&format!(
+                    "strata: error: {target}: not a container image: a named pipe (FIFO)"
+                )),
+                "{err}"
+            );
+        }
+    }
+    // /dev/null still gets a clean one-line error.
+    let (code, out, err) = strata_within(&["report", "/dev/null"], 20);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(err.starts_with("strata: error: /dev/null: "), "{err}");
+}

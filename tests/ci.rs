@@ -585,6 +585,64 @@ fn exit_codes() {
 }
 
 #[test]
+fn a_bad_threshold_is_blamed_on_where_it_came_from() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
+    let dir = tempdir();
+    // From the command line, without a `.dive-ci`: the flag is named, no file is.
+    for (flag, value) in [
+        ("--lowestEfficiency", "2"),
+        ("--highestUserWastedPercent", "1.5"),
+        ("--highestWastedBytes", "lots"),
+    ] {
+        let (code, out, err) = strata_in(dir.path(), &["ci", demo, flag, value]);
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        assert!(err.contains(flag) && err.contains(value), "{err}");
+        assert!(!err.contains(".dive-ci"), "{err}");
+    }
+    // A good `.dive-ci` does not take the blame for a bad flag either.
+    write(dir.path(), ".dive-ci", "rules:\n  lowestEfficiency: 0.5\n");
+    let (code, _, err) = strata_in(dir.path(), &["ci", demo, "--lowestEfficiency", "2"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--lowestEfficiency") && !err.contains(".dive-ci"),
+        "{err}"
+    );
+    // From the file: the file and its key are named, not the flag.
+    write(dir.path(), ".dive-ci", "rules:\n  lowestEfficiency: 2\n");
+    let (code, out, err) = strata_in(dir.path(), &["ci", demo]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.starts_with("strata: error: .dive-ci: rules.lowestEfficiency"),
+        "{err}"
+    );
+    let rules = write(
+        dir.path(),
+        "rules.yaml",
+        "rules:\n  highestWastedBytes: lots\n",
+    );
+    let (code, _, err) = strata_in(dir.path(), &["ci", demo, "--rules", &rules]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("rules.yaml: rules.highestWastedBytes") && !err.contains("--"),
+        "{err}"
+    );
+    // A good flag still overrides the file.
+    write(dir.path(), ".dive-ci", "rules:\n  lowestEfficiency: 0.99\n");
+    let (code, out, err) = strata_in(
+        dir.path(),
+        &[
+            "ci",
+            demo,
+            "--lowestEfficiency",
+            "disabled",
+            "--highestUserWastedPercent",
+            "1",
+        ],
+    );
+    assert_eq!(code, 0, "{out} {err}");
+}
+
+#[test]
 fn text_format_has_no_colours_and_one_line_per_rule() {
     let dir = tempdir();
     let rules = write(
@@ -1360,5 +1418,10 @@ fn dive_command_line_flags_work_unchanged() {
         oracle.join("triple.tar").to_str().unwrap(),
     ]);
     assert_eq!(code, 2);
-    assert!(err.contains("--lowestEfficiency 2"), "{err}");
+    // Rejected as the flag's value (while the arguments are parsed), not the rules file's.
+    assert!(
+        err.contains("invalid value '2' for '--lowestEfficiency <RATIO>'"),
+        "{err}"
+    );
+    assert!(!err.contains(".dive-ci"), "{err}");
 }

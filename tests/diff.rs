@@ -250,3 +250,134 @@ fn text_summary_and_errors() {
         "{err}"
     );
 }
+
+/// Runs `strata diff` (text) on two specs.
+fn diff_text(a: &Spec, b: &Spec) -> String {
+    let dir = tempdir();
+    let (pa, pb) = (dir.path().join("a.tar"), dir.path().join("b.tar"));
+    a.docker_archive(&pa);
+    b.docker_archive(&pb);
+    let (code, out, err) = strata(&["diff", pa.to_str().unwrap(), pb.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+fn layers_line(out: &str) -> &str {
+    out.lines().find(|l| l.starts_with("Layers")).unwrap()
+}
+
+#[test]
+fn text_summary_says_how_the_stacks_line_up() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
+    let (code, out, err) = strata(&["diff", demo, demo]);
+    assert_eq!(code, 0, "{err}");
+    let line = layers_line(&out);
+    assert!(
+        line.ends_with("the stacks are the same 15 layers"),
+        "{line}"
+    );
+
+    let base = || Spec::new().layer("base", base_items());
+    let pkg = || base().layer("pkg", pkg_v1());
+    let other_base = || {
+        Spec::new().layer(
+            "base b",
+            vec![
+                file("usr/bin/sh", &noise(2, 6000)),
+                file("etc/os-release", b"ID=other\n"),
+            ],
+        )
+    };
+    let cases = [
+        (base(), pkg(), "the stacks share their first layer"),
+        (
+            pkg(),
+            pkg().layer("more", vec![file("x", &noise(3, 100))]),
+            "the stacks share their first 2 layers",
+        ),
+        (pkg(), other_base(), "the stacks have no layers in common"),
+        (
+            pkg(),
+            other_base().layer("pkg", pkg_v1()),
+            "the stacks already differ at their first layer",
+        ),
+    ];
+    for (a, b, want) in cases {
+        let out = diff_text(&a, &b);
+        let line = layers_line(&out);
+        assert!(line.ends_with(want), "{line}");
+        assert!(!line.contains("layer -1"), "{line}");
+    }
+}
+
+/// Every non-integer number in a JSON document that is not a ratio, with its path.
+fn floats(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Number(n) if !(n.is_u64() || n.is_i64() || is_ratio(path)) => {
+            out.push(format!("{path} = {n}"))
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                floats(x, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(o) => {
+            for (k, x) in o {
+                floats(x, &format!("{path}.{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Ratios are floats; everything else (bytes, counts, indexes) is an integer.
+fn is_ratio(path: &str) -> bool {
+    path.contains("efficiency") || path.ends_with("percent")
+}
+
+#[test]
+fn byte_counts_are_json_integers() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
+    let dir = tempdir();
+    let other = dir.path().join("b.tar");
+    Spec::new()
+        .layer("base", base_items())
+        .layer("pkg", pkg_v1())
+        .docker_archive(&other);
+    for (a, b) in [(demo, demo), (demo, other.to_str().unwrap())] {
+        let (code, out, err) = strata(&["diff", "--json", a, b]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let waste = v["waste"].as_object().unwrap();
+        assert!(waste.len() > 5, "{waste:?}");
+        for (k, w) in waste {
+            for side in ["a", "b", "delta"] {
+                if k == "efficiency" {
+                    assert!(w[side].is_f64(), "waste.{k}.{side}: {}", w[side]);
+                } else {
+                    assert!(
+                        w[side].is_u64() || w[side].is_i64(),
+                        "waste.{k}.{side}: {}",
+                        w[side]
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            v["waste"]["total_bytes"]["a"],
+            v["a"]["totals"]["total_bytes"]
+        );
+        let mut found = Vec::new();
+        floats(&v, "", &mut found);
+        assert!(found.is_empty(), "floats that are counts: {found:?}");
+    }
+    // The delta of a figure that shrank is a negative integer.
+    let (_, out, _) = strata(&["diff", "--json", demo, other.to_str().unwrap()]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["waste"]["total_bytes"]["delta"].as_i64().unwrap() < 0);
+
+    let r = report_json(demo);
+    let mut found = Vec::new();
+    floats(&r, "", &mut found);
+    assert!(found.is_empty(), "floats that are counts: {found:?}");
+}

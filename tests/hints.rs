@@ -132,6 +132,54 @@ fn deleted_later_names_the_storing_layer_and_the_rm() {
 }
 
 #[test]
+fn more_paths_than_listed_are_counted_in_full() {
+    // 30 files deleted later: the hint lists 20 paths, the message names 3 and counts the
+    // other 27 (not the 17 left of the cut-down list).
+    let files: Vec<Item> = (0..30)
+        .map(|i| {
+            Item::Raw(
+                format!("tmp/junk/f{i:02}"),
+                tar::EntryType::Regular,
+                noise(500 + i, 1_000 + i as usize),
+            )
+        })
+        .collect();
+    let spec = Spec::new()
+        .layer(BASE, base())
+        .layer("RUN make junk", files)
+        .layer("RUN rm -rf /tmp/junk", vec![Item::Whiteout("tmp/junk")]);
+    let dir = tempdir();
+    let archive = dir.path().join("image.tar");
+    spec.docker_archive(&archive);
+    let (r, _) = report_of(&archive);
+    let h = only(&r, "deleted-later");
+    assert_eq!(h["layer"], 1);
+    assert_eq!(paths(h).len(), 20);
+    assert_eq!(paths(h)[0], "/tmp/junk/f29");
+    assert_mentions(
+        h,
+        &["/tmp/junk/f29, /tmp/junk/f28, /tmp/junk/f27 and 27 more"],
+    );
+    // The text report lists three paths under the hint and counts the rest in full.
+    let (code, text, err) = strata(&["report", archive.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let at = text
+        .find("] deleted-later")
+        .expect("the hint in the text report");
+    let lines: Vec<&str> = text[at..].lines().take(5).collect();
+    assert_eq!(
+        lines[1..].iter().map(|l| l.trim()).collect::<Vec<_>>(),
+        [
+            "/tmp/junk/f29",
+            "/tmp/junk/f28",
+            "/tmp/junk/f27",
+            "… 27 more"
+        ],
+        "{text}"
+    );
+}
+
+#[test]
 fn chmod_of_copied_files_is_a_metadata_copy_up() {
     let server = noise(10, 60_000);
     let db = noise(11, 25_000);

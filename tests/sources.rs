@@ -262,3 +262,55 @@ fn base_splits_the_figures_at_the_base_layers() {
     // Without --base and without annotations there is no base object.
     assert!(report_json(app.to_str().unwrap()).get("base").is_none());
 }
+
+#[test]
+fn platform_of_a_docker_archive_is_checked() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
+    let dir = tempdir();
+    let docker = dir.path().join("docker.tar");
+    spec().docker_archive(&docker);
+    let layout = dir.path().join("layout");
+    let digests = nested_layout(&layout, &[("linux", "amd64"), ("linux", "arm64")]);
+    assert_eq!(digests.len(), 2);
+    let (docker, layout) = (docker.to_str().unwrap(), layout.to_str().unwrap());
+
+    // The platform the archive has (its config names no variant: any is taken).
+    for p in ["linux/amd64", "linux/amd64/v3"] {
+        for image in [demo, docker] {
+            let (code, _, err) = strata(&["report", "--platform", p, image]);
+            assert_eq!(code, 0, "{p} {image}: {err}");
+        }
+    }
+    // Well-formed but not in the archive: named, with the one the archive has.
+    for p in ["linux/arm64", "windows/amd64", "linux/arm64/v8"] {
+        for image in [demo, docker] {
+            let (code, out, err) = strata(&["report", "--platform", p, image]);
+            assert_eq!((code, out.as_str()), (2, ""), "{p} {image}: {err}");
+            assert_eq!(
+                err,
+                format!(
+                    "strata: error: {image}: no image for platform {p}; available: linux/amd64\n"
+                ),
+            );
+        }
+    }
+    // Malformed: the same line whatever the format.
+    for p in [
+        "nonsense",
+        "linux",
+        "linux/",
+        "/amd64",
+        "linux/amd64/",
+        "linux//v8",
+        "a/b/c/d",
+    ] {
+        for image in [demo, docker, layout] {
+            let (code, out, err) = strata(&["report", "--platform", p, image]);
+            assert_eq!((code, out.as_str()), (2, ""), "{p} {image}: {err}");
+            assert_eq!(
+                err,
+                format!("strata: error: {image}: bad --platform {p}: expected os/arch[/variant]\n"),
+            );
+        }
+    }
+}

@@ -213,12 +213,12 @@ fn a_missing_image_is_an_error_before_the_terminal_is_taken() {
 #[test]
 fn q_quits_at_once_while_the_image_is_still_loading() {
     let home = tempfile::tempdir().unwrap();
-    // A FIFO nobody writes to: the loader blocks on it forever; the UI must not.
-    let fifo = home.path().join("stuck.tar");
-    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
-    assert!(status.success());
+    // A registry that takes the connection and never answers: the loader waits on it for as
+    // long as --timeout allows; the UI must not.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
     let t = Tmux::strata(
-        &format!("{}", fifo.display()),
+        &format!("--timeout 3600 127.0.0.1:{port}/stuck:v1"),
         &home.path().join("none.toml"),
         100,
         20,

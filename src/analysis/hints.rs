@@ -35,8 +35,10 @@ pub struct Hint {
     pub bytes: u64,
     /// The layer to look at.
     pub layer: Option<usize>,
-    /// Normalised paths (no leading `/`), most important first, at most a few dozen.
+    /// Normalised paths (no leading `/`), most important first, at most `MAX_PATHS`.
     pub paths: Vec<String>,
+    /// How many paths the hint is about in all (`paths` may list only the first of them).
+    pub paths_total: usize,
 }
 
 /// What the hints look at.
@@ -126,6 +128,11 @@ impl Paths {
         self.0.values().sum()
     }
 
+    /// How many paths, all of them (`top` keeps at most `MAX_PATHS`).
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
     fn top(&self) -> Vec<String> {
         let mut v: Vec<(&String, &u64)> = self.0.iter().collect();
         v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
@@ -136,16 +143,18 @@ impl Paths {
     }
 }
 
-/// A short list of paths for a message: `/a, /b, /c and 4 more`.
-fn path_list(paths: &[String], shown: usize) -> String {
-    let mut s = paths
-        .iter()
-        .take(shown)
+/// A short list of paths for a message: `/a, /b, /c and 4 more`. `total` is how many paths
+/// there are in all: `paths` may be a cut-down list (`Paths::top`).
+fn path_list(paths: &[String], total: usize, shown: usize) -> String {
+    let listed = paths.iter().take(shown);
+    let n = listed.len();
+    let mut s = listed
         .map(|p| format!("/{p}"))
         .collect::<Vec<_>>()
         .join(", ");
-    if paths.len() > shown {
-        s.push_str(&format!(" and {} more", paths.len() - shown));
+    let total = total.max(paths.len());
+    if total > n {
+        s.push_str(&format!(" and {} more", total - n));
     }
     s
 }
@@ -261,11 +270,12 @@ fn deleted_later(input: &HintInput<'_>, out: &mut Vec<Hint>) {
                 "{} does not shrink the image: {} still ship in layer {stored} ({}); {fix}",
                 step_in_layer(input.history, deleted),
                 size(bytes),
-                path_list(&top, 3),
+                path_list(&top, paths.len(), 3),
             ),
             bytes,
             layer: Some(stored),
             paths: top,
+            paths_total: paths.len(),
         });
     }
 }
@@ -293,11 +303,12 @@ fn metadata_copy_up(input: &HintInput<'_>, out: &mut Vec<Hint>) {
                  or chmod in the layer that creates the files",
                 step_in_layer(input.history, layer),
                 size(bytes),
-                path_list(&top, 3),
+                path_list(&top, paths.len(), 3),
             ),
             bytes,
             layer: Some(layer),
             paths: top,
+            paths_total: paths.len(),
         });
     }
 }
@@ -416,6 +427,7 @@ fn package_cache(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             bytes,
             layer,
             paths: top,
+            paths_total: paths.len(),
         });
     }
 }
@@ -502,6 +514,7 @@ fn build_toolchain(input: &HintInput<'_>, out: &mut Vec<Hint>) {
         bytes,
         layer,
         paths: paths.top(),
+        paths_total: paths.len(),
     });
 }
 
@@ -774,7 +787,7 @@ fn busting_hint(
     let named = if found.is_empty() {
         String::new()
     } else {
-        format!(": {}", path_list(&found, 4))
+        format!(": {}", path_list(&found, manifests.len(), 4))
     };
     Hint {
         id: "cache-busting-order",
@@ -792,6 +805,7 @@ fn busting_hint(
         bytes,
         layer: Some(install_step.layer.unwrap_or(layer)),
         paths: found,
+        paths_total: manifests.len(),
     }
 }
 
@@ -823,6 +837,7 @@ fn root_user(input: &HintInput<'_>, out: &mut Vec<Hint>) {
         bytes: 0,
         layer: None,
         paths: Vec::new(),
+        paths_total: 0,
     });
 }
 
@@ -876,11 +891,12 @@ fn secrets_found(input: &HintInput<'_>, out: &mut Vec<Hint>) {
                 "{kind} in the final image: {} (layer {layer}); remove it from the image and \
                  pass it at build time with `RUN --mount=type=secret` or at run time, and \
                  rotate it if the image was ever pushed",
-                path_list(&top, 5),
+                path_list(&top, paths.len(), 5),
             ),
             bytes: paths.total(),
             layer: Some(layer),
             paths: top,
+            paths_total: paths.len(),
         });
     }
 
@@ -909,11 +925,12 @@ fn secrets_found(input: &HintInput<'_>, out: &mut Vec<Hint>) {
                 "{kind} {} is stored in layer {stored}; hiding it in layer {by} does not remove \
                  it: anyone who pulls the image can extract it from layer {stored}; rebuild \
                  without it (`RUN --mount=type=secret`, or a multi-stage build) and rotate it",
-                path_list(&top, 5),
+                path_list(&top, paths.len(), 5),
             ),
             bytes: paths.total(),
             layer: Some(stored),
             paths: top,
+            paths_total: paths.len(),
         });
     }
 }
@@ -957,6 +974,7 @@ fn duplicate_content(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             *layers.entry(layer).or_default() += size;
         }
     }
+    let files_total = groups.iter().map(|(_, c)| c.len()).sum();
     let paths: Vec<String> = groups
         .iter()
         .flat_map(|(_, c)| c.iter().map(|x| x.1.to_string()))
@@ -965,9 +983,9 @@ fn duplicate_content(input: &HintInput<'_>, out: &mut Vec<Hint>) {
     let (_, first) = &groups[0];
     let example = format!(
         "{} is the same {} as {}",
-        path_list(&[first[1].1.to_string()], 1),
+        path_list(&[first[1].1.to_string()], 1, 1),
         size(first[0].2),
-        path_list(&[first[0].1.to_string()], 1),
+        path_list(&[first[0].1.to_string()], 1, 1),
     );
     let layer = main_layer(&layers);
     out.push(Hint {
@@ -984,6 +1002,7 @@ fn duplicate_content(input: &HintInput<'_>, out: &mut Vec<Hint>) {
         bytes,
         layer,
         paths,
+        paths_total: files_total,
     });
 }
 
@@ -1009,7 +1028,7 @@ fn permissions(input: &HintInput<'_>, out: &mut Vec<Hint>) {
     }
     for (layer, paths) in setuid {
         let top = paths.top();
-        let n = paths.0.len();
+        let n = paths.len();
         out.push(Hint {
             id: "setuid",
             severity: Severity::Warning,
@@ -1019,16 +1038,17 @@ fn permissions(input: &HintInput<'_>, out: &mut Vec<Hint>) {
                  privileges",
                 step_in_layer(input.history, layer),
                 if n == 1 { "" } else { "s" },
-                path_list(&top, 5),
+                path_list(&top, paths.len(), 5),
             ),
             bytes: paths.total(),
             layer: Some(layer),
             paths: top,
+            paths_total: paths.len(),
         });
     }
     for (layer, paths) in writable {
         let top = paths.top();
-        let n = paths.0.len();
+        let n = paths.len();
         out.push(Hint {
             id: "world-writable",
             severity: Severity::Warning,
@@ -1038,11 +1058,12 @@ fn permissions(input: &HintInput<'_>, out: &mut Vec<Hint>) {
                  directories sticky (chmod 1777)",
                 step_in_layer(input.history, layer),
                 if n == 1 { "" } else { "s" },
-                path_list(&top, 5),
+                path_list(&top, paths.len(), 5),
             ),
             bytes: paths.total(),
             layer: Some(layer),
             paths: top,
+            paths_total: paths.len(),
         });
     }
 }
@@ -1098,6 +1119,7 @@ fn tiny_hint(input: &HintInput<'_>, run: &[usize]) -> Hint {
         bytes,
         layer: Some(first),
         paths: paths.top(),
+        paths_total: paths.len(),
     }
 }
 
@@ -1117,6 +1139,22 @@ mod tests {
         assert!(!under("homes/app/.npm/y", "home/*/.npm"));
         assert!(!under("root/.npm/y", "home/*/.npm"));
         assert!(!under("home/app", "home/*/.npm"));
+    }
+
+    #[test]
+    fn path_lists_count_every_path_not_only_the_listed_ones() {
+        let mut paths = Paths::default();
+        for i in 0..51u64 {
+            paths.add(&format!("tmp/f{i:02}"), 100 + i);
+        }
+        let top = paths.top();
+        assert_eq!(top.len(), MAX_PATHS);
+        assert_eq!(
+            path_list(&top, paths.len(), 3),
+            "/tmp/f50, /tmp/f49, /tmp/f48 and 48 more"
+        );
+        assert_eq!(path_list(&top[..2], 2, 3), "/tmp/f50, /tmp/f49");
+        assert_eq!(path_list(&top[..1], 1, 1), "/tmp/f50");
     }
 
     #[test]

@@ -53,6 +53,31 @@ pub struct Summary {
     pub fetch_compressed_bytes: u64,
     /// Layers the two stacks have in common before they diverge.
     pub common_prefix_layers: usize,
+    /// How many layers each image has (for the text summary; not in the JSON document).
+    #[serde(skip)]
+    pub layers_a: usize,
+    #[serde(skip)]
+    pub layers_b: usize,
+}
+
+impl Summary {
+    /// How the two layer stacks line up, for the text summary: identical, sharing their first
+    /// layers, or different from the bottom up.
+    pub fn stacks(&self) -> String {
+        let k = self.common_prefix_layers;
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        if k > 0 && k == self.layers_a && k == self.layers_b {
+            format!("the stacks are the same {k} layer{}", plural(k))
+        } else if k == 0 && self.shared_layers == 0 {
+            "the stacks have no layers in common".to_string()
+        } else if k == 0 {
+            "the stacks already differ at their first layer".to_string()
+        } else if k == 1 {
+            "the stacks share their first layer".to_string()
+        } else {
+            format!("the stacks share their first {k} layers")
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,11 +106,33 @@ pub struct Changed {
     pub b: Value,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// One waste figure of A and B and how it changed. Byte counts are written as JSON integers,
+/// ratios (`efficiency`) as floats.
+#[derive(Debug, Clone, PartialEq)]
 pub struct WasteDelta {
     pub a: f64,
     pub b: f64,
     pub delta: f64,
+    /// A byte count (written as integers), not a ratio.
+    pub bytes: bool,
+}
+
+impl Serialize for WasteDelta {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("WasteDelta", 3)?;
+        if self.bytes {
+            // Byte counts are integers, well within f64's exact range (2^53).
+            st.serialize_field("a", &(self.a as u64))?;
+            st.serialize_field("b", &(self.b as u64))?;
+            st.serialize_field("delta", &(self.delta as i64))?;
+        } else {
+            st.serialize_field("a", &self.a)?;
+            st.serialize_field("b", &self.b)?;
+            st.serialize_field("delta", &self.delta)?;
+        }
+        st.end()
+    }
 }
 
 /// Compares two loaded images: the comparison and its document.
@@ -192,6 +239,7 @@ impl DiffReport {
                     a: x,
                     b: y,
                     delta: y - x,
+                    bytes: name != "efficiency",
                 },
             );
         }
@@ -218,6 +266,8 @@ impl DiffReport {
                 fetch_bytes: cmp.fetch_bytes,
                 fetch_compressed_bytes: cmp.fetch_compressed,
                 common_prefix_layers: cmp.diverge_at,
+                layers_a: a.layers.len(),
+                layers_b: b.layers.len(),
             },
             layers: cmp
                 .layers
@@ -284,14 +334,13 @@ impl DiffReport {
             size(self.a.totals.total_bytes),
             size(self.b.totals.total_bytes)
         );
-        let b_layers = self.layers.iter().filter(|l| l.in_b.is_some()).count();
         let _ = writeln!(
             o,
-            "Layers     {} of B's {} layers are in A ({} shared); the stacks diverge after layer {}",
+            "Layers     {} of B's {} layers are in A ({} shared); {}",
             s.shared_layers,
-            b_layers,
+            s.layers_b,
             size(s.shared_bytes),
-            s.common_prefix_layers as i64 - 1
+            s.stacks()
         );
         let _ = writeln!(
             o,

@@ -176,8 +176,11 @@ pub struct Hint {
     pub message: String,
     pub bytes: u64,
     pub layer: Option<usize>,
-    /// With a leading `/`.
+    /// With a leading `/`; at most the first 20.
     pub paths: Vec<String>,
+    /// How many paths there are in all (the text report counts the ones not listed).
+    #[serde(skip)]
+    pub paths_total: usize,
 }
 
 fn slash(path: &str) -> String {
@@ -306,6 +309,7 @@ impl Report {
                     bytes: h.bytes,
                     layer: h.layer,
                     paths: h.paths.iter().map(|p| slash(p)).collect(),
+                    paths_total: h.paths_total.max(h.paths.len()),
                 })
                 .collect(),
             base: {

@@ -219,8 +219,9 @@ pub fn render(r: &Report, top: usize) -> String {
             for p in h.paths.iter().take(3) {
                 let _ = writeln!(o, "      {}", safe(p));
             }
-            if h.paths.len() > 3 {
-                let _ = writeln!(o, "      … {} more", h.paths.len() - 3);
+            let total = h.paths_total.max(h.paths.len());
+            if total > 3 {
+                let _ = writeln!(o, "      … {} more", total - 3);
             }
         }
         let _ = writeln!(o);

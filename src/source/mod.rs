@@ -77,6 +77,7 @@ pub struct OpenedImage {
 /// are not read here.
 pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<OpenedImage> {
     let opened = open_any(reference, input, opts)?;
+    platform::check_opened(&opened.meta, input, opts.platform.as_deref())?;
     check_layer_count(&opened.meta, input, &opts.limits)?;
     Ok(opened)
 }
@@ -168,6 +169,8 @@ fn open_path(
         source,
     };
     let meta = std::fs::metadata(path).map_err(open_err)?;
+    // A pipe or device would block or never be an image: refused before it is opened.
+    store::check_file_type(&meta, input)?;
     let (store, temp): (Box<dyn Store>, _) = if meta.is_dir() {
         (Box::new(DirStore::new(path)), None)
     } else {
@@ -242,8 +245,9 @@ pub(crate) fn engine_archive_meta(
     store: &dyn Store,
     input: &str,
     engine: Engine,
-    limits: &Limits,
+    opts: &SourceOptions,
 ) -> Result<ImageMeta> {
+    let limits = &opts.limits;
     if !store.contains("manifest.json") {
         return Err(Error::NotAnImage {
             input: input.into(),
@@ -255,6 +259,7 @@ pub(crate) fn engine_archive_meta(
     }
     let mut meta = docker_archive::read(store, input, None, limits)?;
     meta.format = Format::Engine(engine);
+    platform::check_opened(&meta, input, opts.platform.as_deref())?;
     check_layer_count(&meta, input, limits)?;
     Ok(meta)
 }

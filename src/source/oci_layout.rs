@@ -23,13 +23,7 @@ pub fn read(
     let limits = &opts.limits;
     let raw = read_verified(store, "index.json", None, input, "index.json", limits)?;
     let mut index: Index = parse_json(&raw, input, "index.json")?;
-    let wanted = match &opts.platform {
-        Some(p) => Some(platform::parse(p).ok_or_else(|| Error::Unsupported {
-            input: input.into(),
-            reason: format!("bad --platform {p}: expected os/arch[/variant]"),
-        })?),
-        None => None,
-    };
+    let wanted = platform::wanted(opts.platform.as_deref(), input)?;
     let mut names = Vec::new();
     let mut tag = tag;
     for _ in 0..MAX_DEPTH {

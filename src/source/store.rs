@@ -12,6 +12,46 @@ use crate::tree::path::normalize;
 /// Largest file the cache reads whole (a cached manifest). Real ones are a few KB.
 pub const MAX_METADATA_BYTES: u64 = 64 << 20;
 
+/// Refuses, before anything opens it, a path that is neither a regular file nor a directory:
+/// opening a FIFO blocks until someone writes to it, a terminal until someone types, a socket
+/// cannot be opened at all, and none of them can be read twice or at random as an archive
+/// must be. `meta` is the path's `std::fs::metadata` (symlinks followed).
+pub fn check_file_type(meta: &std::fs::Metadata, input: &str) -> crate::error::Result<()> {
+    let kind = meta.file_type();
+    if kind.is_file() || kind.is_dir() {
+        return Ok(());
+    }
+    let what = special_kind(&kind);
+    Err(crate::error::Error::NotAnImage {
+        input: input.into(),
+        reason: format!(
+            "{what}, not a file or directory; save the image to a file first (`docker save -o \
+             FILE`)"
+        ),
+    })
+}
+
+#[cfg(unix)]
+fn special_kind(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
 /// Files of an image, by their path inside the archive or directory.
 pub trait Store: Send + Sync {
     /// Opens a file for streaming, with its size.
@@ -176,5 +216,45 @@ impl Store for MemStore {
 
     fn size(&self, name: &str) -> Option<u64> {
         self.sizes.get(name).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(path: &Path) -> Result<(), String> {
+        let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+        check_file_type(&meta, &path.display().to_string()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn only_files_and_directories_are_opened() -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let file = dir.path().join("image.tar");
+        std::fs::write(&file, b"x").map_err(|e| e.to_string())?;
+        check(&file)?;
+        check(dir.path())?;
+        #[cfg(unix)]
+        {
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .map_err(|e| e.to_string())?;
+            assert!(made.success());
+            let err = check(&fifo).err().unwrap_or_default();
+            assert_eq!(
+                err,
+                format!(
+                    "{}: not a container image: a named pipe (FIFO), not a file or directory; \
+                     save the image to a file first (`docker save -o FILE`)",
+                    fifo.display()
+                )
+            );
+            let err = check(Path::new("/dev/null")).err().unwrap_or_default();
+            assert!(err.contains("a character device"), "{err}");
+        }
+        Ok(())
     }
 }
