@@ -366,7 +366,22 @@ impl<'a> Plan<'a> {
                     });
                     plan.add_content(src, rel, DestKind::Hardlink);
                 }
-                Err(reason) => plan.skip(rel, &reason),
+                // A hardlink to a symlink is another name of the symlink (as umoci and GNU
+                // tar make it): written as a symlink to the same target.
+                Err(reason) => match links
+                    .linked_symlink(loc)
+                    .and_then(|l| merge::entry(trees, l)?.link.as_deref())
+                    .filter(|t| !t.is_empty())
+                {
+                    Some(target) => {
+                        plan.targets.push(Target {
+                            rel: rel.clone(),
+                            is_dir: false,
+                        });
+                        plan.symlinks.push(SymlinkPlan { rel, target });
+                    }
+                    None => plan.skip(rel, &reason),
+                },
             }
         }
         // The pre-check names the first conflict in path order.
@@ -483,6 +498,20 @@ impl<'a> LinkResolver<'a> {
             }
         }
         Err("a hardlink chain that does not end".into())
+    }
+
+    /// The symlink a hardlink chain from `loc` ends at, if it ends at one.
+    fn linked_symlink(&mut self, loc: Loc) -> Option<Loc> {
+        let mut cur = loc;
+        for _ in 0..MAX_LINK_DEPTH {
+            let e = merge::entry(self.trees, cur)?;
+            match e.kind {
+                EntryKind::Hardlink => cur = self.link_target(cur, e.link.as_deref()?)?,
+                EntryKind::Symlink => return Some(cur),
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// What the hardlink at `at` names: the last earlier entry of its layer at `target`, else

@@ -392,6 +392,38 @@ fn a_hardlink_keeps_the_bytes_of_its_own_layer() {
     assert_eq!(read(&image, 1, "/copy", 100).unwrap().bytes, b"first");
 }
 
+/// A hardlink to a symlink is another name of the symlink (GNU tar writes it; umoci unpacks
+/// it as a link to the symlink's inode): extracted as a symlink with the same target.
+#[test]
+fn a_hardlink_to_a_symlink_is_the_same_symlink() {
+    let work = tempdir();
+    let image = archive(
+        work.path(),
+        &Spec::new().layer(
+            "add",
+            vec![
+                file("t", b"target"),
+                Item::Symlink("s", "t"),
+                Item::Hardlink("hs", "s"),
+                Item::Hardlink("hhs", "hs"),
+            ],
+        ),
+    );
+    let to = work.path().join("out");
+    let err = extract_ok(&image, &["/"], &to, &[]);
+    assert!(!err.contains("skipped"), "{err}");
+    let got = snapshot(&to);
+    for name in ["s", "hs", "hhs"] {
+        assert_eq!(
+            got.get(name),
+            Some(&Node::Symlink {
+                target: PathBuf::from("t")
+            }),
+            "{name}: {got:?}"
+        );
+    }
+}
+
 #[test]
 fn symlinks_are_kept_verbatim_and_never_followed() {
     let work = tempdir();
