@@ -222,3 +222,55 @@ fn random_layer_stacks_match_live_dive() {
         compare(&random_spec(seed), &format!("random-{seed}"));
     }
 }
+
+/// Every layer of an AUFS-era image carries `.wh..wh.aufs`, `.wh..wh.orph/` and
+/// `.wh..wh.plnk/`. dive reads the first two as whiteouts of missing paths (which end its
+/// pass over the rest of the layer) and the last, when it has children, as a directory.
+#[test]
+fn aufs_bookkeeping_matches_live_dive() {
+    let raw = |p: &str, t: tar::EntryType, d: &[u8]| Item::Raw(p.to_string(), t, d.to_vec());
+    let base = || {
+        vec![
+            file("a", &noise(1, 400)),
+            file("b", &noise(2, 200)),
+            file("z/keep", &noise(3, 50)),
+        ]
+    };
+    compare(
+        &Spec::new().layer("l0", base()).layer(
+            "l1",
+            vec![
+                raw(".wh..wh.aufs", tar::EntryType::Regular, b""),
+                file("a", &noise(4, 600)),
+                file("zz", &noise(5, 10)),
+            ],
+        ),
+        "aufs-marker",
+    );
+    compare(
+        &Spec::new().layer("l0", base()).layer(
+            "l1",
+            vec![
+                raw(".wh..wh.orph", tar::EntryType::Directory, b""),
+                raw(".wh..wh.plnk", tar::EntryType::Directory, b""),
+                raw(".wh..wh.plnk/123.456", tar::EntryType::Regular, b"xy"),
+                file("b", &noise(6, 300)),
+            ],
+        ),
+        "aufs-dirs",
+    );
+    compare(
+        &Spec::new()
+            .layer(
+                "l0",
+                vec![
+                    raw(".wh..wh.aufs", tar::EntryType::Regular, b""),
+                    raw(".wh..wh.plnk", tar::EntryType::Directory, b""),
+                    raw(".wh..wh.plnk/1.2", tar::EntryType::Regular, b"q"),
+                    file("a", &noise(7, 100)),
+                ],
+            )
+            .layer("l1", vec![file("a", &noise(8, 100))]),
+        "aufs-base",
+    );
+}

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::paths::{PathId, PathTable, ROOT};
-use crate::tree::{Entry, EntryKind, LayerTree};
+use crate::tree::{Entry, EntryKind, LayerTree, FLAG_AUFS};
 
 /// Where a live path comes from: an entry of a layer, or a directory that layer implied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,6 +328,8 @@ impl<'a> Stacker<'a> {
         };
         for (i, e) in layer.entries.iter().enumerate() {
             match e.kind {
+                // AUFS bookkeeping removes nothing (see `FLAG_AUFS`).
+                EntryKind::Whiteout if e.flags & FLAG_AUFS != 0 => {}
                 EntryKind::Whiteout => {
                     changes[i] = Change::Removed;
                     if let Some(id) = id_of(i, e) {

@@ -5,8 +5,9 @@
 use super::{Entry, EntryKind, LayerTree};
 
 /// Bumped whenever the encoding, or what a tar is read as, changes; older cache files are
-/// then ignored and the layers read again. 2: empty uid/gid header fields read as 0.
-pub const VERSION: u32 = 2;
+/// then ignored and the layers read again. 2: empty uid/gid header fields read as 0. 3: PAX
+/// sizes and GNU sparse files read as Go reads them, AUFS bookkeeping kept (`FLAG_AUFS`).
+pub const VERSION: u32 = 3;
 
 const HAS_LINK: u8 = 1;
 const HAS_DEVICE: u8 = 2;

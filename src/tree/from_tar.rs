@@ -7,7 +7,7 @@ use sha2::{Digest as _, Sha256};
 use tar::EntryType;
 
 use super::path::{file_name, join, normalize, parent};
-use super::{secrets, Entry, EntryKind, LayerTree};
+use super::{secrets, Entry, EntryKind, LayerTree, FLAG_AUFS};
 use crate::limits::{LimitHit, Limits};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
@@ -543,8 +543,18 @@ fn parse_entry(header: &tar::Header, ext: Extensions, size: u64) -> Parsed {
         let dir = parent(&path).unwrap_or("").to_string();
         return Parsed::Entry(deletion(dir, EntryKind::Opaque, size, meta));
     }
-    if name.starts_with(".wh..wh.") {
-        return Parsed::Bookkeeping;
+    if let Some(rest) = name.strip_prefix(".wh..wh.") {
+        if rest.is_empty() {
+            return Parsed::Bookkeeping;
+        }
+        let mut aufs = deletion(
+            join(parent(&path), &format!(".wh.{rest}")),
+            EntryKind::Whiteout,
+            size,
+            meta,
+        );
+        aufs.flags = FLAG_AUFS;
+        return Parsed::Entry(aufs);
     }
     if let Some(target) = name.strip_prefix(WHITEOUT_PREFIX) {
         if target.is_empty() {
@@ -904,11 +914,15 @@ mod tests {
                 ("etc", EntryKind::Dir),
                 ("etc/passwd", EntryKind::Whiteout),
                 ("var", EntryKind::Opaque),
+                // AUFS bookkeeping, kept for dive's figures only (`FLAG_AUFS`).
+                ("var/.wh.plnk", EntryKind::Whiteout),
                 ("usr/bin/x", EntryKind::File),
             ]
         );
+        let flags: Vec<u8> = tree.entries.iter().map(|e| e.flags).collect();
+        assert_eq!(flags, [0, 0, 0, FLAG_AUFS, 0]);
         assert_eq!(tree.header_bytes, 3);
-        assert_eq!(tree.entries[3].digest, Some(Sha256::digest(b"abc").into()));
+        assert_eq!(tree.entries[4].digest, Some(Sha256::digest(b"abc").into()));
     }
 
     #[test]

@@ -78,6 +78,11 @@ pub struct Entry {
 pub const FLAG_PRIVATE_KEY: u8 = 1;
 /// The file holds what looks like a registry or cloud token or password.
 pub const FLAG_TOKEN: u8 = 2;
+/// AUFS bookkeeping (`.wh..wh.aufs`, `.wh..wh.orph/`, `.wh..wh.plnk/`, in every layer of an
+/// AUFS-era image), never part of the filesystem. It is kept, as a whiteout of its name
+/// without the first `.wh.` that removes nothing, only because dive counts it (as a whiteout
+/// of a missing path, which ends dive's pass over the rest of the layer).
+pub const FLAG_AUFS: u8 = 4;
 
 impl Entry {
     /// Regular-file content bytes: what every figure of DESIGN.md section 3 counts.
