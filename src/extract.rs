@@ -557,6 +557,12 @@ fn index_by_path(tree: &LayerTree) -> HashMap<&str, Vec<u32>> {
 // The destination: every check and every write below `dir`.
 
 /// `dir` joined with a normalised image path, refusing any component that could climb out.
+/// A name of the image as the bytes its tar had (see `tree::path::name_from_bytes`).
+fn os_name(name: &str) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    std::ffi::OsString::from_vec(crate::tree::path::name_to_bytes(name).into_owned())
+}
+
 fn dest(dir: &Path, rel: &str) -> Result<PathBuf> {
     let mut out = dir.to_path_buf();
     for comp in rel.split('/') {
@@ -566,7 +572,7 @@ fn dest(dir: &Path, rel: &str) -> Result<PathBuf> {
                 "refusing an unsafe name from the image",
             ));
         }
-        out.push(comp);
+        out.push(os_name(comp));
     }
     Ok(out)
 }
@@ -581,7 +587,7 @@ fn check_ancestors(dir: &Path, rel: &str, create: bool) -> Result<()> {
         return Ok(());
     };
     for comp in ancestors {
-        cur.push(comp);
+        cur.push(os_name(comp));
         match fs::symlink_metadata(&cur) {
             Ok(m) if m.file_type().is_dir() => {}
             Ok(m) if m.file_type().is_symlink() => {
@@ -787,7 +793,7 @@ impl<'d> Writer<'d> {
         let path = self.prepare_leaf(&s.rel)?;
         // The target is stored verbatim and never resolved: `/etc/passwd` stays a dangling or
         // host-pointing name inside `dir`, which strata itself never opens again.
-        std::os::unix::fs::symlink(s.target, &path).map_err(|e| dest_error(&path, e))?;
+        std::os::unix::fs::symlink(os_name(s.target), &path).map_err(|e| dest_error(&path, e))?;
         self.summary.symlinks += 1;
         Ok(())
     }

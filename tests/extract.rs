@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use strata::extract::{self, ExtractOptions, FileContent, Summary};
 use strata::tree::EntryKind;
-use support::{file, load_image, noise, strata, tempdir, uncached, Item, Spec};
+use support::{
+    file, load_image, noise, report_json, sha, strata, tempdir, uncached, write_tar, Item, Spec,
+};
 use tar::EntryType;
 
 /// Writes `spec` as a docker archive in `dir`; returns its path as the CLI takes it.
@@ -390,6 +392,66 @@ fn a_hardlink_keeps_the_bytes_of_its_own_layer() {
     assert_eq!(std::fs::read(to.join("data")).unwrap(), b"second");
     assert_eq!(std::fs::read(to.join("copy")).unwrap(), b"first");
     assert_eq!(read(&image, 1, "/copy", 100).unwrap().bytes, b"first");
+}
+
+/// Names that are not UTF-8 stay distinct paths and are written back byte for byte (two names
+/// that differ only in an invalid byte were one path, and extracted under U+FFFD).
+#[test]
+fn names_that_are_not_utf8_keep_their_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut layer = Vec::new();
+    for (name, data) in [(&b"n\xff"[..], &b"A"[..]), (&b"n\xfe"[..], &b"BB"[..])] {
+        let mut h = tar::Header::new_gnu();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.set_entry_type(EntryType::Regular);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        layer.extend_from_slice(h.as_bytes());
+        layer.extend_from_slice(data);
+        layer.resize(layer.len().div_ceil(512) * 512, 0);
+    }
+    layer.resize(layer.len() + 1024, 0);
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [sha(&layer)]},
+        "history": [{"created_by": "add"}],
+    }))
+    .unwrap();
+    let manifest = serde_json::json!([{"Config": "config.json", "RepoTags": ["x:1"], "Layers": ["l0/layer.tar"]}]);
+    let work = tempdir();
+    let image = work.path().join("image.tar");
+    write_tar(
+        &image,
+        &[
+            ("l0/layer.tar".into(), layer),
+            ("config.json".into(), config),
+            (
+                "manifest.json".into(),
+                serde_json::to_vec(&manifest).unwrap(),
+            ),
+        ],
+    );
+    let image = image.to_str().unwrap();
+    let r = report_json(image);
+    assert_eq!(r["totals"]["files"], 2);
+    assert_eq!(r["totals"]["final_bytes"], 3);
+    let to = work.path().join("out");
+    extract_ok(image, &["/"], &to, &[]);
+    let mut names: Vec<Vec<u8>> = std::fs::read_dir(&to)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().as_bytes().to_vec())
+        .collect();
+    names.sort();
+    assert_eq!(names, [b"n\xfe".to_vec(), b"n\xff".to_vec()]);
+    assert_eq!(
+        std::fs::read(to.join(std::ffi::OsStr::from_bytes(b"n\xff"))).unwrap(),
+        b"A"
+    );
+    // The text report shows such a byte escaped.
+    let (code, text, _) = strata(&["report", image, "--top", "5"]);
+    assert_eq!(code, 0);
+    assert!(!text.contains('\u{fffd}'), "{text}");
 }
 
 /// A hardlink to a symlink is another name of the symlink (GNU tar writes it; umoci unpacks

@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use sha2::{Digest as _, Sha256};
 use tar::EntryType;
 
-use super::path::{file_name, join, normalize, parent};
+use super::path::{file_name, join, name_from_bytes, normalize, parent, raw_byte};
 use super::{secrets, Entry, EntryKind, LayerTree, FLAG_AUFS};
 use crate::limits::{LimitHit, Limits};
 
@@ -508,7 +508,7 @@ enum Parsed {
 fn parse_entry(header: &tar::Header, ext: Extensions, size: u64) -> Parsed {
     let etype = header.entry_type();
     let raw_path_bytes = ext.path.unwrap_or_else(|| header.path_bytes().into_owned());
-    let raw_path = String::from_utf8_lossy(&raw_path_bytes).into_owned();
+    let raw_path = name_from_bytes(&raw_path_bytes);
     let Some(path) = normalize(&raw_path) else {
         return Parsed::Root;
     };
@@ -532,7 +532,7 @@ fn parse_entry(header: &tar::Header, ext: Extensions, size: u64) -> Parsed {
     let link_raw = ext
         .link
         .or_else(|| header.link_name_bytes().map(|l| l.into_owned()))
-        .map(|l| String::from_utf8_lossy(&l).into_owned());
+        .map(|l| name_from_bytes(&l));
     let meta = (mode, uid, gid, mtime);
 
     let name = file_name(&path);
@@ -778,6 +778,11 @@ pub fn printable(s: &str, max: usize) -> String {
             out.push('…');
             break;
         }
+        // A byte of a name that is not UTF-8 (see `name_from_bytes`).
+        if let Some(b) = raw_byte(c) {
+            out.push_str(&format!("\\x{b:02x}"));
+            continue;
+        }
         match c {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
@@ -884,7 +889,7 @@ mod tests {
                 "abs/file",
                 "a/b/c",
                 "d/f",
-                "bad/\u{fffd}\u{fffd}-name",
+                "bad/\u{f7ff}\u{f7fe}-name",
                 "nul/before",
                 "loop/a"
             ]
