@@ -381,3 +381,66 @@ fn byte_counts_are_json_integers() {
     floats(&r, "", &mut found);
     assert!(found.is_empty(), "floats that are counts: {found:?}");
 }
+
+/// Found in review: four cases where `diff` reported a difference there is none of, or
+/// missed one.
+#[test]
+fn type_bits_empty_config_values_linked_content_and_repeated_layers() {
+    // The same permissions, written with the file-type bits (Docker's legacy builder) and
+    // without (BuildKit, GNU tar): no difference.
+    let with_type = Spec::new().layer(
+        "base",
+        vec![Item::FileMode(
+            "app/run.sh",
+            b"#!/bin/sh\n".to_vec(),
+            0o100755,
+        )],
+    );
+    let without = Spec::new().layer(
+        "base",
+        vec![Item::FileMode("app/run.sh", b"#!/bin/sh\n".to_vec(), 0o755)],
+    );
+    let v = diff(&with_type, &without);
+    assert_eq!(v["files"], json!([]), "{v:#}");
+
+    // `"User": ""` and `"Entrypoint": []` are what a converter drops: not a change.
+    let empty = Spec::new()
+        .runtime_config(json!({"User": "", "Entrypoint": [], "Cmd": ["sh"], "Labels": {}}))
+        .layer("base", base_items());
+    let absent = Spec::new()
+        .runtime_config(json!({"Cmd": ["sh"]}))
+        .layer("base", base_items());
+    assert_eq!(diff(&empty, &absent)["config"], json!({}));
+
+    // A hardlink whose file changed at the same size shows other bytes: changed too.
+    let linked = |data: &'static [u8]| {
+        Spec::new().layer(
+            "base",
+            vec![file("data", data), Item::Hardlink("link", "data")],
+        )
+    };
+    let v = diff(&linked(b"AAAA"), &linked(b"BBBB"));
+    assert_eq!(
+        files(&v),
+        [
+            ("/data".to_string(), "changed".to_string()),
+            ("/link".to_string(), "changed".to_string())
+        ]
+    );
+
+    // A layer B has twice is fetched once.
+    let a = Spec::new().layer("base", base_items());
+    let b = Spec::new()
+        .layer("base", base_items())
+        .layer("pkg", pkg_v1())
+        .layer("pkg", pkg_v1());
+    let v = diff(&a, &b);
+    assert_eq!(v["summary"]["fetch_bytes"], 23_000);
+    let only_b = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["in_a"].is_null())
+        .count();
+    assert_eq!(only_b, 1, "{:#}", v["layers"]);
+}

@@ -118,13 +118,15 @@ pub fn compare(a: &Side<'_>, b: &Side<'_>) -> Comparison {
         mut fetch_bytes,
         mut fetch_compressed,
     ) = (0, 0, 0, 0, 0);
+    let mut fetched = std::collections::HashSet::new();
     for (i, d) in b.diff_ids.iter().enumerate() {
         let compressed = b.compressed.get(i).copied().unwrap_or(0);
         if a_ids.contains_key(d.as_str()) {
             shared_layers += 1;
             shared_bytes += size(b, i);
             shared_compressed += compressed;
-        } else {
+        } else if fetched.insert(d.as_str()) {
+            // A layer B has twice is fetched once.
             fetch_bytes += size(b, i);
             fetch_compressed += compressed;
             layers.push(LayerShare {
@@ -225,7 +227,11 @@ fn change_between(a: &Listed<'_>, b: &Listed<'_>) -> Option<FileChange> {
         (Some(x), Some(y)) => {
             let same_content = match x.kind {
                 EntryKind::File => x.digest == y.digest,
-                EntryKind::Symlink | EntryKind::Hardlink => x.link == y.link,
+                EntryKind::Symlink => x.link == y.link,
+                // The same name linked, and the same bytes there.
+                EntryKind::Hardlink => {
+                    x.link == y.link && a.content.map(|c| c.digest) == b.content.map(|c| c.digest)
+                }
                 EntryKind::CharDevice | EntryKind::BlockDevice => x.device == y.device,
                 _ => true,
             };

@@ -495,6 +495,8 @@ pub struct Listed<'a> {
     pub size: u64,
     /// `None` for a directory no layer listed (created implicitly for its children).
     pub entry: Option<&'a Entry>,
+    /// The file whose bytes a hardlink shows (`None` when it names nothing); `entry` else.
+    pub content: Option<&'a Entry>,
 }
 
 /// Every path visible in `view` (a view of `stack`), sorted by path.
@@ -508,7 +510,7 @@ pub fn listing<'a>(layers: &[&'a LayerTree], stack: &'a Stack, view: &View) -> V
             let loc = (*loc)?;
             let e = entry(layers, loc);
             let kind = e.map_or(EntryKind::Dir, |e| e.kind);
-            let size = match e {
+            let content = match e {
                 Some(e) if e.kind == EntryKind::Hardlink => {
                     let copy = match stack.links.get(&(loc.layer, loc.entry)) {
                         Some(&(_, copy)) => Some(copy),
@@ -516,16 +518,16 @@ pub fn listing<'a>(layers: &[&'a LayerTree], stack: &'a Stack, view: &View) -> V
                         None => e.link.as_deref().and_then(|t| view.get(paths.get(t)?)),
                     };
                     copy.and_then(|c| entry(layers, c))
-                        .map_or(0, Entry::content_bytes)
                 }
-                Some(e) => e.content_bytes(),
-                None => 0,
+                other => other,
             };
+            let size = content.map_or(0, Entry::content_bytes);
             Some(Listed {
                 path: paths.path(id as PathId),
                 kind,
                 size,
                 entry: e,
+                content,
             })
         })
         .collect();

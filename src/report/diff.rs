@@ -178,6 +178,18 @@ pub fn compare_images(
     (doc, cmp)
 }
 
+/// A config value, with the empty forms of "not set" (`""`, `[]`, `{}`, absent) as `null`:
+/// builders and converters write them interchangeably (skopeo drops `"User": ""`).
+fn unset_as_null(v: Option<Value>) -> Value {
+    match v {
+        Some(Value::String(s)) if s.is_empty() => Value::Null,
+        Some(Value::Array(a)) if a.is_empty() => Value::Null,
+        Some(Value::Object(o)) if o.is_empty() => Value::Null,
+        Some(v) => v,
+        None => Value::Null,
+    }
+}
+
 impl DiffReport {
     pub fn new(a: &Report, b: &Report, cmp: &Comparison) -> DiffReport {
         let count = |c: FileChange| cmp.files.iter().filter(|f| f.change == c).count() as u64;
@@ -194,8 +206,8 @@ impl DiffReport {
             "labels",
         ] {
             let (x, y) = (
-                ca.get(key).cloned().unwrap_or(Value::Null),
-                cb.get(key).cloned().unwrap_or(Value::Null),
+                unset_as_null(ca.get(key).cloned()),
+                unset_as_null(cb.get(key).cloned()),
             );
             if x != y {
                 config.insert(key.to_string(), Changed { a: x, b: y });

@@ -512,7 +512,9 @@ fn parse_entry(header: &tar::Header, ext: Extensions, size: u64) -> Parsed {
     let Some(path) = normalize(&raw_path) else {
         return Parsed::Root;
     };
-    let mode = header.mode().unwrap_or(0);
+    // Permission bits only: some writers (Docker's legacy builder) add the file-type bits
+    // (`0100644`), others do not; the kind already says what the entry is.
+    let mode = header.mode().unwrap_or(0) & 0o7777;
     let old = header.as_old();
     let uid = ext
         .uid

@@ -177,7 +177,8 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
     let block = panel(
         format!(
             "Differences ({} paths, sorted by {})",
-            v.tree.len(),
+            // The differing paths, not the tree's rows (their directories are rows too).
+            v.report.files.len(),
             v.sort.name()
         ),
         v.popup.is_none(),
