@@ -103,9 +103,24 @@ fn ci(args: &cli::CiArgs) -> ExitCode {
             Err(e) => return fail(format!(".dive-ci: {e}")),
         },
     };
-    let rules = match strata::report::ci::parse_rules(rules_text.as_deref())
-        .and_then(|r| with_dive_flags(r, args))
-    {
+    // A `--rules` file is strata's and read strictly; `.dive-ci` is dive's and read as dive
+    // reads it (keys dive ignores are ignored, and named in a note).
+    let parsed = match &args.rules {
+        Some(_) => strata::report::ci::parse_rules(rules_text.as_deref()).map(|r| (r, Vec::new())),
+        None => strata::report::ci::parse_dive_ci(rules_text.as_deref()),
+    };
+    let parsed = parsed.and_then(|(r, notes)| Ok((with_dive_flags(r, args)?, notes)));
+    let rules = match parsed.map(|(rules, notes)| {
+        if !args.source.quiet {
+            for note in notes {
+                eprintln!(
+                    "strata: note: .dive-ci: {}",
+                    strata::tree::printable(&note, 1000)
+                );
+            }
+        }
+        rules
+    }) {
         Ok(r) => r,
         Err(e) => {
             let file = args

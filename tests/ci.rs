@@ -578,10 +578,29 @@ fn exit_codes() {
         out.contains("SKIP: lowestEfficiency: rule disabled"),
         "{out}"
     );
-    write(dir.path(), ".dive-ci", "rules:\n  nope: 1\n");
-    let (code, _, err) = strata_in(dir.path(), &["ci", &oracle("triple")]);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains(".dive-ci") && err.contains("nope"), "{err}");
+    // Keys dive ignores in its `.dive-ci` are ignored here too (a pipeline that passes under
+    // dive must not fail), each named in a note; `--rules` files stay strict (above).
+    write(dir.path(), ".dive-ci", "");
+    let (plain_code, plain_out, _) = strata_in(dir.path(), &["ci", &oracle("triple")]);
+    write(
+        dir.path(),
+        ".dive-ci",
+        "version: 1\nlowestEfficiency: 0.99\nrules:\n  nope: 1\n",
+    );
+    let (code, out, err) = strata_in(dir.path(), &["ci", &oracle("triple")]);
+    assert_eq!((code, &out), (plain_code, &plain_out), "{err}");
+    let notes: Vec<&str> = err.lines().collect();
+    assert_eq!(notes.len(), 3, "{err}");
+    for (note, key) in notes
+        .iter()
+        .zip(["version", "lowestEfficiency", "rules.nope"])
+    {
+        assert!(
+            note.starts_with(&format!("strata: note: .dive-ci: {key}:"))
+                && note.ends_with("; ignored, as dive ignores it"),
+            "{note}"
+        );
+    }
 }
 
 #[test]

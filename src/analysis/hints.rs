@@ -812,11 +812,17 @@ fn busting_hint(
 // ---------------------------------------------------------------------------------------------
 // 6: the container user.
 
-/// The config's user means root: unset, empty, or a user part of `0` or `root`.
-fn runs_as_root(user: Option<&str>) -> bool {
+/// The config's user means root: unset, empty, or a user part of `root` or uid 0 however it
+/// is written (`0`, `00`, `+0`, `-0`: runc reads a numeric user with Go's `strconv.Atoi`).
+pub fn runs_as_root(user: Option<&str>) -> bool {
     let user = user.unwrap_or("").trim();
     let name = user.split(':').next().unwrap_or("").trim();
-    name.is_empty() || name == "0" || name == "root"
+    let digits = name.strip_prefix(['+', '-']).unwrap_or(name);
+    name.is_empty()
+        || name == "root"
+        || (!digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && digits.bytes().all(|b| b == b'0'))
 }
 
 fn root_user(input: &HintInput<'_>, out: &mut Vec<Hint>) {
@@ -1126,6 +1132,26 @@ fn tiny_hint(input: &HintInput<'_>, run: &[usize]) -> Hint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uid_zero_is_root_however_it_is_written() {
+        for root in [
+            None,
+            Some(""),
+            Some("root"),
+            Some("0"),
+            Some("00"),
+            Some("+0"),
+            Some("000:000"),
+            Some(" 0:1000"),
+            Some("-0"),
+        ] {
+            assert!(runs_as_root(root), "{root:?}");
+        }
+        for user in ["1000", "10", "app", "0app", "+", "1000:0", "-1"] {
+            assert!(!runs_as_root(Some(user)), "{user}");
+        }
+    }
 
     #[test]
     fn under_matches_whole_components_and_stars_one() {

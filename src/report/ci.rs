@@ -195,8 +195,30 @@ const STRATA_KEYS: [&str; 8] = [
     "deny_secrets",
 ];
 
-/// Parses a rules file (`.dive-ci` YAML, strata's keys too). `None`: the defaults.
+/// Parses a rules file given with `--rules` (`.dive-ci` YAML, strata's keys too), strictly:
+/// an unknown key is an error. `None`: the defaults.
 pub fn parse_rules(text: Option<&str>) -> Result<Rules, String> {
+    parse(text, &mut None)
+}
+
+/// Parses the `.dive-ci` found in the current directory as dive does: keys dive ignores
+/// (unknown ones, rules outside `rules:`) are ignored, and each is named in a note for the
+/// user (a misspelt rule gates nothing, under dive as here).
+pub fn parse_dive_ci(text: Option<&str>) -> Result<(Rules, Vec<String>), String> {
+    let mut notes = Some(Vec::new());
+    let rules = parse(text, &mut notes)?;
+    Ok((rules, notes.unwrap_or_default()))
+}
+
+/// `ignored`: where keys dive ignores are noted instead of refused.
+fn parse(text: Option<&str>, ignored: &mut Option<Vec<String>>) -> Result<Rules, String> {
+    let mut ignore = |what: String| match ignored {
+        Some(notes) => {
+            notes.push(format!("{what}; ignored, as dive ignores it"));
+            Ok(())
+        }
+        None => Err(what),
+    };
     let mut rules = Rules::default();
     let Some(text) = text else {
         return Ok(rules);
@@ -220,15 +242,15 @@ pub fn parse_rules(text: Option<&str>) -> Result<Rules, String> {
             }
             body = Some(v);
         } else if is_known(&key) {
-            return Err(format!(
+            ignore(format!(
                 "{}: rules belong under `rules:`, not at the top level",
                 shown(&key)
-            ));
+            ))?;
         } else {
-            return Err(format!(
+            ignore(format!(
                 "{}: unknown key (the file holds one `rules:` mapping)",
                 shown(&key)
-            ));
+            ))?;
         }
     }
     let map = match body {
@@ -245,12 +267,13 @@ pub fn parse_rules(text: Option<&str>) -> Result<Rules, String> {
             .find(|n| n.eq_ignore_ascii_case(&key))
             .copied()
         else {
-            return Err(format!(
+            ignore(format!(
                 "rules.{}: unknown key (known: {}, {})",
                 shown(&key),
                 DIVE_KEYS.join(", "),
                 STRATA_KEYS.join(", ")
-            ));
+            ))?;
+            continue;
         };
         if seen.contains(&name) {
             return Err(format!("rules.{name}: duplicate key"));
@@ -612,18 +635,6 @@ fn ratio_at_least(
     }
 }
 
-/// The config user is root: unset, empty, or a user part (before `:`) of `0` or `root`.
-fn is_root(user: Option<&str>) -> bool {
-    let name = user
-        .unwrap_or("")
-        .split(':')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    name.is_empty() || name == "0" || name == "root"
-}
-
 pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
     let d = &report.dive_compat;
     let mut out = Vec::new();
@@ -730,7 +741,7 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
                 None => "unset".to_string(),
                 Some(u) => format!("\"{}\"", printable(u, 100)),
             };
-            out.push(if is_root(user) {
+            out.push(if crate::analysis::hints::runs_as_root(user) {
                 result(
                     "deny_root_user",
                     Status::Fail,
