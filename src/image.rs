@@ -372,7 +372,7 @@ fn read_one(job: &Job, store: &dyn Store) -> Result<(Compression, LayerTree)> {
     let raw = source::open_layer(store, job.desc)
         .map_err(|e| layer_error(job.input, job.index, job.desc, e.to_string()))?;
     let read = read_blob(job, raw)?;
-    check_digests(job, &read.digest, &read.diff_id)?;
+    check_digests(job, &read)?;
     Ok((read.compression, read.tree))
 }
 
@@ -383,6 +383,8 @@ pub(crate) struct BlobRead {
     pub tree: LayerTree,
     /// Of the blob as stored.
     pub digest: Digest,
+    /// Bytes of the blob as stored.
+    pub stored_bytes: u64,
     /// Of the uncompressed tar.
     pub diff_id: Digest,
 }
@@ -466,12 +468,13 @@ pub(crate) fn read_blob<R: std::io::Read>(
             }
         };
         let compression = compression.ok_or_else(|| fail("was not read".into()))?;
-        let (digest, _) = raw.finish().map_err(|e| fail(e.to_string()))?;
+        let (digest, stored_bytes) = raw.finish().map_err(|e| fail(e.to_string()))?;
         let diff_id = diff_id.unwrap_or_else(|| digest.clone());
         Ok(BlobRead {
             compression,
             tree,
             digest,
+            stored_bytes,
             diff_id,
         })
     })
@@ -557,9 +560,11 @@ impl std::io::Read for ChunkReader {
     }
 }
 
-/// The blob digest against the manifest's, the tar's against the config's diff_id.
-pub(crate) fn check_digests(job: &Job, digest: &Digest, diff_id: &Digest) -> Result<()> {
+/// The blob digest against the manifest's, the tar's against the config's diff_id, and the
+/// blob's size against the manifest's.
+pub(crate) fn check_digests(job: &Job, read: &BlobRead) -> Result<()> {
     let (desc, index, input) = (job.desc, job.index, job.input);
+    let (digest, diff_id) = (&read.digest, &read.diff_id);
     if let Some(expected) = &desc.digest {
         if digest != expected {
             return Err(Error::DigestMismatch {
@@ -582,6 +587,18 @@ pub(crate) fn check_digests(job: &Job, digest: &Digest, diff_id: &Digest) -> Res
                 actual: diff_id.to_string(),
             });
         }
+    }
+    // After the digests: a blob cut short is a digest mismatch first.
+    if read.stored_bytes != desc.compressed_size {
+        return Err(layer_error(
+            input,
+            index,
+            desc,
+            format!(
+                "the blob is {} bytes, the manifest says {}",
+                read.stored_bytes, desc.compressed_size
+            ),
+        ));
     }
     Ok(())
 }

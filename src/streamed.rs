@@ -79,7 +79,7 @@ pub(crate) fn load(
         }
         let read = match passed.remove(&desc.blob) {
             Some(Passed::Read(Ok(read))) => {
-                image::check_digests(&job, &read.digest, &read.diff_id)?;
+                image::check_digests(&job, &read)?;
                 if let Some(cache) = &cache {
                     // Verified just now; a cache that cannot be written is not an error.
                     let _ = cache.put_tree(&read.diff_id, read.compression, &read.tree);

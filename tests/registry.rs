@@ -332,6 +332,30 @@ fn a_second_open_works_from_the_cache_with_the_registry_stopped() {
     let (code, _, err) = run(&["report", "--quiet", "--json", &name], &env, None);
     assert_eq!((code, err.as_str()), (0, ""), "--quiet hides the note");
 
+    // A host that is gone times connections out instead of refusing them: a listener whose
+    // accept queue is full drops new ones the same way. Unreachable too, after one try.
+    let hole = std::net::TcpListener::bind(&host).unwrap();
+    let address: std::net::SocketAddr = host.parse().unwrap();
+    let mut held = Vec::new();
+    while let Ok(c) = std::net::TcpStream::connect_timeout(&address, Duration::from_millis(300)) {
+        held.push(c);
+        assert!(held.len() < 10_000, "the accept queue never filled");
+    }
+    let started = std::time::Instant::now();
+    let (code, out, err) = run(&["report", "--json", "--timeout", "2", &name], &env, None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), first);
+    assert!(
+        err.starts_with(&format!("strata: note: registry {host} is unreachable (no answer within 2 s; no connection to {host}); using the manifest")),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    drop((hole, held));
+
     // Without the cache there is nothing to fall back on.
     let (code, _, err) = run(&["report", "--no-cache", &name], &env, None);
     assert_eq!(code, 2);

@@ -314,3 +314,66 @@ fn platform_of_a_docker_archive_is_checked() {
         }
     }
 }
+
+/// An OCI layout of `spec()` whose manifest `edit` changed (index.json re-pointed at it).
+fn layout_with_manifest(dir: &std::path::Path, edit: impl Fn(&mut Value)) -> String {
+    let mut files = spec().oci_files(Comp::Gzip);
+    let index_at = files.iter().position(|(n, _)| n == "index.json").unwrap();
+    let mut index: Value = serde_json::from_slice(&files[index_at].1).unwrap();
+    let old = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let manifest_at = files
+        .iter()
+        .position(|(n, _)| *n == format!("blobs/sha256/{}", &old[7..]))
+        .unwrap();
+    let mut manifest: Value = serde_json::from_slice(&files[manifest_at].1).unwrap();
+    edit(&mut manifest);
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let digest = sha(&bytes);
+    index["manifests"][0]["digest"] = json!(digest);
+    index["manifests"][0]["size"] = json!(bytes.len());
+    files[manifest_at] = (format!("blobs/sha256/{}", &digest[7..]), bytes);
+    files[index_at].1 = serde_json::to_vec(&index).unwrap();
+    write_files(dir, &files);
+    dir.to_str().unwrap().to_string()
+}
+
+fn one_line_error(image: &str) -> String {
+    let (code, out, err) = strata(&["report", image]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
+/// What is not a container image, or not the manifest's blob, is refused in one line: a layer
+/// whose size is not the manifest's, an OCI artifact (a Helm chart), a schema 1 manifest.
+#[test]
+fn sizes_artifacts_and_schema_1_are_checked() {
+    let dir = tempdir();
+    let bigger = layout_with_manifest(&dir.path().join("size"), |m| {
+        let size = m["layers"][0]["size"].as_u64().unwrap();
+        m["layers"][0]["size"] = json!(size + 5000);
+    });
+    let err = one_line_error(&bigger);
+    assert!(
+        err.contains("layer 0") && err.contains("the manifest says"),
+        "{err}"
+    );
+
+    let chart = layout_with_manifest(&dir.path().join("chart"), |m| {
+        m["config"]["mediaType"] = json!("application/vnd.cncf.helm.config.v1+json");
+    });
+    let err = one_line_error(&chart);
+    assert!(
+        err.contains("not a container image: an OCI artifact of type application/vnd.cncf.helm.config.v1+json"),
+        "{err}"
+    );
+
+    let old = layout_with_manifest(&dir.path().join("schema1"), |m| {
+        *m = json!({"schemaVersion": 1, "name": "x", "tag": "1", "fsLayers": [], "history": []});
+    });
+    let err = one_line_error(&old);
+    assert!(err.contains("Docker schema 1 manifest"), "{err}");
+}

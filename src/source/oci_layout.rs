@@ -46,6 +46,7 @@ pub fn read(
             tag = None;
             continue;
         }
+        image_manifest(&value, input)?;
         let manifest: Manifest = parse_json(&blob, input, "manifest")?;
         return build(store, input, format, digest, manifest, names, limits);
     }
@@ -54,6 +55,50 @@ pub fn read(
         what: "index.json".into(),
         reason: format!("image indexes nested deeper than {MAX_DEPTH} levels"),
     })
+}
+
+/// Config media types of container images (an empty one is taken as an image too).
+const IMAGE_CONFIGS: [&str; 2] = [
+    "application/vnd.oci.image.config.v1+json",
+    "application/vnd.docker.container.image.v1+json",
+];
+
+/// Refuses, in one line, what is not an image manifest strata can read: Docker's schema 1
+/// (deprecated in 2017, no config, layers top first) and OCI artifacts (Helm charts,
+/// signatures, SBOMs...), whose config is not an image config.
+fn image_manifest(manifest: &serde_json::Value, input: &str) -> Result<()> {
+    let media_type = manifest.get("mediaType").and_then(|m| m.as_str());
+    if manifest.get("schemaVersion").and_then(|v| v.as_u64()) == Some(1)
+        || media_type
+            .is_some_and(|m| m.starts_with("application/vnd.docker.distribution.manifest.v1"))
+    {
+        return Err(Error::Unsupported {
+            input: input.into(),
+            reason:
+                "a Docker schema 1 manifest (deprecated since 2017) is not supported; copy the \
+                     image once with a current docker or skopeo to convert it"
+                    .into(),
+        });
+    }
+    let config_type = manifest
+        .get("config")
+        .and_then(|c| c.get("mediaType"))
+        .and_then(|m| m.as_str())
+        .unwrap_or("");
+    if !config_type.is_empty() && !IMAGE_CONFIGS.contains(&config_type) {
+        let artifact = manifest
+            .get("artifactType")
+            .and_then(|a| a.as_str())
+            .unwrap_or(config_type);
+        return Err(Error::NotAnImage {
+            input: input.into(),
+            reason: format!(
+                "an OCI artifact of type {}, not a container image",
+                crate::tree::printable(artifact, 100)
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn build(
@@ -104,7 +149,8 @@ fn build(
             reason: format!("diff_id {} is not a sha256 digest", diff_ids[i]),
         })?;
         layers.push(LayerDesc {
-            compressed_size: store.size(&blob).unwrap_or(desc.size),
+            // The manifest's size: the layer's read checks the blob against it.
+            compressed_size: desc.size,
             blob,
             digest: Some(digest),
             diff_id: Some(diff_id),

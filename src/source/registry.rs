@@ -110,7 +110,9 @@ pub fn open(
             ClientProtocol::Https
         },
         platform_resolver: None,
-        connect_timeout: Some(timeout.min(Duration::from_secs(10))),
+        // Shorter than the whole try's `timeout`, so that a host that never answers is a
+        // connect failure (unreachable: the cache may stand in), not a slow answer.
+        connect_timeout: Some(timeout.mul_f64(0.8).min(Duration::from_secs(10))),
         read_timeout: Some(timeout),
         user_agent: concat!("strata/", env!("CARGO_PKG_VERSION")),
         ..Default::default()
@@ -150,7 +152,8 @@ pub fn open(
     let (top, top_bytes, offline) = match cached_pinned {
         Some((d, bytes)) => (d, bytes, false),
         None => {
-            let fetched = rt.block_on(with_retries(timeout, || {
+            let address = socket_address(&host, plain_http);
+            let fetched = rt.block_on(with_retries_probing(timeout, Some(&address), || {
                 client.pull_manifest_raw(&reference, &auth, ACCEPT)
             }));
             match fetched {
@@ -307,18 +310,47 @@ fn manifest_error(
 
 /// Runs a request, retrying transient failures with backoff; each try is bounded by
 /// `timeout`.
-async fn with_retries<T, F, Fut>(timeout: Duration, mut request: F) -> Result<T, Failure>
+async fn with_retries<T, F, Fut>(timeout: Duration, request: F) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = oci_client::errors::Result<T>>,
+{
+    with_retries_probing(timeout, None, request).await
+}
+
+/// `with_retries`; when a try times out and `probe` (the registry's `host:port`) takes no TCP
+/// connection either, the registry is unreachable (a host that is gone: its connections time
+/// out instead of being refused) and the cache may stand in at once.
+async fn with_retries_probing<T, F, Fut>(
+    timeout: Duration,
+    probe: Option<&str>,
+    mut request: F,
+) -> Result<T, Failure>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = oci_client::errors::Result<T>>,
 {
     let mut attempt = 1;
     loop {
-        let failure = match tokio::time::timeout(timeout, request()).await {
+        let (failure, timed_out) = match tokio::time::timeout(timeout, request()).await {
             Ok(Ok(v)) => return Ok(v),
-            Ok(Err(e)) => classify(&e),
-            Err(_) => Failure::Transient(format!("no answer within {} s", timeout.as_secs())),
+            Ok(Err(e)) => {
+                let timed_out =
+                    matches!(&e, OciDistributionError::RequestError(r) if r.is_timeout());
+                (classify(&e), timed_out)
+            }
+            Err(_) => (
+                Failure::Transient(format!("no answer within {} s", timeout.as_secs())),
+                true,
+            ),
         };
+        if let (true, Some(address), Failure::Transient(why)) = (timed_out, probe, &failure) {
+            if !takes_connections(address, timeout).await {
+                return Err(Failure::Unreachable(format!(
+                    "{why}; no connection to {address}"
+                )));
+            }
+        }
         match failure {
             Failure::Transient(m) if attempt < MAX_ATTEMPTS => {
                 tokio::time::sleep(backoff(attempt, &m)).await;
@@ -332,6 +364,27 @@ where
             other => return Err(other),
         }
     }
+}
+
+/// `host[:port]` with the port the scheme implies when there is none.
+fn socket_address(host: &str, plain_http: bool) -> String {
+    let has_port = host.rsplit_once(':').is_some_and(|(h, p)| {
+        !h.ends_with(':') && p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty()
+    }) && !host.ends_with(']');
+    if has_port {
+        host.to_string()
+    } else {
+        format!("{host}:{}", if plain_http { 80 } else { 443 })
+    }
+}
+
+/// Whether a TCP connection to `address` opens within `timeout` (at most 3 s).
+async fn takes_connections(address: &str, timeout: Duration) -> bool {
+    let wait = timeout.min(Duration::from_secs(3));
+    matches!(
+        tokio::time::timeout(wait, tokio::net::TcpStream::connect(address)).await,
+        Ok(Ok(_))
+    )
 }
 
 /// 250 ms, 500 ms, 1 s, ...; at least 1 s after a 429 (oci-client does not expose
@@ -348,10 +401,12 @@ fn backoff(attempt: u32, message: &str) -> Duration {
 fn classify(e: &OciDistributionError) -> Failure {
     match e {
         OciDistributionError::RequestError(r) => {
-            if r.is_timeout() {
-                Failure::Transient("timed out".into())
-            } else if r.is_connect() {
+            // A connection that cannot be made, refused or timed out, is a registry that
+            // cannot be reached (a cached tag then opens from the cache).
+            if r.is_connect() {
                 Failure::Unreachable(root_cause(r))
+            } else if r.is_timeout() {
+                Failure::Transient("timed out".into())
             } else {
                 Failure::Transient(root_cause(r))
             }
@@ -439,14 +494,13 @@ impl RegistryStore {
         &self.top
     }
 
+    /// A transfer error, not `NotFound`: the blob is the image's, only out of reach (a
+    /// manifest or config then is not reported as missing from the image).
     fn offline_error(&self, digest: &Digest) -> io::Error {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            format!(
-                "{digest} is not in the cache and registry {} is unreachable",
-                self.registry
-            ),
-        )
+        super::transfer_error(format!(
+            "{digest} is not in the cache and registry {} is unreachable",
+            self.registry
+        ))
     }
 
     /// Fetches a manifest by digest (cache first).
