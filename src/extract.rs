@@ -137,7 +137,8 @@ pub fn read_file(
             return Ok(Flow::Continue);
         }
         // The reread must show what loading showed, or the bytes belong to another path.
-        if entry.path == stored.path {
+        let tar_path = trees[src.layer as usize].tar_path(src.entry as usize);
+        if Some(&*entry.path) == tar_path {
             let mut bytes = Vec::new();
             content.take(limit).read_to_end(&mut bytes)?;
             got = Some(bytes);
@@ -838,11 +839,9 @@ fn stream_layer(
     wanted: &HashMap<u32, Vec<Dest>>,
     out: &mut Writer,
 ) -> Result<()> {
-    let entries = image
-        .layers
-        .get(layer as usize)
-        .map_or(&[][..], |l| &l.tree.entries[..]);
-    let expected_path = |i: u32| entries.get(i as usize).map_or("", |e| &*e.path);
+    let tree = image.layers.get(layer as usize).map(|l| &l.tree);
+    // As the tar names it (a path through a symlinked directory was moved when loading).
+    let expected_path = |i: u32| tree.and_then(|t| t.tar_path(i as usize)).unwrap_or("");
     let mut remaining = wanted.len();
     let mut next = 0u32;
     let mut outcome = Ok(());

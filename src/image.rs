@@ -190,15 +190,26 @@ pub(crate) fn assemble(
     if let Some(cache) = &cache {
         keep_under_cap(cache, progress);
     }
+    // After caching: where an entry lands depends on the layers below it.
+    let (compressions, mut trees): (Vec<Compression>, Vec<LayerTree>) = trees.into_iter().unzip();
+    crate::tree::through_links::follow_parent_links(&mut trees);
+    let trees = compressions.into_iter().zip(trees);
     let layers: Vec<Layer> = meta
         .layers
         .iter()
         .cloned()
         .zip(trees)
-        .map(|(desc, (compression, tree))| Layer {
-            desc,
-            compression,
-            tree,
+        .map(|(mut desc, (compression, tree))| {
+            // An uncompressed blob is its tar: its digest is the (verified) diff_id, which a
+            // `docker save` manifest does not name.
+            if desc.digest.is_none() && compression == Compression::None {
+                desc.digest = desc.diff_id.clone();
+            }
+            Layer {
+                desc,
+                compression,
+                tree,
+            }
         })
         .collect();
     let history = history::steps(&meta.config, layers.len());

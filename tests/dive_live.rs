@@ -274,3 +274,9 @@ fn aufs_bookkeeping_matches_live_dive() {
         "aufs-base",
     );
 }
+
+/// dive does not follow symlinked parents: its figures for such paths are the tar's.
+#[test]
+fn paths_through_symlinked_directories_match_live_dive() {
+    compare(&crate::layers::through_symlinks(), "through-symlinks");
+}

@@ -232,6 +232,43 @@ fn a_hardlink_keeps_the_bytes_of_a_name_deleted_or_overwritten_later() {
     assert_eq!(all_gone["totals"]["final_bytes"], 50);
 }
 
+/// A path whose parent directory is a symlink below (or earlier in the same layer) lands
+/// where the symlink leads, and the symlink stays, as umoci unpacks it; a whiteout through a
+/// symlinked directory removes the file it leads to.
+pub(crate) fn through_symlinks() -> Spec {
+    Spec::new()
+        .layer(
+            "base",
+            vec![
+                Item::Dir("usr"),
+                Item::Dir("usr/lib"),
+                file("usr/lib/base", &noise(1, 300)),
+                Item::Symlink("lib", "usr/lib"),
+                Item::Dir("real"),
+                file("real/f", &noise(2, 200)),
+                Item::Symlink("link", "/real"),
+                Item::Symlink("hop", "lib"),
+            ],
+        )
+        .layer(
+            "through",
+            vec![
+                file("lib/x", &noise(3, 100)),
+                file("hop/y", &noise(4, 50)),
+                Item::Whiteout("link/f"),
+                Item::Symlink("new", "usr"),
+                file("new/z", &noise(5, 10)),
+            ],
+        )
+}
+
+#[test]
+fn paths_through_symlinked_directories_land_where_the_links_lead() {
+    let r = check(&through_symlinks());
+    assert_eq!(waste(&r, "removed"), 200, "real/f, removed through `link`");
+    assert_eq!(r["totals"]["files"], 4);
+}
+
 #[test]
 fn symlinks_absolute_relative_dangling_and_to_directories() {
     check(&Spec::new().layer(

@@ -377,3 +377,28 @@ fn sizes_artifacts_and_schema_1_are_checked() {
     let err = one_line_error(&old);
     assert!(err.contains("Docker schema 1 manifest"), "{err}");
 }
+
+/// A `docker save` manifest names no blob digests; an uncompressed layer's blob is its tar, so
+/// its digest is the diff_id (DESIGN: "the layer `digest` is the blob's").
+#[test]
+fn docker_archive_layers_have_their_blob_digest() {
+    let dir = tempdir();
+    let path = dir.path().join("legacy.tar");
+    spec().docker_archive(&path);
+    for pass in ["read", "cached"] {
+        let (code, out, err) = strata_env(
+            &["report", "--json", path.to_str().unwrap()],
+            &[(
+                "STRATA_CACHE_DIR",
+                dir.path().join("cache").to_str().unwrap(),
+            )],
+            None,
+        );
+        assert_eq!(code, 0, "{err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        for l in r["layers"].as_array().unwrap() {
+            assert!(l["digest"].is_string(), "{pass}: {l:#}");
+            assert_eq!(l["digest"], l["diff_id"], "{pass}");
+        }
+    }
+}

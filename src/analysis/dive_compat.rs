@@ -358,8 +358,13 @@ impl<'a> DiveTree<'a> {
         let mut tree = DiveTree::empty(keys, layer.entries.len());
         // Consecutive entries mostly share their directory: walk it once.
         let mut last_dir: Option<(&'a str, u32)> = None;
-        for e in &layer.entries {
-            let path: &'a str = &e.path;
+        for (i, e) in layer.entries.iter().enumerate() {
+            // dive names an entry as its tar does, not where a symlinked parent sends it.
+            let path: &'a str = if layer.moved.is_empty() {
+                &e.path
+            } else {
+                layer.tar_path(i).unwrap_or(&e.path)
+            };
             let (dirs, last): (&'a str, Cow<'a, str>) = match e.kind {
                 // dive drops the marker itself, but only after creating its missing parents
                 // (empty, so a fresh one is a size-0 leaf that dive counts).

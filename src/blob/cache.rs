@@ -503,6 +503,7 @@ mod tests {
                 flags: 0,
             }],
             header_bytes: 12,
+            moved: Vec::new(),
         }
     }
 

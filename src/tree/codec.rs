@@ -129,6 +129,7 @@ pub fn decode(bytes: &[u8]) -> Option<LayerTree> {
     Some(LayerTree {
         entries,
         header_bytes,
+        moved: Vec::new(),
     })
 }
 
@@ -261,6 +262,7 @@ mod tests {
                 entry("run/fifo", EntryKind::Fifo),
             ],
             header_bytes: 123_456,
+            moved: Vec::new(),
         };
         let bytes = encode(&tree);
         assert_eq!(decode(&bytes), Some(tree));
@@ -271,6 +273,7 @@ mod tests {
         let tree = LayerTree {
             entries: vec![entry("a", EntryKind::Dir), entry("a/b", EntryKind::File)],
             header_bytes: 0,
+            moved: Vec::new(),
         };
         let bytes = encode(&tree);
         for cut in 0..bytes.len() {

@@ -69,6 +69,7 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
     Ok(LayerTree {
         entries,
         header_bytes: header_bytes.saturating_add(skipped),
+        moved: Vec::new(),
     })
 }
 

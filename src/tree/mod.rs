@@ -6,6 +6,7 @@ pub mod codec;
 mod from_tar;
 pub mod path;
 pub mod secrets;
+pub mod through_links;
 
 pub use from_tar::{
     check_read_layer, for_each_entry, printable, read_layer, tar_header_problem, Flow, TreeError,
@@ -106,6 +107,9 @@ pub struct LayerTree {
     pub entries: Vec<Entry>,
     /// Sum of the size field of every tar header (dive's layer size).
     pub header_bytes: u64,
+    /// Entries whose path went through a symlinked directory, with the path the tar gave
+    /// them (see `through_links`); empty as read, and never cached.
+    pub moved: Vec<(u32, Box<str>)>,
 }
 
 impl LayerTree {
