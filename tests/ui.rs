@@ -664,3 +664,93 @@ fn the_overwrite_dialog_says_what_enter_does_and_enter_cancels() {
         })]
     );
 }
+
+/// After End (or scrolling past the end) of a popup, one key up moves one line at once.
+#[test]
+fn a_popup_scrolled_to_its_end_scrolls_back_at_once() {
+    let mut s = state(80, 24);
+    key(&mut s, "i");
+    let top = render(&s);
+    key(&mut s, "G");
+    let end = render(&s);
+    assert_ne!(top, end, "the config popup is longer than the screen");
+    key(&mut s, "j j j j j");
+    assert_eq!(render(&s), end, "nothing past the end");
+    key(&mut s, "k");
+    let up = render(&s);
+    assert_ne!(up, end, "one key up after the end moves");
+    key(&mut s, "j");
+    assert_eq!(render(&s), end);
+    key(&mut s, "g");
+    assert_eq!(render(&s), top);
+}
+
+/// A file its layer deleted (with its directory) and wrote again is "added" in that layer, in
+/// the path history as in the layer's changes (it said "re-listed").
+#[test]
+fn history_calls_a_file_written_again_after_its_directory_was_wiped_added() {
+    let mut s = state(160, 45);
+    key(&mut s, "j j j j j j j j j j j <tab> /index.html <enter> h");
+    let screen = render(&s);
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains(" file ") && (l.contains("   10 ") || l.contains("   11 ")))
+        .collect();
+    assert_eq!(rows.len(), 2, "{screen}");
+    assert!(rows.iter().all(|r| r.contains("added")), "{screen}");
+    assert!(!screen.contains("re-listed"), "{screen}");
+}
+
+/// `w` clears the filters so that its target shows, and says so (they went silently).
+#[test]
+fn a_jump_that_clears_the_filters_says_so() {
+    let mut s = state(160, 45);
+    key(&mut s, "<tab> U");
+    assert!(render(&s).contains("hiding unchanged"));
+    key(&mut s, "w");
+    let screen = render(&s);
+    let footer = screen.lines().last().unwrap();
+    assert!(
+        footer.contains("filters cleared to show it · waste 1/"),
+        "{footer}"
+    );
+    // Without filters, nothing to say.
+    let mut s = state(160, 45);
+    key(&mut s, "w");
+    assert!(!render(&s).contains("filters cleared"));
+}
+
+/// Without colours, the cursor of the unfocused Files panel looks unlike a modified row
+/// (both were underlined).
+#[test]
+fn without_colours_the_unfocused_cursor_is_not_a_modified_row() {
+    let mut s = State::new(
+        "assets/demo.tar",
+        Keymap::new(None).0,
+        Theme::mono(),
+        160,
+        45,
+    );
+    update(&mut s, Msg::Loaded(loaded("assets/demo.tar")));
+    // Layer 13 rewrites /opt/app/data/model.bin; the cursor rests on the row above it.
+    key(&mut s, "j j j j j j j j j j j j j <tab>");
+    key(&mut s, "/model.bin <enter> k <tab>");
+    let mut t = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    t.draw(|f| strata::ui::draw(f, &s)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let style_of = |needle: &str| {
+        (0..45u16)
+            .find_map(|y| {
+                let line: String = (0..160u16)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect();
+                let x = line.find(needle)?;
+                let col = line[..x].chars().count() as u16;
+                Some(buf[(col, y)].modifier)
+            })
+            .unwrap_or_else(|| panic!("{needle} not on screen"))
+    };
+    let modified = style_of("model.bin");
+    let cursor = style_of("data/");
+    assert_ne!(modified, cursor, "modified {modified:?}, cursor {cursor:?}");
+}

@@ -113,6 +113,9 @@ pub struct Explorer {
     pub notice: Option<String>,
     waste_next: usize,
     pub quit: bool,
+    /// The last scroll offset of the open scrolling popup that still fills it, as its last
+    /// draw measured it (the keys keep the offset within it).
+    pub popup_scroll_max: std::cell::Cell<usize>,
 }
 
 impl Explorer {
@@ -146,6 +149,7 @@ impl Explorer {
             popup: None,
             notice: None,
             waste_next: 0,
+            popup_scroll_max: std::cell::Cell::new(usize::MAX / 2),
             quit: false,
         };
         ex.rebuild();
@@ -555,7 +559,9 @@ impl Explorer {
                     let status = match change {
                         Some(Change::Modified) => Status::Modified,
                         Some(Change::MetadataOnly) => Status::MetadataOnly,
-                        _ if loc.is_implicit() => Status::Unchanged,
+                        // Deleted (a whiteout or opaque directory) and written again by the
+                        // same layer: added, as the layer's own changes show it.
+                        Some(Change::Added) if !loc.is_implicit() => Status::Added,
                         _ => Status::Unchanged,
                     };
                     Some((status, Some(loc)))
@@ -623,7 +629,17 @@ impl Explorer {
                 cur = self.analysis.stack.paths.parent(cur);
             }
         }
-        self.filter = Filter::default();
+        // The target must show: filters go, and the footer says so.
+        let f = &self.filter;
+        if !f.text.is_empty() || f.hidden.iter().any(|h| *h) || f.min_size.is_some() {
+            self.filter = Filter::default();
+            let note = "filters cleared to show it";
+            self.notice = Some(match self.notice.take() {
+                // First: a long note is cut at the footer's end.
+                Some(n) => format!("{note} · {n}"),
+                None => note.to_string(),
+            });
+        }
         self.build_tree();
         self.refresh_rows(target);
     }
@@ -674,14 +690,18 @@ impl Explorer {
                     (&*kind, action),
                     ("help", Some(Action::Help)) | ("config", Some(Action::Config))
                 );
+                // Kept within what the popup can show, so that a key up after the end (or
+                // after End) moves at once.
+                let max = self.popup_scroll_max.get();
+                *scroll = (*scroll).min(max);
                 match action {
                     _ if close || closes_too => self.popup = None,
-                    Some(Action::Down) => *scroll += 1,
+                    Some(Action::Down) => *scroll = (*scroll + 1).min(max),
                     Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-                    Some(Action::PageDown) => *scroll += 20,
+                    Some(Action::PageDown) => *scroll = (*scroll + 20).min(max),
                     Some(Action::PageUp) => *scroll = scroll.saturating_sub(20),
                     Some(Action::Top) => *scroll = 0,
-                    Some(Action::Bottom) => *scroll = usize::MAX / 2,
+                    Some(Action::Bottom) => *scroll = max,
                     _ => {}
                 }
             }

@@ -18,6 +18,8 @@ pub struct Theme {
     pub focus_border: Style,
     pub border: Style,
     pub selected: Style,
+    /// The cursor of a panel without the focus.
+    pub selected_unfocused: Style,
     pub key: Style,
     pub warn: Style,
     pub bar: [Style; 5],
@@ -37,6 +39,7 @@ impl Theme {
             focus_border: Style::new().fg(Color::LightBlue),
             border: Style::new().fg(Color::DarkGray),
             selected: Style::new().add_modifier(Modifier::REVERSED),
+            selected_unfocused: Style::new().add_modifier(Modifier::UNDERLINED),
             key: Style::new()
                 .fg(Color::LightBlue)
                 .add_modifier(Modifier::BOLD),
@@ -82,6 +85,8 @@ impl Theme {
             focus_border: plain.add_modifier(Modifier::BOLD),
             border: plain,
             selected: plain.add_modifier(Modifier::REVERSED),
+            // Underline is "modified" here.
+            selected_unfocused: plain.add_modifier(Modifier::REVERSED | Modifier::DIM),
             key: plain.add_modifier(Modifier::BOLD),
             warn: plain.add_modifier(Modifier::BOLD),
             bar: [plain; 5],

@@ -49,7 +49,6 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                 w.saturating_sub(9),
             )),
         ]),
-        Line::from(vec![label("Command"), Span::raw(cmd)]),
         Line::from(vec![
             label("Digest"),
             Span::raw(fit(
@@ -72,6 +71,19 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             Span::raw(printable(created, 64)),
         ]));
     }
+    // Wrapped into the rows the other lines leave (at least one), and cut with `…` where it
+    // does not fit: a long RUN used to push the digests out of the panel. `i` shows the
+    // whole history.
+    let rows = (inner.height as usize).saturating_sub(lines.len()).max(1);
+    let room = w.saturating_sub(9) + (rows - 1) * w;
+    let cmd = if cmd.chars().count() > room {
+        let mut cut: String = cmd.chars().take(room.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        cmd
+    };
+    lines.insert(2, Line::from(vec![label("Command"), Span::raw(cmd)]));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 

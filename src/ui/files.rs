@@ -2,7 +2,6 @@
 //! are formatted, whatever the size of the tree.
 
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -74,7 +73,7 @@ fn file_line<'a>(
         style = if focused(ex, Panel::Files) {
             style.patch(t.selected)
         } else {
-            style.add_modifier(Modifier::UNDERLINED)
+            style.patch(t.selected_unfocused)
         };
     }
     let mut head = format!("{} ", permissions(node.kind, node.mode));

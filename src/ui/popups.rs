@@ -42,7 +42,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                     ])
                 })
                 .collect();
-            scrolled(frame, big, "Keys (Esc closes)", lines, *scroll, state);
+            scrolled(frame, big, "Keys (Esc closes)", lines, *scroll, state, ex);
         }
         Popup::Config { scroll } => {
             let width = big.width.saturating_sub(2) as usize;
@@ -54,6 +54,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                 lines,
                 *scroll,
                 state,
+                ex,
             )
         }
         Popup::Viewer {
@@ -69,6 +70,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                 lines,
                 *scroll,
                 state,
+                ex,
             );
         }
         Popup::History { path, rows, cursor } => {
@@ -179,9 +181,11 @@ fn scrolled(
     lines: Vec<Line<'static>>,
     scroll: usize,
     state: &State,
+    ex: &Explorer,
 ) {
     let visible = area.height.saturating_sub(2) as usize;
     let max = lines.len().saturating_sub(visible);
+    ex.popup_scroll_max.set(max);
     let scroll = scroll.min(max);
     frame.render_widget(Clear, area);
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
