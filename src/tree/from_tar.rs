@@ -1008,6 +1008,18 @@ mod tests {
         data
     }
 
+    /// A PAX header of `records`, then the file `name` holding `data`.
+    fn pax_file(records: &[(&str, &str)], name: &str, data: &[u8]) -> Vec<u8> {
+        let records: Vec<u8> = records.iter().flat_map(|(k, v)| pax_record(k, v)).collect();
+        let mut t = header("PaxHeaders/x", EntryType::XHeader, records.len() as u64)
+            .as_bytes()
+            .to_vec();
+        t.extend(block_padded(records));
+        t.extend_from_slice(header(name, EntryType::Regular, data.len() as u64).as_bytes());
+        t.extend(block_padded(data.to_vec()));
+        t
+    }
+
     /// "DATA" at 0, "TAIL" at 9996 of a 10000-byte file, zeros between.
     fn sparse_content() -> Vec<u8> {
         let mut c = vec![0u8; 10_000];
@@ -1029,49 +1041,26 @@ mod tests {
     fn gnu_sparse_files_read_as_their_logical_content() {
         let after = tar_of(&[("after", EntryType::Regular, b"xyz")]);
         // PAX 1.0 (GNU tar --format=posix): the map leads the data.
-        let records: Vec<u8> = [
+        let mut data = block_padded(b"2\n0\n4\n9996\n4\n".to_vec());
+        data.extend_from_slice(b"DATATAIL");
+        let records = [
             ("GNU.sparse.major", "1"),
             ("GNU.sparse.minor", "0"),
             ("GNU.sparse.name", "sparse"),
             ("GNU.sparse.realsize", "10000"),
-        ]
-        .iter()
-        .flat_map(|(k, v)| pax_record(k, v))
-        .collect();
-        let mut data = block_padded(b"2\n0\n4\n9996\n4\n".to_vec());
-        data.extend_from_slice(b"DATATAIL");
-        let mut t = header("PaxHeaders/x", EntryType::XHeader, records.len() as u64)
-            .as_bytes()
-            .to_vec();
-        t.extend(block_padded(records));
-        t.extend_from_slice(
-            header(
-                "GNUSparseFile.0/sparse",
-                EntryType::Regular,
-                data.len() as u64,
-            )
-            .as_bytes(),
-        );
-        t.extend(block_padded(data));
+        ];
+        let mut t = pax_file(&records, "GNUSparseFile.0/sparse", &data);
         t.extend_from_slice(&after);
         assert_sparse_read(&t);
 
         // PAX 0.1: the map in a record.
-        let records: Vec<u8> = [
+        let records = [
             ("GNU.sparse.size", "10000"),
             ("GNU.sparse.numblocks", "2"),
             ("GNU.sparse.map", "0,4,9996,4"),
             ("GNU.sparse.name", "sparse"),
-        ]
-        .iter()
-        .flat_map(|(k, v)| pax_record(k, v))
-        .collect();
-        let mut t = header("PaxHeaders/x", EntryType::XHeader, records.len() as u64)
-            .as_bytes()
-            .to_vec();
-        t.extend(block_padded(records));
-        t.extend_from_slice(header("GNUSparseFile.1/sparse", EntryType::Regular, 8).as_bytes());
-        t.extend(block_padded(b"DATATAIL".to_vec()));
+        ];
+        let mut t = pax_file(&records, "GNUSparseFile.1/sparse", b"DATATAIL");
         t.extend_from_slice(&after);
         assert_sparse_read(&t);
 
@@ -1096,20 +1085,12 @@ mod tests {
 
     #[test]
     fn a_sparse_map_outside_the_file_is_corrupt() {
-        let records: Vec<u8> = [
+        let records = [
             ("GNU.sparse.size", "100"),
             ("GNU.sparse.map", "0,4,98,4"),
             ("GNU.sparse.name", "sparse"),
-        ]
-        .iter()
-        .flat_map(|(k, v)| pax_record(k, v))
-        .collect();
-        let mut t = header("PaxHeaders/x", EntryType::XHeader, records.len() as u64)
-            .as_bytes()
-            .to_vec();
-        t.extend(block_padded(records));
-        t.extend_from_slice(header("GNUSparseFile.1/sparse", EntryType::Regular, 8).as_bytes());
-        t.extend(block_padded(b"DATATAIL".to_vec()));
+        ];
+        let mut t = pax_file(&records, "GNUSparseFile.1/sparse", b"DATATAIL");
         t.extend(vec![0u8; 1024]);
         match read_layer(&t[..], &Limits::default()) {
             Err(TreeError::Corrupt(m)) => {
