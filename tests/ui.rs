@@ -754,3 +754,21 @@ fn without_colours_the_unfocused_cursor_is_not_a_modified_row() {
     let cursor = style_of("data/");
     assert_ne!(modified, cursor, "modified {modified:?}, cursor {cursor:?}");
 }
+
+/// A dive user's regex filters the Files panel (`\.png$`: only the PNGs).
+#[test]
+fn a_regex_filter_as_dive_takes_it() {
+    let mut s = state(160, 45);
+    key(&mut s, "m m <tab> /\\.png$ <enter>");
+    let screen = render(&s);
+    // The Files panel: what follows the first heavy border of each line.
+    let files: String = screen
+        .lines()
+        .filter_map(|l| l.split_once('┃').map(|(_, r)| r.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(files.matches("logo.png").count(), 3, "{screen}");
+    for other in [".bin", ".gz", ".html", ".jpg", ".o ", "busybox"] {
+        assert!(!files.contains(other), "{other}: {screen}");
+    }
+}

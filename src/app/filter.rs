@@ -27,7 +27,11 @@ pub struct Filter {
 impl Filter {
     pub fn set_text(&mut self, text: &str) {
         self.text = text.to_string();
-        self.glob = if text.contains(['*', '?', '[']) {
+        self.glob = if looks_like_regex(text) {
+            // dive's filter is a regex: `\.png$`, `^/usr/.*\.so`, `(a|b)` work as there.
+            // One that does not compile is matched as a substring.
+            GlobFilter::regex(text)
+        } else if text.contains(['*', '?', '[']) {
             let pattern = if text.starts_with('/') || text.starts_with('*') {
                 text.to_string()
             } else {
@@ -124,8 +128,14 @@ impl Filter {
 struct GlobFilter {
     dfa: Option<(dense::DFA<Vec<u32>>, StateID)>,
     /// A one-glob set: globset picks a literal strategy (extension, suffix, ...) where the
-    /// pattern allows.
-    set: GlobSet,
+    /// pattern allows; the fallback when the glob's DFA is too big. `None` for a regex.
+    set: Option<GlobSet>,
+}
+
+/// Text that only a regex would be written as: `\ ^ $ ( ) |`, `.*` or `.+` (`+` alone is
+/// a substring, as in `c++`; `{a,b}` is a glob's).
+fn looks_like_regex(text: &str) -> bool {
+    text.contains(['\\', '^', '$', '(', ')', '|']) || text.contains(".*") || text.contains(".+")
 }
 
 /// Room a glob's DFA may take (a glob's is a few kB; classes and alternations can grow it).
@@ -136,38 +146,58 @@ impl GlobFilter {
     fn new(pattern: &str) -> Option<GlobFilter> {
         let glob = Glob::new(pattern).ok()?;
         let set = GlobSetBuilder::new().add(glob.clone()).build().ok()?;
-        let dfa = dense::Builder::new()
-            // The syntax globset compiles its own regexes with: bytes, and a `*` or `?`
-            // matches a newline too.
-            .syntax(
-                regex_automata::util::syntax::Config::new()
-                    .utf8(false)
-                    .dot_matches_new_line(true),
-            )
-            .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
-            .configure(
-                dense::Config::new()
-                    .dfa_size_limit(Some(DFA_LIMIT))
-                    .determinize_size_limit(Some(DFA_LIMIT)),
-            )
-            .build(glob.regex())
-            .ok()
-            .and_then(|dfa| {
-                let start = dfa
-                    .start_state(&start::Config::new().anchored(Anchored::Yes))
-                    .ok()?;
-                Some((dfa, start))
-            });
-        Some(GlobFilter { dfa, set })
+        // The syntax globset compiles its own regexes with: bytes, and a `*` or `?` matches
+        // a newline too.
+        let dfa = anchored_dfa(glob.regex(), false);
+        Some(GlobFilter {
+            dfa,
+            set: Some(set),
+        })
+    }
+
+    /// A regex found anywhere in `/path`, case-insensitive unless it has capitals (as the
+    /// substring filter).
+    fn regex(pattern: &str) -> Option<GlobFilter> {
+        let anywhere = format!("(?s-u:.*)(?:{pattern})(?s-u:.*)");
+        let smart_case = !pattern.chars().any(char::is_uppercase);
+        let dfa = anchored_dfa(&anywhere, smart_case)?;
+        Some(GlobFilter {
+            dfa: Some(dfa),
+            set: None,
+        })
     }
 
     /// Whether each leaf's `/path` matches.
     fn matches(&self, tree: &FileTree, paths: &PathTable) -> Vec<bool> {
-        match &self.dfa {
-            Some((dfa, start)) => dfa_matches(dfa, *start, tree, paths),
-            None => set_matches(&self.set, tree, paths),
+        match (&self.dfa, &self.set) {
+            (Some((dfa, start)), _) => dfa_matches(dfa, *start, tree, paths),
+            (None, Some(set)) => set_matches(set, tree, paths),
+            (None, None) => vec![false; tree.status.len()],
         }
     }
+}
+
+/// A DFA matching the whole of a path against `pattern`, within `DFA_LIMIT`.
+fn anchored_dfa(pattern: &str, case_insensitive: bool) -> Option<(dense::DFA<Vec<u32>>, StateID)> {
+    let dfa = dense::Builder::new()
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .utf8(false)
+                .dot_matches_new_line(true)
+                .case_insensitive(case_insensitive),
+        )
+        .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+        .configure(
+            dense::Config::new()
+                .dfa_size_limit(Some(DFA_LIMIT))
+                .determinize_size_limit(Some(DFA_LIMIT)),
+        )
+        .build(pattern)
+        .ok()?;
+    let start = dfa
+        .start_state(&start::Config::new().anchored(Anchored::Yes))
+        .ok()?;
+    Some((dfa, start))
 }
 
 /// The DFA run over `/path` of every path, each starting from where its parent's run ended
@@ -310,11 +340,55 @@ mod tests {
             let g = GlobFilter::new(p).expect("a glob");
             let (dfa, start) = g.dfa.as_ref().expect("a small DFA");
             let by_dfa = dfa_matches(dfa, *start, &tree, &paths);
-            let by_set = set_matches(&g.set, &tree, &paths);
+            let by_set = set_matches(g.set.as_ref().expect("a glob set"), &tree, &paths);
             assert_eq!(by_dfa, by_set, "pattern {p:?}");
             leaves += by_set.iter().filter(|m| **m).count();
         }
         assert!(leaves > 10, "the patterns match something ({leaves})");
+    }
+
+    /// dive's filter is a regex: text only a regex is written as is matched as one,
+    /// anywhere in `/path`, case-insensitive unless it has capitals.
+    #[test]
+    fn regex_filters_as_dive_users_write_them() {
+        let (tree, paths) = tree_of(&[
+            "usr/lib/libc.so.6",
+            "usr/lib/libz.so",
+            "srv/www/logo.png",
+            "srv/www/logo.pngx",
+            "etc/LICENSE",
+            "opt/c++/x",
+        ]);
+        let id = |p: &str| paths.get(p).expect("path") as usize;
+        for (text, yes) in [
+            ("\\.png$", &["srv/www/logo.png"][..]),
+            (
+                "^/usr/.*\\.so",
+                &["usr/lib/libc.so.6", "usr/lib/libz.so"][..],
+            ),
+            ("lib(c|z)\\.so$", &["usr/lib/libz.so"][..]),
+            ("license$", &["etc/LICENSE"][..]),
+            ("LICENSE$", &["etc/LICENSE"][..]),
+            ("License$", &[][..]),
+            // `+` alone is no regex; nor is what does not compile: substrings.
+            ("c++", &["opt/c++/x"][..]),
+            ("c++/(", &[][..]),
+            ("lib.+so$", &["usr/lib/libz.so"][..]),
+        ] {
+            let mut f = Filter::default();
+            f.set_text(text);
+            let keep = f.keep(&tree, &paths);
+            for p in [
+                "usr/lib/libc.so.6",
+                "usr/lib/libz.so",
+                "srv/www/logo.png",
+                "srv/www/logo.pngx",
+                "etc/LICENSE",
+                "opt/c++/x",
+            ] {
+                assert_eq!(keep[id(p)], yes.contains(&p), "{text:?} on {p}");
+            }
+        }
     }
 
     #[test]

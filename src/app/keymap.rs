@@ -70,7 +70,11 @@ pub const ACTIONS: &[(Action, &str, &str)] = &[
     (Action::Expand, "expand", "expand dir"),
     (Action::CollapseAll, "collapse_all", "collapse all"),
     (Action::ExpandAll, "expand_all", "expand all"),
-    (Action::Filter, "filter", "filter paths (text or glob)"),
+    (
+        Action::Filter,
+        "filter",
+        "filter paths (text, glob or regex)",
+    ),
     (Action::Mode, "mode", "files: layer / merged / final"),
     (Action::Sort, "sort", "sort: name / size / delta"),
     (Action::SizeFloor, "size_floor", "only entries over a size"),
