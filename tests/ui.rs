@@ -772,3 +772,22 @@ fn a_regex_filter_as_dive_takes_it() {
         assert!(!files.contains(other), "{other}: {screen}");
     }
 }
+
+/// The whole path of the selection is on the Files panel's bottom border, its start cut with
+/// `…` when it does not fit.
+#[test]
+fn the_selected_path_is_shown_whole() {
+    let mut s = state(160, 45);
+    key(&mut s, "m m <tab> /dataset.bin <enter>");
+    let screen = render(&s);
+    let bottom = screen.lines().rfind(|l| l.contains('┛')).unwrap();
+    assert!(bottom.contains(" /opt/app/data/dataset.bin ┛"), "{bottom}");
+    let mut s = state(44, 24);
+    key(&mut s, "m m <tab> /dataset.bin <enter>");
+    let screen = render(&s);
+    let bottom = screen.lines().rfind(|l| l.contains('┛')).unwrap();
+    assert!(
+        bottom.contains(" …") && bottom.contains("set.bin ┛"),
+        "{bottom}"
+    );
+}

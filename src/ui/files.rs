@@ -10,7 +10,7 @@ use super::{fit, focused, panel, short_size, signed_size, styled};
 use crate::app::explorer::{Explorer, Panel};
 use crate::app::filetree::{FileMode, Node, Row, SortBy, Status};
 use crate::app::State;
-use crate::tree::EntryKind;
+use crate::tree::{printable, EntryKind};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let t = &state.theme;
@@ -18,7 +18,23 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         FileMode::Final => format!("Files: {}", ex.mode.title()),
         _ => format!("Files: layer {}, {}", ex.tree.layer, ex.mode.title()),
     };
-    let block = panel(title, focused(ex, Panel::Files), state);
+    let mut block = panel(title, focused(ex, Panel::Files), state);
+    // The selection's whole path on the bottom border: deep trees cut names short.
+    let selected = ex.selected_path_str();
+    let room = (area.width as usize).saturating_sub(4);
+    if !selected.is_empty() && room > 8 {
+        let full = printable(&format!("/{selected}"), 4096);
+        let shown = if full.chars().count() > room {
+            let tail: String = {
+                let chars: Vec<char> = full.chars().collect();
+                chars[chars.len() - (room - 1)..].iter().collect()
+            };
+            format!("…{tail}")
+        } else {
+            full
+        };
+        block = block.title_bottom(Line::from(styled(format!(" {shown} "), t.dim)).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
