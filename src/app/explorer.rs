@@ -1037,7 +1037,8 @@ pub fn render_content(c: &FileContent) -> Vec<String> {
                 format!(
                     "{:>width$} │ {}",
                     i + 1,
-                    printable(&l.replace('\t', "    "), 4096)
+                    // Long lines (minified code) wrap in the viewer; beyond this they are cut.
+                    printable(&l.replace('\t', "    "), 65_536)
                 )
             })
             .collect()

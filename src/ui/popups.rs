@@ -62,7 +62,8 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
             lines,
             scroll,
         } => {
-            let lines = lines.iter().map(|l| Line::from(l.clone())).collect();
+            let width = big.width.saturating_sub(2) as usize;
+            let lines = wrapped(lines, width).into_iter().map(Line::from).collect();
             scrolled(
                 frame,
                 big,
@@ -172,6 +173,38 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
             );
         }
     }
+}
+
+/// Viewer lines wrapped to `width` columns; a text line's continuations are indented past its
+/// line number (`  12 │ `), so the numbers still stand out.
+fn wrapped(lines: &[String], width: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.len() <= width || width < 8 {
+            out.push(line.clone());
+            continue;
+        }
+        let gutter = line
+            .char_indices()
+            .take(16)
+            .find(|(i, _)| line[*i..].starts_with(" │ "))
+            .map_or(0, |(i, _)| line[..i].chars().count() + 3);
+        let gutter = if gutter * 2 > width { 0 } else { gutter };
+        out.push(chars[..width].iter().collect());
+        let mut at = width;
+        while at < chars.len() {
+            let take = (width - gutter).min(chars.len() - at);
+            let mut row = " ".repeat(gutter.saturating_sub(2));
+            if gutter >= 2 {
+                row.push_str("│ ");
+            }
+            row.extend(&chars[at..at + take]);
+            out.push(row);
+            at += take;
+        }
+    }
+    out
 }
 
 fn scrolled(
@@ -360,4 +393,34 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         out.push(line);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped;
+
+    #[test]
+    fn long_viewer_lines_wrap_past_their_line_number() {
+        let long = format!("  12 │ {}", "x".repeat(30));
+        let lines = vec!["   1 │ short".to_string(), long];
+        let got = wrapped(&lines, 20);
+        assert_eq!(
+            got,
+            [
+                "   1 │ short",
+                "  12 │ xxxxxxxxxxxxx",
+                "     │ xxxxxxxxxxxxx",
+                "     │ xxxx",
+            ]
+        );
+        // Every character is still there, in order.
+        let text: String = got[1..]
+            .iter()
+            .map(|l| &l[l.find("│ ").unwrap() + "│ ".len()..])
+            .collect();
+        assert_eq!(text, "x".repeat(30));
+        // A hex dump line (no gutter) wraps flush left.
+        let hex = vec!["0123456789abcdef0123".to_string()];
+        assert_eq!(wrapped(&hex, 8), ["01234567", "89abcdef", "0123"]);
+    }
 }
