@@ -791,3 +791,29 @@ fn the_selected_path_is_shown_whole() {
         "{bottom}"
     );
 }
+
+/// The hints and history popups take End/Home and pages too (only up and down did).
+#[test]
+fn popup_lists_take_home_end_and_pages() {
+    use strata::app::explorer::Popup;
+    let mut s = state(160, 45);
+    let cursor = |s: &State| match &s.screen {
+        Screen::Explorer(ex) => match &ex.popup {
+            Some(Popup::Hints { cursor }) => *cursor,
+            other => panic!("{other:?}"),
+        },
+        _ => panic!("no explorer"),
+    };
+    key(&mut s, "a");
+    let hints = match &s.screen {
+        Screen::Explorer(ex) => ex.report.hints.len(),
+        _ => 0,
+    };
+    assert!(hints > 2, "{hints}");
+    key(&mut s, "G");
+    assert_eq!(cursor(&s), hints - 1);
+    key(&mut s, "g");
+    assert_eq!(cursor(&s), 0);
+    key(&mut s, "j");
+    assert_eq!(cursor(&s), 1);
+}

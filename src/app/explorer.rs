@@ -707,10 +707,14 @@ impl Explorer {
             }
             Popup::Hints { cursor } => match action {
                 _ if close || matches!(action, Some(Action::Hints)) => self.popup = None,
-                Some(Action::Down) => {
-                    *cursor = (*cursor + 1).min(self.report.hints.len().saturating_sub(1))
-                }
-                Some(Action::Up) => *cursor = cursor.saturating_sub(1),
+                Some(
+                    a @ (Action::Down
+                    | Action::Up
+                    | Action::PageDown
+                    | Action::PageUp
+                    | Action::Top
+                    | Action::Bottom),
+                ) => *cursor = list_move(*cursor, a, self.report.hints.len()),
                 Some(Action::Open) => {
                     let hint = self.report.hints.get(*cursor).cloned();
                     self.popup = None;
@@ -728,8 +732,14 @@ impl Explorer {
             },
             Popup::History { rows, cursor, .. } => match action {
                 _ if close => self.popup = None,
-                Some(Action::Down) => *cursor = (*cursor + 1).min(rows.len().saturating_sub(1)),
-                Some(Action::Up) => *cursor = cursor.saturating_sub(1),
+                Some(
+                    a @ (Action::Down
+                    | Action::Up
+                    | Action::PageDown
+                    | Action::PageUp
+                    | Action::Top
+                    | Action::Bottom),
+                ) => *cursor = list_move(*cursor, a, rows.len()),
                 Some(Action::Open) => {
                     if let Some(row) = rows.get(*cursor) {
                         let layer = row.layer;
@@ -930,6 +940,20 @@ impl Explorer {
             }),
             Err(e) => Popup::Message(printable(&e.message, 500)),
         });
+    }
+}
+
+/// A popup list's cursor after a move key, within `len` rows (pages of 10).
+fn list_move(cursor: usize, action: Action, len: usize) -> usize {
+    let last = len.saturating_sub(1);
+    match action {
+        Action::Down => (cursor + 1).min(last),
+        Action::Up => cursor.saturating_sub(1),
+        Action::PageDown => (cursor + 10).min(last),
+        Action::PageUp => cursor.saturating_sub(10),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => cursor,
     }
 }
 
