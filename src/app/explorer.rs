@@ -707,14 +707,9 @@ impl Explorer {
             }
             Popup::Hints { cursor } => match action {
                 _ if close || matches!(action, Some(Action::Hints)) => self.popup = None,
-                Some(
-                    a @ (Action::Down
-                    | Action::Up
-                    | Action::PageDown
-                    | Action::PageUp
-                    | Action::Top
-                    | Action::Bottom),
-                ) => *cursor = list_move(*cursor, a, self.report.hints.len()),
+                Some(a) if is_list_move(a) => {
+                    *cursor = list_move(*cursor, a, self.report.hints.len())
+                }
                 Some(Action::Open) => {
                     let hint = self.report.hints.get(*cursor).cloned();
                     self.popup = None;
@@ -732,14 +727,7 @@ impl Explorer {
             },
             Popup::History { rows, cursor, .. } => match action {
                 _ if close => self.popup = None,
-                Some(
-                    a @ (Action::Down
-                    | Action::Up
-                    | Action::PageDown
-                    | Action::PageUp
-                    | Action::Top
-                    | Action::Bottom),
-                ) => *cursor = list_move(*cursor, a, rows.len()),
+                Some(a) if is_list_move(a) => *cursor = list_move(*cursor, a, rows.len()),
                 Some(Action::Open) => {
                     if let Some(row) = rows.get(*cursor) {
                         let layer = row.layer;
@@ -941,6 +929,19 @@ impl Explorer {
             Err(e) => Popup::Message(printable(&e.message, 500)),
         });
     }
+}
+
+/// The keys that move a popup list's cursor (see `list_move`).
+fn is_list_move(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Down
+            | Action::Up
+            | Action::PageDown
+            | Action::PageUp
+            | Action::Top
+            | Action::Bottom
+    )
 }
 
 /// A popup list's cursor after a move key, within `len` rows (pages of 10).

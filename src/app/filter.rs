@@ -351,14 +351,15 @@ mod tests {
     /// anywhere in `/path`, case-insensitive unless it has capitals.
     #[test]
     fn regex_filters_as_dive_users_write_them() {
-        let (tree, paths) = tree_of(&[
+        let all = [
             "usr/lib/libc.so.6",
             "usr/lib/libz.so",
             "srv/www/logo.png",
             "srv/www/logo.pngx",
             "etc/LICENSE",
             "opt/c++/x",
-        ]);
+        ];
+        let (tree, paths) = tree_of(&all);
         let id = |p: &str| paths.get(p).expect("path") as usize;
         for (text, yes) in [
             ("\\.png$", &["srv/www/logo.png"][..]),
@@ -378,14 +379,7 @@ mod tests {
             let mut f = Filter::default();
             f.set_text(text);
             let keep = f.keep(&tree, &paths);
-            for p in [
-                "usr/lib/libc.so.6",
-                "usr/lib/libz.so",
-                "srv/www/logo.png",
-                "srv/www/logo.pngx",
-                "etc/LICENSE",
-                "opt/c++/x",
-            ] {
+            for p in all {
                 assert_eq!(keep[id(p)], yes.contains(&p), "{text:?} on {p}");
             }
         }
