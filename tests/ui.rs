@@ -817,3 +817,20 @@ fn popup_lists_take_home_end_and_pages() {
     key(&mut s, "j");
     assert_eq!(cursor(&s), 1);
 }
+
+/// `d` on a chmod copy-up names what changed, and the layer that wrote the older version.
+#[test]
+fn diff_of_a_copy_up_names_the_metadata_change() {
+    let mut s = state(160, 45);
+    // Layer 4: `RUN chmod 0600 /opt/app/data/dataset.bin` over the file layer 3 wrote.
+    key(&mut s, "j j j j <tab> /dataset.bin <enter> d");
+    let screen = render(&s);
+    let title = screen
+        .lines()
+        .find(|l| l.contains("diff /opt/app/data/dataset.bin"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        title.contains(": layer 3 -> 4 (mode 0644 -> 0600"),
+        "{title}"
+    );
+}

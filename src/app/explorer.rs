@@ -513,8 +513,26 @@ impl Explorer {
         let shown = history.get(n).copied().flatten().is_some();
         match (node.kind, older, shown) {
             (EntryKind::File | EntryKind::Hardlink, Some(old), true) => {
+                let trees = self.image.trees();
+                let entry_at = |k: usize| {
+                    history
+                        .get(k)
+                        .copied()
+                        .flatten()
+                        .and_then(|l| crate::analysis::merge::entry(&trees, l))
+                };
+                // The layer that wrote the older version, not merely one that still shows it.
+                let written = history
+                    .get(old)
+                    .copied()
+                    .flatten()
+                    .map_or(old, |l| l.layer as usize);
+                let meta = match (entry_at(old), entry_at(n)) {
+                    (Some(a), Some(b)) => metadata_change(a, b),
+                    _ => String::new(),
+                };
                 self.popup = Some(Popup::Viewer {
-                    title: format!("diff /{path}: layer {old} -> {n}"),
+                    title: format!("diff /{path}: layer {written} -> {n}{meta}"),
                     lines: vec!["reading…".into()],
                     scroll: 0,
                 });
@@ -1079,6 +1097,29 @@ pub fn render_content(c: &FileContent) -> Vec<String> {
         lines.push("(empty file)".into());
     }
     lines
+}
+
+/// What a change did to a file's mode, owner and mtime, as ` (mode 0644 -> 0600, ...)`;
+/// empty when none changed.
+fn metadata_change(old: &crate::tree::Entry, new: &crate::tree::Entry) -> String {
+    let mut parts = Vec::new();
+    if old.mode != new.mode {
+        parts.push(format!("mode {:04o} -> {:04o}", old.mode, new.mode));
+    }
+    if (old.uid, old.gid) != (new.uid, new.gid) {
+        parts.push(format!(
+            "owner {}:{} -> {}:{}",
+            old.uid, old.gid, new.uid, new.gid
+        ));
+    }
+    if old.mtime != new.mtime {
+        parts.push("mtime changed".to_string());
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 fn render_diff(old: &FileContent, new: &FileContent, path: &str, new_layer: usize) -> Vec<String> {
