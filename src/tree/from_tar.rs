@@ -44,6 +44,11 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
     let skipped = for_each_entry(input, |mut entry, header_size, content| {
         check_entry(&entry, entries.len() as u64, limits).map_err(LimitHit::into_io)?;
         header_bytes = header_bytes.saturating_add(header_size);
+        // What the files unpack to, before any is hashed: a sparse file's holes cost no
+        // stored bytes (which `Bounded` counts), but hashing them costs their whole size.
+        if let Some(hit) = limits.layer_bytes(header_bytes, u64::MAX) {
+            return Err(hit.into_io());
+        }
         if entry.kind == EntryKind::File {
             let mut hasher = Sha256::new();
             let inspect = entry.size <= SECRET_SCAN_LIMIT && secrets::candidate(&entry.path);
@@ -1081,6 +1086,22 @@ mod tests {
         t.extend(block_padded(b"DATATAIL".to_vec()));
         t.extend_from_slice(&after);
         assert_sparse_read(&t);
+    }
+
+    /// A sparse file of 1 EiB of holes is refused before any of it is hashed.
+    #[test]
+    fn a_huge_sparse_file_is_a_limit_not_an_endless_hash() {
+        let records = [
+            ("GNU.sparse.size", "1152921504606846976"),
+            ("GNU.sparse.map", "0,4"),
+            ("GNU.sparse.name", "sparse"),
+        ];
+        let mut t = pax_file(&records, "GNUSparseFile.1/sparse", b"DATA");
+        t.extend(vec![0u8; 1024]);
+        match read_layer(&t[..], &Limits::default()) {
+            Err(TreeError::Limit(hit)) => assert!(hit.to_string().contains("--max-layer-size")),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
