@@ -225,19 +225,7 @@ mod tests {
     use super::*;
 
     fn entry(path: &str, kind: EntryKind) -> Entry {
-        Entry {
-            path: path.into(),
-            kind,
-            size: 0,
-            mode: 0o755,
-            uid: 0,
-            gid: 0,
-            mtime: 1_700_000_000,
-            link: None,
-            device: None,
-            digest: None,
-            flags: 0,
-        }
+        Entry::for_test(path, kind)
     }
 
     #[test]

@@ -75,6 +75,26 @@ pub struct Entry {
     pub flags: u8,
 }
 
+#[cfg(test)]
+impl Entry {
+    /// A plain entry for unit tests: mode 0755, owned by root, no content.
+    pub(crate) fn for_test(path: &str, kind: EntryKind) -> Entry {
+        Entry {
+            path: path.into(),
+            kind,
+            size: 0,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            mtime: 1_700_000_000,
+            link: None,
+            device: None,
+            digest: None,
+            flags: 0,
+        }
+    }
+}
+
 /// The file holds a PEM private key (`-----BEGIN ... PRIVATE KEY-----`).
 pub const FLAG_PRIVATE_KEY: u8 = 1;
 /// The file holds what looks like a registry or cloud token or password.

@@ -242,17 +242,8 @@ mod tests {
 
     fn entry(path: &str, kind: EntryKind, link: Option<&str>) -> Entry {
         Entry {
-            path: path.into(),
-            kind,
-            size: 0,
-            mode: 0o755,
-            uid: 0,
-            gid: 0,
-            mtime: 0,
             link: link.map(Into::into),
-            device: None,
-            digest: None,
-            flags: 0,
+            ..Entry::for_test(path, kind)
         }
     }
 
