@@ -420,3 +420,36 @@ fn a_docker_25_archive_streams_and_its_cached_layers_are_skipped_by_name() {
         );
     }
 }
+
+/// What an engine sends that is no `docker save` archive is one line and exit 2.
+#[test]
+fn an_engine_archive_without_a_manifest_or_not_a_tar_is_refused() {
+    let cache = tempdir();
+    let cache_dir = cache.path().to_str().unwrap();
+    let dir = tempdir();
+    let no_manifest = dir.path().join("no-manifest.tar");
+    write_tar(&no_manifest, &[("config.json".into(), b"{}".to_vec())]);
+    let bodies = [
+        (
+            std::fs::read(&no_manifest).unwrap(),
+            "not a container image: the docker engine sent an archive without manifest.json",
+        ),
+        (
+            vec![b'x'; 2048],
+            "not a container image: the docker engine sent an archive that is not a tar",
+        ),
+    ];
+    for (body, expected) in bodies {
+        let here = tempdir();
+        let len = body.len();
+        let url = fake_engine(here.path(), &[], body, len, true);
+        let (code, out, err) = strata_env(
+            &["report", "docker-daemon:app:v1"],
+            &[("STRATA_CACHE_DIR", cache_dir), ("DOCKER_HOST", &url)],
+            None,
+        );
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+}
