@@ -272,6 +272,28 @@ fn a_config_file_rebinds_keys_and_picks_a_theme() {
 }
 
 #[test]
+fn the_dive_preset_takes_dives_control_keys_in_a_real_terminal() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "[keys]\npreset = \"dive\"\n").unwrap();
+    let t = Tmux::strata(demo, &config, 200, 35);
+    t.wait_for("Layers (15)");
+    // Ctrl-A on the layers panel: the aggregated view. On the files panel: hide added.
+    t.keys(&["C-a"]);
+    t.wait_for("merged up to this layer");
+    t.keys(&["Tab", "C-a"]);
+    t.wait_for("hiding added");
+    // Ctrl-F filters (the default keymap pages down with it).
+    t.keys(&["C-f", "p", "a", "s", "s", "w", "d", "Enter"]);
+    t.wait_for("filter \"passwd\"");
+    let s = t.screen();
+    assert!(s.contains("^f:filter"), "the footer shows dive's key: {s}");
+    t.keys(&["C-c"]);
+    t.wait_for("EXITED:0");
+}
+
+#[test]
 fn enter_shows_file_content_read_from_the_layer_and_d_diffs_it() {
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
     let home = tempfile::tempdir().unwrap();

@@ -834,3 +834,49 @@ fn diff_of_a_copy_up_names_the_metadata_change() {
         "{title}"
     );
 }
+
+#[test]
+fn the_dive_preset_drives_the_explorer_like_dive() {
+    use strata::app::filetree::{FileMode, Status};
+    let user: toml::Table = toml::from_str("preset = \"dive\"").unwrap();
+    let (km, warnings) = Keymap::new(Some(&user));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let mut s = State::new("assets/demo.tar", km, Theme::dark(), 160, 48);
+    update(&mut s, Msg::Loaded(loaded("assets/demo.tar")));
+    let ex = |s: &State| match &s.screen {
+        Screen::Explorer(ex) => (
+            ex.mode,
+            ex.filter.hidden[Status::Added.index()],
+            ex.folds.all_folded(),
+            ex.editing_filter,
+        ),
+        _ => panic!("not the explorer"),
+    };
+    assert_eq!(ex(&s), (FileMode::Layer, false, false, false));
+    // Ctrl-A in the layers panel: the aggregated view; in the files panel: hide added.
+    update(&mut s, ctrl('a'));
+    assert_eq!(ex(&s), (FileMode::Merged, false, false, false));
+    key(&mut s, "<tab>");
+    update(&mut s, ctrl('a'));
+    assert_eq!(ex(&s), (FileMode::Merged, true, false, false));
+    assert!(!footer(&s).is_empty());
+    update(&mut s, ctrl('a'));
+    // Ctrl-L is the layer's own changes from either panel; Ctrl-Space folds and unfolds all.
+    update(&mut s, ctrl('l'));
+    update(&mut s, ctrl(' '));
+    assert_eq!(ex(&s), (FileMode::Layer, false, true, false));
+    update(&mut s, ctrl(' '));
+    assert_eq!(ex(&s), (FileMode::Layer, false, false, false));
+    // Ctrl-F opens the filter, as `/` does by default.
+    update(&mut s, ctrl('f'));
+    assert_eq!(ex(&s), (FileMode::Layer, false, false, true));
+    key(&mut s, "etc <enter>");
+    let Screen::Explorer(e) = &s.screen else {
+        panic!()
+    };
+    assert_eq!(e.filter.text, "etc");
+    // The help popup lists the preset's keys.
+    key(&mut s, "?");
+    let help = render(&s);
+    assert!(help.contains("^a"), "{help}");
+}

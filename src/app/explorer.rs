@@ -9,7 +9,7 @@ use ratatui::crossterm::event::{
 };
 
 use super::filetree::{FileMode, FileTree, Filter, Folds, Node, Row, Rows, SortBy, Status};
-use super::keymap::{Action, Keymap};
+use super::keymap::{Action, Keymap, Scope};
 use super::layout::{areas, list_rows};
 use super::{Effect, ExtractRequest, Loaded, ReadPurpose};
 use crate::analysis::merge::{path_history, Change, ViewCache};
@@ -293,7 +293,11 @@ impl Explorer {
             self.on_filter_key(key);
             Vec::new()
         } else {
-            match keymap.action(&key) {
+            let focus = match self.focus {
+                Panel::Layers => Scope::Layers,
+                Panel::Files => Scope::Files,
+            };
+            match keymap.action_in(&key, focus) {
                 Some(action) => self.on_action(action, width, height),
                 None => Vec::new(),
             }
@@ -330,7 +334,10 @@ impl Explorer {
             Action::Toggle => self.toggle_selected(None),
             Action::Collapse => self.collapse_or_parent(),
             Action::Expand => self.toggle_selected(Some(false)),
-            Action::CollapseAll => {
+            Action::ToggleAll if self.folds.all_folded() => {
+                return self.on_action(Action::ExpandAll, width, height)
+            }
+            Action::CollapseAll | Action::ToggleAll => {
                 let keep = self.selected_path();
                 self.folds.fold_all();
                 // The cursor moves to the top-level ancestor of what it was on.
@@ -355,6 +362,17 @@ impl Explorer {
             Action::Mode => {
                 self.mode = self.mode.next();
                 self.rebuild();
+            }
+            Action::ModeLayer | Action::ModeMerged | Action::ModeFinal => {
+                let mode = match action {
+                    Action::ModeLayer => FileMode::Layer,
+                    Action::ModeMerged => FileMode::Merged,
+                    _ => FileMode::Final,
+                };
+                if self.mode != mode {
+                    self.mode = mode;
+                    self.rebuild();
+                }
             }
             Action::Sort => {
                 self.sort = self.effective_sort().next();

@@ -531,6 +531,11 @@ impl Folds {
     fn none(&self) -> bool {
         !self.all && self.flipped.is_empty()
     }
+
+    /// Every directory folded: what collapse-all leaves until one is opened again.
+    pub fn all_folded(&self) -> bool {
+        self.all && self.flipped.is_empty()
+    }
 }
 
 /// One visible row of the Files panel.

@@ -6,6 +6,40 @@ use std::collections::HashMap;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 const DEFAULT: &str = include_str!("keymap.toml");
+/// `[keys] preset = "dive"`: dive 0.13's bindings, for muscle memory.
+const DIVE: &str = include_str!("keymap-dive.toml");
+
+/// The panel an action belongs to. One key may carry two actions of different panels (dive's
+/// Ctrl-A: aggregated view in the layers panel, hide added files in the files panel); the
+/// focused panel decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Layers,
+    Files,
+}
+
+impl Action {
+    /// `None`: the action means the same from any panel, so its key can carry nothing else.
+    pub fn scope(self) -> Option<Scope> {
+        match self {
+            Action::ModeLayer | Action::ModeMerged | Action::ModeFinal => Some(Scope::Layers),
+            Action::Toggle
+            | Action::Collapse
+            | Action::Expand
+            | Action::CollapseAll
+            | Action::ExpandAll
+            | Action::ToggleAll
+            | Action::HideAdded
+            | Action::HideModified
+            | Action::HideRemoved
+            | Action::HideUnchanged
+            | Action::Extract
+            | Action::Diff
+            | Action::History => Some(Scope::Files),
+            _ => None,
+        }
+    }
+}
 
 /// Everything a key can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,8 +62,12 @@ pub enum Action {
     Expand,
     CollapseAll,
     ExpandAll,
+    ToggleAll,
     Filter,
     Mode,
+    ModeLayer,
+    ModeMerged,
+    ModeFinal,
     Sort,
     SizeFloor,
     HideAdded,
@@ -71,11 +109,27 @@ pub const ACTIONS: &[(Action, &str, &str)] = &[
     (Action::CollapseAll, "collapse_all", "collapse all"),
     (Action::ExpandAll, "expand_all", "expand all"),
     (
+        Action::ToggleAll,
+        "toggle_all",
+        "collapse all, or expand all if all are",
+    ),
+    (
         Action::Filter,
         "filter",
         "filter paths (text, glob or regex)",
     ),
     (Action::Mode, "mode", "files: layer / merged / final"),
+    (
+        Action::ModeLayer,
+        "mode_layer",
+        "files: this layer's changes",
+    ),
+    (
+        Action::ModeMerged,
+        "mode_merged",
+        "files: all layers up to this one",
+    ),
+    (Action::ModeFinal, "mode_final", "files: the final image"),
     (Action::Sort, "sort", "sort: name / size / delta"),
     (Action::SizeFloor, "size_floor", "only entries over a size"),
     (Action::HideAdded, "hide_added", "hide added"),
@@ -177,7 +231,8 @@ impl Key {
 /// Bindings both ways.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    by_key: HashMap<Key, Action>,
+    /// A key's actions in binding order; two only when their panels differ.
+    by_key: HashMap<Key, Vec<Action>>,
     by_action: HashMap<Action, Vec<Key>>,
 }
 
@@ -187,55 +242,112 @@ struct KeysFile {
     keys: HashMap<String, Vec<String>>,
 }
 
+fn table_of(text: &str) -> HashMap<String, Vec<String>> {
+    toml::from_str::<KeysFile>(text)
+        .map(|f| f.keys)
+        .unwrap_or_default()
+}
+
 impl Keymap {
-    /// The defaults, with `user` (the `[keys]` table of a config file) on top. Unknown action
-    /// names and unparsable keys are reported, not fatal.
+    /// The defaults (or the preset the user names with `preset = "dive"`), with `user` (the
+    /// `[keys]` table of a config file) on top: a key the user binds leaves the action the
+    /// defaults gave it. Unknown action names, unparsable keys and a key bound to two actions
+    /// of the same panel are reported, not fatal.
     pub fn new(user: Option<&toml::Table>) -> (Keymap, Vec<String>) {
         let mut warnings = Vec::new();
-        let defaults: KeysFile = toml::from_str(DEFAULT).unwrap_or_default();
-        let mut table = defaults.keys;
-        if let Some(user) = user {
-            for (name, value) in user {
-                let keys: Option<Vec<String>> = match value {
-                    toml::Value::String(s) => Some(vec![s.clone()]),
-                    toml::Value::Array(a) => {
-                        a.iter().map(|v| v.as_str().map(str::to_string)).collect()
-                    }
-                    _ => None,
-                };
-                match keys {
-                    // Unbinding quit would leave Ctrl-C (hard-wired) as the only way out,
-                    // unadvertised: surely not what the user meant.
-                    Some(keys) if name == "quit" && keys.is_empty() => warnings
-                        .push("[keys] quit: needs at least one key (e.g. quit = [\"q\"])".into()),
-                    Some(keys) if ACTIONS.iter().any(|(_, n, _)| n == name) => {
-                        table.insert(name.clone(), keys);
-                    }
-                    Some(_) => warnings.push(format!("unknown action '{name}' in [keys]")),
-                    None => {
-                        warnings.push(format!("[keys] {name}: expected a key or a list of keys"))
-                    }
+        let mut base = table_of(DEFAULT);
+        let mut mine: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, value) in user.into_iter().flatten() {
+            if name == "preset" {
+                match value.as_str() {
+                    Some("dive") => base = table_of(DIVE),
+                    Some("strata") => {}
+                    _ => warnings.push(format!(
+                        "[keys] preset: unknown preset {value} (\"strata\" or \"dive\")"
+                    )),
                 }
+                continue;
+            }
+            let keys: Option<Vec<String>> = match value {
+                toml::Value::String(s) => Some(vec![s.clone()]),
+                toml::Value::Array(a) => a.iter().map(|v| v.as_str().map(str::to_string)).collect(),
+                _ => None,
+            };
+            match keys {
+                // Unbinding quit would leave Ctrl-C (hard-wired) as the only way out,
+                // unadvertised: surely not what the user meant.
+                Some(keys) if name == "quit" && keys.is_empty() => warnings
+                    .push("[keys] quit: needs at least one key (e.g. quit = [\"q\"])".into()),
+                Some(keys) if ACTIONS.iter().any(|(_, n, _)| n == name) => {
+                    mine.insert(name.clone(), keys);
+                }
+                Some(_) => warnings.push(format!("unknown action '{name}' in [keys]")),
+                None => warnings.push(format!("[keys] {name}: expected a key or a list of keys")),
             }
         }
-        let mut by_key = HashMap::new();
+        let parse = |name: &str, keys: &[String], warnings: &mut Vec<String>| -> Vec<Key> {
+            keys.iter()
+                .filter_map(|k| {
+                    let key = Key::parse(k);
+                    if key.is_none() {
+                        warnings.push(format!("[keys] {name}: unknown key '{k}'"));
+                    }
+                    key
+                })
+                .collect()
+        };
+        let mut taken = Vec::new();
+        for (name, keys) in &mine {
+            taken.extend(parse(name, keys, &mut warnings));
+        }
+        let mut by_key: HashMap<Key, Vec<Action>> = HashMap::new();
         let mut by_action: HashMap<Action, Vec<Key>> = HashMap::new();
         for (action, name, _) in ACTIONS {
-            for k in table.get(*name).into_iter().flatten() {
-                match Key::parse(k) {
-                    Some(key) => {
-                        by_key.insert(key, *action);
-                        by_action.entry(*action).or_default().push(key);
-                    }
-                    None => warnings.push(format!("[keys] {name}: unknown key '{k}'")),
+            let keys = match mine.get(*name) {
+                Some(keys) => parse(name, keys, &mut Vec::new()),
+                None => {
+                    let keys = base.remove(*name).unwrap_or_default();
+                    let mut keys = parse(name, &keys, &mut warnings);
+                    keys.retain(|k| !taken.contains(k));
+                    keys
                 }
+            };
+            for key in keys {
+                let actions = by_key.entry(key).or_default();
+                if let Some(other) = actions.iter().find(|a| {
+                    a.scope().is_none() || action.scope().is_none() || a.scope() == action.scope()
+                }) {
+                    warnings.push(format!(
+                        "[keys] '{}' is bound to both {} and {name}",
+                        key.label(),
+                        name_of(*other)
+                    ));
+                    continue;
+                }
+                actions.push(*action);
+                by_action.entry(*action).or_default().push(key);
             }
         }
         (Keymap { by_key, by_action }, warnings)
     }
 
+    /// The key's action, whatever the panel: the first it is bound to.
     pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
-        self.by_key.get(&Key::from_event(ev)).copied()
+        self.by_key
+            .get(&Key::from_event(ev))
+            .and_then(|a| a.first())
+            .copied()
+    }
+
+    /// The key's action with `focus` on a panel: that panel's action when the key carries
+    /// one for each panel.
+    pub fn action_in(&self, ev: &KeyEvent, focus: Scope) -> Option<Action> {
+        let actions = self.by_key.get(&Key::from_event(ev))?;
+        actions
+            .iter()
+            .find(|a| a.scope() == Some(focus))
+            .or(actions.first())
+            .copied()
     }
 
     /// The labels of an action's keys, e.g. `"↑/k"`.
@@ -254,6 +366,14 @@ impl Keymap {
             .map(Key::label)
             .unwrap_or_default()
     }
+}
+
+fn name_of(action: Action) -> &'static str {
+    ACTIONS
+        .iter()
+        .find(|(a, _, _)| *a == action)
+        .map(|(_, n, _)| *n)
+        .unwrap_or("?")
 }
 
 #[cfg(test)]
@@ -275,6 +395,112 @@ mod tests {
         assert_eq!(warnings, vec!["unknown action 'bogus' in [keys]"]);
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(km.action(&q), None);
+    }
+
+    fn ev(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, m)
+    }
+
+    #[test]
+    fn both_tables_bind_every_action_without_a_clash() {
+        for preset in ["strata", "dive"] {
+            let user: toml::Table = toml::from_str(&format!("preset = \"{preset}\"")).unwrap();
+            let (km, warnings) = Keymap::new(Some(&user));
+            assert!(warnings.is_empty(), "{preset}: {warnings:?}");
+            for (action, name, _) in ACTIONS {
+                assert!(
+                    !km.keys_of(*action).is_empty(),
+                    "{preset}: {name} has no key"
+                );
+            }
+            // Each table lists every action once and nothing else.
+            let table = table_of(if preset == "dive" { DIVE } else { DEFAULT });
+            assert_eq!(table.len(), ACTIONS.len(), "{preset}");
+        }
+    }
+
+    #[test]
+    fn the_dive_preset_keys_do_what_they_do_in_dive() {
+        let user: toml::Table = toml::from_str("preset = \"dive\"").unwrap();
+        let (km, _) = Keymap::new(Some(&user));
+        let ctrl = KeyModifiers::CONTROL;
+        let none = KeyModifiers::NONE;
+        let ctrl_a = ev(KeyCode::Char('a'), ctrl);
+        assert_eq!(
+            km.action_in(&ctrl_a, Scope::Layers),
+            Some(Action::ModeMerged)
+        );
+        assert_eq!(km.action_in(&ctrl_a, Scope::Files), Some(Action::HideAdded));
+        let cases = [
+            (ev(KeyCode::Char('f'), ctrl), Action::Filter),
+            (ev(KeyCode::Char('l'), ctrl), Action::ModeLayer),
+            (ev(KeyCode::Char(' '), ctrl), Action::ToggleAll),
+            (ev(KeyCode::Char(' '), none), Action::Toggle),
+            (ev(KeyCode::Char('r'), ctrl), Action::HideRemoved),
+            (ev(KeyCode::Char('u'), ctrl), Action::HideUnchanged),
+            (ev(KeyCode::Char('e'), ctrl), Action::Extract),
+            (ev(KeyCode::Char('u'), none), Action::PageUp),
+            (ev(KeyCode::Char('d'), none), Action::PageDown),
+            (ev(KeyCode::Char('h'), none), Action::Collapse),
+            (ev(KeyCode::Char('l'), none), Action::Expand),
+            (ev(KeyCode::Char('c'), ctrl), Action::Quit),
+            (ev(KeyCode::Tab, none), Action::NextPanel),
+        ];
+        for (key, action) in cases {
+            for scope in [Scope::Layers, Scope::Files] {
+                assert_eq!(km.action_in(&key, scope), Some(action), "{key:?}");
+            }
+        }
+        // strata's own keys moved out of dive's way.
+        assert_eq!(km.keys_of(Action::Diff), "D");
+        assert_eq!(km.keys_of(Action::History), "H");
+        // The defaults page with Ctrl-F, as in less and vim.
+        let (km, _) = Keymap::new(None);
+        let ctrl_f = ev(KeyCode::Char('f'), ctrl);
+        assert_eq!(km.action(&ctrl_f), Some(Action::PageDown));
+    }
+
+    #[test]
+    fn a_users_key_leaves_the_action_that_had_it() {
+        let user: toml::Table = toml::from_str("quit = [\"j\"]\npreset = \"dive\"").unwrap();
+        let (km, warnings) = Keymap::new(Some(&user));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let j = ev(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert_eq!(km.action_in(&j, Scope::Files), Some(Action::Quit));
+        assert_eq!(km.keys_of(Action::Down), "↓");
+        // Ctrl-A carried two actions; taking it for one panel's action frees it for both.
+        let user: toml::Table = toml::from_str("preset = \"dive\"\nwaste = \"ctrl-a\"").unwrap();
+        let (km, warnings) = Keymap::new(Some(&user));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let ctrl_a = ev(KeyCode::Char('a'), KeyModifiers::CONTROL);
+        for scope in [Scope::Layers, Scope::Files] {
+            assert_eq!(km.action_in(&ctrl_a, scope), Some(Action::Waste));
+        }
+        assert_eq!(km.keys_of(Action::HideAdded), "A");
+    }
+
+    #[test]
+    fn a_key_for_two_actions_of_one_panel_and_an_unknown_preset_are_reported() {
+        let user: toml::Table = toml::from_str("up = \"x\"\ndown = [\"x\"]").unwrap();
+        let (_, warnings) = Keymap::new(Some(&user));
+        assert_eq!(warnings, vec!["[keys] 'x' is bound to both up and down"]);
+        // Two panels' actions may share a key, as in dive.
+        let user: toml::Table = toml::from_str("mode_final = \"z\"\nhistory = \"z\"").unwrap();
+        let (km, warnings) = Keymap::new(Some(&user));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let z = ev(KeyCode::Char('z'), KeyModifiers::NONE);
+        assert_eq!(km.action_in(&z, Scope::Layers), Some(Action::ModeFinal));
+        assert_eq!(km.action_in(&z, Scope::Files), Some(Action::History));
+        for preset in ["\"vim\"", "3"] {
+            let user: toml::Table = toml::from_str(&format!("preset = {preset}")).unwrap();
+            let (_, warnings) = Keymap::new(Some(&user));
+            assert_eq!(
+                warnings,
+                vec![format!(
+                    "[keys] preset: unknown preset {preset} (\"strata\" or \"dive\")"
+                )]
+            );
+        }
     }
 
     #[test]
