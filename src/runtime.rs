@@ -15,7 +15,7 @@ use ratatui::crossterm::execute;
 use ratatui::DefaultTerminal;
 
 use crate::app::keymap::Keymap;
-use crate::app::theme::Theme;
+use crate::app::theme::{Colours, Theme};
 use crate::app::{update, Effect, Loaded, Msg, State, VIEW_LIMIT};
 use crate::extract::{self, ExtractOptions};
 use crate::source::SourceOptions;
@@ -60,7 +60,10 @@ pub fn keymap_and_theme(settings: &Settings) -> Result<(Keymap, Theme), String> 
         return Err(format!("config: {w}"));
     }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::by_name(settings.theme.as_deref(), no_color).ok_or_else(|| {
+    let term = std::env::var("TERM").ok();
+    let colorterm = std::env::var("COLORTERM").ok();
+    let colours = Colours::from_env(no_color, term.as_deref(), colorterm.as_deref());
+    let theme = Theme::by_name(settings.theme.as_deref(), colours).ok_or_else(|| {
         format!(
             "config: unknown theme '{}' (dark, light, mono)",
             settings.theme.as_deref().unwrap_or("")

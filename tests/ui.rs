@@ -358,13 +358,58 @@ fn mouse_click_selects_and_wheel_scrolls() {
 
 #[test]
 fn no_color_and_themes() {
-    assert_eq!(
-        Theme::by_name(Some("light"), true),
-        Some(Theme::mono()),
-        "NO_COLOR wins"
-    );
-    assert_eq!(Theme::by_name(None, false).map(|t| t.name), Some("dark"));
-    assert_eq!(Theme::by_name(Some("nope"), false), None);
+    use ratatui::style::Color;
+    use strata::app::theme::Colours;
+    let colours = |no_color, term, colorterm| Colours::from_env(no_color, term, colorterm);
+    let none = colours(true, Some("xterm-256color"), Some("truecolor"));
+    assert_eq!(none, Colours::None, "NO_COLOR wins");
+    assert_eq!(Theme::by_name(Some("light"), none), Some(Theme::mono()));
+    assert_eq!(Theme::by_name(None, none), Some(Theme::mono()));
+    for term in ["dumb", "vt100", "vt220"] {
+        assert_eq!(colours(false, Some(term), None), Colours::None, "{term}");
+    }
+    // The light theme's dark yellow, in what the terminal has.
+    for (term, colorterm, want) in [
+        ("xterm-256color", Some("truecolor"), Color::Rgb(150, 100, 0)),
+        ("xterm-direct", None, Color::Rgb(150, 100, 0)),
+        ("tmux-256color", None, Color::Indexed(136)),
+        ("xterm", None, Color::Yellow),
+        ("linux", None, Color::Yellow),
+        ("vt220-color", None, Color::Yellow),
+    ] {
+        let theme = Theme::by_name(Some("light"), colours(false, Some(term), colorterm));
+        assert_eq!(theme.map(|t| t.modified.fg), Some(Some(want)), "{term}");
+    }
+    let c16 = colours(false, Some("xterm"), None);
+    assert_eq!(Theme::by_name(None, c16).map(|t| t.name), Some("dark"));
+    assert_eq!(Theme::by_name(Some("nope"), c16), None);
+    // The other themes stay within the 16 ANSI colours, which every colour terminal has.
+    for theme in [Theme::dark(), Theme::light(c16), Theme::mono()] {
+        let styles = [
+            theme.added,
+            theme.modified,
+            theme.metadata,
+            theme.removed,
+            theme.unchanged,
+            theme.dim,
+            theme.title,
+            theme.focus_border,
+            theme.border,
+            theme.selected,
+            theme.selected_unfocused,
+            theme.key,
+            theme.warn,
+        ];
+        for style in styles.iter().chain(&theme.bar) {
+            for c in [style.fg, style.bg].into_iter().flatten() {
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "{}: {c:?}",
+                    theme.name
+                );
+            }
+        }
+    }
     // Mono keeps every status distinguishable without colour.
     let m = Theme::mono();
     let styles = [m.added, m.modified, m.metadata, m.removed, m.unchanged];

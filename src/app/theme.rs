@@ -1,9 +1,44 @@
-//! Colours by meaning. `NO_COLOR` (or `theme = "mono"`) keeps every distinction with
-//! modifiers only: bold, underline, dim, reversed.
+//! Colours by meaning. `NO_COLOR` (or `theme = "mono"`, or a terminal without colours) keeps
+//! every distinction with modifiers only: bold, underline, dim, reversed. The themes use the
+//! 16 ANSI colours, which every colour terminal has; the one finer shade is picked by what
+//! `TERM`/`COLORTERM` say the terminal can show.
 
 use ratatui::style::{Color, Modifier, Style};
 
 use super::filetree::Status;
+
+/// What the terminal can show, from the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colours {
+    /// `NO_COLOR`, or a terminal without colour (`TERM=dumb`, `vt100`, `vt220`, ...).
+    None,
+    /// The 16 ANSI colours (`TERM=xterm`, `linux`, `screen`, ...).
+    Ansi16,
+    /// `TERM=*-256color`.
+    Ansi256,
+    /// `COLORTERM=truecolor` or `24bit`, or `TERM=*-direct`.
+    TrueColor,
+}
+
+impl Colours {
+    pub fn from_env(no_color: bool, term: Option<&str>, colorterm: Option<&str>) -> Colours {
+        let term = term.unwrap_or("");
+        if no_color {
+            Colours::None
+        } else if matches!(colorterm, Some("truecolor" | "24bit")) || term.ends_with("-direct") {
+            Colours::TrueColor
+        } else if term.contains("256col") {
+            Colours::Ansi256
+        } else if term == "dumb"
+            || (["vt1", "vt2", "vt5"].iter().any(|p| term.starts_with(p))
+                && !term.contains("color"))
+        {
+            Colours::None
+        } else {
+            Colours::Ansi16
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
@@ -54,11 +89,19 @@ impl Theme {
         }
     }
 
-    pub fn light() -> Theme {
+    /// Dark text on a light background. Modified files want a dark yellow, which only
+    /// 256-colour and true-colour terminals have; with 16 colours they get ANSI yellow, which
+    /// light schemes draw dark enough.
+    pub fn light(colours: Colours) -> Theme {
+        let dark_yellow = match colours {
+            Colours::TrueColor => Color::Rgb(150, 100, 0),
+            Colours::Ansi256 => Color::Indexed(136),
+            Colours::Ansi16 | Colours::None => Color::Yellow,
+        };
         Theme {
             name: "light",
             added: Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
-            modified: Style::new().fg(Color::Rgb(150, 100, 0)),
+            modified: Style::new().fg(dark_yellow),
             metadata: Style::new().fg(Color::Blue),
             removed: Style::new().fg(Color::Red),
             dim: Style::new().fg(Color::Gray),
@@ -98,17 +141,20 @@ impl Theme {
         self
     }
 
-    /// The theme called `name`; `no_color` (the `NO_COLOR` convention) always wins.
-    pub fn by_name(name: Option<&str>, no_color: bool) -> Option<Theme> {
-        if no_color {
-            return Some(Theme::mono());
-        }
-        match name.unwrap_or("dark") {
-            "dark" | "default" => Some(Theme::dark()),
-            "light" => Some(Theme::light()),
-            "mono" => Some(Theme::mono()),
-            _ => None,
-        }
+    /// The theme called `name`, in the colours the terminal has: without any (`NO_COLOR`, a
+    /// terminal without colour) every theme is mono. An unknown name is `None`.
+    pub fn by_name(name: Option<&str>, colours: Colours) -> Option<Theme> {
+        let theme = match name.unwrap_or("dark") {
+            "dark" | "default" => Theme::dark(),
+            "light" => Theme::light(colours),
+            "mono" => Theme::mono(),
+            _ => return None,
+        };
+        Some(if colours == Colours::None {
+            Theme::mono()
+        } else {
+            theme
+        })
     }
 
     pub fn status(&self, s: Status) -> Style {
