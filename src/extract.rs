@@ -132,7 +132,7 @@ pub fn read_file(
         return Err(not_a_file("is not a file".into()));
     };
     let mut got = None;
-    with_entries(input, source, src.layer, |index, entry, content| {
+    with_entries(input, source, image, src.layer, |index, entry, content| {
         if index != src.entry {
             return Ok(Flow::Continue);
         }
@@ -845,7 +845,7 @@ fn stream_layer(
     let mut remaining = wanted.len();
     let mut next = 0u32;
     let mut outcome = Ok(());
-    with_entries(input, source, layer, |index, entry, content| {
+    with_entries(input, source, image, layer, |index, entry, content| {
         next = index + 1;
         let Some(dests) = wanted.get(&index) else {
             return Ok(Flow::Continue);
@@ -910,10 +910,11 @@ impl Read for SourceReader<'_> {
 fn with_entries(
     input: &str,
     source: &SourceOptions,
+    image: &Image,
     layer: u32,
     mut visit: impl FnMut(u32, Entry, &mut dyn Read) -> io::Result<Flow>,
 ) -> Result<()> {
-    image::with_layer(input, source, layer as usize, |tar| {
+    image::with_layer(input, source, image, layer as usize, |tar| {
         let mut index = 0u32;
         for_each_entry(tar, |entry, _, content| {
             let flow = visit(index, entry, content)?;

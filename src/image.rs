@@ -122,25 +122,32 @@ impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
     }
 }
 
-/// Reopens the source of `input` and hands `f` the uncompressed tar of layer `index`, for
-/// reading file content after the image was loaded (the viewer, extraction). The blob was
-/// verified when the image was loaded.
+/// Reopens the source of `input` and hands `f` the uncompressed tar of layer `index` of
+/// `image` (as loaded from it), for reading file content after the image was loaded (the
+/// viewer, extraction). The blob was verified when the image was loaded. An engine streams
+/// its archive again, up to that layer.
 pub fn with_layer<T>(
     input: &str,
     opts: &SourceOptions,
+    image: &Image,
     index: usize,
     f: impl FnOnce(&mut dyn std::io::Read) -> std::io::Result<T>,
 ) -> Result<T> {
+    let no_layer = |count: usize| Error::Unsupported {
+        input: input.into(),
+        reason: format!("no layer {index}: the image has {count} layers"),
+    };
     let reference = ImageRef::parse(input)?;
+    if let Some((engine, name)) = source::engine_for(&reference, opts) {
+        let layer = image
+            .layers
+            .get(index)
+            .ok_or_else(|| no_layer(image.layers.len()))?;
+        return crate::streamed::with_layer(input, engine, name, opts, index, &layer.desc, f);
+    }
     let opened = source::open(&reference, input, opts)?;
     let Some(desc) = opened.meta.layers.get(index) else {
-        return Err(Error::Unsupported {
-            input: input.into(),
-            reason: format!(
-                "no layer {index}: the image has {} layers",
-                opened.meta.layers.len()
-            ),
-        });
+        return Err(no_layer(opened.meta.layers.len()));
     };
     let fail = |e: std::io::Error| layer_error(input, index, desc, e.to_string());
     let raw = source::open_layer(opened.store.as_ref(), desc).map_err(fail)?;

@@ -134,23 +134,7 @@ fn walk(
     opts: &SourceOptions,
     progress: &(dyn Fn(LoadEvent) + Sync),
 ) -> Result<(MemStore, HashMap<String, Passed>)> {
-    let broken = |e: std::io::Error| {
-        if source::is_transfer_error(&e) {
-            Error::Engine {
-                input: input.into(),
-                reason: e.to_string(),
-            }
-        } else {
-            Error::NotAnImage {
-                input: input.into(),
-                reason: format!(
-                    "the {} engine sent an archive that is not a tar ({})",
-                    engine.name(),
-                    crate::tree::printable(&e.to_string(), 80)
-                ),
-            }
-        }
-    };
+    let broken = |e| archive_error(input, engine, e);
     let mut store = MemStore::default();
     let mut kept_bytes = 0u64;
     let mut passed = HashMap::new();
@@ -237,6 +221,68 @@ fn walk(
         passed.insert(name, Passed::Read(read));
     }
     Ok((store, passed))
+}
+
+/// An archive that broke off (an engine error) or is not a tar.
+fn archive_error(input: &str, engine: Engine, e: std::io::Error) -> Error {
+    if source::is_transfer_error(&e) {
+        Error::Engine {
+            input: input.into(),
+            reason: e.to_string(),
+        }
+    } else {
+        Error::NotAnImage {
+            input: input.into(),
+            reason: format!(
+                "the {} engine sent an archive that is not a tar ({})",
+                engine.name(),
+                crate::tree::printable(&e.to_string(), 80)
+            ),
+        }
+    }
+}
+
+/// Reads layer `index` of an engine image again (extract, the file viewer): the engine's
+/// archive streams up to the entry the load found that layer in (`desc.blob`), which `f`
+/// reads decompressed; the rest of the archive is not downloaded. Nothing goes to disk.
+pub(crate) fn with_layer<T>(
+    input: &str,
+    engine: Engine,
+    name: &str,
+    opts: &SourceOptions,
+    index: usize,
+    desc: &LayerDesc,
+    f: impl FnOnce(&mut dyn Read) -> std::io::Result<T>,
+) -> Result<T> {
+    let broken = |e| archive_error(input, engine, e);
+    let archive = engine::stream(input, engine, name, opts)?;
+    let mut tar = tar::Archive::new(std::io::BufReader::with_capacity(256 * 1024, archive));
+    for entry in tar.entries().map_err(broken)? {
+        let entry = entry.map_err(broken)?;
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            continue;
+        }
+        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if normalize(&raw_name).as_deref() != Some(desc.blob.as_str()) {
+            continue;
+        }
+        let fail = |e: std::io::Error| {
+            if source::is_transfer_error(&e) {
+                broken(e)
+            } else {
+                image::layer_error(input, index, desc, e.to_string())
+            }
+        };
+        let buffered = std::io::BufReader::with_capacity(256 * 1024, entry);
+        let (_, mut decoder) = crate::blob::decompress::decoder(buffered).map_err(fail)?;
+        return f(&mut decoder).map_err(fail);
+    }
+    Err(Error::MissingBlob {
+        input: input.into(),
+        what: format!("layer {index} (the engine's archive no longer has it)"),
+        blob: desc.blob.clone(),
+    })
 }
 
 /// The digest an archive's file name carries: `blobs/sha256/<hex>` (Docker 25+), `<hex>.tar`

@@ -234,7 +234,7 @@ fn engine_archives_are_read_as_they_stream_and_reopened_from_the_cache() {
         expected,
         "reopen, the big layers skipped as they pass"
     );
-    // A file read from an engine image (the layer comes from a fresh save).
+    // A file read from an engine image (the engine streams its archive again, up to the layer).
     let out = tempdir();
     let to = out.path().join("x");
     let (code, _, err) = strata_env(
@@ -265,11 +265,17 @@ fn fake_engine(
     announced: usize,
     close: bool,
 ) -> String {
+    fake_engine_saves(dir, layers, vec![(body, announced, close)])
+}
+
+/// `fake_engine` answering the n-th `/get` with `saves[n]` (the last one from then on).
+fn fake_engine_saves(dir: &Path, layers: &[String], saves: Vec<(Vec<u8>, usize, bool)>) -> String {
     use std::io::{BufRead, BufReader, Write};
     let sock = dir.join("fake.sock");
     let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
     let inspect = serde_json::json!({"RootFS": {"Type": "layers", "Layers": layers}}).to_string();
     std::thread::spawn(move || {
+        let mut gets = 0;
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -281,10 +287,12 @@ fn fake_engine(
                     break;
                 }
             }
-            let (payload, length) = if request.contains("/json ") {
-                (inspect.clone().into_bytes(), inspect.len())
+            let (payload, length, close) = if request.contains("/json ") {
+                (inspect.clone().into_bytes(), inspect.len(), true)
             } else {
-                (body.clone(), announced)
+                let (body, announced, close) = &saves[gets.min(saves.len() - 1)];
+                gets += 1;
+                (body.clone(), *announced, *close)
             };
             let _ = write!(
                 stream,
@@ -419,6 +427,72 @@ fn a_docker_25_archive_streams_and_its_cached_layers_are_skipped_by_name() {
             "{run}"
         );
     }
+}
+
+/// Extracting from an engine image (and the viewer) streams the engine's archive again only
+/// up to the layer it needs: here the second save stalls right after the layers, before its
+/// manifest, and the file still comes out at once. A temp copy of the whole save would wait
+/// for the timeout and fail.
+#[test]
+fn a_file_of_an_engine_image_is_read_without_the_rest_of_the_archive() {
+    let dir = tempdir();
+    let archive = dir.path().join("streamed.tar");
+    streamed_spec().docker_archive(&archive);
+    let bytes = std::fs::read(&archive).unwrap();
+    // The same archive without manifest.json and what follows it: every layer, then silence.
+    let mut entries = tar::Archive::new(&bytes[..]);
+    let manifest_at = entries
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap())
+        .find(|e| e.path().unwrap().to_str() == Some("manifest.json"))
+        .map(|e| e.raw_header_position() as usize)
+        .unwrap();
+    let layers: Vec<String> = streamed_spec().tars().iter().map(|t| sha(t)).collect();
+    let url = fake_engine_saves(
+        dir.path(),
+        &layers,
+        vec![
+            (bytes.clone(), bytes.len(), true),
+            (bytes[..manifest_at].to_vec(), bytes.len(), false),
+        ],
+    );
+    let to = dir.path().join("out");
+    let started = Instant::now();
+    let (code, _, err) = strata_env(
+        &[
+            "extract",
+            "--no-cache",
+            "--timeout",
+            "10",
+            "docker-daemon:app:v1",
+            "/opt/copy",
+            "/opt/big",
+            "--to",
+            to.to_str().unwrap(),
+        ],
+        &[
+            ("DOCKER_HOST", &url),
+            (
+                "STRATA_CACHE_DIR",
+                dir.path().join("cache").to_str().unwrap(),
+            ),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "waited for the rest"
+    );
+    assert_eq!(
+        std::fs::read(to.join("opt/copy")).unwrap(),
+        noise(2, 1 << 20)
+    );
+    assert_eq!(
+        std::fs::read(to.join("opt/big")).unwrap(),
+        noise(3, 2 << 20)
+    );
 }
 
 /// What an engine sends that is no `docker save` archive is one line and exit 2.
