@@ -54,11 +54,11 @@ fn diff(args: &cli::DiffArgs) -> Result<(), String> {
     let opts = source_options(&args.source)?;
     if !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         let settings = strata::runtime::load_settings()?;
-        let (keymap, theme) = strata::runtime::keymap_and_theme(&settings)?;
+        let ui = strata::runtime::ui_config(&settings)?;
         for input in [&args.a, &args.b] {
             strata::reference::ImageRef::parse(input).map_err(|e| e.to_string())?;
         }
-        return strata::runtime::run_compare(&args.a, &args.b, opts, keymap, theme);
+        return strata::runtime::run_compare(&args.a, &args.b, opts, ui);
     }
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| load(&args.a, &args.source, &opts));
@@ -188,11 +188,11 @@ fn with_dive_flags(
 
 fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {
     let settings = strata::runtime::load_settings()?;
-    let (keymap, theme) = strata::runtime::keymap_and_theme(&settings)?;
+    let ui = strata::runtime::ui_config(&settings)?;
     // Reject what cannot be opened before taking over the terminal.
     strata::reference::ImageRef::parse(image).map_err(|e| e.to_string())?;
     let opts = source_options(source)?;
-    strata::runtime::run(image, opts, keymap, theme)
+    strata::runtime::run(image, opts, ui)
 }
 
 /// 128 + the signal's number when a signal ended the explorer (the shell's convention).

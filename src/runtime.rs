@@ -14,6 +14,7 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 use ratatui::DefaultTerminal;
 
+use crate::app::filetree::FileMode;
 use crate::app::keymap::Keymap;
 use crate::app::theme::{Colours, Theme};
 use crate::app::{update, Effect, Loaded, Msg, State, VIEW_LIMIT};
@@ -25,6 +26,16 @@ use crate::source::SourceOptions;
 pub struct Settings {
     pub keys: Option<toml::Table>,
     pub theme: Option<String>,
+    /// The files panel's mode when an image opens: `layer` (default), `merged`, `final`.
+    pub mode: Option<toml::Value>,
+}
+
+/// How the explorer looks and answers keys, from the settings.
+#[derive(Debug, Clone)]
+pub struct UiConfig {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub mode: FileMode,
 }
 
 /// Reads `dirs::config_dir()/strata/config.toml` (or `$STRATA_CONFIG`). A missing file is
@@ -50,11 +61,12 @@ pub fn load_settings() -> Result<Settings, String> {
             .get("theme")
             .and_then(|t| t.as_str())
             .map(str::to_string),
+        mode: table.get("mode").cloned(),
     })
 }
 
-/// Keymap and theme from settings and the environment.
-pub fn keymap_and_theme(settings: &Settings) -> Result<(Keymap, Theme), String> {
+/// Keymap, theme and starting mode from settings and the environment.
+pub fn ui_config(settings: &Settings) -> Result<UiConfig, String> {
     let (keymap, warnings) = Keymap::new(settings.keys.as_ref());
     if let Some(w) = warnings.first() {
         return Err(format!("config: {w}"));
@@ -69,7 +81,17 @@ pub fn keymap_and_theme(settings: &Settings) -> Result<(Keymap, Theme), String> 
             settings.theme.as_deref().unwrap_or("")
         )
     })?;
-    Ok((keymap, theme))
+    let mode = match &settings.mode {
+        None => FileMode::Layer,
+        Some(value) => value.as_str().and_then(FileMode::by_name).ok_or_else(|| {
+            format!("config: unknown mode {value} (\"layer\", \"merged\", \"final\")")
+        })?,
+    };
+    Ok(UiConfig {
+        keymap,
+        theme,
+        mode,
+    })
 }
 
 /// The signal (SIGTERM, SIGINT, SIGHUP) that ended the last `run`/`run_compare`, if one did:
@@ -151,25 +173,19 @@ fn spawn_task(tx: Sender<Msg>, what: &'static str, task: impl FnOnce() -> Msg + 
 
 /// Runs the explorer on `input` until the user quits. Returns an error message for the
 /// caller to print after the terminal is restored.
-pub fn run(input: &str, opts: SourceOptions, keymap: Keymap, theme: Theme) -> Result<(), String> {
+pub fn run(input: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), String> {
     let mut terminal = take_terminal();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, input, opts, keymap, theme);
+    let result = event_loop(&mut terminal, input, opts, ui);
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
 
 /// Runs the compare screen for `a` and `b` until the user quits.
-pub fn run_compare(
-    a: &str,
-    b: &str,
-    opts: SourceOptions,
-    keymap: Keymap,
-    theme: Theme,
-) -> Result<(), String> {
+pub fn run_compare(a: &str, b: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), String> {
     let mut terminal = take_terminal();
-    let result = compare_loop(&mut terminal, a, b, opts, keymap, theme);
+    let result = compare_loop(&mut terminal, a, b, opts, ui.keymap, ui.theme);
     ratatui::restore();
     result
 }
@@ -232,11 +248,11 @@ fn event_loop(
     terminal: &mut DefaultTerminal,
     input: &str,
     opts: SourceOptions,
-    keymap: Keymap,
-    theme: Theme,
+    ui: UiConfig,
 ) -> Result<(), String> {
     let size = terminal.size().map_err(|e| e.to_string())?;
-    let mut state = State::new(input, keymap, theme, size.width, size.height);
+    let mut state = State::new(input, ui.keymap, ui.theme, size.width, size.height);
+    state.start_mode = ui.mode;
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_loader(input.to_string(), opts.clone(), tx.clone());
     spawn_input(tx.clone());

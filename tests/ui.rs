@@ -925,3 +925,43 @@ fn the_dive_preset_drives_the_explorer_like_dive() {
     let help = render(&s);
     assert!(help.contains("^a"), "{help}");
 }
+
+#[test]
+fn config_mode_picks_the_files_panel_mode_an_image_opens_in() {
+    use strata::app::filetree::FileMode;
+    use strata::runtime::{ui_config, Settings};
+    let settings = |text: &str| Settings {
+        mode: toml::from_str::<toml::Table>(text)
+            .unwrap()
+            .get("mode")
+            .cloned(),
+        ..Settings::default()
+    };
+    assert_eq!(
+        ui_config(&Settings::default()).unwrap().mode,
+        FileMode::Layer
+    );
+    for (text, want) in [
+        ("mode = \"merged\"", FileMode::Merged),
+        ("mode = \"final\"", FileMode::Final),
+    ] {
+        let ui = ui_config(&settings(text)).unwrap();
+        assert_eq!(ui.mode, want);
+        let mut s = State::new("assets/demo.tar", ui.keymap, ui.theme, 160, 48);
+        s.start_mode = ui.mode;
+        update(&mut s, Msg::Loaded(loaded("assets/demo.tar")));
+        let Screen::Explorer(ex) = &s.screen else {
+            panic!()
+        };
+        assert_eq!(ex.mode, want);
+        assert!(render(&s).contains(want.title()), "{text}");
+    }
+    for text in ["mode = \"aggregated\"", "mode = 2"] {
+        let err = ui_config(&settings(text)).unwrap_err();
+        assert!(
+            err.starts_with("config: unknown mode ")
+                && err.ends_with("(\"layer\", \"merged\", \"final\")"),
+            "{err}"
+        );
+    }
+}

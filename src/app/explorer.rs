@@ -157,6 +157,14 @@ impl Explorer {
         ex
     }
 
+    /// Shows the files panel in `mode`.
+    pub fn set_mode(&mut self, mode: FileMode) {
+        if self.mode != mode {
+            self.mode = mode;
+            self.rebuild();
+        }
+    }
+
     pub fn layer_count(&self) -> usize {
         self.image.layers.len()
     }
@@ -363,17 +371,9 @@ impl Explorer {
                 self.mode = self.mode.next();
                 self.rebuild();
             }
-            Action::ModeLayer | Action::ModeMerged | Action::ModeFinal => {
-                let mode = match action {
-                    Action::ModeLayer => FileMode::Layer,
-                    Action::ModeMerged => FileMode::Merged,
-                    _ => FileMode::Final,
-                };
-                if self.mode != mode {
-                    self.mode = mode;
-                    self.rebuild();
-                }
-            }
+            Action::ModeLayer => self.set_mode(FileMode::Layer),
+            Action::ModeMerged => self.set_mode(FileMode::Merged),
+            Action::ModeFinal => self.set_mode(FileMode::Final),
             Action::Sort => {
                 self.sort = self.effective_sort().next();
                 self.sort_chosen = true;

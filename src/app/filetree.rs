@@ -40,6 +40,16 @@ impl FileMode {
         }
     }
 
+    /// The mode config.toml's `mode` names.
+    pub fn by_name(name: &str) -> Option<FileMode> {
+        match name {
+            "layer" => Some(FileMode::Layer),
+            "merged" => Some(FileMode::Merged),
+            "final" => Some(FileMode::Final),
+            _ => None,
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             FileMode::Layer => "changes in this layer",

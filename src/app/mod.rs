@@ -31,6 +31,8 @@ pub struct State {
     pub width: u16,
     pub height: u16,
     pub quit: bool,
+    /// The files panel's mode when the image opens (config.toml's `mode`).
+    pub start_mode: filetree::FileMode,
 }
 
 pub enum Screen {
@@ -182,6 +184,7 @@ impl State {
             width,
             height,
             quit: false,
+            start_mode: filetree::FileMode::Layer,
         }
     }
 }
@@ -229,8 +232,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Loaded(loaded) => {
-            state.screen =
-                Screen::Explorer(Box::new(Explorer::new(loaded, state.width, state.height)));
+            let mut ex = Explorer::new(loaded, state.width, state.height);
+            ex.set_mode(state.start_mode);
+            ex.fit(state.width, state.height);
+            state.screen = Screen::Explorer(Box::new(ex));
             Vec::new()
         }
         Msg::LoadFailed(e) => {
