@@ -468,6 +468,27 @@ fn a_corrupt_blob_fails_clearly_and_is_never_cached() {
     assert!(listing.contains(&digest), "{listing}");
 }
 
+/// A blob longer than the manifest says, whose first bytes are the blob, is not the blob.
+#[test]
+fn a_blob_longer_than_its_descriptor_is_refused_and_never_cached() {
+    let mut digest = String::new();
+    let (_reg, _proxy, cache, (code, _, err)) = through_proxy(
+        |m| {
+            digest = largest_layer(m);
+            Fault::Longer(digest.clone())
+        },
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("bytes the manifest gives for") && err.contains(&digest),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let (_, listing, _) = run(&["cache", "ls"], &cache_env(cache.path()), None);
+    assert!(!listing.contains(&digest), "{listing}");
+}
+
 /// A registry that keeps answering `status`: exit 2, one line that names the status and the
 /// attempts, and does not call a network failure corrupt data.
 fn assert_gave_up(code: i32, err: &str, status: &str) {

@@ -402,3 +402,92 @@ fn docker_archive_layers_have_their_blob_digest() {
         }
     }
 }
+
+/// Adds an index entry without a platform (an SBOM next to the images, as registries hold
+/// them) to the multi-platform index of a `nested_layout`.
+fn add_unplatformed_entry(layout: &std::path::Path, digest: &str) {
+    let top_path = layout.join("index.json");
+    let mut top: Value = serde_json::from_slice(&std::fs::read(&top_path).unwrap()).unwrap();
+    let inner_digest = top["manifests"][0]["digest"].as_str().unwrap().to_string();
+    let blob = |d: &str| layout.join("blobs/sha256").join(&d[7..]);
+    let mut inner: Value =
+        serde_json::from_slice(&std::fs::read(blob(&inner_digest)).unwrap()).unwrap();
+    inner["manifests"].as_array_mut().unwrap().push(json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": 1,
+        "artifactType": "application/spdx+json"}));
+    let bytes = serde_json::to_vec(&inner).unwrap();
+    let new_digest = sha(&bytes);
+    std::fs::write(blob(&new_digest), &bytes).unwrap();
+    top["manifests"][0]["digest"] = json!(new_digest);
+    top["manifests"][0]["size"] = json!(bytes.len());
+    std::fs::write(&top_path, serde_json::to_vec(&top).unwrap()).unwrap();
+}
+
+#[test]
+fn platforms_normalise_prefer_the_exact_variant_and_skip_entries_without_one() {
+    let dir = tempdir();
+    let layout = dir.path().join("multi");
+    let digests = nested_layout(
+        &layout,
+        &[
+            ("linux", "amd64"),
+            ("linux", "arm/v6"),
+            ("linux", "arm/v7"),
+            ("linux", "arm64"),
+        ],
+    );
+    add_unplatformed_entry(&layout, &digests[0]);
+    let l = layout.to_str().unwrap();
+    let digest_for = |platform: Option<&str>| {
+        let mut args = vec!["report", "--json"];
+        if let Some(p) = platform {
+            args.extend(["--platform", p]);
+        }
+        args.push(l);
+        let (code, out, err) = strata(&args);
+        assert_eq!(code, 0, "{platform:?}: {err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        r["image"]["digest"].as_str().unwrap().to_string()
+    };
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(digest_for(None), digests[0], "the host's, the SBOM skipped");
+    }
+    assert_eq!(
+        digest_for(Some("linux/arm")),
+        digests[2],
+        "arm means arm/v7"
+    );
+    assert_eq!(digest_for(Some("linux/arm/v6")), digests[1]);
+    assert_eq!(
+        digest_for(Some("linux/arm64/v8")),
+        digests[3],
+        "arm64/v8 is arm64"
+    );
+    assert_eq!(digest_for(Some("linux/aarch64")), digests[3]);
+    let (code, _, err) = strata(&["report", "--platform", "linux/s390x", l]);
+    assert_eq!(code, 2);
+    assert!(
+        err.ends_with("available: linux/amd64, linux/arm/v6, linux/arm/v7, linux/arm64\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_single_manifest_layout_of_another_platform_is_refused_for_platform() {
+    let dir = tempdir();
+    let layout = dir.path().join("one");
+    Spec::new()
+        .platform("linux/arm64")
+        .layer("a", vec![file("a", b"a")])
+        .oci(&layout, Comp::Gzip, true);
+    let l = layout.to_str().unwrap();
+    // Without --platform, the one image is the image, whatever its platform.
+    assert_eq!(strata(&["report", l]).0, 0);
+    assert_eq!(strata(&["report", "--platform", "linux/arm64/v8", l]).0, 0);
+    let (code, _, err) = strata(&["report", "--platform", "linux/amd64", l]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!("strata: error: {l}: no image for platform linux/amd64; available: linux/arm64\n")
+    );
+}

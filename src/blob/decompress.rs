@@ -26,6 +26,9 @@ pub fn detect(head: &[u8]) -> Result<Compression, String> {
     match head {
         [0x1f, 0x8b, ..] => Ok(Compression::Gzip),
         [0x28, 0xb5, 0x2f, 0xfd, ..] => Ok(Compression::Zstd),
+        // A zstd skippable frame (magic 0x184D2A50..=0x184D2A5F, RFC 8878 3.1.2) may come
+        // first: zstd:chunked and seekable-zstd writers put metadata in them.
+        [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..] => Ok(Compression::Zstd),
         [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => {
             Err("xz-compressed data is not supported".into())
         }
@@ -79,6 +82,19 @@ mod tests {
         assert_eq!(detect(&[0x28, 0xb5, 0x2f, 0xfd]), Ok(Compression::Zstd));
         assert_eq!(detect(b"etc/\0\0\0"), Ok(Compression::None));
         assert!(detect(&[0xfd, b'7', b'z', b'X', b'Z', 0]).is_err());
+    }
+
+    #[test]
+    fn zstd_that_starts_with_a_skippable_frame_is_zstd() {
+        let mut blob = vec![0x5e, 0x2a, 0x4d, 0x18, 4, 0, 0, 0];
+        blob.extend_from_slice(b"meta");
+        blob.extend(zstd::encode_all(&b"the tar"[..], 3).unwrap_or_default());
+        let (kind, mut r) =
+            decoder(&blob[..]).unwrap_or_else(|_| (Compression::None, Box::new(&b""[..])));
+        let mut s = String::new();
+        r.read_to_string(&mut s).ok();
+        assert_eq!(kind, Compression::Zstd);
+        assert_eq!(s, "the tar");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn read(
     let mut names = Vec::new();
     let mut tag = tag;
     for _ in 0..MAX_DEPTH {
-        let chosen = choose(&index, input, tag, wanted.as_ref())?;
+        let chosen = choose(&index, input, format, tag, wanted.as_ref())?;
         if let Some(name) = chosen.annotations.as_ref().and_then(|a| a.get(REF_NAME)) {
             names.push(name.clone());
         }
@@ -178,6 +178,7 @@ fn build(
 fn choose(
     index: &Index,
     input: &str,
+    format: Format,
     tag: Option<&str>,
     wanted: Option<&super::model::Platform>,
 ) -> Result<Descriptor> {
@@ -220,11 +221,19 @@ fn choose(
             });
         }
     }
+    // Entries without a platform (SBOMs, signatures and other artifacts next to the images)
+    // are not chosen by platform.
+    let with_platform: Vec<(&Descriptor, &super::model::Platform)> = candidates
+        .iter()
+        .filter_map(|d| d.platform.as_ref().map(|p| (*d, p)))
+        .collect();
     match candidates.as_slice() {
         [] => Err(Error::NotAnImage {
             input: input.into(),
             reason: "index.json lists no image manifest".into(),
         }),
+        // One image: whatever its platform unless --platform asks for another (an index of
+        // one platform is no choice to make; the host's platform decides among several).
         [one] => {
             if let (Some(want), Some(have)) = (wanted, one.platform.as_ref()) {
                 if !platform::matches(want, have) {
@@ -237,36 +246,44 @@ fn choose(
             }
             Ok((*one).clone())
         }
-        many if many.iter().all(|d| d.platform.is_some()) => {
+        _ if !with_platform.is_empty() => {
             let want = wanted.cloned().unwrap_or_else(platform::host);
-            many.iter()
-                .find(|d| {
-                    d.platform
-                        .as_ref()
-                        .is_some_and(|p| platform::matches(&want, p))
-                })
-                .map(|d| (*d).clone())
+            let platforms: Vec<&super::model::Platform> =
+                with_platform.iter().map(|(_, p)| *p).collect();
+            platform::pick(&want, &platforms)
+                .map(|i| with_platform[i].0.clone())
                 .ok_or_else(|| Error::Platform {
                     input: input.into(),
                     wanted: want.display(),
-                    available: many
+                    available: platforms
                         .iter()
-                        .filter_map(|d| d.platform.as_ref().map(|p| p.display()))
+                        .map(|p| p.display())
                         .collect::<Vec<_>>()
                         .join(", "),
                 })
         }
-        many => Err(Error::Unsupported {
-            input: input.into(),
-            reason: format!(
-                "the layout holds {} images; choose one with oci:DIR:TAG (tags: {})",
-                many.len(),
-                many.iter()
-                    .filter_map(|d| ref_name(d))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }),
+        many => {
+            let tags: Vec<String> = many.iter().filter_map(|d| ref_name(d)).collect();
+            let reason = match format {
+                Format::OciLayout | Format::OciArchive => format!(
+                    "the layout holds {} images; choose one with oci:DIR:TAG (tags: {})",
+                    many.len(),
+                    if tags.is_empty() {
+                        "none".to_string()
+                    } else {
+                        tags.join(", ")
+                    }
+                ),
+                _ => format!(
+                    "the image index lists {} images and no platform to choose one by",
+                    many.len()
+                ),
+            };
+            Err(Error::Unsupported {
+                input: input.into(),
+                reason,
+            })
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Platforms (`os/arch[/variant]`) as OCI indexes name them, and the host's.
 
-use super::model::{Format, ImageMeta, Platform};
+use super::model::{ImageMeta, Platform};
 use crate::error::{Error, Result};
 
 /// The platform strata runs on, in OCI's spelling.
@@ -69,6 +69,7 @@ pub fn check_single(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Re
         architecture: architecture.into(),
         variant: config.variant.clone().filter(|v| !v.is_empty()),
     };
+    // A config without a variant is taken for any variant of its architecture.
     let lenient = Platform {
         variant: want.variant.clone().filter(|_| have.variant.is_some()),
         ..want.clone()
@@ -83,34 +84,74 @@ pub fn check_single(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Re
     })
 }
 
-/// `check_single` for the images that have no choice of platforms: docker archives, whether
-/// opened from a path or sent by an engine. Other formats choose by platform from their index
-/// (see `oci_layout`) and are left alone here, but a malformed `--platform` is rejected for
-/// every format alike.
+/// `check_single` for every opened image: the config of the image chosen must be of the
+/// platform `--platform` asks for. An index chose by platform already (see `oci_layout`);
+/// this catches an image that came without a choice (a `docker save` archive, an engine's
+/// archive, a registry tag or layout that names one manifest, not an index).
 pub fn check_opened(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Result<()> {
-    match meta.format {
-        Format::DockerArchive | Format::Engine(_) => check_single(meta, input, platform),
-        _ => wanted(platform, input).map(|_| ()),
+    check_single(meta, input, platform)
+}
+
+/// `p` in its canonical spelling, as containerd normalises platforms: `aarch64` is `arm64`,
+/// `x86_64` is `amd64`, `arm64/v8` is plain `arm64`, `amd64/v1` plain `amd64`, plain `arm`
+/// is `arm/v7`, `armhf` `arm/v7`, `armel` `arm/v6`, a bare variant number gets its `v`.
+pub fn normalize(p: &Platform) -> Platform {
+    let (architecture, forced) = match p.architecture.as_str() {
+        "aarch64" => ("arm64", None),
+        "x86_64" | "x86-64" => ("amd64", None),
+        "armhf" => ("arm", Some("v7")),
+        "armel" => ("arm", Some("v6")),
+        "i386" => ("386", None),
+        other => (other, None),
+    };
+    let given = p.variant.as_deref().filter(|v| !v.is_empty());
+    let variant = match (architecture, forced.or(given)) {
+        ("arm64", Some("8" | "v8" | "v8.0")) | ("amd64", Some("v1")) => None,
+        ("arm", None) => Some("v7".to_string()),
+        (_, Some(v)) if v.starts_with(|c: char| c.is_ascii_digit()) => Some(format!("v{v}")),
+        (_, v) => v.map(str::to_string),
+    };
+    Platform {
+        os: p.os.clone(),
+        architecture: architecture.into(),
+        variant,
     }
 }
 
-/// Whether `candidate` satisfies `wanted`; a wanted platform without a variant takes any.
+/// Whether `candidate` satisfies `wanted`, both normalised: same os and architecture, and the
+/// same variant when `wanted` names one (`linux/arm64` takes any arm64).
 pub fn matches(wanted: &Platform, candidate: &Platform) -> bool {
-    wanted.os == candidate.os
-        && wanted.architecture == candidate.architecture
-        && (wanted.variant.is_none() || wanted.variant == candidate.variant)
+    let (w, c) = (normalize(wanted), normalize(candidate));
+    let any_variant = wanted.variant.as_deref().is_none_or(str::is_empty);
+    w.os == c.os && w.architecture == c.architecture && (any_variant || w.variant == c.variant)
+}
+
+/// The best of `candidates` for `wanted`: one of exactly that platform (normalised: `arm`
+/// means `arm/v7`, `arm64/v8` is `arm64`) before one that only matches (another variant of an
+/// architecture asked without a variant). The first such in order wins a tie.
+pub fn pick(wanted: &Platform, candidates: &[&Platform]) -> Option<usize> {
+    let w = normalize(wanted);
+    candidates
+        .iter()
+        .position(|c| normalize(c) == w)
+        .or_else(|| candidates.iter().position(|c| matches(wanted, c)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::model::Format;
 
     #[test]
     fn parse_and_match() {
         let want = parse("linux/arm64").unwrap_or_default();
         let v8 = parse("linux/arm64/v8").unwrap_or_default();
         assert!(matches(&want, &v8));
-        assert!(!matches(&v8, &want));
+        assert!(matches(&v8, &want), "arm64 without a variant is v8");
+        assert!(!matches(
+            &parse("linux/arm64/v9").unwrap_or_default(),
+            &want
+        ));
         assert!(parse("linux").is_none());
         assert!(parse("a/b/c/d").is_none());
         for bad in [
@@ -180,10 +221,75 @@ mod tests {
         assert!(!ok(&v8, Some("linux/arm64/v7")));
         // No variant in the config: any variant of the architecture is taken.
         assert!(ok(&archive("linux", "arm64", None), Some("linux/arm64/v8")));
-        // Formats that choose from an index only get the syntax check here.
-        let mut oci = archive("linux", "amd64", None);
-        oci.format = Format::OciLayout;
-        assert!(ok(&oci, Some("linux/arm64")));
-        assert!(!ok(&oci, Some("linux/")));
+        // Every format's chosen image is checked: a registry tag or a layout that names one
+        // manifest (not an index) has no other platform to offer.
+        for format in [Format::OciLayout, Format::Registry] {
+            let mut oci = archive("linux", "amd64", None);
+            oci.format = format;
+            assert!(!ok(&oci, Some("linux/arm64")));
+            assert!(ok(&oci, Some("linux/amd64")));
+            assert!(!ok(&oci, Some("linux/")));
+        }
+        // Spellings normalise: aarch64 is arm64, arm64/v8 is arm64.
+        assert!(ok(
+            &archive("linux", "aarch64", None),
+            Some("linux/arm64/v8")
+        ));
+        assert!(ok(
+            &archive("linux", "arm64", Some("v8")),
+            Some("linux/arm64")
+        ));
+    }
+
+    #[test]
+    fn variants_normalise_and_an_exact_platform_wins() {
+        let p = |s: &str| parse(s).unwrap_or_default();
+        let pick_of = |want: &str, have: &[&str]| {
+            let have: Vec<Platform> = have.iter().map(|h| p(h)).collect();
+            let refs: Vec<&Platform> = have.iter().collect();
+            pick(&p(want), &refs)
+        };
+        // arm64 means v8; arm means v7.
+        assert_eq!(
+            pick_of("linux/arm64/v8", &["linux/amd64", "linux/arm64"]),
+            Some(1)
+        );
+        assert_eq!(
+            pick_of("linux/arm64", &["linux/amd64", "linux/arm64/v8"]),
+            Some(1)
+        );
+        assert_eq!(
+            pick_of("linux/arm/v7", &["linux/amd64", "linux/arm"]),
+            Some(1)
+        );
+        assert_eq!(
+            pick_of(
+                "linux/arm",
+                &["linux/amd64", "linux/arm/v6", "linux/arm/v7"]
+            ),
+            Some(2)
+        );
+        assert_eq!(
+            pick_of("linux/arm/7", &["linux/arm/v6", "linux/arm/v7"]),
+            Some(1)
+        );
+        // Without a variant asked, another variant is taken when there is no exact one.
+        assert_eq!(
+            pick_of("linux/arm", &["linux/amd64", "linux/arm/v6"]),
+            Some(1)
+        );
+        assert_eq!(
+            pick_of("linux/amd64", &["linux/amd64/v3", "linux/amd64"]),
+            Some(1)
+        );
+        assert_eq!(pick_of("linux/amd64", &["linux/amd64/v3"]), Some(0));
+        // A variant asked is a variant required.
+        assert_eq!(pick_of("linux/arm/v7", &["linux/arm/v6"]), None);
+        assert_eq!(pick_of("linux/arm64/v9", &["linux/arm64"]), None);
+        assert_eq!(
+            pick_of("linux/amd64", &["windows/amd64", "linux/arm64"]),
+            None
+        );
+        assert_eq!(normalize(&p("linux/x86_64/v1")), p("linux/amd64"));
     }
 }

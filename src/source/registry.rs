@@ -246,7 +246,7 @@ fn is_loopback(host: &str) -> bool {
         _ => host,
     };
     let name = name.trim_start_matches('[').trim_end_matches(']');
-    name == "localhost"
+    name.eq_ignore_ascii_case("localhost")
         || name
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
@@ -402,8 +402,18 @@ fn classify(e: &OciDistributionError) -> Failure {
     match e {
         OciDistributionError::RequestError(r) => {
             // A connection that cannot be made, refused or timed out, is a registry that
-            // cannot be reached (a cached tag then opens from the cache).
-            if r.is_connect() {
+            // cannot be reached (a cached tag then opens from the cache). A host that answers
+            // but not with TLS strata accepts is reachable: that is an error to show, never a
+            // reason to fall back to what the cache holds.
+            if let Some(why) = r.is_connect().then(|| tls_failure(r)).flatten() {
+                Failure::Other(if why.contains("certificate") {
+                    format!("TLS handshake failed ({why})")
+                } else {
+                    format!(
+                        "TLS handshake failed ({why}); if the registry speaks plain HTTP, use --insecure"
+                    )
+                })
+            } else if r.is_connect() {
                 Failure::Unreachable(root_cause(r))
             } else if r.is_timeout() {
                 Failure::Transient("timed out".into())
@@ -466,6 +476,29 @@ fn classify(e: &OciDistributionError) -> Failure {
 
 /// The innermost cause of an error ("Connection refused (os error 111)"): the outer layers
 /// only repeat the URL and the library's names.
+/// The TLS failure under a connection error: the host answered, but the handshake broke
+/// (a plain-HTTP server answers with bytes that are no TLS record, or closes), or its
+/// certificate was refused. rustls reports these as `InvalidData` / `UnexpectedEof`.
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        cur = err.source();
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            ) {
+                return Some(root_cause(io));
+            }
+            // An io::Error's `source` skips the error it wraps; `get_ref` is that error.
+            if let Some(inner) = io.get_ref() {
+                cur = Some(inner);
+            }
+        }
+    }
+    None
+}
+
 fn root_cause(e: &dyn std::error::Error) -> String {
     let mut cur = e;
     while let Some(s) = cur.source() {
@@ -715,6 +748,28 @@ impl Download<'_> {
         Ok(())
     }
 
+    /// Whether bytes follow the last one the manifest's size allows (checked once).
+    fn sends_more(&mut self) -> bool {
+        if !self.chunk.is_empty() {
+            return true;
+        }
+        let timeout = self.store.timeout;
+        while let Some(s) = self.stream.as_mut() {
+            match self
+                .store
+                .rt
+                .block_on(async { tokio::time::timeout(timeout, s.next()).await })
+            {
+                Ok(Some(Ok(bytes))) if bytes.is_empty() => continue,
+                Ok(Some(Ok(_))) => return true,
+                // The end, or a break after the last byte: the blob is whole.
+                _ => break,
+            }
+        }
+        self.stream = None;
+        false
+    }
+
     fn finish(&mut self) {
         if let Some(w) = self.writer.take() {
             // A blob that does not match is not kept; the reader's own digest check reports it.
@@ -730,6 +785,18 @@ impl Read for Download<'_> {
                 .size
                 .map_or(u64::MAX, |s| s.saturating_sub(self.offset));
             if remaining == 0 {
+                // The manifest's size is the blob's: a registry that sends more is sending
+                // another blob, whatever the digest of its first bytes says.
+                if self.size.is_some() && self.sends_more() {
+                    self.writer = None;
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "registry {} sent more than the {} bytes the manifest gives for {}",
+                            self.store.registry, self.offset, self.digest
+                        ),
+                    ));
+                }
                 self.finish();
                 return Ok(0);
             }
@@ -796,6 +863,8 @@ mod tests {
             "localhost",
             "[::1]:5000",
             "127.0.0.2",
+            "LOCALHOST:5000",
+            "LocalHost",
         ] {
             assert!(is_loopback(h), "{h}");
         }
@@ -807,6 +876,60 @@ mod tests {
         ] {
             assert!(!is_loopback(h), "{h}");
         }
+    }
+
+    /// What a manifest request over HTTPS to `addr` fails with, classified.
+    fn https_failure(addr: std::net::SocketAddr) -> Failure {
+        install_crypto_provider();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let client = Client::new(ClientConfig {
+            protocol: ClientProtocol::Https,
+            connect_timeout: Some(Duration::from_secs(5)),
+            ..Default::default()
+        });
+        let reference: Reference = format!("{addr}/app:v1").parse().expect("a reference");
+        match rt.block_on(client.pull_manifest_raw(&reference, &RegistryAuth::Anonymous, ACCEPT)) {
+            Ok(_) => panic!("{addr} answered over HTTPS"),
+            Err(e) => classify(&e),
+        }
+    }
+
+    /// A plain-HTTP server answers on 127.0.0.1 (loopback is plain HTTP anyway; the client
+    /// here is made to speak HTTPS, as it does to any other host without --insecure).
+    fn plain_server(answer: &'static [u8]) -> std::net::SocketAddr {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let addr = listener.local_addr().expect("an address");
+        std::thread::spawn(move || {
+            for mut s in listener.incoming().flatten() {
+                let _ = s.write_all(answer);
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn a_host_that_answers_without_tls_is_an_error_naming_insecure_not_unreachable() {
+        for answer in [
+            &b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"[..],
+            b"",
+        ] {
+            match https_failure(plain_server(answer)) {
+                Failure::Other(m) => {
+                    assert!(m.starts_with("TLS handshake failed ("), "{m}");
+                    assert!(m.ends_with("use --insecure"), "{m}");
+                }
+                other => panic!("{:?}: {}", String::from_utf8_lossy(answer), other.message()),
+            }
+        }
+        // Nothing listening: unreachable (a cached tag may stand in).
+        let free = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port");
+        assert!(matches!(https_failure(free), Failure::Unreachable(_)));
     }
 
     #[test]

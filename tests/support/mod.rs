@@ -161,6 +161,8 @@ pub struct Spec {
     pub layers: Vec<(String, Vec<Item>)>,
     /// The image config's `config` object, when not the default one.
     pub runtime: Option<serde_json::Value>,
+    /// The config's `os/architecture[/variant]` (default linux/amd64).
+    pub platform: Option<String>,
 }
 
 impl Spec {
@@ -168,7 +170,14 @@ impl Spec {
         Spec {
             layers: Vec::new(),
             runtime: None,
+            platform: None,
         }
+    }
+
+    /// The platform the config names, as `os/architecture[/variant]`.
+    pub fn platform(mut self, platform: &str) -> Spec {
+        self.platform = Some(platform.to_string());
+        self
     }
 
     /// Replaces the config's `config` object (User, Env, Labels, ...).
@@ -193,13 +202,18 @@ impl Spec {
             serde_json::json!({"User": "1000:1000", "Env": ["PATH=/usr/bin"], "Cmd": ["sh"], "WorkingDir": "/srv",
                        "ExposedPorts": {"8080/tcp": {}}, "Labels": {"org.example": "yes"}})
         });
-        serde_json::to_vec(&serde_json::json!({
-            "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+        let platform = self.platform.as_deref().unwrap_or("linux/amd64");
+        let parts: Vec<&str> = platform.split('/').collect();
+        let mut config = serde_json::json!({
+            "architecture": parts[1], "os": parts[0], "created": "2024-01-01T00:00:00Z",
             "config": runtime,
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
             "history": history,
-        }))
-        .unwrap()
+        });
+        if let Some(variant) = parts.get(2) {
+            config["variant"] = serde_json::json!(variant);
+        }
+        serde_json::to_vec(&config).unwrap()
     }
 
     pub fn tars(&self) -> Vec<Vec<u8>> {
@@ -457,13 +471,14 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) {
     }
 }
 
-/// An OCI layout whose index.json points at a multi-platform index.
+/// An OCI layout whose index.json points at a multi-platform index; `arch` may carry a
+/// variant (`arm/v7`). Each image's config names its platform.
 pub fn nested_layout(dir: &Path, platforms: &[(&str, &str)]) -> Vec<String> {
     let mut files = Vec::new();
     let mut entries = Vec::new();
     let mut digests = Vec::new();
     for (i, (os, arch)) in platforms.iter().enumerate() {
-        let s = Spec::new().layer(
+        let s = Spec::new().platform(&format!("{os}/{arch}")).layer(
             "x",
             vec![
                 file("etc/arch", arch.as_bytes()),
@@ -474,7 +489,12 @@ pub fn nested_layout(dir: &Path, platforms: &[(&str, &str)]) -> Vec<String> {
         let (_, index) = one.iter().find(|(n, _)| n == "index.json").unwrap();
         let idx: serde_json::Value = serde_json::from_slice(index).unwrap();
         let mut desc = idx["manifests"][0].clone();
-        desc["platform"] = serde_json::json!({"os": os, "architecture": arch});
+        desc["platform"] = match arch.split_once('/') {
+            Some((arch, variant)) => {
+                serde_json::json!({"os": os, "architecture": arch, "variant": variant})
+            }
+            None => serde_json::json!({"os": os, "architecture": arch}),
+        };
         desc.as_object_mut().unwrap().remove("annotations");
         digests.push(desc["digest"].as_str().unwrap().to_string());
         entries.push(desc);

@@ -215,6 +215,8 @@ pub enum Fault {
     StallOnce(Duration),
     /// Every response for this digest has one byte flipped in the middle.
     Corrupt(String),
+    /// Every response for this digest has 16 bytes more than the blob (Content-Length too).
+    Longer(String),
     /// Every request for this digest gets the body of that other digest instead.
     Swap(String, String),
     /// Docker Hub's scheme: `/v2/` requests without `Authorization: Bearer <token>` get 401
@@ -415,6 +417,18 @@ fn serve(
         {
             let mid = body.len() / 2;
             body[mid] ^= 0x40;
+        }
+        Fault::Longer(digest)
+            if is_blob && request_line.contains(digest.as_str()) && !body.is_empty() =>
+        {
+            let length = format!("Content-Length: {}", body.len());
+            assert!(resp_head.contains(&length), "{resp_head}");
+            body.extend_from_slice(b"0123456789abcdef");
+            let head = resp_head.replace(&length, &format!("Content-Length: {}", body.len()));
+            conn.write_all(head.as_bytes())?;
+            conn.write_all(&body)?;
+            conn.flush()?;
+            return Ok(());
         }
         _ => {}
     }
