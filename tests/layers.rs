@@ -20,9 +20,11 @@ fn strata_listing(archive: &Path) -> Listing {
     listing(&trees, &analysis.stack, &analysis.stack.top)
         .into_iter()
         .map(|l| {
-            let kind = match l.kind {
-                EntryKind::Hardlink | EntryKind::File => "file",
-                other => other.name(),
+            // A hardlink is another name of what it links to: a file, or a symlink.
+            let kind = match (l.kind, l.content.map(|c| c.kind)) {
+                (EntryKind::Hardlink, Some(EntryKind::Symlink)) => "symlink",
+                (EntryKind::Hardlink | EntryKind::File, _) => "file",
+                (other, _) => other.name(),
             };
             (l.path.to_string(), (kind.to_string(), l.size))
         })
@@ -267,6 +269,30 @@ fn paths_through_symlinked_directories_land_where_the_links_lead() {
     let r = check(&through_symlinks());
     assert_eq!(waste(&r, "removed"), 200, "real/f, removed through `link`");
     assert_eq!(r["totals"]["files"], 4);
+}
+
+/// A hardlink to a symlink is another name of that symlink: paths through it land where the
+/// link leads, as umoci unpacks them (found by a differential run against umoci).
+#[test]
+fn a_hardlink_to_a_symlink_leads_where_the_symlink_does() {
+    let r = check(
+        &Spec::new()
+            .layer(
+                "base",
+                vec![
+                    Item::Dir("d"),
+                    file("d/x", &noise(1, 300)),
+                    Item::Symlink("s", "d"),
+                ],
+            )
+            .layer("link", vec![Item::Hardlink("k", "s")])
+            .layer(
+                "through",
+                vec![Item::Whiteout("k/x"), file("k/new", &noise(2, 20))],
+            ),
+    );
+    assert_eq!(waste(&r, "removed"), 300, "d/x, removed through `k`");
+    assert_eq!(r["totals"]["final_bytes"], 20);
 }
 
 #[test]

@@ -83,6 +83,19 @@ pub fn follow_parent_links(layers: &mut [LayerTree]) {
                     live.add(&e.path, e.link.as_deref().unwrap_or(""));
                     true
                 }
+                // A hardlink to a live symlink is another name of that symlink (one inode):
+                // paths through it go where the symlink leads, from where the name is.
+                EntryKind::Hardlink => {
+                    let target = e.link.as_deref().and_then(|l| live.targets.get(l)).cloned();
+                    let removed = live.remove_tree(&e.path);
+                    match target {
+                        Some(target) => {
+                            live.add(&e.path, &target);
+                            true
+                        }
+                        None => removed,
+                    }
+                }
                 // A directory re-listed merges; anything else replaces what was there.
                 EntryKind::Dir => live.remove(&e.path),
                 _ => live.remove_tree(&e.path),
