@@ -217,6 +217,16 @@ fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
+    if args.source.quiet {
+        // What was left out still says so: the directory is not the whole selection.
+        for (path, why) in &summary.skipped {
+            eprintln!(
+                "strata: skipped /{}: {why}",
+                strata::tree::printable(path, 1000)
+            );
+        }
+        return Ok(());
+    }
     eprintln!(
         "strata: extracted {} files ({}), {} directories, {} symlinks, {} hardlinks into {}",
         summary.files,

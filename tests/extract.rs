@@ -215,8 +215,15 @@ fn a_directory_is_extracted_recursively_whatever_its_spelling() {
         let to = work
             .path()
             .join(format!("out-{}", spelling.replace('/', "_")));
-        extract_ok(&image, &[spelling], &to, &[]);
+        let err = extract_ok(&image, &[spelling], &to, &[]);
+        assert!(
+            err.starts_with("strata: extracted 3 files (27 B), 1 directories, 1 symlinks"),
+            "{err}"
+        );
         let got = snapshot(&to);
+        let quiet = to.with_extension("quiet");
+        assert_eq!(extract_ok(&image, &[spelling], &quiet, &["-q"]), "");
+        assert_eq!(snapshot(&quiet), got, "{spelling}");
         let names: Vec<&str> = got.keys().map(String::as_str).collect();
         assert_eq!(
             names,
