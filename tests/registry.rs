@@ -188,6 +188,26 @@ fn platforms_missing_tags_and_missing_repositories() {
         err,
         format!("strata: error: {host}/nothing/here:v1: registry {host}: tag v1 not found in repository nothing/here (MANIFEST_UNKNOWN: manifest unknown)\n")
     );
+    // A child manifest the registry lost: the error names it. (The registry's revision link
+    // is what makes a manifest servable by digest.)
+    let arm = &digests[1]["sha256:".len()..];
+    let link = reg
+        .dir()
+        .join("data/docker/registry/v2/repositories/multi/_manifests/revisions/sha256")
+        .join(arm);
+    std::fs::remove_dir_all(&link).unwrap();
+    let empty = tempdir();
+    let (code, _, err) = run(
+        &["report", "--platform", "linux/arm64", &name],
+        &cache_env(empty.path()),
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("the registry has no manifest {} (", digests[1])),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]

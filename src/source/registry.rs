@@ -558,7 +558,12 @@ impl RegistryStore {
                 self.client
                     .pull_manifest_raw(&by_digest, &self.auth, ACCEPT)
             }))
-            .map_err(|f| io::Error::other(f.message().to_string()))?;
+            .map_err(|f| match f {
+                Failure::NotFound(m) => io::Error::other(format!(
+                    "the registry has no manifest {digest} ({m}), which the index lists"
+                )),
+                other => io::Error::other(other.message().to_string()),
+            })?;
         if Digest::of(&bytes) != *digest {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
