@@ -904,7 +904,7 @@ fn the_dive_preset_drives_the_explorer_like_dive() {
     key(&mut s, "<tab>");
     update(&mut s, ctrl('a'));
     assert_eq!(ex(&s), (FileMode::Merged, true, false, false));
-    assert!(!footer(&s).is_empty());
+    assert!(footer(&s).contains("hiding added"), "{}", footer(&s));
     update(&mut s, ctrl('a'));
     // Ctrl-L is the layer's own changes from either panel; Ctrl-Space folds and unfolds all.
     update(&mut s, ctrl('l'));

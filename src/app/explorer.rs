@@ -119,13 +119,14 @@ pub struct Explorer {
 }
 
 impl Explorer {
-    pub fn new(loaded: Loaded, width: u16, height: u16) -> Explorer {
+    /// The explorer of a loaded image, the files panel in `mode`.
+    pub fn new(loaded: Loaded, mode: FileMode, width: u16, height: u16) -> Explorer {
         let report = Report::new(&loaded.image, &loaded.analysis);
         let layer_rows = layer_rows(&loaded.image);
         let mut views = ViewCache::default();
         let tree = {
             let trees = loaded.image.trees();
-            FileTree::build(&trees, &loaded.analysis, 0, FileMode::Layer, &mut views)
+            FileTree::build(&trees, &loaded.analysis, 0, mode, &mut views)
         };
         let mut ex = Explorer {
             image: loaded.image,
@@ -135,7 +136,7 @@ impl Explorer {
             layer: 0,
             layer_rows,
             layers_offset: 0,
-            mode: FileMode::Layer,
+            mode,
             sort: SortBy::Name,
             sort_chosen: false,
             tree,

@@ -232,9 +232,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Loaded(loaded) => {
-            let mut ex = Explorer::new(loaded, state.width, state.height);
-            ex.set_mode(state.start_mode);
-            ex.fit(state.width, state.height);
+            let ex = Explorer::new(loaded, state.start_mode, state.width, state.height);
             state.screen = Screen::Explorer(Box::new(ex));
             Vec::new()
         }

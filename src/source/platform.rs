@@ -49,11 +49,13 @@ pub fn wanted(platform: Option<&str>, input: &str) -> Result<Option<Platform>> {
     }
 }
 
-/// Checks `--platform` against an image that comes without a choice of platforms (a `docker
-/// save` archive, or one an engine sent): its config's platform must match, as with dive and
-/// skopeo; otherwise the error names the platform the image has. A config that names no
-/// os/architecture is taken as it is, and so is one without a variant when a variant is asked.
-pub fn check_single(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Result<()> {
+/// Checks `--platform` against the config of the image opened: it must be of the platform
+/// asked for, as with dive and skopeo; otherwise the error names the platform the image has.
+/// An index chose by platform already (see `oci_layout`); this catches an image that came
+/// without a choice (a `docker save` archive, an engine's archive, a registry tag or layout
+/// naming one manifest). A config that names no os/architecture is taken as it is, and so is
+/// one without a variant when a variant is asked. A malformed `--platform` is an error.
+pub fn check_opened(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Result<()> {
     let Some(want) = wanted(platform, input)? else {
         return Ok(());
     };
@@ -82,14 +84,6 @@ pub fn check_single(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Re
         wanted: want.display(),
         available: have.display(),
     })
-}
-
-/// `check_single` for every opened image: the config of the image chosen must be of the
-/// platform `--platform` asks for. An index chose by platform already (see `oci_layout`);
-/// this catches an image that came without a choice (a `docker save` archive, an engine's
-/// archive, a registry tag or layout that names one manifest, not an index).
-pub fn check_opened(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Result<()> {
-    check_single(meta, input, platform)
 }
 
 /// `p` in its canonical spelling, as containerd normalises platforms: `aarch64` is `arm64`,

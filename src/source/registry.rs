@@ -405,16 +405,16 @@ fn classify(e: &OciDistributionError) -> Failure {
             // cannot be reached (a cached tag then opens from the cache). A host that answers
             // but not with TLS strata accepts is reachable: that is an error to show, never a
             // reason to fall back to what the cache holds.
-            if let Some(why) = r.is_connect().then(|| tls_failure(r)).flatten() {
-                Failure::Other(if why.contains("certificate") {
-                    format!("TLS handshake failed ({why})")
-                } else {
-                    format!(
+            if r.is_connect() {
+                match tls_failure(r) {
+                    Some(why) if why.contains("certificate") => {
+                        Failure::Other(format!("TLS handshake failed ({why})"))
+                    }
+                    Some(why) => Failure::Other(format!(
                         "TLS handshake failed ({why}); if the registry speaks plain HTTP, use --insecure"
-                    )
-                })
-            } else if r.is_connect() {
-                Failure::Unreachable(root_cause(r))
+                    )),
+                    None => Failure::Unreachable(root_cause(r)),
+                }
             } else if r.is_timeout() {
                 Failure::Transient("timed out".into())
             } else {
@@ -474,8 +474,6 @@ fn classify(e: &OciDistributionError) -> Failure {
     }
 }
 
-/// The innermost cause of an error ("Connection refused (os error 111)"): the outer layers
-/// only repeat the URL and the library's names.
 /// The TLS failure under a connection error: the host answered, but the handshake broke
 /// (a plain-HTTP server answers with bytes that are no TLS record, or closes), or its
 /// certificate was refused. rustls reports these as `InvalidData` / `UnexpectedEof`.
@@ -499,6 +497,8 @@ fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     None
 }
 
+/// The innermost cause of an error ("Connection refused (os error 111)"): the outer layers
+/// only repeat the URL and the library's names.
 fn root_cause(e: &dyn std::error::Error) -> String {
     let mut cur = e;
     while let Some(s) = cur.source() {
