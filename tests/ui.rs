@@ -304,7 +304,10 @@ fn keys_move_and_quit() {
 fn mouse_click_selects_and_wheel_scrolls() {
     use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let mut s = state(120, 40);
-    let a = strata::app::layout::areas(120, 40);
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!()
+    };
+    let a = ex.areas(120, 40);
     let at = |kind, column, row| {
         Msg::Mouse(MouseEvent {
             kind,
@@ -595,7 +598,7 @@ fn scroll_state(s: &State) -> [(usize, usize, usize); 2] {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    let a = strata::app::layout::areas(s.width, s.height);
+    let a = ex.areas(s.width, s.height);
     let panel = |offset: usize, len: usize, shown: usize, selected: usize| {
         assert!(
             (offset..offset + shown).contains(&selected),

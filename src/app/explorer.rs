@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{
 
 use super::filetree::{FileMode, FileTree, Filter, Folds, Node, Row, Rows, SortBy, Status};
 use super::keymap::{Action, Keymap, Scope};
-use super::layout::{areas, list_rows};
+use super::layout::{areas, list_rows, Areas};
 use super::{Effect, ExtractRequest, Loaded, ReadPurpose};
 use crate::analysis::merge::{path_history, Change, ViewCache};
 use crate::analysis::paths::{PathId, PathTable, ROOT};
@@ -258,7 +258,7 @@ impl Explorer {
     /// Keeps the cursors inside their panels after a move or a resize, and the panels filled:
     /// no empty rows below while rows above are scrolled away (a terminal grown back).
     pub fn fit(&mut self, width: u16, height: u16) {
-        let a = areas(width, height);
+        let a = self.areas(width, height);
         self.offset = scroll_to(
             self.offset,
             self.cursor,
@@ -271,6 +271,11 @@ impl Explorer {
             self.layer_rows.len(),
             list_rows(a.layers),
         );
+    }
+
+    /// Where the panels go on a `width` x `height` terminal for this image.
+    pub fn areas(&self, width: u16, height: u16) -> Areas {
+        areas(width, height, self.layer_rows.len())
     }
 
     /// Index in `layer_rows` of the selected layer.
@@ -316,7 +321,7 @@ impl Explorer {
     }
 
     fn on_action(&mut self, action: Action, width: u16, height: u16) -> Vec<Effect> {
-        let page = list_rows(areas(width, height).files).max(1);
+        let page = list_rows(self.areas(width, height).files).max(1);
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
@@ -857,7 +862,7 @@ impl Explorer {
         if self.popup.is_some() {
             return;
         }
-        let a = areas(width, height);
+        let a = self.areas(width, height);
         let inside = |r: ratatui::layout::Rect| {
             m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
         };

@@ -1,7 +1,7 @@
 //! Where each panel goes, as a pure function of the terminal size, shared by drawing and by
 //! mouse hit-testing so they always agree.
 
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -12,33 +12,93 @@ pub struct Areas {
     pub footer: Rect,
 }
 
-pub fn areas(width: u16, height: u16) -> Areas {
+/// `layer_rows` is how many rows the Layers list holds: on a short terminal the layers get
+/// the room they need (up to half the height) before the details panels, which shrink.
+pub fn areas(width: u16, height: u16, layer_rows: usize) -> Areas {
     let area = Rect::new(0, 0, width, height);
     let [main, footer] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
     let left_width = (width * 2 / 5).clamp(30.min(width), 72);
     let [left, files] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Min(10)]).areas(main);
-    // Layers get what is left after fixed-height details, at least a few rows.
-    let details_h = if height >= 40 { 11 } else { 7 };
-    let image_h = if height >= 40 { 14 } else { 9 };
-    let chunks = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Min(5),
-            Constraint::Length(details_h),
-            Constraint::Length(image_h),
-        ])
-        .split(left);
+    let (layers_h, details_h, image_h) = left_heights(left.height, layer_rows);
+    let [layers, layer_details, image_details] = Layout::vertical([
+        Constraint::Length(layers_h),
+        Constraint::Length(details_h),
+        Constraint::Length(image_h),
+    ])
+    .areas(left);
     Areas {
-        layers: chunks[0],
-        layer_details: chunks[1],
-        image_details: chunks[2],
+        layers,
+        layer_details,
+        image_details,
         files,
         footer,
     }
 }
 
+/// Heights of the Layers, Layer and Image panels in a left column `total` rows high. Tall
+/// terminals give the details their full size and the layers the rest. Below that the
+/// details keep their full size only while every layer row still shows; otherwise the
+/// layers take what they need up to half the column, and the two details panels share the
+/// remainder (Layer 7 : Image 9, at least a border and one row each).
+fn left_heights(total: u16, layer_rows: usize) -> (u16, u16, u16) {
+    const BORDERS_AND_HEADER: u16 = 3;
+    let (full_details, full_image) = if total >= 39 { (11, 14) } else { (7, 9) };
+    let fixed = full_details + full_image;
+    let want = u16::try_from(layer_rows)
+        .unwrap_or(u16::MAX)
+        .saturating_add(BORDERS_AND_HEADER)
+        .max(5);
+    if total >= 39 || total.saturating_sub(fixed) >= want {
+        let layers = total.saturating_sub(fixed).max(5.min(total));
+        let rest = total - layers;
+        let details = full_details.min(rest);
+        return (layers, details, rest - details);
+    }
+    let layers = want.min(total.saturating_sub(fixed).max(total / 2));
+    let rest = total - layers;
+    let details = (rest * full_details / fixed).clamp(3.min(rest), full_details);
+    (layers, details, rest - details)
+}
+
 /// Rows of list content inside a bordered panel with a header line.
 pub fn list_rows(area: Rect) -> usize {
     area.height.saturating_sub(3) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer_list_rows(width: u16, height: u16, layer_rows: usize) -> usize {
+        list_rows(areas(width, height, layer_rows).layers)
+    }
+
+    #[test]
+    fn a_short_terminal_gives_the_layers_half_the_column() {
+        // 80x24 with 15 layers: 8 rows of layers (was 4), the details shrink.
+        assert_eq!(layer_list_rows(80, 24, 15), 8);
+        let a = areas(80, 24, 15);
+        assert_eq!((a.layer_details.height, a.image_details.height), (5, 7));
+        // Few layers: all show and the details keep their full size.
+        assert_eq!(layer_list_rows(80, 24, 4), 4);
+        let a = areas(80, 24, 4);
+        assert_eq!((a.layer_details.height, a.image_details.height), (7, 9));
+        // Tall terminals are as before: fixed details, the layers take the rest.
+        let a = areas(120, 40, 100);
+        assert_eq!((a.layers.height, a.layer_details.height), (14, 11));
+        assert_eq!(a.image_details.height, 14);
+    }
+
+    #[test]
+    fn the_left_column_is_always_filled_exactly() {
+        for height in 0..60 {
+            for layer_rows in [0, 1, 3, 8, 15, 40, 1000, usize::MAX] {
+                let a = areas(80, height, layer_rows);
+                let sum = a.layers.height + a.layer_details.height + a.image_details.height;
+                assert_eq!(sum, a.files.height, "{height} rows, {layer_rows} layers");
+                assert_eq!(a.layer_details.y, a.layers.y + a.layers.height);
+            }
+        }
+    }
 }

@@ -26,18 +26,23 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         .as_deref()
         .map(|c| super::compact_hashes(&printable(c, 4000)))
         .unwrap_or_else(|| "(no history)".into());
+    let mut changes = Line::from(vec![
+        label("Changes"),
+        styled(format!("+{}", row.added), t.added),
+        Span::raw(" "),
+        styled(format!("~{}", row.modified), t.modified),
+        Span::raw(" "),
+        styled(format!("m{}", row.metadata_only), t.metadata),
+        Span::raw(" "),
+        styled(format!("-{}", row.removed), t.removed),
+    ]);
+    // The entry count goes where it fits: this line must not wrap over the command.
+    let entries = format!("  {} entries", row.entries);
+    if changes.width() + entries.chars().count() <= w {
+        changes.push_span(styled(entries, t.dim));
+    }
     let mut lines = vec![
-        Line::from(vec![
-            label("Changes"),
-            styled(format!("+{}", row.added), t.added),
-            Span::raw(" "),
-            styled(format!("~{}", row.modified), t.modified),
-            Span::raw(" "),
-            styled(format!("m{}", row.metadata_only), t.metadata),
-            Span::raw(" "),
-            styled(format!("-{}", row.removed), t.removed),
-            styled(format!("  {} entries", row.entries), t.dim),
-        ]),
+        changes,
         Line::from(vec![
             label("Wastes"),
             Span::raw(fit(
@@ -136,7 +141,15 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     ];
     let max = causes.iter().map(|c| c.1).max().unwrap_or(0).max(1);
     let bar_w = width.saturating_sub(12 + 10).max(1);
+    // A short panel keeps the causes with the most bytes, still in their usual order.
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    let mut by_size: Vec<usize> = (0..causes.len()).collect();
+    by_size.sort_by_key(|&k| std::cmp::Reverse(causes[k].1));
+    let shown: Vec<usize> = by_size.into_iter().take(room).collect();
     for (k, (name, bytes)) in causes.iter().enumerate() {
+        if !shown.contains(&k) {
+            continue;
+        }
         let n = ((*bytes as f64 / max as f64) * bar_w as f64).round() as usize;
         let n = if *bytes > 0 { n.max(1) } else { 0 };
         lines.push(Line::from(vec![

@@ -20,10 +20,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-    let mut lines = vec![Line::from(styled(
-        fit("  #     Size   Stored W Command", width),
-        t.dim,
-    ))];
+    // A narrow panel drops the Stored column so the commands keep some room.
+    let stored = width >= 44;
+    let header = if stored {
+        "  #     Size   Stored W Command"
+    } else {
+        "  #     Size W Command"
+    };
+    let mut lines = vec![Line::from(styled(fit(header, width), t.dim))];
     let rows = inner.height.saturating_sub(1) as usize;
     for entry in ex.layer_rows.iter().skip(ex.layers_offset).take(rows) {
         let line = match *entry {
@@ -37,12 +41,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                 };
                 let cmd =
                     crate::tree::printable(row.command.as_deref().unwrap_or("(no history)"), 500);
-                let head = format!(
-                    "{:>3} {:>8} {:>8} ",
-                    i,
-                    short_size(row.size),
-                    short_size(row.compressed_size)
-                );
+                let head = if stored {
+                    format!(
+                        "{:>3} {:>8} {:>8} ",
+                        i,
+                        short_size(row.size),
+                        short_size(row.compressed_size)
+                    )
+                } else {
+                    format!("{:>3} {:>8} ", i, short_size(row.size))
+                };
                 let rest = width.saturating_sub(head.chars().count() + 2);
                 let style = if selected {
                     if focused(ex, Panel::Layers) {
@@ -73,10 +81,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                     .get(h)
                     .map(|s| crate::tree::printable(&s.command, 500))
                     .unwrap_or_default();
-                Line::from(styled(
-                    fit(&format!("    {:>8} {:>8}   {cmd}", "", ""), width),
-                    t.dim,
-                ))
+                let pad = if stored { 22 } else { 13 };
+                Line::from(styled(fit(&format!("{:pad$}  {cmd}", ""), width), t.dim))
             }
         };
         lines.push(line);

@@ -17,7 +17,6 @@ use ratatui::Frame;
 
 use crate::app::explorer::{Explorer, Panel};
 use crate::app::keymap::Action;
-use crate::app::layout::areas;
 use crate::app::{Screen, State};
 
 pub fn draw(frame: &mut Frame, state: &State) {
@@ -30,7 +29,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
 }
 
 fn draw_explorer(frame: &mut Frame, state: &State, ex: &Explorer) {
-    let a = areas(frame.area().width, frame.area().height);
+    let a = ex.areas(frame.area().width, frame.area().height);
     layers::draw(frame, a.layers, state, ex);
     details::draw_layer(frame, a.layer_details, state, ex);
     details::draw_image(frame, a.image_details, state, ex);
