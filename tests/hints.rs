@@ -741,6 +741,45 @@ fn setuid_and_world_writable_paths_the_image_adds() {
 }
 
 #[test]
+fn a_layer_writing_below_a_lower_file_cannot_be_unpacked() {
+    let mut lower = base();
+    lower.extend([
+        file("opt/tool", b"a file, not a directory"),
+        Item::Fifo("run/pipe"),
+        file("srv/www", b"replaced by a directory entry"),
+        file("var/x", b"deleted first"),
+    ]);
+    let spec = Spec::new().layer(BASE, lower).layer(
+        "RUN unpack-by-hand",
+        vec![
+            file("opt/tool/config", b"below a file"),
+            file("opt/tool/data", b"below it too"),
+            file("run/pipe/x", b"below a fifo"),
+            // Listing the directory before its contents, or deleting the path first, is how
+            // a runtime can unpack it: no hint for these.
+            Item::Dir("srv/www"),
+            file("srv/www/index.html", b"fine"),
+            Item::Whiteout("var/x"),
+            file("var/x/y", b"fine too"),
+        ],
+    );
+    let (r, _) = report(&spec);
+    let h = only(&r, "written-below-non-directory");
+    assert_eq!(h["severity"], "error");
+    assert_eq!(h["layer"], 1);
+    assert_eq!(h["bytes"], 0);
+    assert_eq!(paths(h), ["/opt/tool", "/run/pipe"]);
+    assert_mentions(
+        h,
+        &[
+            "`RUN unpack-by-hand` in layer 1 writes below 2 paths",
+            "/opt/tool, a file from layer 0; /run/pipe, a fifo from layer 0",
+            "not a directory",
+        ],
+    );
+}
+
+#[test]
 fn many_small_run_steps_could_be_one() {
     let spec = Spec::new()
         .layer(BASE, base())

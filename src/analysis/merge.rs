@@ -104,6 +104,20 @@ pub struct Stack {
     pub linked_only: Vec<(PathId, Loc)>,
     /// The file each hardlink entry links to (see `Links`).
     pub links: Links,
+    /// Entries written below something a lower layer (or an earlier entry of the same layer)
+    /// left there that is not a directory, in layer order. strata makes that path a
+    /// directory; Docker and containerd refuse to unpack such a layer ("not a directory").
+    pub under_non_dirs: Vec<UnderNonDir>,
+}
+
+/// An entry whose parent path held a file, link or device when its layer wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnderNonDir {
+    /// The entry written below it.
+    pub entry: Loc,
+    /// The nearest ancestor that was not a directory, and what was there.
+    pub ancestor: PathId,
+    pub was: Loc,
 }
 
 /// For each hardlink entry (layer, entry): the path and the copy of the file it links to, as
@@ -137,6 +151,7 @@ pub fn stack(layers: &[&LayerTree]) -> Stack {
         view,
         mut hidden,
         links,
+        under_non_dirs,
         ..
     } = stacker;
     let linked_only = linked_only(layers, &view, &links);
@@ -155,6 +170,7 @@ pub fn stack(layers: &[&LayerTree]) -> Stack {
         hidden,
         linked_only,
         links,
+        under_non_dirs,
     }
 }
 
@@ -285,6 +301,8 @@ struct Stacker<'a> {
     /// For each hardlink entry (layer, entry): the path and copy of the file it links to,
     /// as the view showed them when the link was made. Recorded with `hidden`.
     links: Links,
+    /// Recorded with `hidden`.
+    under_non_dirs: Vec<UnderNonDir>,
     record: bool,
 }
 
@@ -300,6 +318,7 @@ impl<'a> Stacker<'a> {
             },
             hidden: Vec::new(),
             links: HashMap::new(),
+            under_non_dirs: Vec::new(),
             record,
         }
     }
@@ -312,6 +331,7 @@ impl<'a> Stacker<'a> {
             view,
             hidden: Vec::new(),
             links: HashMap::new(),
+            under_non_dirs: Vec::new(),
             record: false,
         }
     }
@@ -366,16 +386,23 @@ impl<'a> Stacker<'a> {
                 }
                 a = self.paths.parent(a);
             }
-            for &a in missing.iter().rev() {
-                if let Some(loc) = self.view.get(a) {
-                    self.hide(a, loc, by, Cause::Overwritten);
-                }
-                self.view.live[a as usize] = Some(implicit(by));
-            }
             let here = Loc {
                 layer: by,
                 entry: i as u32,
             };
+            for &a in missing.iter().rev() {
+                if let Some(loc) = self.view.get(a) {
+                    if self.record {
+                        self.under_non_dirs.push(UnderNonDir {
+                            entry: here,
+                            ancestor: a,
+                            was: loc,
+                        });
+                    }
+                    self.hide(a, loc, by, Cause::Overwritten);
+                }
+                self.view.live[a as usize] = Some(implicit(by));
+            }
             if self.record && e.kind == EntryKind::Hardlink {
                 if let Some(source) = self.link_source(e) {
                     self.links.insert((by, i as u32), source);
