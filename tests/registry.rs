@@ -208,6 +208,27 @@ fn platforms_missing_tags_and_missing_repositories() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+    // A config the registry lost: the error quotes the registry's answer.
+    let name = reg.push(&format!("docker-archive:{DEMO}"), "lost-config:v1", &[]);
+    let manifest = reg.manifest("lost-config:v1", None);
+    let config = manifest["config"]["digest"].as_str().unwrap().to_string();
+    std::fs::remove_dir_all(
+        reg.dir()
+            .join("data/docker/registry/v2/repositories/lost-config/_layers/sha256")
+            .join(&config["sha256:".len()..]),
+    )
+    .unwrap();
+    let empty = tempdir();
+    let (code, _, err) = run(&["report", &name], &cache_env(empty.path()), None);
+    assert_eq!(code, 2);
+    let host = reg.host();
+    assert!(
+        err.starts_with(&format!(
+            "strata: error: {name}: image config: registry {host} has no blob {config} ("
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]

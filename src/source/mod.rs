@@ -319,7 +319,10 @@ pub(crate) fn read_verified(
         return Err(too_big(size));
     }
     let bytes = store.read_small(name, limits.json_size).map_err(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
+        let registry_miss = e
+            .get_ref()
+            .is_some_and(|inner| inner.is::<registry::RegistryMiss>());
+        if e.kind() == io::ErrorKind::NotFound && !registry_miss {
             Error::MissingBlob {
                 input: input.into(),
                 what: what.into(),

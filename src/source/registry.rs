@@ -631,6 +631,19 @@ impl RegistryStore {
     }
 }
 
+/// A registry's answer that it has no such blob. It travels inside the `io::Error` so that a
+/// reader can quote the registry rather than say the blob "is not in the image".
+#[derive(Debug)]
+pub(crate) struct RegistryMiss(String);
+
+impl std::fmt::Display for RegistryMiss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RegistryMiss {}
+
 impl Store for RegistryStore {
     fn open(&self, name: &str) -> io::Result<(Box<dyn Read + Send + '_>, u64)> {
         if name == "index.json" {
@@ -725,7 +738,10 @@ impl Download<'_> {
             Err(Failure::NotFound(m)) => {
                 return Err(io::Error::new(
                     io::ErrorKind::NotFound,
-                    format!("registry {} has no blob {digest} ({m})", store.registry),
+                    RegistryMiss(format!(
+                        "registry {} has no blob {digest} ({m})",
+                        store.registry
+                    )),
                 ))
             }
             Err(f) => {
