@@ -210,8 +210,8 @@ pub struct SourceArgs {
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
     pub max_path_length: Option<u64>,
 
-    /// Deepest path inside a layer, in components [default: 256].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    /// Deepest path inside a layer, in components, at most 4096 [default: 256].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=strata::limits::MAX_PATH_DEPTH), help_heading = LIMITS)]
     pub max_path_depth: Option<u64>,
 
     /// Largest manifest, index or image config [default: 16MiB].

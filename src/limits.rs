@@ -18,7 +18,8 @@ pub struct Limits {
     pub entries: u64,
     /// Bytes of one path inside a layer (`--max-path-length`, default 4096, Linux's PATH_MAX).
     pub path_length: u64,
-    /// Components of one path inside a layer (`--max-path-depth`, default 256).
+    /// Components of one path inside a layer (`--max-path-depth`, default 256, at most
+    /// `MAX_PATH_DEPTH`).
     pub path_depth: u64,
     /// Bytes of a manifest, index or config (`--max-json-size`, default 16 MiB; registries
     /// cap manifests at 4 MiB).
@@ -26,6 +27,12 @@ pub struct Limits {
     /// Layers in one image (`--max-layers`, default 1000; Docker stops at 127).
     pub layers: u64,
 }
+
+/// The highest `--max-path-depth` accepted. The path table, the explorer's tree and dive's
+/// figures walk a path's ancestors recursively, and must stay well inside the 2 MiB stack of
+/// the loader thread; no real filesystem goes deeper: PATH_MAX (4096 bytes) holds at most
+/// 2048 levels.
+pub const MAX_PATH_DEPTH: u64 = 4096;
 
 impl Default for Limits {
     fn default() -> Self {

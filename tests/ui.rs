@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support;
-use support::load_image;
+use support::{load_image, tempdir, uncached, Item, Spec};
 
 use std::sync::Arc;
 
@@ -280,6 +280,54 @@ fn names_with_escape_sequences_and_newlines_show_escaped() {
     assert_eq!(code, 0);
     assert!(!out.contains('\u{1b}'));
     assert!(out.contains("evil\\u{1b}[2J names"), "{out}");
+}
+
+/// The analysis, the explorer's tree, its filter and folds walk a path's ancestors
+/// recursively: a path as deep as `--max-path-depth` allows must open and browse on a 2 MiB
+/// stack (a test thread's, like the loader thread's).
+#[test]
+fn the_deepest_path_the_limits_allow_opens_filters_and_folds() {
+    let depth = strata::limits::MAX_PATH_DEPTH as usize;
+    let deep = vec!["d"; depth - 1].join("/") + "/f";
+    let spec = Spec::new()
+        .layer(
+            "ADD deep",
+            vec![Item::Raw(
+                deep.clone(),
+                tar::EntryType::Regular,
+                b"x".to_vec(),
+            )],
+        )
+        .layer(
+            "RUN touch",
+            vec![Item::Raw(deep, tar::EntryType::Regular, b"xy".to_vec())],
+        );
+    let dir = tempdir();
+    let archive = dir.path().join("deep.tar");
+    spec.docker_archive(&archive);
+    let mut opts = uncached();
+    opts.limits.path_depth = strata::limits::MAX_PATH_DEPTH;
+    opts.limits.path_length = 3 * depth as u64;
+    let image = strata::load(archive.to_str().unwrap(), &opts, &|_| {}).unwrap();
+    let analysis = image.analyse();
+    assert_eq!(analysis.dive.inefficient_files.len(), 1);
+    let mut s = State::new("deep.tar", Keymap::new(None).0, Theme::dark(), 100, 30);
+    update(
+        &mut s,
+        Msg::Loaded(Loaded {
+            image: Arc::new(image),
+            analysis: Arc::new(analysis),
+        }),
+    );
+    key(&mut s, "<tab> 3 G");
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!("the deep image did not open")
+    };
+    assert_eq!(ex.selected_path_str().split('/').count(), depth);
+    key(&mut s, "/f<enter>");
+    render(&s);
+    key(&mut s, "<space> 2 1");
+    render(&s);
 }
 
 #[test]
