@@ -206,6 +206,10 @@ pub struct SourceArgs {
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
     pub max_entries: Option<u64>,
 
+    /// Most entries in all layers together [default: 10000000].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_total_entries: Option<u64>,
+
     /// Longest path inside a layer, in bytes [default: 4096].
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
     pub max_path_length: Option<u64>,
@@ -262,6 +266,7 @@ impl SourceArgs {
             layer_size: self.max_layer_size.unwrap_or(d.layer_size),
             ratio: self.max_ratio.unwrap_or(d.ratio),
             entries: self.max_entries.unwrap_or(d.entries),
+            total_entries: self.max_total_entries.unwrap_or(d.total_entries),
             path_length: self.max_path_length.unwrap_or(d.path_length),
             path_depth: self.max_path_depth.unwrap_or(d.path_depth),
             json_size: self.max_json_size.unwrap_or(d.json_size),

@@ -245,6 +245,7 @@ fn read_layers(
     let results: Vec<Slot> = (0..n).map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
+    let total = TotalEntries::default();
     let workers = std::thread::available_parallelism()
         .map(|p| p.get())
         .unwrap_or(2)
@@ -264,7 +265,8 @@ fn read_layers(
                     limits,
                     progress,
                 };
-                let result = read_cached(&job, store, cache);
+                let result = read_cached(&job, store, cache)
+                    .and_then(|read| total.add(&job, &read.1).map(|()| read));
                 match &result {
                     Ok((_, tree)) => progress(LoadEvent::LayerFinished {
                         index: i,
@@ -343,6 +345,27 @@ pub(crate) fn read_cached(
     // Only verified layers get here; a cache that cannot be written is not an error.
     let _ = cache.put_tree(diff_id, compression, &tree);
     Ok((compression, tree))
+}
+
+/// Entries of the layers read so far, each listing of a layer counted, against
+/// `--max-total-entries`.
+#[derive(Default)]
+pub(crate) struct TotalEntries(AtomicU64);
+
+impl TotalEntries {
+    /// Counts `tree` in (read for `job`): an error once the total is past the limit. The
+    /// error names no layer: which one crosses the line depends on which finishes first.
+    pub(crate) fn add(&self, job: &Job, tree: &LayerTree) -> Result<()> {
+        let n = tree.entries.len() as u64;
+        let total = self.0.fetch_add(n, Ordering::Relaxed).saturating_add(n);
+        match job.limits.image_entries(total) {
+            Some(hit) => Err(Error::Unsupported {
+                input: job.input.into(),
+                reason: hit.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A layer tree from the cache against this run's limits (see `check_read_layer`).

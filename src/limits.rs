@@ -16,6 +16,10 @@ pub struct Limits {
     pub ratio: u64,
     /// Tar entries in one layer (`--max-entries`, default 5,000,000).
     pub entries: u64,
+    /// Tar entries of all layers together, each listing of a layer counted
+    /// (`--max-total-entries`, default 10,000,000). Memory grows with this figure, and a
+    /// small image listing one layer of many files many times would grow it without end.
+    pub total_entries: u64,
     /// Bytes of one path inside a layer (`--max-path-length`, default 4096, Linux's PATH_MAX).
     pub path_length: u64,
     /// Components of one path inside a layer (`--max-path-depth`, default 256, at most
@@ -40,6 +44,7 @@ impl Default for Limits {
             layer_size: 64 << 30,
             ratio: 250,
             entries: 5_000_000,
+            total_entries: 10_000_000,
             path_length: 4096,
             path_depth: 256,
             json_size: 16 << 20,
@@ -157,6 +162,22 @@ impl Limits {
             ));
         }
         None
+    }
+}
+
+impl Limits {
+    /// The limit the image is past once the layers read so far hold `total` entries.
+    pub fn image_entries(&self, total: u64) -> Option<LimitHit> {
+        (total > self.total_entries).then(|| {
+            LimitHit::new(
+                format!(
+                    "the entry count of its layers (more than {})",
+                    self.total_entries
+                ),
+                self.total_entries.to_string(),
+                "--max-total-entries",
+            )
+        })
     }
 }
 

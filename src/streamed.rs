@@ -60,6 +60,7 @@ pub(crate) fn load(
     )?;
     let meta = source::engine_archive_meta(&store, input, engine, opts)?;
     let mut trees: Vec<(Compression, LayerTree)> = Vec::with_capacity(meta.layers.len());
+    let total = image::TotalEntries::default();
     for (index, desc) in meta.layers.iter().enumerate() {
         let job = Job {
             desc,
@@ -114,6 +115,7 @@ pub(crate) fn load(
                 })
             }
         };
+        total.add(&job, &read.1)?;
         // The archive's order guessed the layer of a passing blob; now it is known.
         progress(LoadEvent::LayerFinished {
             index,

@@ -427,6 +427,17 @@ fn a_docker_25_archive_streams_and_its_cached_layers_are_skipped_by_name() {
             "{run}"
         );
     }
+    // The layers' entries together are bounded as they arrive, from the cache or not.
+    for extra in [None, Some("--no-cache")] {
+        let mut args = vec!["report", "--max-total-entries", "3", "docker-daemon:app:v1"];
+        args.extend(extra);
+        let (code, _, err) = strata_env(&args, &env, None);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.ends_with("over the limit of 3; raise it with --max-total-entries\n"),
+            "{err}"
+        );
+    }
 }
 
 /// Extracting from an engine image (and the viewer) streams the engine's archive again only

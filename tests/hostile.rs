@@ -136,6 +136,7 @@ fn limits_hold_for_layers_read_from_the_cache() {
     assert_eq!(run(&[]).0, Some(0), "the demo caches its layers");
     for limit in [
         ["--max-entries", "5"],
+        ["--max-total-entries", "20"],
         ["--max-path-depth", "1"],
         ["--max-path-length", "3"],
         ["--max-layer-size", "10"],
