@@ -169,14 +169,23 @@ fn nested_index_with_platform_choice() {
 fn a_layout_with_several_untagged_images_asks_which() {
     let dir = tempdir();
     let layout = dir.path().join("two");
+    // Another image's blobs and index entry first, then this one's (index.json is rewritten).
+    Spec::new()
+        .layer("b", vec![file("b", b"b")])
+        .oci(&layout, Comp::Gzip, true);
+    let index_path = layout.join("index.json");
+    let read_index =
+        || -> Value { serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap() };
+    let mut other = read_index()["manifests"][0].clone();
+    other["annotations"]["org.opencontainers.image.ref.name"] = json!("other");
     Spec::new()
         .layer("a", vec![file("a", b"a")])
         .oci(&layout, Comp::Gzip, true);
-    let index_path = layout.join("index.json");
-    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
-    let mut second = index["manifests"][0].clone();
-    second["annotations"]["org.opencontainers.image.ref.name"] = json!("other");
-    index["manifests"].as_array_mut().unwrap().push(second);
+    let mut index = read_index();
+    let mut again = index["manifests"][0].clone();
+    again["annotations"]["org.opencontainers.image.ref.name"] = json!("again");
+    let manifests = index["manifests"].as_array_mut().unwrap();
+    manifests.push(other);
     std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
     let (code, _, err) = strata(&["report", layout.to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -184,31 +193,77 @@ fn a_layout_with_several_untagged_images_asks_which() {
         err.contains("2 images") && err.contains("latest, other"),
         "{err}"
     );
-    let (code, _, err) = strata(&["report", &format!("oci:{}:other", layout.display())]);
+    let (code, out, err) = strata(&[
+        "report",
+        "--json",
+        &format!("oci:{}:other", layout.display()),
+    ]);
     assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["layers"][0]["created_by"], "b");
+
+    // The same manifest listed again, under another tag: still one image to open, by any tag.
+    let mut index = read_index();
+    let manifests = index["manifests"].as_array_mut().unwrap();
+    manifests.truncate(1);
+    manifests.push(again);
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    for image in ["", ":latest", ":again"] {
+        let (code, _, err) = strata(&["report", &format!("oci:{}{image}", layout.display())]);
+        assert_eq!(code, 0, "{image}: {err}");
+    }
 }
 
 #[test]
 fn a_docker_archive_with_two_images_asks_which() {
     let dir = tempdir();
-    let path = dir.path().join("two.tar");
-    spec().docker_archive(&path);
-    let unpacked = dir.path().join("two");
-    tar::Archive::new(std::fs::File::open(&path).unwrap())
-        .unpack(&unpacked)
-        .unwrap();
+    let unpack = |spec: Spec, name: &str| {
+        let path = dir.path().join(format!("{name}.tar"));
+        spec.docker_archive(&path);
+        let unpacked = dir.path().join(name);
+        tar::Archive::new(std::fs::File::open(&path).unwrap())
+            .unpack(&unpacked)
+            .unwrap();
+        unpacked
+    };
+    let unpacked = unpack(spec(), "two");
+    let b = unpack(Spec::new().layer("b", vec![file("b", b"b")]), "b");
     let mpath = unpacked.join("manifest.json");
-    let mut m: Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
-    let mut second = m[0].clone();
+    let read = |p: &std::path::Path| -> Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let mut m = read(&mpath);
+    let mut second = read(&b.join("manifest.json"))[0].clone();
+    std::fs::copy(
+        b.join(second["Config"].as_str().unwrap()),
+        unpacked.join(second["Config"].as_str().unwrap()),
+    )
+    .unwrap();
+    std::fs::create_dir_all(unpacked.join("b0")).unwrap();
+    std::fs::copy(b.join("l0/layer.tar"), unpacked.join("b0/layer.tar")).unwrap();
+    second["Layers"] = json!(["b0/layer.tar"]);
     second["RepoTags"] = json!(["other:2"]);
+    let mut again = m[0].clone();
+    again["RepoTags"] = json!(["again:1"]);
     m.as_array_mut().unwrap().push(second);
     std::fs::write(&mpath, serde_json::to_vec(&m).unwrap()).unwrap();
     let u = unpacked.to_str().unwrap();
     let (code, _, err) = strata(&["report", u]);
     assert_eq!(code, 2);
     assert!(err.contains("2 images") && err.contains("other:2"), "{err}");
-    let (code, _, err) = strata(&["report", &format!("docker-archive:{u}:other:2")]);
+    let (code, out, err) = strata(&["report", "--json", &format!("docker-archive:{u}:other:2")]);
     assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["layers"][0]["created_by"], "b");
+
+    // The same image listed again under another name: one image, opened without a choice.
+    m.as_array_mut().unwrap().truncate(1);
+    m.as_array_mut().unwrap().push(again);
+    std::fs::write(&mpath, serde_json::to_vec(&m).unwrap()).unwrap();
+    for image in [u.to_string(), format!("docker-archive:{u}:again:1")] {
+        let (code, _, err) = strata(&["report", &image]);
+        assert_eq!(code, 0, "{image}: {err}");
+    }
 }
 
 #[test]
@@ -347,8 +402,8 @@ fn one_line_error(image: &str) -> String {
     err
 }
 
-/// What is not a container image, or not the manifest's blob, is refused in one line: a layer
-/// whose size is not the manifest's, an OCI artifact (a Helm chart), a schema 1 manifest.
+/// What is not a container image, or not the manifest's blob, is refused in one line: a layer,
+/// config or manifest whose size is not its descriptor's, an OCI artifact (a Helm chart), a schema 1 manifest.
 #[test]
 fn sizes_artifacts_and_schema_1_are_checked() {
     let dir = tempdir();
@@ -359,6 +414,26 @@ fn sizes_artifacts_and_schema_1_are_checked() {
     let err = one_line_error(&bigger);
     assert!(
         err.contains("layer 0") && err.contains("the manifest says"),
+        "{err}"
+    );
+
+    // So is a config, or a manifest, whose size is not its descriptor's.
+    let config = layout_with_manifest(&dir.path().join("config-size"), |m| {
+        m["config"]["size"] = json!(0);
+    });
+    let err = one_line_error(&config);
+    assert!(
+        err.contains(": image config sha256:") && err.ends_with("its descriptor says 0\n"),
+        "{err}"
+    );
+    let index_path = dir.path().join("config-size/index.json");
+    let mut index: Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    index["manifests"][0]["size"] = json!(i64::MAX);
+    std::fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let err = one_line_error(&config);
+    assert!(
+        err.contains(": manifest sha256:")
+            && err.ends_with(&format!("its descriptor says {}\n", i64::MAX)),
         "{err}"
     );
 

@@ -97,6 +97,14 @@ fn pick<'a>(
             reason: "manifest.json lists no image".into(),
         }),
         (None, [one]) => Ok(one),
+        // The same image listed more than once (under one or several names) is no choice.
+        (None, [first, rest @ ..])
+            if rest
+                .iter()
+                .all(|e| e.config == first.config && e.layers == first.layers) =>
+        {
+            Ok(first)
+        }
         (None, many) => Err(Error::Unsupported {
             input: input.into(),
             reason: format!(

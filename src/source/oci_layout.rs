@@ -40,6 +40,7 @@ pub fn read(
             "manifest",
             limits,
         )?;
+        check_size(&blob, &chosen, input, "manifest")?;
         let value: serde_json::Value = parse_json(&blob, input, "manifest")?;
         if value.get("manifests").is_some() {
             index = parse_json(&blob, input, "image index")?;
@@ -54,6 +55,23 @@ pub fn read(
         input: input.into(),
         what: "index.json".into(),
         reason: format!("image indexes nested deeper than {MAX_DEPTH} levels"),
+    })
+}
+
+/// A manifest or config whose length is not its descriptor's `size` is refused, as a layer
+/// is: the digest matched, but the index or manifest that names it is wrong.
+fn check_size(bytes: &[u8], desc: &Descriptor, input: &str, what: &str) -> Result<()> {
+    if bytes.len() as u64 == desc.size {
+        return Ok(());
+    }
+    Err(Error::Format {
+        input: input.into(),
+        what: format!("{what} {}", desc.digest),
+        reason: format!(
+            "the blob is {} bytes, its descriptor says {}",
+            bytes.len(),
+            desc.size
+        ),
     })
 }
 
@@ -119,6 +137,7 @@ fn build(
         "image config",
         limits,
     )?;
+    check_size(&config_raw, &manifest.config, input, "image config")?;
     let config: ImageConfig = parse_json(&config_raw, input, "image config")?;
     let diff_ids = config.diff_ids();
     if diff_ids.len() != manifest.layers.len() {
@@ -221,6 +240,10 @@ fn choose(
             });
         }
     }
+    // The same manifest listed twice (under one tag or two; a tag asked for
+    // was matched above) is one image: the first listing.
+    let mut seen = std::collections::HashSet::new();
+    candidates.retain(|d| seen.insert(&d.digest));
     // Entries without a platform (SBOMs, signatures and other artifacts next to the images)
     // are not chosen by platform.
     let with_platform: Vec<(&Descriptor, &super::model::Platform)> = candidates
