@@ -920,12 +920,15 @@ mod tests {
 
     /// A plain-HTTP server answers on 127.0.0.1 (loopback is plain HTTP anyway; the client
     /// here is made to speak HTTPS, as it does to any other host without --insecure).
+    /// It reads the client's hello before it answers and closes: closing with the hello
+    /// unread would send a reset, which the client may see before the answer or the end.
     fn plain_server(answer: &'static [u8]) -> std::net::SocketAddr {
-        use std::io::Write;
+        use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
         let addr = listener.local_addr().expect("an address");
         std::thread::spawn(move || {
             for mut s in listener.incoming().flatten() {
+                let _ = s.read(&mut [0u8; 16 * 1024]);
                 let _ = s.write_all(answer);
             }
         });
