@@ -51,56 +51,48 @@ pub struct InefficientFile {
 
 pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
     let keys = Keys::default();
-    let trees: Vec<DiveTree> = layers
-        .iter()
-        .map(|l| DiveTree::from_layer(l, keys.clone()))
-        .collect();
-    let orders: Vec<Vec<u32>> = trees.iter().map(DiveTree::post_order).collect();
     let layer_sizes: Vec<u64> = layers.iter().map(|l| l.header_bytes).collect();
+    // A whiteout is sized against layer 0 with layers 0..i-1 stacked on it (layer 0 twice, as
+    // dive does). That stack is kept only up to the last layer that may hold a whiteout, and
+    // the layers' own trees one at a time, so the memory held is one layer's tree plus the
+    // union of all paths.
+    let last_whiteout = layers.iter().rposition(|l| may_hold_whiteouts(l));
 
     // Every path of every layer gets an id in one union trie, so tallies are a vector and
-    // a path string is only built for a whiteout or a reported file.
-    let mut union = Union::new(trees.iter().map(|t| t.nodes.len()).sum());
+    // a path string is only built for a reported file.
+    let mut union = Union::new(layers.iter().map(|l| l.entries.len()).sum());
+    let mut stacked = Stacked::default();
     let mut tallies: Vec<Tally> = Vec::new();
     let mut inefficient: Vec<u32> = Vec::new();
-    // The tree a whiteout of layer i is sized against: layer 0, then layers 0..i-1 stacked
-    // on it (layer 0 twice, as dive does). Built only as far as a whiteout needs it.
-    let mut stacked = Stacked {
-        tree: None,
-        layers: 0,
-    };
-    for (i, tree) in trees.iter().enumerate() {
-        let ids = union.map_tree(tree);
-        for &node in &orders[i] {
+    for (i, layer) in layers.iter().enumerate() {
+        let tree = DiveTree::from_layer(layer, keys.clone());
+        let order = tree.post_order();
+        let ids = union.map_tree(&tree);
+        if i == 0 && last_whiteout.is_some() {
+            stacked.start(&tree, &ids);
+        }
+        for &node in &order {
             let n = &tree.nodes[node as usize];
             if !n.is_leaf() {
                 continue;
             }
-            let id = if n.is_whiteout() {
-                let stripped = n.name.strip_prefix(WHITEOUT_PREFIX).unwrap_or(&n.name);
-                union.child(ids[n.parent as usize], stripped, keys.name(stripped))
+            let (id, size) = if n.is_whiteout() {
+                let (id, target) = union.whiteout(ids[n.parent as usize], n.name.clone(), &keys);
+                if !stacked.holds(target) {
+                    // dive's visitor returns an error here and the rest of the layer is skipped.
+                    tallies.resize(tallies.len().max(union.len()), Tally::default());
+                    tallies[id as usize].present = true;
+                    break;
+                }
+                (id, stacked.sized(target, &union))
             } else {
-                ids[node as usize]
+                (ids[node as usize], n.size)
             };
             if tallies.len() <= id as usize {
                 tallies.resize(union.len(), Tally::default());
             }
-            tallies[id as usize].present = true;
-            let size = if n.is_whiteout() {
-                let s = stacked.at(&trees, &orders, i);
-                let Some(prev) = s.lookup(&union.path(id)) else {
-                    // dive's visitor returns an error here and the rest of the layer is skipped.
-                    break;
-                };
-                if s.nodes[prev as usize].is_dir {
-                    s.subtree_size(prev)
-                } else {
-                    0
-                }
-            } else {
-                n.size
-            };
             let tally = &mut tallies[id as usize];
+            tally.present = true;
             tally.cum += size;
             let size = size as i64;
             if tally.min < 0 || size < tally.min {
@@ -110,6 +102,9 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
             if tally.count == 2 {
                 inefficient.push(id);
             }
+        }
+        if last_whiteout.is_some_and(|last| i < last) {
+            stacked.stack(&tree, &order, &ids, &mut union, &keys);
         }
     }
 
@@ -127,7 +122,7 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
             let t = &tallies[id as usize];
             InefficientFile {
                 path: union.path(id),
-                count: t.count,
+                count: u64::from(t.count),
                 size_bytes: t.cum,
             }
         })
@@ -149,14 +144,25 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
     }
 }
 
+/// Whether a layer's dive tree may have a node named `.wh.*` (a whiteout, or a directory
+/// a tar named so): erring towards yes only costs memory.
+fn may_hold_whiteouts(layer: &LayerTree) -> bool {
+    let named = |p: &str| p.contains(WHITEOUT_PREFIX);
+    layer.entries.iter().enumerate().any(|(i, e)| {
+        e.kind == EntryKind::Whiteout
+            || named(&e.path)
+            || (!layer.moved.is_empty() && layer.tar_path(i).is_some_and(named))
+    })
+}
+
 /// dive's tally of one path over all layers. `present` once the path was visited, even when
 /// dive then skipped the rest of the layer (its -1 minimum still counts, as in dive).
 #[derive(Debug, Clone, Copy)]
 struct Tally {
-    present: bool,
     cum: u64,
     min: i64,
-    count: u64,
+    count: u32,
+    present: bool,
 }
 
 impl Default for Tally {
@@ -187,26 +193,25 @@ impl Keys {
     }
 }
 
-/// The union of the paths of all dive trees: id 0 is the root.
+/// The union of the paths of all dive trees: id 0 is the root. Children are linked in a
+/// list so the stacked tree can walk a subtree.
 struct Union<'a> {
     parents: Vec<u32>,
-    names: Vec<&'a str>,
+    names: Vec<Cow<'a, str>>,
     hashes: Vec<u64>,
+    first_child: Vec<u32>,
+    next: Vec<u32>,
     lookup: HashTable<u32>,
 }
 
 impl<'a> Union<'a> {
     fn new(capacity: usize) -> Union<'a> {
-        let mut parents = Vec::with_capacity(capacity + 1);
-        let mut names = Vec::with_capacity(capacity + 1);
-        let mut hashes = Vec::with_capacity(capacity + 1);
-        parents.push(0);
-        names.push("");
-        hashes.push(0);
         Union {
-            parents,
-            names,
-            hashes,
+            parents: vec![0],
+            names: vec![Cow::Borrowed("")],
+            hashes: vec![0],
+            first_child: vec![NONE],
+            next: vec![NONE],
             lookup: HashTable::with_capacity(capacity),
         }
     }
@@ -215,19 +220,28 @@ impl<'a> Union<'a> {
         self.names.len()
     }
 
-    fn child(&mut self, parent: u32, name: &'a str, name_hash: u64) -> u32 {
-        let hash = Keys::child(name_hash, parent);
+    /// The id of the child `name` of `parent`, if any layer had it.
+    fn find(&self, parent: u32, name: &str, name_hash: u64) -> Option<u32> {
         let (parents, names) = (&self.parents, &self.names);
-        let found = self.lookup.find(hash, |&i| {
-            parents[i as usize] == parent && names[i as usize] == name
-        });
-        if let Some(&id) = found {
+        self.lookup
+            .find(Keys::child(name_hash, parent), |&i| {
+                parents[i as usize] == parent && names[i as usize] == name
+            })
+            .copied()
+    }
+
+    fn child(&mut self, parent: u32, name: Cow<'a, str>, name_hash: u64) -> u32 {
+        if let Some(id) = self.find(parent, &name, name_hash) {
             return id;
         }
+        let hash = Keys::child(name_hash, parent);
         let id = self.names.len() as u32;
         self.parents.push(parent);
         self.names.push(name);
         self.hashes.push(name_hash);
+        self.first_child.push(NONE);
+        self.next.push(self.first_child[parent as usize]);
+        self.first_child[parent as usize] = id;
         let (parents, hashes) = (&self.parents, &self.hashes);
         self.lookup.insert_unique(hash, id, |&i| {
             Keys::child(hashes[i as usize], parents[i as usize])
@@ -236,14 +250,39 @@ impl<'a> Union<'a> {
     }
 
     /// The union id of every node of `tree` (parents always come before their children).
-    fn map_tree(&mut self, tree: &'a DiveTree<'a>) -> Vec<u32> {
+    fn map_tree(&mut self, tree: &DiveTree<'a>) -> Vec<u32> {
         let mut ids = Vec::with_capacity(tree.nodes.len());
         ids.push(0);
         for n in &tree.nodes[1..] {
-            let id = self.child(ids[n.parent as usize], &n.name, n.hash);
+            let id = self.child(ids[n.parent as usize], n.name.clone(), n.hash);
             ids.push(id);
         }
         ids
+    }
+
+    /// For a whiteout node named `name` under `parent`: the id it is tallied under (its
+    /// name without `.wh.`) and the id of the path dive looks it up at, which is the parent
+    /// itself for an empty name (dive drops empty path components).
+    fn whiteout(&mut self, parent: u32, name: Cow<'a, str>, keys: &Keys) -> (u32, u32) {
+        let stripped: Cow<'a, str> = match name {
+            Cow::Borrowed(n) => Cow::Borrowed(n.strip_prefix(WHITEOUT_PREFIX).unwrap_or(n)),
+            Cow::Owned(n) => Cow::Owned(n.strip_prefix(WHITEOUT_PREFIX).unwrap_or(&n).to_owned()),
+        };
+        let empty = stripped.is_empty();
+        let hash = keys.name(&stripped);
+        let id = self.child(parent, stripped, hash);
+        (id, if empty { parent } else { id })
+    }
+
+    fn children(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut cur = self.first_child[node as usize];
+        std::iter::from_fn(move || {
+            let c = cur;
+            (c != NONE).then(|| {
+                cur = self.next[c as usize];
+                c
+            })
+        })
     }
 
     /// dive's path string: `/a/b`, with `//` made `/` (an empty whiteout name leaves one).
@@ -251,7 +290,7 @@ impl<'a> Union<'a> {
         let mut names = Vec::new();
         let mut cur = id;
         while cur != 0 {
-            names.push(self.names[cur as usize]);
+            names.push(&*self.names[cur as usize]);
             cur = self.parents[cur as usize];
         }
         names.reverse();
@@ -259,40 +298,105 @@ impl<'a> Union<'a> {
     }
 }
 
-/// Layer 0 with layers 0..`layers` stacked on it, advanced only when asked.
-struct Stacked<'a> {
-    tree: Option<DiveTree<'a>>,
-    layers: usize,
+/// dive's stacked tree (layer 0, then each layer's nodes in post-order: whiteouts remove a
+/// subtree, other nodes are created with their missing parents and take the node's payload),
+/// kept as flags and payloads over union ids: a node is in the tree while `live`, and a live
+/// node's parent is always live.
+#[derive(Default)]
+struct Stacked {
+    live: Vec<bool>,
+    size: Vec<u64>,
+    is_dir: Vec<bool>,
 }
 
-impl<'a> Stacked<'a> {
-    /// The tree a whiteout of layer `i` is sized against.
-    fn at<'s>(
-        &'s mut self,
-        trees: &'s [DiveTree<'a>],
-        orders: &[Vec<u32>],
-        i: usize,
-    ) -> &'s DiveTree<'a> {
-        if i == 0 {
-            return &trees[0];
+impl Stacked {
+    /// The stack as layer 0 alone.
+    fn start(&mut self, tree: &DiveTree, ids: &[u32]) {
+        self.grow(ids.len());
+        self.live[0] = true;
+        for (n, &id) in tree.nodes.iter().zip(ids) {
+            self.set(id, n);
         }
-        let tree = self.tree.get_or_insert_with(|| {
-            // Room for every node of every layer, so the table never re-hashes as it grows.
-            let mut t = trees[0].clone();
-            let more: usize = trees[1..].iter().map(|t| t.nodes.len()).sum();
-            t.nodes.reserve(more);
-            let nodes = &t.nodes;
-            t.index.reserve(more, |&i| {
-                let n = &nodes[i as usize];
-                Keys::child(n.hash, n.parent)
-            });
-            t
-        });
-        while self.layers < i {
-            tree.stack(&trees[self.layers], &orders[self.layers]);
-            self.layers += 1;
+    }
+
+    fn grow(&mut self, len: usize) {
+        if self.live.len() < len {
+            self.live.resize(len, false);
+            self.size.resize(len, 0);
+            self.is_dir.resize(len, false);
         }
-        tree
+    }
+
+    fn set(&mut self, id: u32, n: &DiveNode) {
+        let i = id as usize;
+        self.grow(i + 1);
+        self.live[i] = true;
+        self.size[i] = n.size;
+        self.is_dir[i] = n.is_dir;
+    }
+
+    fn holds(&self, id: u32) -> bool {
+        self.live.get(id as usize).copied().unwrap_or(false)
+    }
+
+    /// What a whiteout of a live node weighs in dive: a directory's whole subtree, else 0.
+    fn sized(&self, id: u32, union: &Union) -> u64 {
+        if !self.is_dir[id as usize] {
+            return 0;
+        }
+        let mut total = 0;
+        let mut todo = vec![id];
+        while let Some(n) = todo.pop() {
+            total += self.size[n as usize];
+            todo.extend(union.children(n).filter(|&c| self.holds(c)));
+        }
+        total
+    }
+
+    /// dive's `Stack` of `upper` (its nodes in post-order: `order`; their union ids: `ids`).
+    fn stack(
+        &mut self,
+        upper: &DiveTree<'_>,
+        order: &[u32],
+        ids: &[u32],
+        union: &mut Union<'_>,
+        keys: &Keys,
+    ) {
+        self.grow(union.len());
+        for &node in order {
+            let n = &upper.nodes[node as usize];
+            if n.is_whiteout() {
+                let parent = ids[n.parent as usize];
+                let stripped = n.name.strip_prefix(WHITEOUT_PREFIX).unwrap_or(&n.name);
+                let target = if stripped.is_empty() {
+                    Some(parent)
+                } else {
+                    union.find(parent, stripped, keys.name(stripped))
+                };
+                if let Some(t) = target.filter(|&t| t != 0 && self.holds(t)) {
+                    self.remove(t, union);
+                }
+                continue;
+            }
+            // Missing parents are created empty (they are in the union: `upper` has them).
+            let id = ids[node as usize];
+            let mut cur = union.parents[id as usize];
+            while !self.live[cur as usize] {
+                self.live[cur as usize] = true;
+                self.size[cur as usize] = 0;
+                self.is_dir[cur as usize] = false;
+                cur = union.parents[cur as usize];
+            }
+            self.set(id, n);
+        }
+    }
+
+    fn remove(&mut self, id: u32, union: &Union) {
+        let mut todo = vec![id];
+        while let Some(n) = todo.pop() {
+            self.live[n as usize] = false;
+            todo.extend(union.children(n).filter(|&c| self.holds(c)));
+        }
     }
 }
 
@@ -315,7 +419,6 @@ struct DiveNode<'a> {
     parent: u32,
     first_child: u32,
     next: u32,
-    prev: u32,
     size: u64,
     is_dir: bool,
 }
@@ -341,7 +444,6 @@ impl<'a> DiveTree<'a> {
             parent: 0,
             first_child: NONE,
             next: NONE,
-            prev: NONE,
             size: 0,
             is_dir: false,
         });
@@ -428,9 +530,6 @@ impl<'a> DiveTree<'a> {
         let id = self.nodes.len() as u32;
         let hash = Keys::child(name_hash, node);
         let next = self.nodes[node as usize].first_child;
-        if next != NONE {
-            self.nodes[next as usize].prev = id;
-        }
         self.nodes[node as usize].first_child = id;
         self.nodes.push(DiveNode {
             name,
@@ -438,7 +537,6 @@ impl<'a> DiveTree<'a> {
             parent: node,
             first_child: NONE,
             next,
-            prev: NONE,
             size: 0,
             is_dir: false,
         });
@@ -448,29 +546,6 @@ impl<'a> DiveTree<'a> {
             Keys::child(n.hash, n.parent)
         });
         Some(id)
-    }
-
-    /// Unlinks `node` (and so its subtree) from its parent.
-    fn remove(&mut self, node: u32) {
-        let n = &self.nodes[node as usize];
-        let (parent, next, prev) = (n.parent, n.next, n.prev);
-        if node == 0 {
-            return;
-        }
-        if let Ok(entry) = self
-            .index
-            .find_entry(Keys::child(n.hash, parent), |&i| i == node)
-        {
-            entry.remove();
-        }
-        if prev == NONE {
-            self.nodes[parent as usize].first_child = next;
-        } else {
-            self.nodes[prev as usize].next = next;
-        }
-        if next != NONE {
-            self.nodes[next as usize].prev = prev;
-        }
     }
 
     fn children(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
@@ -508,88 +583,5 @@ impl<'a> DiveTree<'a> {
             stack.extend(kids.iter().rev().map(|&c| (c, false)));
         }
         out
-    }
-
-    /// `/a/b` from the root, with a whiteout leaf's `.wh.` prefix removed.
-    fn path(&self, node: u32) -> String {
-        let mut names = Vec::new();
-        let mut cur = node;
-        while cur != 0 {
-            let n = &self.nodes[cur as usize];
-            let name = if cur == node {
-                n.name.strip_prefix(WHITEOUT_PREFIX).unwrap_or(&n.name)
-            } else {
-                &n.name
-            };
-            names.push(name);
-            cur = n.parent;
-        }
-        names.reverse();
-        format!("/{}", names.join("/")).replace("//", "/")
-    }
-
-    fn lookup(&self, path: &str) -> Option<u32> {
-        let mut node = 0u32;
-        for c in path.split('/').filter(|c| !c.is_empty()) {
-            node = self.child(node, c, self.keys.name(c))?;
-        }
-        Some(node)
-    }
-
-    fn subtree_size(&self, node: u32) -> u64 {
-        let mut total = 0;
-        let mut stack = vec![node];
-        while let Some(n) = stack.pop() {
-            total += self.nodes[n as usize].size;
-            stack.extend(self.children(n));
-        }
-        total
-    }
-
-    /// dive's `Stack`: every node of `upper` in post-order (`order`); whiteouts remove,
-    /// others add. Where an upper node sits in this tree is remembered (`at`), so adding a
-    /// path walks only the part not seen yet; a removal forgets it all, as it may have cut
-    /// any branch.
-    fn stack(&mut self, upper: &DiveTree<'a>, order: &[u32]) {
-        let mut at = vec![NONE; upper.nodes.len()];
-        at[0] = 0;
-        let mut chain: Vec<u32> = Vec::new();
-        for &node in order {
-            let n = &upper.nodes[node as usize];
-            if n.is_whiteout() {
-                if let Some(target) = self.lookup(&upper.path(node)) {
-                    self.remove(target);
-                    at.fill(NONE);
-                    at[0] = 0;
-                }
-                continue;
-            }
-            // The upper nodes from `node` up to the nearest one already placed here.
-            chain.clear();
-            let mut cur = node;
-            while at[cur as usize] == NONE {
-                chain.push(cur);
-                cur = upper.nodes[cur as usize].parent;
-            }
-            let mut here = at[cur as usize];
-            let mut placed = true;
-            for &u in chain.iter().rev() {
-                let un = &upper.nodes[u as usize];
-                match self.child_or_create(here, un.name.clone(), un.hash) {
-                    Some(c) => {
-                        here = c;
-                        at[u as usize] = c;
-                    }
-                    None => {
-                        placed = false;
-                        break;
-                    }
-                }
-            }
-            if placed {
-                self.nodes[here as usize].size = n.size;
-                self.nodes[here as usize].is_dir = n.is_dir;
-            }
-        }
     }
 }

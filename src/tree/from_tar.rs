@@ -71,6 +71,9 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
         entries.push(entry);
         Ok(Flow::Continue)
     })?;
+    // A vector grown by doubling holds up to twice the room its entries need, for as long as
+    // the image is open (a layer of 76k entries kept room for 131k: 6 MB).
+    entries.shrink_to_fit();
     Ok(LayerTree {
         entries,
         header_bytes: header_bytes.saturating_add(skipped),
