@@ -488,3 +488,41 @@ fn real_images_match_umoci() {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.tar");
     assert_same_as_umoci(&demo);
 }
+
+/// More duplicate rows than `top` holds while it trims (4 x 50): the 50 kept are the 50 a
+/// sort of all rows gives (bytes, then path), with many ties on bytes.
+#[test]
+fn the_top_wasted_paths_are_the_biggest_of_many_duplicates() {
+    let size = |k: usize| (k % 7 + 1) * 100;
+    let mut items = Vec::new();
+    for k in 0..260 {
+        // Contents differ by seed; sizes repeat every 7.
+        let data = noise(k as u64 + 1, size(k));
+        for dir in ["a", "b"] {
+            items.push(Item::Raw(
+                format!("{dir}/{k:03}"),
+                tar::EntryType::Regular,
+                data.clone(),
+            ));
+        }
+    }
+    let dir = tempdir();
+    let archive = dir.path().join("image.tar");
+    Spec::new().layer("copies", items).docker_archive(&archive);
+    let r = report_json(archive.to_str().unwrap());
+    let top = r["waste"]["top"].as_array().unwrap();
+    let mut want: Vec<(usize, String)> = (0..260).map(|k| (size(k), format!("{k:03}"))).collect();
+    want.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    want.truncate(50);
+    assert_eq!(top.len(), 50);
+    for (row, (bytes, name)) in top.iter().zip(&want) {
+        assert_eq!(row["cause"], "duplicate");
+        assert_eq!(row["bytes"], *bytes as u64, "{row}");
+        assert_eq!(row["path"], format!("/b/{name}"), "{row}");
+        assert_eq!(row["same_as"], format!("/a/{name}"), "{row}");
+    }
+    assert_eq!(
+        r["waste"]["duplicate"],
+        (0..260).map(|k| size(k) as u64).sum::<u64>()
+    );
+}

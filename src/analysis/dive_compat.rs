@@ -60,16 +60,19 @@ pub fn figures(layers: &[&LayerTree]) -> DiveCompat {
 
     // Every path of every layer gets an id in one union trie, so tallies are a vector and
     // a path string is only built for a reported file.
-    let mut union = Union::new(layers.iter().map(|l| l.entries.len()).sum());
+    // Sized for every entry up front: growing these vectors would copy them, and the old
+    // and new copies would both be counted against the peak.
+    let capacity: usize = layers.iter().map(|l| l.entries.len()).sum();
+    let mut union = Union::new(capacity);
     let mut stacked = Stacked::default();
-    let mut tallies: Vec<Tally> = Vec::new();
+    let mut tallies: Vec<Tally> = Vec::with_capacity(capacity);
     let mut inefficient: Vec<u32> = Vec::new();
     for (i, layer) in layers.iter().enumerate() {
         let tree = DiveTree::from_layer(layer, keys.clone());
         let order = tree.post_order();
         let ids = union.map_tree(&tree);
         if i == 0 && last_whiteout.is_some() {
-            stacked.start(&tree, &ids);
+            stacked.start(&tree, &ids, capacity);
         }
         for &node in &order {
             let n = &tree.nodes[node as usize];
@@ -206,14 +209,20 @@ struct Union<'a> {
 
 impl<'a> Union<'a> {
     fn new(capacity: usize) -> Union<'a> {
-        Union {
-            parents: vec![0],
-            names: vec![Cow::Borrowed("")],
-            hashes: vec![0],
-            first_child: vec![NONE],
-            next: vec![NONE],
+        let mut union = Union {
+            parents: Vec::with_capacity(capacity + 1),
+            names: Vec::with_capacity(capacity + 1),
+            hashes: Vec::with_capacity(capacity + 1),
+            first_child: Vec::with_capacity(capacity + 1),
+            next: Vec::with_capacity(capacity + 1),
             lookup: HashTable::with_capacity(capacity),
-        }
+        };
+        union.parents.push(0);
+        union.names.push(Cow::Borrowed(""));
+        union.hashes.push(0);
+        union.first_child.push(NONE);
+        union.next.push(NONE);
+        union
     }
 
     fn len(&self) -> usize {
@@ -311,7 +320,10 @@ struct Stacked {
 
 impl Stacked {
     /// The stack as layer 0 alone.
-    fn start(&mut self, tree: &DiveTree, ids: &[u32]) {
+    fn start(&mut self, tree: &DiveTree, ids: &[u32], capacity: usize) {
+        self.live.reserve(capacity);
+        self.size.reserve(capacity);
+        self.is_dir.reserve(capacity);
         self.grow(ids.len());
         self.live[0] = true;
         for (n, &id) in tree.nodes.iter().zip(ids) {

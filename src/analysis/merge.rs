@@ -128,7 +128,9 @@ pub type Links = HashMap<(u32, u32), (PathId, Loc)>;
 /// Stacks all layers.
 pub fn stack(layers: &[&LayerTree]) -> Stack {
     // Room for every entry: most paths are in one layer only.
-    let mut paths = PathTable::with_capacity(layers.iter().map(|l| l.entries.len()).sum());
+    let entries = layers.iter().flat_map(|l| &l.entries);
+    let mut paths =
+        PathTable::with_capacity(entries.clone().count(), entries.map(|e| e.path.len()).sum());
     for layer in layers {
         let ids = layer
             .entries

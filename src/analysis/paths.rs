@@ -12,7 +12,10 @@ pub type PathId = u32;
 /// The union of all paths of all layers. Id 0 is the root.
 #[derive(Debug, Clone)]
 pub struct PathTable {
-    paths: Vec<Box<str>>,
+    /// Every path, one after another: path `id` ends at `ends[id]` and starts where path
+    /// `id - 1` ends (one string for all, not an allocation each).
+    text: String,
+    ends: Vec<usize>,
     parents: Vec<PathId>,
     children: Vec<Vec<PathId>>,
     /// Ids by path, hashing `paths[id]`: each path is stored once.
@@ -24,18 +27,26 @@ pub struct PathTable {
 
 pub const ROOT: PathId = 0;
 
+/// Path `id` of `text`, as `ends` delimits it.
+fn slice<'t>(text: &'t str, ends: &[usize], id: PathId) -> &'t str {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] };
+    &text[start..ends[id]]
+}
+
 impl Default for PathTable {
     fn default() -> Self {
-        PathTable::with_capacity(0)
+        PathTable::with_capacity(0, 0)
     }
 }
 
 impl PathTable {
-    /// A table with room for `n` paths (growing a table of 300k paths re-hashes every path
-    /// string a dozen times over).
-    pub fn with_capacity(n: usize) -> PathTable {
+    /// A table with room for `n` paths of `bytes` bytes in all (growing a table of 300k
+    /// paths re-hashes every path string a dozen times over, and growing its text copies it).
+    pub fn with_capacity(n: usize, bytes: usize) -> PathTable {
         let mut table = PathTable {
-            paths: Vec::with_capacity(n + 1),
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(n + 1),
             parents: Vec::with_capacity(n + 1),
             children: Vec::with_capacity(n + 1),
             lookup: HashTable::with_capacity(n + 1),
@@ -62,13 +73,15 @@ impl PathTable {
 
     /// Adds a path known to be new.
     fn push(&mut self, path: &str, parent_id: PathId) -> PathId {
-        let id = self.paths.len() as PathId;
-        self.paths.push(path.into());
+        let id = self.ends.len() as PathId;
+        self.text.push_str(path);
+        self.ends.push(self.text.len());
         self.parents.push(parent_id);
         self.children.push(Vec::new());
-        let (paths, hasher) = (&self.paths, &self.hasher);
+        let hasher = &self.hasher;
+        let (text, ends) = (&self.text, &self.ends);
         self.lookup.insert_unique(hasher.hash_one(path), id, |&i| {
-            hasher.hash_one(&*paths[i as usize])
+            hasher.hash_one(slice(text, ends, i))
         });
         id
     }
@@ -76,7 +89,8 @@ impl PathTable {
     /// Gives back the room `with_capacity` reserved beyond the paths added (the lookup keeps
     /// its size: shrinking it would hash every path again).
     pub fn shrink_to_fit(&mut self) {
-        self.paths.shrink_to_fit();
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
         self.parents.shrink_to_fit();
         self.children.shrink_to_fit();
     }
@@ -97,14 +111,14 @@ impl PathTable {
     pub fn get(&self, path: &str) -> Option<PathId> {
         self.lookup
             .find(self.hasher.hash_one(path), |&i| {
-                &*self.paths[i as usize] == path
+                slice(&self.text, &self.ends, i) == path
             })
             .copied()
     }
 
     /// The normalised path (no leading `/`; the root is "").
     pub fn path(&self, id: PathId) -> &str {
-        &self.paths[id as usize]
+        slice(&self.text, &self.ends, id)
     }
 
     pub fn parent(&self, id: PathId) -> PathId {
@@ -116,11 +130,11 @@ impl PathTable {
     }
 
     pub fn len(&self) -> usize {
-        self.paths.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.paths.len() <= 1
+        self.ends.len() <= 1
     }
 
     /// Ancestors of `id`, from the top level down, excluding the root and `id` itself.

@@ -81,8 +81,10 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     let total_bytes: u64 = layers.iter().map(|l| l.content_bytes()).sum();
     let mut final_bytes = 0u64;
     let mut final_files = 0u64;
-    // Stored files by content: sorted into runs later, no map and no Vec per file.
-    let mut by_digest: Vec<(u64, &[u8; 32], StoredCopy)> = Vec::new();
+    // Stored files by content: sorted into runs later, no map and no Vec per file. Room for
+    // every path up front (growing would copy it; the room no file takes is never touched).
+    let mut by_digest: Vec<(u64, &[u8; 32], StoredCopy)> =
+        Vec::with_capacity(stack.top.live.len() + stack.linked_only.len());
     let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>)> = BTreeMap::new();
     // Visible files, and the copies visible only through a hardlink (under its path).
     let linked = stack.linked_only.iter().map(|&(id, copy)| (id, Some(copy)));
@@ -130,16 +132,16 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         row.1.insert(h.copy.layer as usize);
         row.1.insert(h.by_layer as usize);
     }
-    let mut top: Vec<WastedPath> = rows
-        .into_iter()
-        .map(|((path, cause), (bytes, layers))| WastedPath {
-            path: stack.paths.path(path).to_string(),
+    let mut top = Top::default();
+    for ((path, cause), (bytes, layers)) in rows {
+        top.push(Row {
             bytes,
+            path: stack.paths.path(path),
             cause: WasteCause::Hidden(cause),
-            layers: layers.into_iter().collect(),
+            layers: RowLayers::Set(layers),
             same_as: None,
-        })
-        .collect();
+        });
+    }
 
     let mut duplicate = 0u64;
     by_digest.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
@@ -153,36 +155,30 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
             a.1.cmp(&b.1)
                 .then_with(|| stack.paths.path(a.0).cmp(stack.paths.path(b.0)))
         });
-        let original = stack.paths.path(copies[0].0).to_string();
+        let original = stack.paths.path(copies[0].0);
         for &(id, layer, size) in &copies[1..] {
             duplicate += size;
-            top.push(WastedPath {
-                path: stack.paths.path(id).to_string(),
+            top.push(Row {
                 bytes: size,
+                path: stack.paths.path(id),
                 cause: WasteCause::Duplicate,
-                layers: vec![layer as usize],
-                same_as: Some(original.clone()),
+                layers: RowLayers::One(layer as usize),
+                same_as: Some(original),
             });
         }
     }
     let mut cache_bytes = 0u64;
     for (root, (bytes, layers)) in cache {
         cache_bytes += bytes;
-        top.push(WastedPath {
-            path: root.to_string(),
+        top.push(Row {
             bytes,
+            path: root,
             cause: WasteCause::Cache,
-            layers: layers.into_iter().collect(),
+            layers: RowLayers::Set(layers),
             same_as: None,
         });
     }
-    top.sort_by(|a, b| {
-        b.bytes
-            .cmp(&a.bytes)
-            .then_with(|| a.path.cmp(&b.path))
-            .then_with(|| a.cause.cmp(&b.cause))
-    });
-    top.truncate(TOP_ROWS);
+    let top = top.finish();
 
     Waste {
         total_bytes,
@@ -200,6 +196,64 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
         },
         final_files,
         top,
+    }
+}
+
+/// A candidate row of `top`, borrowing its paths: strings are made only for the rows kept.
+struct Row<'s> {
+    bytes: u64,
+    path: &'s str,
+    cause: WasteCause,
+    layers: RowLayers,
+    same_as: Option<&'s str>,
+}
+
+enum RowLayers {
+    One(usize),
+    Set(BTreeSet<usize>),
+}
+
+/// The biggest rows so far (bytes, then path, then cause: a total order, so trimming as
+/// rows come keeps the rows one sort of them all would). An image with 100k duplicate files
+/// held a row with two strings for each before.
+#[derive(Default)]
+struct Top<'s> {
+    rows: Vec<Row<'s>>,
+}
+
+impl<'s> Top<'s> {
+    fn push(&mut self, row: Row<'s>) {
+        self.rows.push(row);
+        if self.rows.len() >= 4 * TOP_ROWS {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        self.rows.sort_by(|a, b| {
+            b.bytes
+                .cmp(&a.bytes)
+                .then_with(|| a.path.cmp(b.path))
+                .then_with(|| a.cause.cmp(&b.cause))
+        });
+        self.rows.truncate(TOP_ROWS);
+    }
+
+    fn finish(mut self) -> Vec<WastedPath> {
+        self.trim();
+        self.rows
+            .into_iter()
+            .map(|r| WastedPath {
+                path: r.path.to_string(),
+                bytes: r.bytes,
+                cause: r.cause,
+                layers: match r.layers {
+                    RowLayers::One(l) => vec![l],
+                    RowLayers::Set(s) => s.into_iter().collect(),
+                },
+                same_as: r.same_as.map(str::to_string),
+            })
+            .collect()
     }
 }
 
