@@ -421,7 +421,7 @@ fn live_subtrees(table: &PathTable, view: &View, roots: &[PathId]) -> Vec<PathId
             }
             out.push(id);
         }
-        stack.extend_from_slice(table.children(id));
+        stack.extend(table.children(id));
     }
     out.sort_by(|&a, &b| table.path(a).cmp(table.path(b)));
     out

@@ -456,7 +456,7 @@ impl<'a> Stacker<'a> {
         let mut stack: Vec<PathId> = if with_self {
             vec![id]
         } else {
-            self.paths.children(id).to_vec()
+            self.paths.children(id).collect()
         };
         if !with_self && id != ROOT && self.view.get(id).is_none() {
             return;
@@ -467,7 +467,7 @@ impl<'a> Stacker<'a> {
             };
             self.hide(cur, loc, by, cause);
             self.view.live[cur as usize] = None;
-            stack.extend_from_slice(self.paths.children(cur));
+            stack.extend(self.paths.children(cur));
         }
     }
 

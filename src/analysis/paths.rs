@@ -17,7 +17,12 @@ pub struct PathTable {
     text: String,
     ends: Vec<usize>,
     parents: Vec<PathId>,
-    children: Vec<Vec<PathId>>,
+    /// Children in the order they were added, as a list: `first_child`/`last_child` of a
+    /// path, `next_sibling` of each child (`NONE` ends it). Three integers a path, where a
+    /// vector each cost 24 bytes and an allocation per directory.
+    first_child: Vec<PathId>,
+    last_child: Vec<PathId>,
+    next_sibling: Vec<PathId>,
     /// Ids by path, hashing `paths[id]`: each path is stored once.
     lookup: HashTable<PathId>,
     hasher: foldhash::fast::RandomState,
@@ -26,6 +31,9 @@ pub struct PathTable {
 }
 
 pub const ROOT: PathId = 0;
+
+/// No path: the end of a child list.
+const NONE: PathId = PathId::MAX;
 
 /// Path `id` of `text`, as `ends` delimits it.
 fn slice<'t>(text: &'t str, ends: &[usize], id: PathId) -> &'t str {
@@ -48,7 +56,9 @@ impl PathTable {
             text: String::with_capacity(bytes),
             ends: Vec::with_capacity(n + 1),
             parents: Vec::with_capacity(n + 1),
-            children: Vec::with_capacity(n + 1),
+            first_child: Vec::with_capacity(n + 1),
+            last_child: Vec::with_capacity(n + 1),
+            next_sibling: Vec::with_capacity(n + 1),
             lookup: HashTable::with_capacity(n + 1),
             hasher: foldhash::fast::RandomState::default(),
             entry_ids: Vec::new(),
@@ -67,7 +77,12 @@ impl PathTable {
             None => ROOT,
         };
         let id = self.push(path, parent_id);
-        self.children[parent_id as usize].push(id);
+        let p = parent_id as usize;
+        match self.last_child[p] {
+            NONE => self.first_child[p] = id,
+            last => self.next_sibling[last as usize] = id,
+        }
+        self.last_child[p] = id;
         id
     }
 
@@ -77,7 +92,9 @@ impl PathTable {
         self.text.push_str(path);
         self.ends.push(self.text.len());
         self.parents.push(parent_id);
-        self.children.push(Vec::new());
+        self.first_child.push(NONE);
+        self.last_child.push(NONE);
+        self.next_sibling.push(NONE);
         let hasher = &self.hasher;
         let (text, ends) = (&self.text, &self.ends);
         self.lookup.insert_unique(hasher.hash_one(path), id, |&i| {
@@ -92,7 +109,9 @@ impl PathTable {
         self.text.shrink_to_fit();
         self.ends.shrink_to_fit();
         self.parents.shrink_to_fit();
-        self.children.shrink_to_fit();
+        self.first_child.shrink_to_fit();
+        self.last_child.shrink_to_fit();
+        self.next_sibling.shrink_to_fit();
     }
 
     /// Records the ids of one more layer's entries (in order).
@@ -125,8 +144,16 @@ impl PathTable {
         self.parents[id as usize]
     }
 
-    pub fn children(&self, id: PathId) -> &[PathId] {
-        &self.children[id as usize]
+    /// The children of `id`, in the order they were added.
+    pub fn children(&self, id: PathId) -> impl Iterator<Item = PathId> + '_ {
+        let mut next = self.first_child[id as usize];
+        std::iter::from_fn(move || {
+            let cur = next;
+            (cur != NONE).then(|| {
+                next = self.next_sibling[cur as usize];
+                cur
+            })
+        })
     }
 
     pub fn len(&self) -> usize {

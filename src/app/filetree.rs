@@ -280,7 +280,7 @@ impl FileTree {
             };
             match e.kind {
                 EntryKind::Whiteout => stack.push(id),
-                EntryKind::Opaque => stack.extend_from_slice(paths.children(id)),
+                EntryKind::Opaque => stack.extend(paths.children(id)),
                 _ => continue,
             }
             while let Some(cur) = stack.pop() {
@@ -288,7 +288,7 @@ impl FileTree {
                     if at.get(cur).is_none() {
                         tree.insert(&b, cur, Source::Removed(loc));
                     }
-                    stack.extend_from_slice(paths.children(cur));
+                    stack.extend(paths.children(cur));
                 }
             }
         }
@@ -485,9 +485,8 @@ impl FileTree {
         };
         let mut kids: Vec<(u64, u64, &str, PathId)> = paths
             .children(dir)
-            .iter()
-            .filter(|&&c| self.contains(c))
-            .map(|&c| {
+            .filter(|&c| self.contains(c))
+            .map(|c| {
                 let name = file_name(paths.path(c));
                 (primary(c), name_prefix(name), name, c)
             })
