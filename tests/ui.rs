@@ -254,6 +254,57 @@ fn viewer_and_diff_ask_the_runtime_and_show_what_comes_back() {
     );
 }
 
+/// Reads finish in any order: the content of a file whose viewer was closed never shows in
+/// the viewer of the next file (found by the monkey test).
+#[test]
+fn a_late_read_of_another_file_does_not_fill_the_viewer() {
+    let mut s = state(80, 24);
+    let read = |effects: Vec<Effect>| match effects.last().cloned() {
+        Some(Effect::ReadFile {
+            layer,
+            path,
+            purpose,
+        }) => (layer, path, purpose),
+        other => panic!("expected a read, got {other:?}"),
+    };
+    let deliver =
+        |s: &mut State, (layer, path, purpose): (usize, String, ReadPurpose), text: &[u8]| {
+            update(
+                s,
+                Msg::FileRead {
+                    layer,
+                    path,
+                    purpose,
+                    result: Ok(strata::extract::FileContent {
+                        bytes: text.to_vec(),
+                        total: text.len() as u64,
+                        truncated: false,
+                    }),
+                },
+            );
+        };
+    let first = read(key(&mut s, "] ] ] ] ] ] ] ] ] ] ] ] ] <tab> G <enter>"));
+    key(&mut s, "<esc>");
+    // The last file of layer 12's changes.
+    let second = read(key(&mut s, "<tab> [ <tab> G <enter>"));
+    assert_ne!((first.0, &first.1), (second.0, &second.1), "another read");
+    deliver(&mut s, first.clone(), b"FIRST FILE\n");
+    let text = render(&s);
+    assert!(!text.contains("FIRST FILE"), "{text}");
+    assert!(text.contains("reading…"), "{text}");
+    deliver(&mut s, second, b"SECOND FILE\n");
+    assert!(render(&s).contains("SECOND FILE"));
+    // A diff's halves are matched too: a view read of the same file never lands in a diff.
+    key(&mut s, "<esc>");
+    let diff = read(key(&mut s, "<tab> ] <tab> G d"));
+    assert!(matches!(diff.2, ReadPurpose::DiffOld { .. }), "{diff:?}");
+    assert_eq!(diff.1, first.1);
+    deliver(&mut s, first, b"FIRST FILE\n");
+    let text = render(&s);
+    assert!(!text.contains("FIRST FILE"), "{text}");
+    assert!(text.contains("reading…"), "{text}");
+}
+
 #[test]
 fn names_with_escape_sequences_and_newlines_show_escaped() {
     let dir = support::tempdir();

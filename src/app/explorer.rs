@@ -74,6 +74,9 @@ pub enum Popup {
         title: String,
         lines: Vec<String>,
         scroll: usize,
+        /// The read this viewer waits for: results of reads for another file (an earlier
+        /// viewer's, finishing late) are dropped.
+        awaits: Awaits,
     },
     History {
         path: String,
@@ -85,6 +88,36 @@ pub enum Popup {
         cursor: usize,
     },
     Message(String),
+}
+
+/// The file read a viewer shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Awaits {
+    View {
+        layer: usize,
+        path: String,
+    },
+    /// Two reads: the version in layer `old`, then the one in layer `new`.
+    Diff {
+        old: usize,
+        new: usize,
+        path: String,
+    },
+}
+
+impl Awaits {
+    fn wants(&self, layer: usize, path: &str, purpose: &ReadPurpose) -> bool {
+        match (self, purpose) {
+            (Awaits::View { layer: l, path: p }, ReadPurpose::View) => *l == layer && p == path,
+            (Awaits::Diff { old, new, path: p }, ReadPurpose::DiffOld { new_layer }) => {
+                *old == layer && new == new_layer && p == path
+            }
+            (Awaits::Diff { new, path: p, .. }, ReadPurpose::DiffNew { .. }) => {
+                *new == layer && p == path
+            }
+            _ => false,
+        }
+    }
 }
 
 pub struct Explorer {
@@ -515,6 +548,10 @@ impl Explorer {
             title: format!("/{path} (layer {})", self.tree.layer),
             lines: vec!["reading…".into()],
             scroll: 0,
+            awaits: Awaits::View {
+                layer: self.tree.layer,
+                path: path.clone(),
+            },
         });
         vec![Effect::ReadFile {
             layer: self.tree.layer,
@@ -559,6 +596,11 @@ impl Explorer {
                     title: format!("diff /{path}: layer {written} -> {n}{meta}"),
                     lines: vec!["reading…".into()],
                     scroll: 0,
+                    awaits: Awaits::Diff {
+                        old,
+                        new: n,
+                        path: path.clone(),
+                    },
                 });
                 vec![Effect::ReadFile {
                     layer: old,
@@ -910,8 +952,12 @@ impl Explorer {
         purpose: ReadPurpose,
         result: Result<FileContent, String>,
     ) -> Vec<Effect> {
-        // A popup closed meanwhile: the user moved on.
-        if !matches!(self.popup, Some(Popup::Viewer { .. })) {
+        // A popup closed meanwhile, or another file's viewer took its place: the user moved
+        // on. Reads finish in any order.
+        let Some(Popup::Viewer { awaits, .. }) = &self.popup else {
+            return Vec::new();
+        };
+        if !awaits.wants(layer, path, &purpose) {
             return Vec::new();
         }
         let content = match result {

@@ -61,6 +61,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
             title,
             lines,
             scroll,
+            ..
         } => {
             let width = big.width.saturating_sub(2) as usize;
             let lines = wrapped(lines, width).into_iter().map(Line::from).collect();
