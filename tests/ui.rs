@@ -456,6 +456,29 @@ fn mouse_click_selects_and_wheel_scrolls() {
         panic!()
     };
     assert_eq!(ex.cursor, ex.offset + 1);
+    // Clicks on a panel's borders select nothing (the bottom border is below the last row
+    // shown: selecting it scrolled the list).
+    let (cursor, offset, layer) = (ex.cursor, ex.offset, ex.layer);
+    for (panel, column, row) in [
+        (a.files, a.files.x + 5, a.files.y + a.files.height - 1),
+        (a.files, a.files.x, a.files.y + 4),
+        (a.files, a.files.x + a.files.width - 1, a.files.y + 4),
+        (a.layers, a.layers.x + 3, a.layers.y + a.layers.height - 1),
+        (a.layers, a.layers.x, a.layers.y + 3),
+    ] {
+        update(
+            &mut s,
+            at(MouseEventKind::Down(MouseButton::Left), column, row),
+        );
+        let Screen::Explorer(ex) = &s.screen else {
+            panic!()
+        };
+        assert_eq!(
+            (ex.cursor, ex.offset, ex.layer),
+            (cursor, offset, layer),
+            "click at {column},{row} on {panel:?}"
+        );
+    }
 }
 
 #[test]

@@ -924,15 +924,22 @@ impl Explorer {
                 }
             }
             MouseEventKind::Down(MouseButton::Left) => {
-                // Rows start below the border and the header line.
+                // Rows start below the border and the header line and end above the bottom
+                // border; the side borders are not rows either.
                 let first = |r: ratatui::layout::Rect| r.y + 2;
-                if inside(a.files) && m.row >= first(a.files) {
+                let in_rows = |r: ratatui::layout::Rect| {
+                    m.column > r.x
+                        && m.column + 1 < r.x + r.width
+                        && m.row >= first(r)
+                        && m.row + 1 < r.y + r.height
+                };
+                if in_rows(a.files) {
                     self.focus = Panel::Files;
                     let i = self.offset + (m.row - first(a.files)) as usize;
                     if i < self.rows.len() {
                         self.cursor = i;
                     }
-                } else if inside(a.layers) && m.row >= first(a.layers) {
+                } else if in_rows(a.layers) {
                     self.focus = Panel::Layers;
                     let i = self.layers_offset + (m.row - first(a.layers)) as usize;
                     if let Some(LayerEntry::Layer(l)) = self.layer_rows.get(i) {
