@@ -218,3 +218,21 @@ fn compare_list_refills_when_the_terminal_grows_back() {
     };
     assert!(v.cursor >= v.offset && v.cursor < v.offset + CompareView::page(6));
 }
+
+/// Scrolling the details popup stops at its end: one key up after many down shows the line
+/// above the last page at once (found by the monkey test: 80 keys up changed nothing).
+#[test]
+fn compare_details_scroll_stops_at_the_end() {
+    let (mut s, _dir) = state(80, 12);
+    keys(&mut s, "i");
+    let top = render(&s);
+    keys(&mut s, "j");
+    let scrolled = render(&s);
+    assert_ne!(top, scrolled, "the details are longer than the popup");
+    keys(&mut s, &"j".repeat(200));
+    let end = render(&s);
+    keys(&mut s, "j");
+    assert_eq!(render(&s), end, "the end does not move");
+    keys(&mut s, "k");
+    assert_ne!(render(&s), end, "one key up scrolls back at once");
+}

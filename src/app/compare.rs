@@ -30,6 +30,8 @@ pub struct CompareView {
     pub editing_filter: bool,
     pub sort: SortBy,
     pub popup: Option<ComparePopup>,
+    /// The furthest the details popup can scroll, as last drawn (the draw knows its height).
+    pub details_scroll_max: std::cell::Cell<usize>,
     pub quit: bool,
 }
 
@@ -50,6 +52,7 @@ impl CompareView {
             editing_filter: false,
             sort: SortBy::Delta,
             popup: None,
+            details_scroll_max: std::cell::Cell::new(usize::MAX / 2),
             quit: false,
         };
         v.refresh(None);
@@ -118,17 +121,22 @@ impl CompareView {
             return;
         }
         let action = keymap.action(&key);
+        let max = self.details_scroll_max.get();
         if let Some(p) = &mut self.popup {
             match (p, action) {
                 (_, Some(Action::Quit)) | (_, Some(Action::Help)) | (_, Some(Action::Config)) => {
                     self.popup = None
                 }
                 _ if key.code == KeyCode::Esc => self.popup = None,
-                (ComparePopup::Details { scroll }, Some(Action::Down)) => *scroll += 1,
+                (ComparePopup::Details { scroll }, Some(Action::Down)) => {
+                    *scroll = (*scroll + 1).min(max)
+                }
                 (ComparePopup::Details { scroll }, Some(Action::Up)) => {
                     *scroll = scroll.saturating_sub(1)
                 }
-                (ComparePopup::Details { scroll }, Some(Action::PageDown)) => *scroll += 20,
+                (ComparePopup::Details { scroll }, Some(Action::PageDown)) => {
+                    *scroll = (*scroll + 20).min(max)
+                }
                 (ComparePopup::Details { scroll }, Some(Action::PageUp)) => {
                     *scroll = scroll.saturating_sub(20)
                 }

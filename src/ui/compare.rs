@@ -380,6 +380,8 @@ fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize
         lines.push(Line::from(line));
     }
     let visible = r.height.saturating_sub(2) as usize;
+    v.details_scroll_max
+        .set(lines.len().saturating_sub(visible));
     let scroll = scroll.min(lines.len().saturating_sub(visible));
     frame.render_widget(Clear, r);
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
