@@ -23,7 +23,7 @@ pub struct PathTable {
     first_child: Vec<PathId>,
     last_child: Vec<PathId>,
     next_sibling: Vec<PathId>,
-    /// Ids by path, hashing `paths[id]`: each path is stored once.
+    /// Ids by path, hashing the text of path `id`: each path is stored once.
     lookup: HashTable<PathId>,
     hasher: foldhash::fast::RandomState,
     /// The id of every layer entry, `entry_ids[layer][entry]`, so replays never hash paths.
@@ -174,5 +174,42 @@ impl PathTable {
         }
         out.reverse();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_come_back_whole_with_parents_and_children_in_the_order_added() {
+        let mut t = PathTable::with_capacity(2, 4);
+        let b = t.intern("a/b");
+        let z = t.intern("z");
+        let c = t.intern("a/c");
+        let d = t.intern("a/b/d");
+        let a = t.get("a").unwrap_or(u32::MAX);
+        assert_eq!(t.intern("a/b"), b, "a path interned twice keeps its id");
+        t.shrink_to_fit();
+        assert_eq!(t.len(), 6, "root, a, a/b, z, a/c, a/b/d");
+        for (id, path) in [
+            (ROOT, ""),
+            (a, "a"),
+            (b, "a/b"),
+            (z, "z"),
+            (c, "a/c"),
+            (d, "a/b/d"),
+        ] {
+            assert_eq!(t.path(id), path);
+            assert_eq!(t.get(path), Some(id));
+        }
+        assert_eq!(t.get("a/b/"), None);
+        assert_eq!(t.get("a/"), None);
+        assert_eq!((t.parent(d), t.parent(b), t.parent(a)), (b, a, ROOT));
+        assert_eq!(t.children(ROOT).collect::<Vec<_>>(), vec![a, z]);
+        assert_eq!(t.children(a).collect::<Vec<_>>(), vec![b, c]);
+        assert_eq!(t.children(b).collect::<Vec<_>>(), vec![d]);
+        assert_eq!(t.children(d).count(), 0);
+        assert_eq!(t.ancestors(d), vec![a, b]);
     }
 }
