@@ -16,9 +16,9 @@ use std::time::Instant;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
-use strata::app::keymap::Keymap;
-use strata::app::theme::Theme;
-use strata::app::{update, Loaded, Msg, State};
+use strata::tui::app::keymap::Keymap;
+use strata::tui::app::theme::Theme;
+use strata::tui::app::{update, Loaded, Msg, State};
 
 fn key(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
@@ -102,12 +102,12 @@ fn main() -> ExitCode {
         for k in setup {
             update(&mut state, key(*k));
         }
-        terminal.draw(|f| strata::ui::draw(f, &state)).ok()?;
+        terminal.draw(|f| strata::tui::ui::draw(f, &state)).ok()?;
         let mut times = Vec::new();
         for k in timed {
             let start = Instant::now();
             update(&mut state, key(*k));
-            terminal.draw(|f| strata::ui::draw(f, &state)).ok()?;
+            terminal.draw(|f| strata::tui::ui::draw(f, &state)).ok()?;
             times.push(start.elapsed().as_secs_f64() * 1000.0);
         }
         times.sort_by(f64::total_cmp);

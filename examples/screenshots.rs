@@ -22,10 +22,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Position;
 use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
-use strata::app::keymap::Keymap;
-use strata::app::theme::Theme;
-use strata::app::{update, Loaded, Msg, State};
-use strata::image::LoadEvent;
+use strata::load::LoadEvent;
+use strata::tui::app::keymap::Keymap;
+use strata::tui::app::theme::Theme;
+use strata::tui::app::{update, Loaded, Msg, State};
 use unicode_width::UnicodeWidthStr;
 
 const DEMO: &str = "assets/demo.tar";
@@ -106,7 +106,7 @@ fn run(out: &Path) -> Result<(), String> {
         let mut terminal =
             Terminal::new(TestBackend::new(COLS, ROWS)).map_err(|e| e.to_string())?;
         terminal
-            .draw(|f| strata::ui::draw(f, s))
+            .draw(|f| strata::tui::ui::draw(f, s))
             .map_err(|e| e.to_string())?;
         let backend = terminal.backend();
         let cursor = backend.cursor_visible().then(|| backend.cursor_position());

@@ -1,24 +1,23 @@
 //! strata's engine: open a container image, read every layer into a tree, and account for
-//! every byte. Data flows one way: reference -> source -> blobs -> layer trees -> analysis ->
-//! report. The binary (`main.rs`) is thin glue over this library.
+//! every byte. Data flows one way, and the folders are its layers, each importing only from
+//! those below it (DESIGN.md section 5; `tests/architecture.rs` keeps it so):
+//!
+//! model -> source, blob -> tree -> analysis -> cache -> load -> extract -> report -> tui
+//!
+//! The binary (`main.rs` with `cli/`) is thin glue over this library.
 
 pub mod analysis;
-pub mod app;
 pub mod blob;
-pub mod error;
+pub mod cache;
 pub mod extract;
-pub mod history;
-pub mod image;
-pub mod limits;
-pub mod reference;
+pub mod load;
+pub mod model;
 pub mod report;
-pub mod runtime;
 pub mod source;
-mod streamed;
 pub mod tree;
-pub mod ui;
+pub mod tui;
 
 pub use analysis::Analysis;
-pub use error::{Error, Result};
-pub use image::{load, Image, Layer, LoadEvent};
+pub use load::{load, Image, Layer, LoadEvent};
+pub use model::error::{Error, Result};
 pub use source::SourceOptions;

@@ -1,7 +1,6 @@
 //! The `strata` binary: argument parsing and dispatch over the engine in the library.
 
 mod cli;
-mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -10,8 +9,8 @@ use clap::Parser;
 use strata::report::{text, Report};
 use strata::SourceOptions;
 
+use cli::progress::Progress;
 use cli::{CacheAction, Cli, Command, SourceArgs};
-use progress::Progress;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,7 +42,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             // One line, whatever the message quotes from the input.
-            eprintln!("strata: error: {}", strata::tree::printable(&msg, 1000));
+            eprintln!(
+                "strata: error: {}",
+                strata::model::text::printable(&msg, 1000)
+            );
             ExitCode::from(2)
         }
     }
@@ -53,12 +55,12 @@ fn main() -> ExitCode {
 fn diff(args: &cli::DiffArgs) -> Result<(), String> {
     let opts = source_options(&args.source)?;
     if !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        let settings = strata::runtime::load_settings()?;
-        let ui = strata::runtime::ui_config(&settings)?;
+        let settings = strata::tui::runtime::load_settings()?;
+        let ui = strata::tui::runtime::ui_config(&settings)?;
         for input in [&args.a, &args.b] {
-            strata::reference::ImageRef::parse(input).map_err(|e| e.to_string())?;
+            strata::source::reference::ImageRef::parse(input).map_err(|e| e.to_string())?;
         }
-        return strata::runtime::run_compare(&args.a, &args.b, opts, ui);
+        return strata::tui::runtime::run_compare(&args.a, &args.b, opts, ui);
     }
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| load(&args.a, &args.source, &opts));
@@ -88,7 +90,10 @@ fn diff(args: &cli::DiffArgs) -> Result<(), String> {
 /// `strata ci`: 0 pass, 1 a rule failed, 2 could not analyse (bad image or rules file).
 fn ci(args: &cli::CiArgs) -> ExitCode {
     let fail = |msg: String| {
-        eprintln!("strata: error: {}", strata::tree::printable(&msg, 1000));
+        eprintln!(
+            "strata: error: {}",
+            strata::model::text::printable(&msg, 1000)
+        );
         ExitCode::from(2)
     };
     let rules_text = match &args.rules {
@@ -115,7 +120,7 @@ fn ci(args: &cli::CiArgs) -> ExitCode {
             for note in notes {
                 eprintln!(
                     "strata: note: .dive-ci: {}",
-                    strata::tree::printable(&note, 1000)
+                    strata::model::text::printable(&note, 1000)
                 );
             }
         }
@@ -187,17 +192,18 @@ fn with_dive_flags(
 }
 
 fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {
-    let settings = strata::runtime::load_settings()?;
-    let ui = strata::runtime::ui_config(&settings)?;
+    let settings = strata::tui::runtime::load_settings()?;
+    let ui = strata::tui::runtime::ui_config(&settings)?;
     // Reject what cannot be opened before taking over the terminal.
-    strata::reference::ImageRef::parse(image).map_err(|e| e.to_string())?;
+    strata::source::reference::ImageRef::parse(image).map_err(|e| e.to_string())?;
     let opts = source_options(source)?;
-    strata::runtime::run(image, opts, ui)
+    strata::tui::runtime::run(image, opts, ui)
 }
 
 /// 128 + the signal's number when a signal ended the explorer (the shell's convention).
 fn signal_exit() -> Option<ExitCode> {
-    strata::runtime::ended_by_signal().map(|sig| ExitCode::from((128 + sig).clamp(0, 255) as u8))
+    strata::tui::runtime::ended_by_signal()
+        .map(|sig| ExitCode::from((128 + sig).clamp(0, 255) as u8))
 }
 
 fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
@@ -222,7 +228,7 @@ fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
         for (path, why) in &summary.skipped {
             eprintln!(
                 "strata: skipped /{}: {why}",
-                strata::tree::printable(path, 1000)
+                strata::model::text::printable(path, 1000)
             );
         }
         return Ok(());
@@ -234,12 +240,12 @@ fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
         summary.dirs,
         summary.symlinks,
         summary.hardlinks,
-        strata::tree::printable(&args.to.display().to_string(), 1000)
+        strata::model::text::printable(&args.to.display().to_string(), 1000)
     );
     for (path, why) in &summary.skipped {
         eprintln!(
             "strata: skipped /{}: {}",
-            strata::tree::printable(path, 1000),
+            strata::model::text::printable(path, 1000),
             why
         );
     }
@@ -310,10 +316,10 @@ fn source_options(args: &SourceArgs) -> Result<SourceOptions, String> {
         source: args.source.map(|s| match s {
             cli::SourceChoice::Registry => strata::source::SourceKind::Registry,
             cli::SourceChoice::Docker => {
-                strata::source::SourceKind::Engine(strata::reference::Engine::Docker)
+                strata::source::SourceKind::Engine(strata::source::reference::Engine::Docker)
             }
             cli::SourceChoice::Podman => {
-                strata::source::SourceKind::Engine(strata::reference::Engine::Podman)
+                strata::source::SourceKind::Engine(strata::source::reference::Engine::Podman)
             }
         }),
         insecure: args.insecure,
@@ -334,9 +340,9 @@ fn load(image: &str, args: &SourceArgs, opts: &SourceOptions) -> Result<strata::
 
 /// `strata cache ls|prune`.
 fn cache(action: &CacheAction) -> Result<(), String> {
-    let cache = strata::blob::cache::Cache::user()
+    let cache = strata::cache::Cache::user()
         .ok_or("this system has no cache directory (set STRATA_CACHE_DIR)")?;
-    let root = strata::tree::printable(&cache.root().display().to_string(), 500);
+    let root = strata::model::text::printable(&cache.root().display().to_string(), 500);
     match action {
         CacheAction::Ls => {
             let entries = cache.entries();
@@ -349,11 +355,11 @@ fn cache(action: &CacheAction) -> Result<(), String> {
                     e.kind.name(),
                     text::size(e.bytes),
                     short_age(age),
-                    strata::tree::printable(&e.key, 300)
+                    strata::model::text::printable(&e.key, 300)
                 ));
             }
             let total: u64 = entries.iter().map(|e| e.bytes).sum();
-            let max = strata::blob::cache::Cache::max_bytes()?;
+            let max = strata::cache::Cache::max_bytes()?;
             out.push_str(&format!(
                 "{} files, {} in {root} (cap {}, STRATA_CACHE_MAX_SIZE)\n",
                 entries.len(),

@@ -203,13 +203,13 @@ fn oci_gzip_zstd_estargz_and_uncompressed_archives_give_the_same_files() {
 /// figures computed again.
 #[test]
 fn dive_figures_are_read_back_from_the_cache_and_a_mismatched_file_is_dropped() {
-    use strata::blob::cache::Cache;
+    use strata::cache::Cache;
     let archive = shared().join("oracle/dive-synthetic/triple.tar");
     let path = archive.to_str().unwrap();
     let image = load_image(path);
     let fresh = image.analyse().dive;
     assert!(fresh.wasted_bytes > 0, "the image wastes bytes: {fresh:?}");
-    let ids: Vec<&strata::blob::digest::Digest> = image
+    let ids: Vec<&strata::model::digest::Digest> = image
         .layers
         .iter()
         .map(|l| l.desc.diff_id.as_ref().unwrap())

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
-use strata::app::keymap::Keymap;
-use strata::app::theme::Theme;
-use strata::app::{update, Loaded, Msg, State};
+use strata::tui::app::keymap::Keymap;
+use strata::tui::app::theme::Theme;
+use strata::tui::app::{update, Loaded, Msg, State};
 use support::{file, Item, Spec};
 
 /// Clear screen, set the window title, ring the bell, an 8-bit CSI, a carriage return and a
@@ -107,7 +107,7 @@ fn every_panel_and_popup_of_the_explorer_escapes_image_bytes() {
                 update(&mut s, Msg::Key(KeyEvent::new(*k, KeyModifiers::NONE)));
             }
             let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-            t.draw(|f| strata::ui::draw(f, &s)).unwrap();
+            t.draw(|f| strata::tui::ui::draw(f, &s)).unwrap();
             let text = format!("{}", t.backend());
             assert_clean(&format!("{what} at {w}x{h}"), &text);
             // Where a view shows the image's text, it is there, escaped.

@@ -384,7 +384,7 @@ fn a_panic_in_the_loader_or_the_ui_restores_the_terminal_and_says_so() {
     let t = Tmux::strata_env("STRATA_TEST_PANIC=load", demo(), &config, 200, 30);
     let s = t.wait_for("EXITED:2");
     assert!(
-        s.contains("strata: error: internal error while loading the image: injected by STRATA_TEST_PANIC=load at src/runtime.rs:"),
+        s.contains("strata: error: internal error while loading the image: injected by STRATA_TEST_PANIC=load at src/tui/runtime.rs:"),
         "{s}"
     );
     assert!(s.contains("(a bug in strata; please report it)"), "{s}");

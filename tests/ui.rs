@@ -11,10 +11,10 @@ use std::sync::Arc;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
-use strata::app::keymap::Keymap;
-use strata::app::theme::Theme;
-use strata::app::{update, Effect, Loaded, Msg, ReadPurpose, Screen, State};
-use strata::image::LoadEvent;
+use strata::load::LoadEvent;
+use strata::tui::app::keymap::Keymap;
+use strata::tui::app::theme::Theme;
+use strata::tui::app::{update, Effect, Loaded, Msg, ReadPurpose, Screen, State};
 
 fn loaded(path: &str) -> Loaded {
     let image = load_image(path);
@@ -59,7 +59,7 @@ fn key(s: &mut State, keys: &str) -> Vec<Effect> {
 
 fn render(s: &State) -> String {
     let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
-    t.draw(|f| strata::ui::draw(f, s)).unwrap();
+    t.draw(|f| strata::tui::ui::draw(f, s)).unwrap();
     format!("{}", t.backend())
 }
 
@@ -338,7 +338,7 @@ fn names_with_escape_sequences_and_newlines_show_escaped() {
 /// stack (a test thread's, like the loader thread's).
 #[test]
 fn the_deepest_path_the_limits_allow_opens_filters_and_folds() {
-    let depth = strata::limits::MAX_PATH_DEPTH as usize;
+    let depth = strata::model::limits::MAX_PATH_DEPTH as usize;
     let deep = vec!["d"; depth - 1].join("/") + "/f";
     let spec = Spec::new()
         .layer(
@@ -357,7 +357,7 @@ fn the_deepest_path_the_limits_allow_opens_filters_and_folds() {
     let archive = dir.path().join("deep.tar");
     spec.docker_archive(&archive);
     let mut opts = uncached();
-    opts.limits.path_depth = strata::limits::MAX_PATH_DEPTH;
+    opts.limits.path_depth = strata::model::limits::MAX_PATH_DEPTH;
     opts.limits.path_length = 3 * depth as u64;
     let image = strata::load(archive.to_str().unwrap(), &opts, &|_| {}).unwrap();
     let analysis = image.analyse();
@@ -393,7 +393,7 @@ fn keys_move_and_quit() {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    assert_eq!(ex.mode, strata::app::filetree::FileMode::Merged);
+    assert_eq!(ex.mode, strata::tui::app::filetree::FileMode::Merged);
     assert!(!s.quit);
     key(&mut s, "q");
     assert!(s.quit);
@@ -441,7 +441,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    assert_eq!(ex.focus, strata::app::explorer::Panel::Files);
+    assert_eq!(ex.focus, strata::tui::app::explorer::Panel::Files);
     assert_eq!(ex.cursor, before + 3);
     // A click on a file row selects it.
     update(
@@ -484,7 +484,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
 #[test]
 fn no_color_and_themes() {
     use ratatui::style::Color;
-    use strata::app::theme::Colours;
+    use strata::tui::app::theme::Colours;
     let colours = |no_color, term, colorterm| Colours::from_env(no_color, term, colorterm);
     let none = colours(true, Some("xterm-256color"), Some("truecolor"));
     assert_eq!(none, Colours::None, "NO_COLOR wins");
@@ -607,7 +607,7 @@ const ANY_SIZES: [(u16, u16); 12] = [
 /// and returns how many cells it filled.
 fn cells_drawn(s: &State) -> usize {
     let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
-    t.draw(|f| strata::ui::draw(f, s)).unwrap();
+    t.draw(|f| strata::tui::ui::draw(f, s)).unwrap();
     t.backend()
         .buffer()
         .content
@@ -732,13 +732,13 @@ fn scroll_state(s: &State) -> [(usize, usize, usize); 2] {
         panel(
             ex.layers_offset,
             ex.layer_rows.len(),
-            strata::app::layout::list_rows(a.layers),
+            strata::tui::app::layout::list_rows(a.layers),
             ex.layer_row_index(),
         ),
         panel(
             ex.offset,
             ex.rows.len(),
-            strata::app::layout::list_rows(a.files),
+            strata::tui::app::layout::list_rows(a.files),
             ex.cursor,
         ),
     ]
@@ -796,8 +796,8 @@ fn ctrl_c_quits_whatever_the_keymap_and_wherever_the_focus() {
 
 #[test]
 fn the_overwrite_dialog_says_what_enter_does_and_enter_cancels() {
-    use strata::app::explorer::Popup;
-    use strata::app::{ExtractFailure, ExtractRequest};
+    use strata::tui::app::explorer::Popup;
+    use strata::tui::app::{ExtractFailure, ExtractRequest};
     let request = ExtractRequest {
         layer: 3,
         path: "opt".into(),
@@ -906,7 +906,7 @@ fn without_colours_the_unfocused_cursor_is_not_a_modified_row() {
     key(&mut s, "j j j j j j j j j j j j j <tab>");
     key(&mut s, "/model.bin <enter> k <tab>");
     let mut t = Terminal::new(TestBackend::new(160, 45)).unwrap();
-    t.draw(|f| strata::ui::draw(f, &s)).unwrap();
+    t.draw(|f| strata::tui::ui::draw(f, &s)).unwrap();
     let buf = t.backend().buffer().clone();
     let style_of = |needle: &str| {
         (0..45u16)
@@ -965,7 +965,7 @@ fn the_selected_path_is_shown_whole() {
 /// The hints and history popups take End/Home and pages too (only up and down did).
 #[test]
 fn popup_lists_take_home_end_and_pages() {
-    use strata::app::explorer::Popup;
+    use strata::tui::app::explorer::Popup;
     let mut s = state(160, 45);
     let cursor = |s: &State| match &s.screen {
         Screen::Explorer(ex) => match &ex.popup {
@@ -1007,7 +1007,7 @@ fn diff_of_a_copy_up_names_the_metadata_change() {
 
 #[test]
 fn the_dive_preset_drives_the_explorer_like_dive() {
-    use strata::app::filetree::{FileMode, Status};
+    use strata::tui::app::filetree::{FileMode, Status};
     let user: toml::Table = toml::from_str("preset = \"dive\"").unwrap();
     let (km, warnings) = Keymap::new(Some(&user));
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -1053,8 +1053,8 @@ fn the_dive_preset_drives_the_explorer_like_dive() {
 
 #[test]
 fn config_mode_picks_the_files_panel_mode_an_image_opens_in() {
-    use strata::app::filetree::FileMode;
-    use strata::runtime::{ui_config, Settings};
+    use strata::tui::app::filetree::FileMode;
+    use strata::tui::runtime::{ui_config, Settings};
     let settings = |text: &str| Settings {
         mode: toml::from_str::<toml::Table>(text)
             .unwrap()

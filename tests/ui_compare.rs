@@ -7,10 +7,10 @@ use crate::support;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
-use strata::app::compare::CompareView;
-use strata::app::keymap::Keymap;
-use strata::app::theme::Theme;
-use strata::app::{update, Msg, Screen, State};
+use strata::tui::app::compare::CompareView;
+use strata::tui::app::keymap::Keymap;
+use strata::tui::app::theme::Theme;
+use strata::tui::app::{update, Msg, Screen, State};
 use support::*;
 
 fn pair() -> (tempfile::TempDir, String, String) {
@@ -93,7 +93,7 @@ fn keys(s: &mut State, keys: &str) {
 
 fn render(s: &State) -> String {
     let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
-    t.draw(|f| strata::ui::draw(f, s)).unwrap();
+    t.draw(|f| strata::tui::ui::draw(f, s)).unwrap();
     format!("{}", t.backend())
 }
 
@@ -167,7 +167,7 @@ fn compare_draws_at_any_terminal_size() {
             keys(&mut s, typed);
             // Drawn, not printed: ratatui's `TestBackend` cannot print a 0-wide buffer.
             let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-            t.draw(|f| strata::ui::draw(f, &s)).unwrap();
+            t.draw(|f| strata::tui::ui::draw(f, &s)).unwrap();
             let drawn = t
                 .backend()
                 .buffer()

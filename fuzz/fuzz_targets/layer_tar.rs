@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let limits = strata::limits::Limits::default();
+    let limits = strata::model::limits::Limits::default();
     if let Ok(tree) = strata::tree::read_layer(data, &limits) {
         let _ = strata::analysis::Analysis::new(&[&tree, &tree]);
     }

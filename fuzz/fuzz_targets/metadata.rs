@@ -2,7 +2,7 @@
 //! Image metadata JSON: docker-archive `manifest.json`, OCI index and manifest, image config
 //! (with the history steps and platform derived from it). Must parse or fail, never panic.
 use libfuzzer_sys::fuzz_target;
-use strata::source::model::{DockerManifestEntry, ImageConfig, Index, Manifest};
+use strata::model::image::{DockerManifestEntry, ImageConfig, Index, Manifest};
 
 fuzz_target!(|data: &[u8]| {
     let _ = serde_json::from_slice::<Vec<DockerManifestEntry>>(data);
@@ -12,8 +12,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = config.platform();
         let layers = config.diff_ids().len();
         for n in [0, layers, layers + 3] {
-            let steps = strata::history::steps(&config, n);
-            let _ = strata::history::by_layer(&steps, n);
+            let steps = strata::model::history::steps(&config, n);
+            let _ = strata::model::history::by_layer(&steps, n);
         }
     }
 });

@@ -4,7 +4,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let _ = strata::reference::ImageRef::parse(&text);
+    let _ = strata::source::reference::ImageRef::parse(&text);
     if let Ok(r) = strata::source::docker_ref::parse(&text) {
         // A parsed reference prints back to something that parses to the same thing.
         let again = strata::source::docker_ref::parse(&r.whole());

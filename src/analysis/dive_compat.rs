@@ -10,8 +10,8 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
-use super::gosort::go_sort;
-use crate::tree::path::{file_name, parent};
+use crate::model::gocompat::go_sort;
+use crate::model::path::{file_name, parent};
 use crate::tree::{EntryKind, LayerTree};
 
 const WHITEOUT_PREFIX: &str = ".wh.";

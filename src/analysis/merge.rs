@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::paths::{PathId, PathTable, ROOT};
+use crate::tree::paths::{PathId, PathTable, ROOT};
 use crate::tree::{Entry, EntryKind, LayerTree, FLAG_AUFS};
 
 /// Where a live path comes from: an entry of a layer, or a directory that layer implied.

@@ -3,13 +3,13 @@
 
 pub mod compare;
 pub mod dive_compat;
-mod gosort;
+
 pub mod hints;
 pub mod merge;
-pub mod paths;
+
 pub mod waste;
 
-use crate::history::HistoryStep;
+use crate::model::history::HistoryStep;
 use crate::tree::LayerTree;
 use dive_compat::DiveCompat;
 use hints::Hint;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::merge::{entry, Cause, Stack};
-use super::paths::PathId;
+use crate::tree::paths::PathId;
 use crate::tree::{EntryKind, LayerTree};
 
 /// Merged-view directories whose files are package-manager caches.

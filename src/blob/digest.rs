@@ -1,56 +1,11 @@
-//! Content digests (`sha256:<hex>`) and a reader that hashes what passes through it.
+//! A reader that hashes what passes through it, for checking blobs against their digests
+//! while they stream.
 
-use std::fmt;
 use std::io::{self, Read};
 
 use sha2::{Digest as _, Sha256};
 
-/// A validated `sha256:<64 lowercase hex>` digest.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digest([u8; 32]);
-
-impl Digest {
-    /// Parses `sha256:<hex>`; any other algorithm or form is `None`.
-    pub fn parse(s: &str) -> Option<Digest> {
-        let hex_part = s.strip_prefix("sha256:")?;
-        Digest::from_hex(hex_part)
-    }
-
-    /// Parses 64 hex digits (the name of a blob file).
-    pub fn from_hex(hex_part: &str) -> Option<Digest> {
-        if hex_part.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(hex_part, &mut out).ok()?;
-        Some(Digest(out))
-    }
-
-    pub fn from_bytes(bytes: [u8; 32]) -> Digest {
-        Digest(bytes)
-    }
-
-    /// sha256 of a byte slice.
-    pub fn of(bytes: &[u8]) -> Digest {
-        Digest(Sha256::digest(bytes).into())
-    }
-
-    pub fn hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.hex())
-    }
-}
-
-impl fmt::Debug for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
+use crate::model::digest::Digest;
 
 /// Hashes every byte read through it; `finish` gives the digest of the whole stream.
 pub struct HashingReader<R> {
@@ -95,7 +50,7 @@ impl<R: Read> HashingReader<R> {
     /// Like `finish`, for a reader made with `maybe`.
     pub fn finish_maybe(mut self) -> io::Result<(Option<Digest>, u64)> {
         io::copy(&mut self, &mut io::sink())?;
-        let digest = self.hasher.map(|h| Digest(h.finalize().into()));
+        let digest = self.hasher.map(|h| Digest::from_bytes(h.finalize().into()));
         Ok((digest, self.bytes))
     }
 }

@@ -1,5 +1,4 @@
 //! Blobs: digests checked while the bytes stream, and compression read from the bytes.
 
-pub mod cache;
 pub mod decompress;
 pub mod digest;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::text::size;
 use super::{ImageInfo, Report, Totals};
 use crate::analysis::compare::{align_history, Comparison, FileChange, HistoryAlign};
-use crate::tree::printable;
+use crate::model::text::printable;
 
 pub const SCHEMA: &str = "strata.diff/v1";
 
@@ -137,13 +137,13 @@ impl Serialize for WasteDelta {
 
 /// Compares two loaded images: the comparison and its document.
 pub fn compare_images(
-    a: &crate::image::Image,
+    a: &crate::load::Image,
     an_a: &crate::analysis::Analysis,
-    b: &crate::image::Image,
+    b: &crate::load::Image,
     an_b: &crate::analysis::Analysis,
 ) -> (DiffReport, Comparison) {
     use crate::analysis::compare::{compare, Side};
-    let ids = |img: &crate::image::Image| -> Vec<String> {
+    let ids = |img: &crate::load::Image| -> Vec<String> {
         img.layers
             .iter()
             .map(|l| {
@@ -155,7 +155,7 @@ pub fn compare_images(
             })
             .collect()
     };
-    let compressed = |img: &crate::image::Image| -> Vec<u64> {
+    let compressed = |img: &crate::load::Image| -> Vec<u64> {
         img.layers.iter().map(|l| l.desc.compressed_size).collect()
     };
     let (ids_a, ids_b, comp_a, comp_b) = (ids(a), ids(b), compressed(a), compressed(b));

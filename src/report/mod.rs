@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::analysis::Analysis;
-use crate::history;
-use crate::image::Image;
+use crate::load::Image;
+use crate::model::history;
 
 pub const SCHEMA: &str = "strata.report/v1";
 

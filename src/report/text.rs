@@ -23,7 +23,7 @@ fn percent(part: u64, whole: u64) -> String {
 
 /// Image bytes (names, commands) never reach the terminal raw: control characters escaped.
 fn safe(s: &str) -> String {
-    crate::tree::printable(s, usize::MAX)
+    crate::model::text::printable(s, usize::MAX)
 }
 
 fn shorten(s: &str, width: usize) -> String {

@@ -1,12 +1,12 @@
 //! `docker save` archives: `manifest.json` names the config and the layer tars, in the legacy
 //! `<id>/layer.tar` form or the OCI-in-docker `blobs/sha256/<hex>` form (Docker 25+).
 
-use super::model::{DockerManifestEntry, Format, ImageConfig, ImageMeta, LayerDesc};
 use super::store::Store;
 use super::{parse_json, read_verified};
-use crate::blob::digest::Digest;
-use crate::error::{Error, Result};
-use crate::limits::Limits;
+use crate::model::digest::Digest;
+use crate::model::error::{Error, Result};
+use crate::model::image::{DockerManifestEntry, Format, ImageConfig, ImageMeta, LayerDesc};
+use crate::model::limits::Limits;
 
 /// Reads the metadata of the image `name` (a RepoTag) or of the archive's only image.
 pub fn read(

@@ -14,9 +14,9 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 
 use super::SourceOptions;
-use crate::blob::digest::Digest;
-use crate::error::{Error, Result};
-use crate::reference::Engine;
+use crate::model::digest::Digest;
+use crate::model::error::{Error, Result};
+use crate::source::reference::Engine;
 
 /// How long an engine may take to answer whether it has an image, when strata asks on its
 /// own (a bare name without `--source`).
@@ -338,7 +338,7 @@ fn engine_message(body: &[u8]) -> String {
     if msg.is_empty() {
         String::new()
     } else {
-        format!(" ({})", crate::tree::printable(msg, 200))
+        format!(" ({})", crate::model::text::printable(msg, 200))
     }
 }
 

@@ -5,7 +5,8 @@ pub mod credentials;
 mod docker_archive;
 pub mod docker_ref;
 pub mod engine;
-pub mod model;
+pub mod reference;
+
 mod oci_layout;
 pub mod platform;
 pub mod registry;
@@ -15,13 +16,14 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use crate::blob::cache::Cache;
 use crate::blob::decompress;
-use crate::blob::digest::{Digest, HashingReader};
-use crate::error::{Error, Result};
-use crate::limits::{LimitHit, Limits};
-use crate::reference::{Engine, ImageRef};
-pub use model::{Format, ImageMeta, LayerDesc};
+use crate::blob::digest::HashingReader;
+use crate::cache::Cache;
+use crate::model::digest::Digest;
+use crate::model::error::{Error, Result};
+pub use crate::model::image::{Format, ImageMeta, LayerDesc};
+use crate::model::limits::{LimitHit, Limits};
+use crate::source::reference::{Engine, ImageRef};
 use store::{DirStore, Store, TarStore};
 
 /// Choices the user can make about which image to open and how to reach it.
@@ -41,7 +43,7 @@ pub struct SourceOptions {
     /// How long a registry or engine may stay silent; `registry::DEFAULT_TIMEOUT` if `None`.
     pub timeout: Option<std::time::Duration>,
     /// Bounds on what the image may make strata do.
-    pub limits: crate::limits::Limits,
+    pub limits: crate::model::limits::Limits,
 }
 
 impl SourceOptions {
@@ -181,7 +183,7 @@ fn open_path(
                 Some(problem) => format!("not a tar archive ({problem})"),
                 None => format!(
                     "not a tar archive ({})",
-                    crate::tree::printable(&e.to_string(), 80)
+                    crate::model::text::printable(&e.to_string(), 80)
                 ),
             },
         })?;
@@ -240,7 +242,7 @@ fn open_path(
 }
 
 /// The metadata of the only image of a `docker save` archive whose small files (manifest.json,
-/// the config) are in `store`; for an archive an engine streamed (see `crate::streamed`).
+/// the config) are in `store`; for an archive an engine streamed (see `crate::load::engine_stream`).
 pub(crate) fn engine_archive_meta(
     store: &dyn Store,
     input: &str,
@@ -309,8 +311,8 @@ pub(crate) fn read_verified(
         input: input.into(),
         what: what.into(),
         reason: LimitHit::new(
-            format!("its size ({})", crate::limits::bytes(size)),
-            crate::limits::bytes(limits.json_size),
+            format!("its size ({})", crate::model::limits::bytes(size)),
+            crate::model::limits::bytes(limits.json_size),
             "--max-json-size",
         )
         .to_string(),

@@ -1,13 +1,13 @@
 //! OCI image layouts (a directory, or a tar of one): `index.json` -> (nested indexes) ->
 //! manifest -> config and layers. Every blob read is checked against its digest.
 
-use super::model::{Descriptor, Format, ImageConfig, ImageMeta, Index, LayerDesc, Manifest};
 use super::platform;
 use super::store::Store;
 use super::{parse_json, read_verified, SourceOptions};
-use crate::blob::digest::Digest;
-use crate::error::{Error, Result};
-use crate::limits::Limits;
+use crate::model::digest::Digest;
+use crate::model::error::{Error, Result};
+use crate::model::image::{Descriptor, Format, ImageConfig, ImageMeta, Index, LayerDesc, Manifest};
+use crate::model::limits::Limits;
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// Nested indexes deeper than this are treated as a loop.
@@ -112,7 +112,7 @@ fn image_manifest(manifest: &serde_json::Value, input: &str) -> Result<()> {
             input: input.into(),
             reason: format!(
                 "an OCI artifact of type {}, not a container image",
-                crate::tree::printable(artifact, 100)
+                crate::model::text::printable(artifact, 100)
             ),
         });
     }
@@ -199,7 +199,7 @@ fn choose(
     input: &str,
     format: Format,
     tag: Option<&str>,
-    wanted: Option<&super::model::Platform>,
+    wanted: Option<&crate::model::image::Platform>,
 ) -> Result<Descriptor> {
     let ref_name = |d: &Descriptor| {
         d.annotations
@@ -246,7 +246,7 @@ fn choose(
     candidates.retain(|d| seen.insert(&d.digest));
     // Entries without a platform (SBOMs, signatures and other artifacts next to the images)
     // are not chosen by platform.
-    let with_platform: Vec<(&Descriptor, &super::model::Platform)> = candidates
+    let with_platform: Vec<(&Descriptor, &crate::model::image::Platform)> = candidates
         .iter()
         .filter_map(|d| d.platform.as_ref().map(|p| (*d, p)))
         .collect();
@@ -271,7 +271,7 @@ fn choose(
         }
         _ if !with_platform.is_empty() => {
             let want = wanted.cloned().unwrap_or_else(platform::host);
-            let platforms: Vec<&super::model::Platform> =
+            let platforms: Vec<&crate::model::image::Platform> =
                 with_platform.iter().map(|(_, p)| *p).collect();
             platform::pick(&want, &platforms)
                 .map(|i| with_platform[i].0.clone())

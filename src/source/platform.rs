@@ -1,7 +1,7 @@
 //! Platforms (`os/arch[/variant]`) as OCI indexes name them, and the host's.
 
-use super::model::{ImageMeta, Platform};
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
+use crate::model::image::{ImageMeta, Platform};
 
 /// The platform strata runs on, in OCI's spelling.
 pub fn host() -> Platform {
@@ -43,7 +43,7 @@ pub fn wanted(platform: Option<&str>, input: &str) -> Result<Option<Platform>> {
             input: input.into(),
             reason: format!(
                 "bad --platform {}: expected os/arch[/variant]",
-                crate::tree::printable(p, 100)
+                crate::model::text::printable(p, 100)
             ),
         }),
     }
@@ -134,7 +134,7 @@ pub fn pick(wanted: &Platform, candidates: &[&Platform]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::model::Format;
+    use crate::model::image::Format;
 
     #[test]
     fn parse_and_match() {
@@ -174,10 +174,10 @@ mod tests {
             reference: "a.tar".into(),
             format: Format::DockerArchive,
             manifest_digest: None,
-            config_digest: crate::blob::digest::Digest::of(b"{}"),
+            config_digest: crate::model::digest::Digest::of(b"{}"),
             names: Vec::new(),
             annotations: Default::default(),
-            config: super::super::model::ImageConfig {
+            config: crate::model::image::ImageConfig {
                 os: Some(os.into()),
                 architecture: Some(arch.into()),
                 variant: variant.map(str::to_string),

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::tree::path::normalize;
+use crate::model::path::normalize;
 
 /// Largest file the cache reads whole (a cached manifest). Real ones are a few KB.
 pub const MAX_METADATA_BYTES: u64 = 64 << 20;
@@ -16,13 +16,13 @@ pub const MAX_METADATA_BYTES: u64 = 64 << 20;
 /// opening a FIFO blocks until someone writes to it, a terminal until someone types, a socket
 /// cannot be opened at all, and none of them can be read twice or at random as an archive
 /// must be. `meta` is the path's `std::fs::metadata` (symlinks followed).
-pub fn check_file_type(meta: &std::fs::Metadata, input: &str) -> crate::error::Result<()> {
+pub fn check_file_type(meta: &std::fs::Metadata, input: &str) -> crate::model::error::Result<()> {
     let kind = meta.file_type();
     if kind.is_file() || kind.is_dir() {
         return Ok(());
     }
     let what = special_kind(&kind);
-    Err(crate::error::Error::NotAnImage {
+    Err(crate::model::error::Error::NotAnImage {
         input: input.into(),
         reason: format!(
             "{what}, not a file or directory; save the image to a file first (`docker save -o \
@@ -177,7 +177,7 @@ impl Store for DirStore {
     }
 }
 
-/// The small files of an archive that was read once as a stream (see `crate::streamed`), held
+/// The small files of an archive that was read once as a stream (see `crate::load::engine_stream`), held
 /// in memory, and the sizes of the large ones that went by (which cannot be opened).
 #[derive(Default)]
 pub struct MemStore {

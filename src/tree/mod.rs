@@ -3,14 +3,13 @@
 //! This module reads any `impl Read` and knows nothing of digests of blobs or registries.
 
 pub mod codec;
-mod from_tar;
-pub mod path;
+pub mod paths;
+mod tar;
+
 pub mod secrets;
 pub mod through_links;
 
-pub use from_tar::{
-    check_read_layer, for_each_entry, printable, read_layer, tar_header_problem, Flow, TreeError,
-};
+pub use tar::{check_read_layer, for_each_entry, read_layer, tar_header_problem, Flow, TreeError};
 
 /// What an entry is. `Whiteout` and `Opaque` are deletions this layer applies to the layers
 /// below; everything else is something the layer adds.
@@ -117,7 +116,7 @@ impl Entry {
 
     /// The last path component.
     pub fn name(&self) -> &str {
-        path::file_name(&self.path)
+        crate::model::path::file_name(&self.path)
     }
 }
 

@@ -11,7 +11,7 @@ pub fn candidate(path: &str) -> bool {
 
 /// What kind of credential a path's name suggests.
 pub fn kind(path: &str) -> Option<&'static str> {
-    let name = super::path::file_name(path);
+    let name = crate::model::path::file_name(path);
     let lower = name.to_ascii_lowercase();
     if matches!(
         lower.as_str(),

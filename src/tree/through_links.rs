@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::path::{normalize, parent};
 use super::{EntryKind, LayerTree};
+use crate::model::path::{normalize, parent};
 
 /// Symlinks followed for one path before giving up (Linux's ELOOP limit).
 const MAX_HOPS: usize = 40;

@@ -1,0 +1,1038 @@
+//! The file tree the Files panel shows for one layer and mode, built from the analysis, and
+//! the rows on screen under the current filter and folds. Pure: no drawing, no I/O.
+//!
+//! Sized for trees of hundreds of thousands of paths at frame rate. A tree is a set of flat
+//! arrays indexed by path id (status, kind, own and rolled-up size, size delta against the
+//! layer below, where the entry lives), filled in one pass. A directory's children are sorted
+//! only when the directory is first listed on screen. [`Rows`] counts the rows under every
+//! path (one pass) instead of listing them, so the window on screen, the row of a path and
+//! the path of a row are found by walking down from the root.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::analysis::merge::{entry, Change, Loc, View, ViewCache};
+use crate::analysis::Analysis;
+use crate::model::path::file_name;
+use crate::model::text::printable;
+use crate::tree::paths::{PathId, PathTable, ROOT};
+use crate::tree::{EntryKind, LayerTree};
+
+pub use super::filter::Filter;
+
+/// What the Files panel shows of the selected layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileMode {
+    /// Only what this layer changed (with removed paths, and parent dirs as context).
+    Layer,
+    /// The merged filesystem after this layer, this layer's changes coloured.
+    Merged,
+    /// The final merged filesystem, whatever layer is selected.
+    Final,
+}
+
+impl FileMode {
+    pub fn next(self) -> FileMode {
+        match self {
+            FileMode::Layer => FileMode::Merged,
+            FileMode::Merged => FileMode::Final,
+            FileMode::Final => FileMode::Layer,
+        }
+    }
+
+    /// The mode config.toml's `mode` names.
+    pub fn by_name(name: &str) -> Option<FileMode> {
+        match name {
+            "layer" => Some(FileMode::Layer),
+            "merged" => Some(FileMode::Merged),
+            "final" => Some(FileMode::Final),
+            _ => None,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            FileMode::Layer => "changes in this layer",
+            FileMode::Merged => "merged up to this layer",
+            FileMode::Final => "final filesystem",
+        }
+    }
+}
+
+/// How a node relates to the layer below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Added,
+    Modified,
+    MetadataOnly,
+    Removed,
+    Unchanged,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Added,
+        Status::Modified,
+        Status::MetadataOnly,
+        Status::Removed,
+        Status::Unchanged,
+    ];
+
+    pub fn index(self) -> usize {
+        match self {
+            Status::Added => 0,
+            Status::Modified => 1,
+            Status::MetadataOnly => 2,
+            Status::Removed => 3,
+            Status::Unchanged => 4,
+        }
+    }
+
+    fn from_change(c: Change) -> Status {
+        match c {
+            Change::Added => Status::Added,
+            Change::Modified => Status::Modified,
+            Change::MetadataOnly => Status::MetadataOnly,
+            Change::Removed => Status::Removed,
+            Change::Unchanged => Status::Unchanged,
+        }
+    }
+}
+
+/// Sort orders of the Files panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Name,
+    /// Largest (rolled-up) size first.
+    Size,
+    /// Largest absolute size change against the layer below first.
+    Delta,
+}
+
+impl SortBy {
+    pub fn next(self) -> SortBy {
+        match self {
+            SortBy::Name => SortBy::Size,
+            SortBy::Size => SortBy::Delta,
+            SortBy::Delta => SortBy::Name,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortBy::Name => "name",
+            SortBy::Size => "size",
+            SortBy::Delta => "size delta",
+        }
+    }
+}
+
+/// One node of the displayed tree, with the metadata of the entry it shows.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub path: PathId,
+    pub kind: EntryKind,
+    pub status: Status,
+    /// Content bytes of a file; for a directory, the roll-up of what is under it.
+    pub size: u64,
+    /// Size change against the merged view below the layer.
+    pub delta: i64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    /// Link target, escaped.
+    pub link: Option<String>,
+    /// The layer whose entry this node shows (`None`: an implied directory).
+    pub layer: Option<usize>,
+    /// How many children the node has in this tree.
+    pub children: usize,
+}
+
+impl Node {
+    pub fn is_dir(&self) -> bool {
+        self.kind == EntryKind::Dir
+    }
+}
+
+const IMPLIED: Loc = Loc {
+    layer: 0,
+    entry: Loc::IMPLICIT,
+};
+
+/// The displayed tree, as arrays indexed by path id; the root is always present.
+#[derive(Debug, Clone)]
+pub struct FileTree {
+    pub layer: usize,
+    pub mode: FileMode,
+    /// `None`: the path is not in this tree.
+    pub(super) status: Vec<Option<Status>>,
+    pub(super) kind: Vec<EntryKind>,
+    pub(super) size: Vec<u64>,
+    delta: Vec<i64>,
+    /// The entry a node shows (the one below the layer for a removed path).
+    loc: Vec<Loc>,
+    /// Children present in this tree.
+    pub(super) kids: Vec<u32>,
+    /// Nodes, the root not counted.
+    len: usize,
+    sort: SortBy,
+    /// Children in `sort` order, by directory, filled as directories are listed.
+    sorted: RefCell<HashMap<PathId, Arc<[PathId]>>>,
+}
+
+/// Where a node's data comes from while building.
+#[derive(Clone, Copy)]
+enum Source {
+    Live(Loc),
+    Removed(Loc),
+}
+
+/// What building one tree reads.
+struct Build<'a> {
+    trees: &'a [&'a LayerTree],
+    paths: &'a PathTable,
+    below: &'a View,
+    at: &'a View,
+    changes: Option<&'a [Change]>,
+}
+
+impl FileTree {
+    /// A tree with only the root, over a table of `paths` paths.
+    fn empty(paths: usize, layer: usize, mode: FileMode) -> FileTree {
+        let n = paths.max(1);
+        let mut tree = FileTree {
+            layer,
+            mode,
+            status: vec![None; n],
+            kind: vec![EntryKind::Dir; n],
+            size: vec![0; n],
+            delta: vec![0; n],
+            loc: vec![IMPLIED; n],
+            kids: vec![0; n],
+            len: 0,
+            sort: SortBy::Name,
+            sorted: RefCell::new(HashMap::new()),
+        };
+        tree.status[ROOT as usize] = Some(Status::Unchanged);
+        tree
+    }
+
+    /// Builds the tree of `mode` for layer `layer`, sorted by name; `views` keeps merged
+    /// views between builds (pass the same one each time).
+    pub fn build(
+        trees: &[&LayerTree],
+        analysis: &Analysis,
+        layer: usize,
+        mode: FileMode,
+        views: &mut ViewCache,
+    ) -> FileTree {
+        let last = trees.len().saturating_sub(1);
+        let n = if mode == FileMode::Final {
+            last
+        } else {
+            layer.min(last)
+        };
+        let paths = &analysis.stack.paths;
+        let mut tree = FileTree::empty(paths.len(), n, mode);
+        if trees.is_empty() {
+            return tree;
+        }
+        let owned;
+        let (below, at): (&View, &View) = if n == last {
+            (&analysis.stack.below_top, &analysis.stack.top)
+        } else {
+            owned = views.around(trees, paths, n);
+            (&owned.0, &owned.1)
+        };
+        let b = Build {
+            trees,
+            paths,
+            below,
+            at,
+            changes: analysis.stack.changes.get(n).map(Vec::as_slice),
+        };
+        match mode {
+            FileMode::Layer => {
+                for (i, e) in trees[n].entries.iter().enumerate() {
+                    let Some(id) = paths.entry_id(n, i) else {
+                        continue;
+                    };
+                    if !e.kind.is_deletion() {
+                        if let Some(loc) = at.get(id) {
+                            tree.insert(&b, id, Source::Live(loc));
+                        }
+                    }
+                }
+            }
+            FileMode::Merged | FileMode::Final => {
+                for (id, loc) in at.live.iter().enumerate() {
+                    if let Some(loc) = loc {
+                        tree.insert(&b, id as PathId, Source::Live(*loc));
+                    }
+                }
+            }
+        }
+        // Removed paths: what this layer's whiteouts and opaque markers hid from below.
+        let mut stack = Vec::new();
+        for (i, e) in trees[n].entries.iter().enumerate() {
+            let Some(id) = paths.entry_id(n, i) else {
+                continue;
+            };
+            match e.kind {
+                EntryKind::Whiteout => stack.push(id),
+                EntryKind::Opaque => stack.extend(paths.children(id)),
+                _ => continue,
+            }
+            while let Some(cur) = stack.pop() {
+                if let Some(loc) = below.get(cur) {
+                    if at.get(cur).is_none() {
+                        tree.insert(&b, cur, Source::Removed(loc));
+                    }
+                    stack.extend(paths.children(cur));
+                }
+            }
+        }
+        tree.roll_up(paths);
+        tree
+    }
+
+    /// Adds `id` (and its missing ancestors) with the data of `src`.
+    fn insert(&mut self, b: &Build, id: PathId, src: Source) {
+        let i = id as usize;
+        if self.status[i].is_some() {
+            return;
+        }
+        let parent = b.paths.parent(id);
+        if self.status[parent as usize].is_none() {
+            let psrc = match (b.at.get(parent), b.below.get(parent)) {
+                (Some(loc), _) => Source::Live(loc),
+                (None, Some(loc)) => Source::Removed(loc),
+                (None, None) => Source::Live(IMPLIED),
+            };
+            self.insert(b, parent, psrc);
+        }
+        let (loc, status) = match src {
+            Source::Live(loc) => {
+                let status = if loc.layer as usize == self.layer && !loc.is_implicit() {
+                    b.changes
+                        .and_then(|c| c.get(loc.entry as usize))
+                        .map_or(Status::Unchanged, |c| Status::from_change(*c))
+                } else {
+                    Status::Unchanged
+                };
+                (loc, status)
+            }
+            Source::Removed(loc) => (loc, Status::Removed),
+        };
+        let e = entry(b.trees, loc);
+        let kind = e.map_or(EntryKind::Dir, |e| e.kind);
+        let size = e.map_or(0, |e| e.content_bytes());
+        // Most paths of a view are what they were below the layer: same entry, same size,
+        // no second lookup into the layers.
+        let below_size = match b.below.get(id) {
+            Some(l) if l == loc && status != Status::Removed => size,
+            Some(l) => entry(b.trees, l).map_or(0, |e| e.content_bytes()),
+            None => 0,
+        };
+        let delta = if kind == EntryKind::Dir {
+            0
+        } else if status == Status::Removed {
+            -(size as i64)
+        } else {
+            size as i64 - below_size as i64
+        };
+        self.set(b.paths, id, status, kind, size, delta);
+        self.loc[i] = loc;
+    }
+
+    /// Marks `id` present with these figures (its parent must be present).
+    fn set(
+        &mut self,
+        paths: &PathTable,
+        id: PathId,
+        status: Status,
+        kind: EntryKind,
+        size: u64,
+        delta: i64,
+    ) {
+        let i = id as usize;
+        if self.status[i].is_none() {
+            self.kids[paths.parent(id) as usize] += 1;
+            self.len += 1;
+        }
+        self.status[i] = Some(status);
+        self.kind[i] = kind;
+        self.size[i] = size;
+        self.delta[i] = delta;
+    }
+
+    /// Directory sizes and deltas roll up; removed children do not count in a live parent.
+    /// A path's id is above its parent's, so a reverse pass sees every child first.
+    fn roll_up(&mut self, paths: &PathTable) {
+        for i in (1..self.status.len()).rev() {
+            let Some(status) = self.status[i] else {
+                continue;
+            };
+            let parent = paths.parent(i as PathId) as usize;
+            debug_assert!(parent < i);
+            if status != Status::Removed || self.status[parent] == Some(Status::Removed) {
+                self.size[parent] += self.size[i];
+            }
+            self.delta[parent] += self.delta[i];
+        }
+    }
+
+    /// The tree of a comparison: every differing path (with its parents as unchanged
+    /// context), coloured by change, sized by B (A for removed paths), deltas rolled up.
+    pub fn from_diff(
+        files: &[crate::analysis::compare::FileDiff],
+        paths: &mut PathTable,
+    ) -> FileTree {
+        use crate::analysis::compare::FileChange;
+        let ids: Vec<PathId> = files.iter().map(|f| paths.intern(&f.path)).collect();
+        let mut tree = FileTree::empty(paths.len(), 0, FileMode::Final);
+        for (f, &id) in files.iter().zip(&ids) {
+            let mut chain = Vec::new();
+            let mut cur = paths.parent(id);
+            while tree.status[cur as usize].is_none() {
+                chain.push(cur);
+                cur = paths.parent(cur);
+            }
+            for &dir in chain.iter().rev() {
+                tree.set(paths, dir, Status::Unchanged, EntryKind::Dir, 0, 0);
+            }
+            let status = match f.change {
+                FileChange::Added => Status::Added,
+                FileChange::Removed => Status::Removed,
+                FileChange::Changed => Status::Modified,
+                FileChange::MetadataOnly => Status::MetadataOnly,
+            };
+            let kind = f.kind_b.or(f.kind_a).unwrap_or(EntryKind::File);
+            let size = if f.change == FileChange::Removed {
+                f.size_a
+            } else {
+                f.size_b
+            };
+            tree.set(paths, id, status, kind, size, f.delta());
+        }
+        tree.roll_up(paths);
+        tree
+    }
+
+    /// Nodes in the tree, the root not counted.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether `path` is in this tree.
+    pub fn contains(&self, path: PathId) -> bool {
+        self.status.get(path as usize).is_some_and(Option::is_some)
+    }
+
+    /// How many children `path` has here (0 for a leaf or a path not in the tree).
+    pub fn child_count(&self, path: PathId) -> usize {
+        self.kids.get(path as usize).map_or(0, |&k| k as usize)
+    }
+
+    /// The node showing `path`, with its entry's metadata read from `trees` (the layers the
+    /// tree was built from; none for a comparison).
+    pub fn node(&self, path: PathId, trees: &[&LayerTree]) -> Option<Node> {
+        let i = path as usize;
+        let status = (*self.status.get(i)?)?;
+        let loc = self.loc[i];
+        let e = entry(trees, loc);
+        Some(Node {
+            path,
+            kind: self.kind[i],
+            status,
+            size: self.size[i],
+            delta: self.delta[i],
+            mode: e.map_or(0o755, |e| e.mode),
+            uid: e.map_or(0, |e| e.uid),
+            gid: e.map_or(0, |e| e.gid),
+            link: e
+                .and_then(|e| e.link.as_deref())
+                .map(|l| printable(l, 4096)),
+            layer: e.map(|_| loc.layer as usize),
+            children: self.kids[i] as usize,
+        })
+    }
+
+    /// Sets the order children are listed in (sorting happens as directories are listed).
+    pub fn sort(&mut self, by: SortBy) {
+        self.sort = by;
+        self.sorted.get_mut().clear();
+    }
+
+    /// The children of `dir` present here, in the tree's order. Sorted on first use; names
+    /// are looked up once per child, and sibling names are unique, so every order is total
+    /// and an unstable sort is exact.
+    pub fn children(&self, dir: PathId, paths: &PathTable) -> Arc<[PathId]> {
+        if let Some(kids) = self.sorted.borrow().get(&dir) {
+            return Arc::clone(kids);
+        }
+        // (the order's number, the name's first 8 bytes, the name, the id): two integers
+        // decide almost every comparison, the name only a tie on both.
+        let (size, delta) = (&self.size, &self.delta);
+        let primary = |c: PathId| match self.sort {
+            SortBy::Name => 0,
+            SortBy::Size => u64::MAX - size[c as usize],
+            SortBy::Delta => u64::MAX - delta[c as usize].unsigned_abs(),
+        };
+        let mut kids: Vec<(u64, u64, &str, PathId)> = paths
+            .children(dir)
+            .filter(|&c| self.contains(c))
+            .map(|c| {
+                let name = file_name(paths.path(c));
+                (primary(c), name_prefix(name), name, c)
+            })
+            .collect();
+        kids.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        let kids: Arc<[PathId]> = kids.into_iter().map(|k| k.3).collect();
+        self.sorted.borrow_mut().insert(dir, Arc::clone(&kids));
+        kids
+    }
+}
+
+/// The first 8 bytes of a name as a big-endian number (zero-padded): ordering by it, then by
+/// the whole name, is the names' byte order.
+fn name_prefix(name: &str) -> u64 {
+    let mut head = [0u8; 8];
+    let n = name.len().min(8);
+    head[..n].copy_from_slice(&name.as_bytes()[..n]);
+    u64::from_be_bytes(head)
+}
+
+/// Which directories are folded: all or none, with exceptions. Kept across layers and modes.
+#[derive(Debug, Clone, Default)]
+pub struct Folds {
+    all: bool,
+    flipped: HashSet<PathId>,
+}
+
+impl Folds {
+    pub fn is_folded(&self, dir: PathId) -> bool {
+        self.all != self.flipped.contains(&dir)
+    }
+
+    pub fn set(&mut self, dir: PathId, folded: bool) {
+        if folded == self.all {
+            self.flipped.remove(&dir);
+        } else {
+            self.flipped.insert(dir);
+        }
+    }
+
+    pub fn fold_all(&mut self) {
+        self.all = true;
+        self.flipped.clear();
+    }
+
+    pub fn unfold_all(&mut self) {
+        self.all = false;
+        self.flipped.clear();
+    }
+
+    fn none(&self) -> bool {
+        !self.all && self.flipped.is_empty()
+    }
+
+    /// Every directory folded: what collapse-all leaves until one is opened again.
+    pub fn all_folded(&self) -> bool {
+        self.all && self.flipped.is_empty()
+    }
+}
+
+/// One visible row of the Files panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub path: PathId,
+    pub depth: u16,
+    /// Bit `d` set: the ancestor at depth `d` was the last of its siblings (no guide line).
+    pub guides: u64,
+    pub last: bool,
+}
+
+/// The rows on screen, counted rather than listed: nodes that pass the filter (with the
+/// ancestors of those that do), depth first in the tree's order, children of folded
+/// directories hidden unless a text filter is active (then matches always show).
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    /// Rows of each path's subtree, its own included (0: not shown).
+    count: Vec<u32>,
+    /// Whether a directory's children are listed.
+    open: Vec<bool>,
+    len: usize,
+}
+
+impl Rows {
+    pub fn new(tree: &FileTree, paths: &PathTable, folds: &Folds, filter: &Filter) -> Rows {
+        let n = tree.status.len();
+        let keep = filter.is_active().then(|| filter.keep(tree, paths));
+        let unfold_all = !filter.text.is_empty() || folds.none();
+        let mut count = vec![0u32; n];
+        let mut open = vec![false; n];
+        // Children have higher ids than their parents: a reverse pass adds up every
+        // subtree before its parent is reached; `count[i]` holds the children's rows until
+        // `i` itself is reached.
+        for i in (1..n).rev() {
+            if tree.status[i].is_none() || keep.as_ref().is_some_and(|k| !k[i]) {
+                continue;
+            }
+            let o = tree.kids[i] > 0 && (unfold_all || !folds.is_folded(i as PathId));
+            open[i] = o;
+            let rows = 1 + if o { count[i] } else { 0 };
+            count[i] = rows;
+            count[paths.parent(i as PathId) as usize] += rows;
+        }
+        let len = count.first().copied().unwrap_or(0) as usize;
+        Rows { count, open, len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn shown(&self, path: PathId) -> bool {
+        self.count.get(path as usize).is_some_and(|&c| c > 0)
+    }
+
+    /// The shown children of `dir`, in order.
+    fn children(&self, tree: &FileTree, paths: &PathTable, dir: PathId) -> Vec<PathId> {
+        let all = tree.children(dir, paths);
+        all.iter().copied().filter(|&c| self.shown(c)).collect()
+    }
+
+    /// The rows from `start` on, in order.
+    pub fn iter_from<'a>(
+        &'a self,
+        tree: &'a FileTree,
+        paths: &'a PathTable,
+        start: usize,
+    ) -> RowIter<'a> {
+        let mut it = RowIter {
+            rows: self,
+            tree,
+            paths,
+            stack: Vec::new(),
+        };
+        if start >= self.len {
+            return it;
+        }
+        // Walk down to the row: skip whole subtrees by their counts.
+        let (mut dir, mut depth, mut guides, mut r) = (ROOT, 0u16, 0u64, start);
+        loop {
+            let kids = self.children(tree, paths, dir);
+            let mut pos = 0;
+            while let Some(&c) = kids.get(pos) {
+                let rows = self.count[c as usize] as usize;
+                if r < rows {
+                    break;
+                }
+                r -= rows;
+                pos += 1;
+            }
+            let Some(&c) = kids.get(pos) else {
+                // Counts and children disagree: cannot happen; list nothing rather than panic.
+                it.stack.clear();
+                return it;
+            };
+            let last = pos + 1 == kids.len();
+            it.stack.push(Frame {
+                kids,
+                pos,
+                depth,
+                guides,
+            });
+            if r == 0 {
+                return it;
+            }
+            r -= 1;
+            guides = child_guides(guides, depth, last);
+            depth += 1;
+            dir = c;
+        }
+    }
+
+    /// Rows `start..start + n` (fewer at the end).
+    pub fn window(&self, tree: &FileTree, paths: &PathTable, start: usize, n: usize) -> Vec<Row> {
+        self.iter_from(tree, paths, start).take(n).collect()
+    }
+
+    /// The row at `index`.
+    pub fn get(&self, tree: &FileTree, paths: &PathTable, index: usize) -> Option<Row> {
+        self.iter_from(tree, paths, index).next()
+    }
+
+    /// The row showing `path`, if it is shown.
+    pub fn index_of(&self, tree: &FileTree, paths: &PathTable, path: PathId) -> Option<usize> {
+        if path == ROOT || !self.shown(path) {
+            return None;
+        }
+        let mut chain = vec![path];
+        let mut cur = path;
+        while paths.parent(cur) != ROOT {
+            cur = paths.parent(cur);
+            chain.push(cur);
+        }
+        let mut index = 0;
+        let mut dir = ROOT;
+        for &c in chain.iter().rev() {
+            if dir != ROOT {
+                if !self.open[dir as usize] {
+                    return None;
+                }
+                index += 1;
+            }
+            for &k in tree.children(dir, paths).iter() {
+                if k == c {
+                    break;
+                }
+                index += self.count[k as usize] as usize;
+            }
+            dir = c;
+        }
+        Some(index)
+    }
+
+    /// The first row that is not a directory with children.
+    pub fn first_leaf(&self, tree: &FileTree, paths: &PathTable) -> Option<usize> {
+        self.iter_from(tree, paths, 0)
+            .position(|r| tree.child_count(r.path) == 0)
+    }
+}
+
+fn child_guides(guides: u64, depth: u16, last: bool) -> u64 {
+    if last && depth < 64 {
+        guides | (1 << depth)
+    } else {
+        guides
+    }
+}
+
+/// One directory being listed: its shown children and the one the walk is at.
+struct Frame {
+    kids: Vec<PathId>,
+    pos: usize,
+    depth: u16,
+    guides: u64,
+}
+
+/// Rows in order from a starting row; see [`Rows::iter_from`].
+pub struct RowIter<'a> {
+    rows: &'a Rows,
+    tree: &'a FileTree,
+    paths: &'a PathTable,
+    stack: Vec<Frame>,
+}
+
+impl Iterator for RowIter<'_> {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        let f = self.stack.last()?;
+        let path = *f.kids.get(f.pos)?;
+        let row = Row {
+            path,
+            depth: f.depth,
+            guides: f.guides,
+            last: f.pos + 1 == f.kids.len(),
+        };
+        if self.rows.open.get(path as usize).copied().unwrap_or(false) {
+            let kids = self.rows.children(self.tree, self.paths, path);
+            if !kids.is_empty() {
+                self.stack.push(Frame {
+                    kids,
+                    pos: 0,
+                    depth: row.depth + 1,
+                    guides: child_guides(row.guides, row.depth, row.last),
+                });
+                return Some(row);
+            }
+        }
+        // Step to the next sibling, climbing out of finished directories.
+        while let Some(f) = self.stack.last_mut() {
+            f.pos += 1;
+            if f.pos < f.kids.len() {
+                break;
+            }
+            self.stack.pop();
+        }
+        Some(row)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use globset::Glob;
+
+    use super::*;
+    use crate::analysis::compare::{FileChange, FileDiff};
+
+    /// A small deterministic generator (no test dependency needed).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    // Names that share their first 8 bytes check the sort's tie on its integer prefix.
+    const NAMES: [&str; 10] = [
+        "a",
+        "b",
+        "ab",
+        "lib",
+        "x.so",
+        "Lib",
+        "node_modules",
+        "node_modulez",
+        "node_mod",
+        "é",
+    ];
+
+    fn random_tree(seed: u64) -> (FileTree, PathTable) {
+        let mut rng = Lcg(seed);
+        let mut files = Vec::new();
+        let mut seen = HashSet::new();
+        for _ in 0..rng.next(60) + 1 {
+            let depth = rng.next(5) + 1;
+            let path: Vec<&str> = (0..depth)
+                .map(|_| NAMES[rng.next(NAMES.len() as u64) as usize])
+                .collect();
+            let path = path.join("/");
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            let change = [
+                FileChange::Added,
+                FileChange::Removed,
+                FileChange::Changed,
+                FileChange::MetadataOnly,
+            ][rng.next(4) as usize];
+            files.push(FileDiff {
+                path,
+                change,
+                kind_a: Some(EntryKind::File),
+                kind_b: Some(EntryKind::File),
+                size_a: rng.next(5000),
+                size_b: rng.next(5000),
+            });
+        }
+        let mut paths = PathTable::default();
+        let tree = FileTree::from_diff(&files, &mut paths);
+        (tree, paths)
+    }
+
+    /// The rows as the panel defines them, listed recursively with no counting.
+    fn reference(tree: &FileTree, paths: &PathTable, folds: &Folds, filter: &Filter) -> Vec<Row> {
+        fn text_ok(filter: &Filter, path: &str) -> bool {
+            let hay = format!("/{path}");
+            if filter.text.is_empty() {
+                true
+            } else if filter.text.contains(['*', '?', '[']) {
+                let pattern = if filter.text.starts_with(['/', '*']) {
+                    filter.text.clone()
+                } else {
+                    format!("*{}", filter.text)
+                };
+                Glob::new(&pattern).is_ok_and(|g| g.compile_matcher().is_match(&hay))
+            } else if filter.text.chars().any(char::is_uppercase) {
+                hay.contains(&filter.text)
+            } else {
+                hay.to_ascii_lowercase().contains(&filter.text)
+            }
+        }
+        fn keep(tree: &FileTree, paths: &PathTable, filter: &Filter, id: PathId) -> bool {
+            let kids = tree.children(id, paths);
+            if kids.is_empty() {
+                let n = tree.node(id, &[]).unwrap();
+                !filter.hidden[n.status.index()]
+                    && filter.min_size.is_none_or(|m| n.size >= m)
+                    && text_ok(filter, paths.path(id))
+            } else {
+                kids.iter().any(|&k| keep(tree, paths, filter, k))
+            }
+        }
+        #[allow(clippy::too_many_arguments)]
+        fn walk(
+            tree: &FileTree,
+            paths: &PathTable,
+            folds: &Folds,
+            filter: &Filter,
+            dir: PathId,
+            depth: u16,
+            guides: u64,
+            out: &mut Vec<Row>,
+        ) {
+            let kids: Vec<PathId> = tree
+                .children(dir, paths)
+                .iter()
+                .copied()
+                .filter(|&k| keep(tree, paths, filter, k))
+                .collect();
+            for (j, &c) in kids.iter().enumerate() {
+                let last = j + 1 == kids.len();
+                out.push(Row {
+                    path: c,
+                    depth,
+                    guides,
+                    last,
+                });
+                if tree.child_count(c) > 0 && (!filter.text.is_empty() || !folds.is_folded(c)) {
+                    let g = if last { guides | (1 << depth) } else { guides };
+                    walk(tree, paths, folds, filter, c, depth + 1, g, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if !filter.is_active() || keep(tree, paths, filter, ROOT) {
+            walk(tree, paths, folds, filter, ROOT, 0, 0, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn counted_rows_match_a_plain_listing() {
+        let texts = [
+            "*[ab]?c*",
+            "*a{b,lib}",
+            "/a/*/x.so",
+            "?/*",
+            "*é*",
+            "/[!a]*",
+            "*/",
+            "[",
+            "",
+            "a",
+            "b/a",
+            "/a",
+            "lib",
+            "Lib",
+            "*.so",
+            "a*b",
+            "s/x",
+            "/",
+            "é",
+            "modules/l",
+        ];
+        let sorts = [SortBy::Name, SortBy::Size, SortBy::Delta];
+        let mut checked = 0;
+        for seed in 0..300u64 {
+            let (mut tree, paths) = random_tree(seed);
+            let mut rng = Lcg(seed ^ 0x5eed);
+            tree.sort(sorts[rng.next(3) as usize]);
+            let mut folds = Folds::default();
+            if rng.next(3) == 0 {
+                folds.fold_all();
+            }
+            for _ in 0..rng.next(4) {
+                let id = rng.next(paths.len() as u64) as PathId;
+                folds.set(id, rng.next(2) == 0);
+            }
+            let mut filter = Filter::default();
+            filter.set_text(texts[rng.next(texts.len() as u64) as usize]);
+            if rng.next(4) == 0 {
+                filter.hidden[rng.next(5) as usize] = true;
+            }
+            if rng.next(4) == 0 {
+                filter.min_size = Some(rng.next(5000));
+            }
+            let rows = Rows::new(&tree, &paths, &folds, &filter);
+            let want = reference(&tree, &paths, &folds, &filter);
+            let all = rows.window(&tree, &paths, 0, usize::MAX);
+            assert_eq!(all, want, "seed {seed}, filter {:?}", filter.text);
+            assert_eq!(rows.len(), want.len());
+            assert_eq!(rows.is_empty(), want.is_empty());
+            for (i, r) in want.iter().enumerate() {
+                assert_eq!(rows.index_of(&tree, &paths, r.path), Some(i), "seed {seed}");
+                assert_eq!(rows.get(&tree, &paths, i), Some(*r));
+                assert_eq!(
+                    rows.window(&tree, &paths, i, 3),
+                    want[i..(i + 3).min(want.len())]
+                );
+            }
+            assert_eq!(rows.get(&tree, &paths, want.len()), None);
+            let shown: HashSet<PathId> = want.iter().map(|r| r.path).collect();
+            for id in 0..paths.len() as PathId {
+                if !shown.contains(&id) {
+                    assert_eq!(rows.index_of(&tree, &paths, id), None, "seed {seed}");
+                }
+            }
+            assert_eq!(
+                rows.first_leaf(&tree, &paths),
+                want.iter().position(|r| tree.child_count(r.path) == 0)
+            );
+            checked += want.len();
+        }
+        assert!(checked > 1000, "the random trees list rows ({checked})");
+    }
+
+    #[test]
+    fn children_are_sorted_and_sizes_roll_up() {
+        for seed in 0..50u64 {
+            let (mut tree, paths) = random_tree(seed);
+            for by in [SortBy::Name, SortBy::Size, SortBy::Delta] {
+                tree.sort(by);
+                for dir in 0..paths.len() as PathId {
+                    if !tree.contains(dir) {
+                        continue;
+                    }
+                    let kids = tree.children(dir, &paths);
+                    assert_eq!(kids.len(), tree.child_count(dir));
+                    let key = |id: PathId| {
+                        let n = tree.node(id, &[]).unwrap();
+                        let name = file_name(paths.path(id)).to_string();
+                        match by {
+                            SortBy::Name => (0, name),
+                            SortBy::Size => (u64::MAX - n.size, name),
+                            SortBy::Delta => (u64::MAX - n.delta.unsigned_abs(), name),
+                        }
+                    };
+                    assert!(
+                        kids.windows(2).all(|w| key(w[0]) < key(w[1])),
+                        "seed {seed}"
+                    );
+                    // A directory holds what its children hold (removed ones aside).
+                    let node = tree.node(dir, &[]).unwrap();
+                    if node.kind == EntryKind::Dir && node.status != Status::Removed {
+                        let sum: u64 = kids
+                            .iter()
+                            .map(|&k| tree.node(k, &[]).unwrap())
+                            .filter(|k| k.status != Status::Removed)
+                            .map(|k| k.size)
+                            .sum();
+                        assert_eq!(node.size, sum, "seed {seed}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn folds_are_all_or_none_with_exceptions() {
+        let mut f = Folds::default();
+        assert!(!f.is_folded(3));
+        f.set(3, true);
+        assert!(f.is_folded(3) && !f.is_folded(4));
+        f.fold_all();
+        assert!(f.is_folded(3) && f.is_folded(4));
+        f.set(4, false);
+        assert!(f.is_folded(3) && !f.is_folded(4));
+        f.unfold_all();
+        assert!(!f.is_folded(3) && !f.is_folded(4));
+    }
+}

@@ -1,0 +1,182 @@
+//! The Layer details and Image details panels.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{fit, panel, short_size, styled};
+use crate::model::text::printable;
+use crate::tui::app::explorer::Explorer;
+use crate::tui::app::State;
+
+pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
+    let t = &state.theme;
+    let i = ex.layer;
+    let block = panel(format!("Layer {i} of {}", ex.layer_count()), false, state);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(row) = ex.report.layers.get(i) else {
+        return;
+    };
+    let w = inner.width as usize;
+    let label = |s: &str| styled(format!("{s:<9}"), t.dim);
+    let cmd = row
+        .command
+        .as_deref()
+        .map(|c| super::compact_hashes(&printable(c, 4000)))
+        .unwrap_or_else(|| "(no history)".into());
+    let mut changes = Line::from(vec![
+        label("Changes"),
+        styled(format!("+{}", row.added), t.added),
+        Span::raw(" "),
+        styled(format!("~{}", row.modified), t.modified),
+        Span::raw(" "),
+        styled(format!("m{}", row.metadata_only), t.metadata),
+        Span::raw(" "),
+        styled(format!("-{}", row.removed), t.removed),
+    ]);
+    // The entry count goes where it fits: this line must not wrap over the command.
+    let entries = format!("  {} entries", row.entries);
+    if changes.width() + entries.chars().count() <= w {
+        changes.push_span(styled(entries, t.dim));
+    }
+    let mut lines = vec![
+        changes,
+        Line::from(vec![
+            label("Wastes"),
+            Span::raw(fit(
+                &format!(
+                    "{} below, {} of its own hidden later",
+                    short_size(row.unreachable_bytes),
+                    short_size(row.hidden_later_bytes)
+                ),
+                w.saturating_sub(9),
+            )),
+        ]),
+        Line::from(vec![
+            label("Digest"),
+            Span::raw(fit(
+                row.digest.as_deref().unwrap_or("-"),
+                w.saturating_sub(9),
+            )),
+        ]),
+        Line::from(vec![
+            label("DiffID"),
+            Span::raw(fit(
+                row.diff_id.as_deref().unwrap_or("-"),
+                w.saturating_sub(9),
+            )),
+        ]),
+    ];
+    let step = ex.image.history.iter().find(|s| s.layer == Some(i));
+    if let Some(created) = step.and_then(|s| s.created.as_deref()) {
+        lines.push(Line::from(vec![
+            label("Created"),
+            Span::raw(printable(created, 64)),
+        ]));
+    }
+    // Wrapped into the rows the other lines leave (at least one), and cut with `…` where it
+    // does not fit: a long RUN used to push the digests out of the panel. `i` shows the
+    // whole history.
+    let rows = (inner.height as usize).saturating_sub(lines.len()).max(1);
+    let room = w.saturating_sub(9) + (rows - 1) * w;
+    let cmd = if cmd.chars().count() > room {
+        let mut cut: String = cmd.chars().take(room.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        cmd
+    };
+    lines.insert(2, Line::from(vec![label("Command"), Span::raw(cmd)]));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
+    let t = &state.theme;
+    let hints = ex.report.hints.len();
+    let title = if hints == 0 {
+        "Image".to_string()
+    } else {
+        format!(
+            "Image · {hints} hint{} ({})",
+            if hints == 1 { "" } else { "s" },
+            state
+                .keymap
+                .first_key(crate::tui::app::keymap::Action::Hints)
+        )
+    };
+    let block = panel(title, false, state);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let r = &ex.report;
+    let w = &r.waste;
+    let width = inner.width as usize;
+    let mut lines = vec![
+        Line::from(fit(
+            &format!(
+                "{} stored, {} final, {} compressed",
+                short_size(r.totals.total_bytes),
+                short_size(r.totals.final_bytes),
+                short_size(r.totals.compressed_bytes)
+            ),
+            width,
+        )),
+        Line::from(vec![
+            styled("Efficiency ", t.dim),
+            styled(format!("{:.1} %", w.efficiency * 100.0), t.title),
+            styled(
+                fit(
+                    &format!("  (dive {:.1} %)", r.dive_compat.efficiency * 100.0),
+                    width.saturating_sub(18),
+                ),
+                t.dim,
+            ),
+        ]),
+    ];
+    let causes = [
+        ("overwritten", w.overwritten),
+        ("copy-up", w.copy_up),
+        ("removed", w.removed),
+        ("duplicate", w.duplicate),
+        ("cache", w.cache),
+    ];
+    let max = causes.iter().map(|c| c.1).max().unwrap_or(0).max(1);
+    let bar_w = width.saturating_sub(12 + 10).max(1);
+    // A short panel keeps the causes with the most bytes, still in their usual order.
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    let mut by_size: Vec<usize> = (0..causes.len()).collect();
+    by_size.sort_by_key(|&k| std::cmp::Reverse(causes[k].1));
+    let shown: Vec<usize> = by_size.into_iter().take(room).collect();
+    for (k, (name, bytes)) in causes.iter().enumerate() {
+        if !shown.contains(&k) {
+            continue;
+        }
+        let n = ((*bytes as f64 / max as f64) * bar_w as f64).round() as usize;
+        let n = if *bytes > 0 { n.max(1) } else { 0 };
+        lines.push(Line::from(vec![
+            styled(format!("{name:<11} "), t.dim),
+            styled("█".repeat(n), t.bar[k]),
+            Span::raw(format!(
+                "{}{:>9}",
+                " ".repeat(bar_w - n.min(bar_w) + 1),
+                short_size(*bytes)
+            )),
+        ]));
+    }
+    let room = (inner.height as usize).saturating_sub(lines.len() + 1);
+    if room > 0 && !w.top.is_empty() {
+        lines.push(Line::from(styled("Top wasted", t.dim)));
+        for row in w.top.iter().take(room) {
+            let head = format!("{:>9} {:<9} ", short_size(row.bytes), row.cause);
+            lines.push(Line::from(vec![
+                Span::raw(head.clone()),
+                Span::raw(fit(
+                    &printable(&row.path, 1000),
+                    width.saturating_sub(head.chars().count()),
+                )),
+            ]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,217 @@
+//! Drawing. Every function here reads `&State` and writes to the frame; nothing here changes
+//! state or does I/O.
+
+mod compare;
+mod details;
+mod files;
+mod layers;
+mod loading;
+mod popups;
+
+use humansize::{format_size, FormatSizeOptions, DECIMAL};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
+use ratatui::Frame;
+
+use crate::tui::app::explorer::{Explorer, Panel};
+use crate::tui::app::keymap::Action;
+use crate::tui::app::{Screen, State};
+
+pub fn draw(frame: &mut Frame, state: &State) {
+    match &state.screen {
+        Screen::Loading(l) => loading::draw(frame, state, l),
+        Screen::Failed(e) => loading::draw_failed(frame, state, e),
+        Screen::Explorer(ex) => draw_explorer(frame, state, ex),
+        Screen::Compare(v) => compare::draw(frame, state, v),
+    }
+}
+
+fn draw_explorer(frame: &mut Frame, state: &State, ex: &Explorer) {
+    let a = ex.areas(frame.area().width, frame.area().height);
+    layers::draw(frame, a.layers, state, ex);
+    details::draw_layer(frame, a.layer_details, state, ex);
+    details::draw_image(frame, a.image_details, state, ex);
+    files::draw(frame, a.files, state, ex);
+    draw_footer(frame, a.footer, state, ex);
+    if let Some(p) = &ex.popup {
+        popups::draw(frame, state, ex, p);
+    }
+}
+
+fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
+    let t = &state.theme;
+    if ex.editing_filter {
+        let line = Line::from(vec![
+            Span::styled(" Filter: ", t.key),
+            Span::raw(ex.filter.text.clone()),
+            Span::styled("█", t.key),
+            Span::styled(
+                "   Enter keep · Esc clear · text or glob (*.so, /usr/**/*.py)",
+                t.dim,
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    if let Some(n) = &ex.notice {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                format!(" {}", fit(n, (area.width as usize).saturating_sub(1))),
+                t.warn,
+            ))),
+            area,
+        );
+        return;
+    }
+    let km = &state.keymap;
+    let mode = match ex.mode {
+        crate::tui::app::filetree::FileMode::Layer => "changes",
+        crate::tui::app::filetree::FileMode::Merged => "merged",
+        crate::tui::app::filetree::FileMode::Final => "final",
+    };
+    let sort = ex.tree_sort_name();
+    let items: Vec<(Action, String)> = vec![
+        (Action::Help, "help".into()),
+        (Action::NextPanel, "panel".into()),
+        (Action::Mode, format!("mode:{mode}")),
+        (Action::Sort, format!("sort:{sort}")),
+        (Action::Filter, "filter".into()),
+        (Action::Waste, "waste".into()),
+        (Action::Hints, "hints".into()),
+        (Action::Open, "open".into()),
+        (Action::History, "history".into()),
+        (Action::Extract, "extract".into()),
+        (Action::Config, "config".into()),
+        (Action::Quit, "quit".into()),
+    ];
+    let mut spans = vec![Span::raw(" ")];
+    for (action, label) in items {
+        spans.push(Span::styled(km.first_key(action), t.key));
+        spans.push(Span::raw(format!(":{label}  ")));
+    }
+    let mut chips = Vec::new();
+    if !ex.filter.text.is_empty() {
+        chips.push(format!("filter \"{}\"", ex.filter.text));
+    }
+    if let Some(m) = ex.filter.min_size {
+        chips.push(format!("≥{}", short_size(m)));
+    }
+    let hidden: Vec<&str> = ["added", "modified", "meta", "removed", "unchanged"]
+        .iter()
+        .zip(ex.filter.hidden)
+        .filter(|(_, h)| *h)
+        .map(|(n, _)| *n)
+        .collect();
+    if !hidden.is_empty() {
+        chips.push(format!("hiding {}", hidden.join(",")));
+    }
+    if !chips.is_empty() {
+        spans.insert(1, Span::styled(format!("[{}] ", chips.join(" · ")), t.warn));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A bordered panel; the focused one stands out.
+pub(crate) fn panel<'a>(title: String, focused: bool, state: &State) -> Block<'a> {
+    let t = &state.theme;
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused { t.focus_border } else { t.border })
+        .title(Span::styled(
+            format!(" {title} "),
+            if focused {
+                t.title.patch(t.focus_border)
+            } else {
+                t.title
+            },
+        ))
+}
+
+/// The tree lines before a row's name: `│ ` for each ancestor with siblings below, then
+/// `├─` or `└─`.
+pub fn tree_guide(row: &crate::tui::app::filetree::Row) -> String {
+    let mut guide = String::new();
+    for d in 0..row.depth {
+        guide.push_str(if row.guides & (1 << d.min(63)) != 0 {
+            "  "
+        } else {
+            "│ "
+        });
+    }
+    guide.push_str(if row.last { "└─" } else { "├─" });
+    guide
+}
+
+/// `98.3 kB`, one decimal, decimal units like dive.
+pub fn short_size(n: u64) -> String {
+    format_size(n, FormatSizeOptions::from(DECIMAL).decimal_places(1))
+}
+
+/// Signed size, `+1.2 MB` / `-3.0 kB` / `0 B`.
+pub fn signed_size(n: i64) -> String {
+    match n.signum() {
+        1 => format!("+{}", short_size(n as u64)),
+        -1 => format!("-{}", short_size(n.unsigned_abs())),
+        _ => "0 B".into(),
+    }
+}
+
+/// `COPY file:fb0feea065ddebce…f127 in /x` -> `COPY file:fb0feea065dd… in /x`: content hashes
+/// in history commands are noise in a narrow column.
+pub fn compact_hashes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 32 {
+            out.push_str(&run[..12]);
+            out.push('…');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// Cuts `s` to `width` columns with an ellipsis.
+pub fn fit(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > width.saturating_sub(1)
+            && s.chars().map(|c| c.width().unwrap_or(0)).sum::<usize>() > width
+        {
+            out.push('…');
+            return out;
+        }
+        w += cw;
+        out.push(c);
+    }
+    out
+}
+
+pub(crate) fn focused(ex: &Explorer, p: Panel) -> bool {
+    ex.focus == p && ex.popup.is_none()
+}
+
+pub(crate) fn styled(s: impl Into<String>, style: Style) -> Span<'static> {
+    Span::styled(s.into(), style)
+}
