@@ -44,10 +44,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let analysis = image.analyse();
+    let analysis = Arc::new(image.analyse());
+    let session = Arc::new(image);
     let loaded = || Loaded {
-        image: Arc::new(image.clone()),
-        analysis: Arc::new(analysis.clone()),
+        session: session.clone(),
+        analysis: analysis.clone(),
     };
     let (w, h) = (160, 48);
     let Ok(mut terminal) = Terminal::new(TestBackend::new(w, h));

@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         }
     };
     let analysis = image.analyse();
-    let trees = image.trees();
+    let trees = image.image().trees();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for l in listing(&trees, &analysis.stack, &analysis.stack.top) {
         let kind = match l.kind {

@@ -92,7 +92,7 @@ fn run(out: &Path) -> Result<(), String> {
         update(
             &mut s,
             Msg::Loaded(Loaded {
-                image: image.clone(),
+                session: image.clone(),
                 analysis: analysis.clone(),
             }),
         );

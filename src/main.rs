@@ -58,7 +58,8 @@ fn diff(args: &cli::DiffArgs) -> Result<(), String> {
         let settings = strata::tui::runtime::load_settings()?;
         let ui = strata::tui::runtime::ui_config(&settings)?;
         for input in [&args.a, &args.b] {
-            strata::source::reference::ImageRef::parse(input).map_err(|e| e.to_string())?;
+            strata::source::reference::ImageRef::parse(input)
+                .map_err(|e| e.about(input).to_string())?;
         }
         return strata::tui::runtime::run_compare(&args.a, &args.b, opts, ui);
     }
@@ -70,7 +71,7 @@ fn diff(args: &cli::DiffArgs) -> Result<(), String> {
     let a = a.map_err(|_| "loading the first image failed unexpectedly".to_string())??;
     let b = b?;
     let (an_a, an_b) = (a.analyse(), b.analyse());
-    let (doc, _) = strata::report::diff::compare_images(&a, &an_a, &b, &an_b);
+    let (doc, _) = strata::report::diff::compare_images(a.image(), &an_a, b.image(), &an_b);
     let out = if args.json {
         doc.to_json() + "\n"
     } else {
@@ -144,7 +145,7 @@ fn ci(args: &cli::CiArgs) -> ExitCode {
         Err(e) => return fail(e.to_string()),
     };
     let analysis = loaded.analyse();
-    let doc = Report::new(&loaded, &analysis);
+    let doc = Report::new(loaded.image(), &analysis);
     let verdict = strata::report::ci::evaluate(&rules, &doc);
     let out = strata::report::ci::render(&verdict, &doc, args.format);
     let mut stdout = std::io::stdout().lock();
@@ -195,7 +196,7 @@ fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {
     let settings = strata::tui::runtime::load_settings()?;
     let ui = strata::tui::runtime::ui_config(&settings)?;
     // Reject what cannot be opened before taking over the terminal.
-    strata::source::reference::ImageRef::parse(image).map_err(|e| e.to_string())?;
+    strata::source::reference::ImageRef::parse(image).map_err(|e| e.about(image).to_string())?;
     let opts = source_options(source)?;
     strata::tui::runtime::run(image, opts, ui)
 }
@@ -211,8 +212,6 @@ fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
     let loaded = load(&args.image, &args.source, &opts)?;
     let analysis = loaded.analyse();
     let summary = strata::extract::extract(
-        &args.image,
-        &opts,
         &loaded,
         &analysis,
         &args.paths,
@@ -267,10 +266,10 @@ fn report(
     });
     let loaded = loaded?;
     let analysis = loaded.analyse();
-    let mut doc = Report::new(&loaded, &analysis);
+    let mut doc = Report::new(loaded.image(), &analysis);
     if let (Some(reference), Some(b)) = (base, base_image) {
         let b = b.map_err(|_| "loading the base image failed unexpectedly".to_string())??;
-        doc.set_base(reference, &b, &loaded, &analysis);
+        doc.set_base(reference, b.image(), loaded.image(), &analysis);
     }
     let out = if json {
         doc.to_json() + "\n"
@@ -331,7 +330,7 @@ fn source_options(args: &SourceArgs) -> Result<SourceOptions, String> {
 }
 
 /// Loads an image with progress and notices on stderr (unless `--quiet`).
-fn load(image: &str, args: &SourceArgs, opts: &SourceOptions) -> Result<strata::Image, String> {
+fn load(image: &str, args: &SourceArgs, opts: &SourceOptions) -> Result<strata::Session, String> {
     let progress = Progress::new(image, args.quiet);
     let result = strata::load(image, opts, &|ev| progress.event(ev));
     progress.finish();

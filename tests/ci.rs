@@ -969,7 +969,7 @@ fn hostile_messages_are_escaped_in_every_format() {
     let image_path = oracle("single-layer");
     let loaded = load_image(&image_path);
     let analysis = loaded.analyse();
-    let report = strata::report::Report::new(&loaded, &analysis);
+    let report = strata::report::Report::new(loaded.image(), &analysis);
     let verdict = ci::Verdict {
         results: vec![ci::RuleResult {
             rule: "deny_secrets".into(),

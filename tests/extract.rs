@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 
 use strata::extract::{self, ExtractOptions, FileContent, Summary};
 use strata::tree::EntryKind;
-use support::{
-    file, load_image, noise, report_json, sha, strata, tempdir, uncached, write_tar, Item, Spec,
-};
+use support::{file, load_image, noise, report_json, sha, strata, tempdir, write_tar, Item, Spec};
 use tar::EntryType;
 
 /// Writes `spec` as a docker archive in `dir`; returns its path as the CLI takes it.
@@ -124,7 +122,7 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
-fn load(image: &str) -> (strata::Image, strata::Analysis) {
+fn load(image: &str) -> (strata::Session, strata::Analysis) {
     let loaded = load_image(image);
     let analysis = loaded.analyse();
     (loaded, analysis)
@@ -138,12 +136,12 @@ fn extract_lib(
 ) -> strata::Result<Summary> {
     let (loaded, analysis) = load(image);
     let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
-    extract::extract(image, &uncached(), &loaded, &analysis, &paths, to, opts)
+    extract::extract(&loaded, &analysis, &paths, to, opts)
 }
 
 fn read(image: &str, layer: usize, path: &str, limit: u64) -> strata::Result<FileContent> {
     let (loaded, analysis) = load(image);
-    extract::read_file(image, &uncached(), &loaded, &analysis, layer, path, limit)
+    extract::read_file(&loaded, &analysis, layer, path, limit)
 }
 
 /// An image with something of every kind across three layers.
@@ -253,7 +251,7 @@ fn extracting_the_root_reproduces_the_final_view() {
     );
 
     let (loaded, analysis) = load(&image);
-    let trees = loaded.trees();
+    let trees = loaded.image().trees();
     let view = strata::analysis::merge::listing(&trees, &analysis.stack, &analysis.stack.top);
     let expected: BTreeMap<String, (&str, u64)> = view
         .iter()
@@ -835,8 +833,6 @@ fn an_image_changed_after_loading_is_an_error_not_wrong_bytes() {
         .layer("b", vec![file("y", b"the y")])
         .docker_archive(Path::new(&image));
     let err = extract::extract(
-        &image,
-        &uncached(),
         &loaded,
         &analysis,
         &["/".to_string()],
@@ -845,7 +841,11 @@ fn an_image_changed_after_loading_is_an_error_not_wrong_bytes() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("/x is no longer where it was"), "{err}");
+    // The layer read again is not the one loaded: its digest says so, naming both.
+    assert!(
+        err.contains("layer 0 blob l0/layer.tar: digest mismatch: expected sha256:"),
+        "{err}"
+    );
     assert!(!work.path().join("out/x").exists());
     assert!(!work.path().join("out/y").exists());
 }

@@ -14,8 +14,9 @@ use support::*;
 
 /// strata's final merged view in the shape of `umoci_listing`.
 fn strata_listing(archive: &Path) -> Listing {
-    let image = load_image(archive.to_str().unwrap());
-    let analysis = image.analyse();
+    let session = load_image(archive.to_str().unwrap());
+    let analysis = session.analyse();
+    let image = session.image();
     let trees = image.trees();
     listing(&trees, &analysis.stack, &analysis.stack.top)
         .into_iter()
@@ -391,8 +392,9 @@ fn classification_of_each_change() {
             ],
         )
         .docker_archive(&archive);
-    let image = load_image(archive.to_str().unwrap());
-    let analysis = image.analyse();
+    let session = load_image(archive.to_str().unwrap());
+    let analysis = session.analyse();
+    let image = session.image();
     let got: Vec<(&str, Change)> = image.layers[1]
         .tree
         .entries
@@ -420,8 +422,9 @@ fn merged_view_at_a_lower_layer() {
         .layer("a", vec![file("x", b"1")])
         .layer("b", vec![Item::Whiteout("x"), file("y", b"2")])
         .docker_archive(&archive);
-    let image = load_image(archive.to_str().unwrap());
-    let analysis = image.analyse();
+    let session = load_image(archive.to_str().unwrap());
+    let analysis = session.analyse();
+    let image = session.image();
     let trees = image.trees();
     let at = |n| {
         let view = strata::analysis::merge::view_at(&trees, &analysis.stack.paths, n);
@@ -453,8 +456,9 @@ fn kept_views_equal_a_replay_from_the_bottom() {
     let dir = tempdir();
     let archive = dir.path().join("v.tar");
     spec.docker_archive(&archive);
-    let image = load_image(archive.to_str().unwrap());
-    let analysis = image.analyse();
+    let session = load_image(archive.to_str().unwrap());
+    let analysis = session.analyse();
+    let image = session.image();
     let trees = image.trees();
     let paths = &analysis.stack.paths;
     let mut cache = strata::analysis::merge::ViewCache::default();

@@ -166,9 +166,10 @@ fn oci_gzip_zstd_estargz_and_uncompressed_archives_give_the_same_files() {
         ("test-oci-uncompressed-image.tar", "uncompressed"),
     ] {
         let path = dir.join(name);
-        let image = load_image(path.to_str().unwrap());
+        let session = load_image(path.to_str().unwrap());
+        let image = session.image();
         assert_eq!(image.layers[0].compression.name(), compression, "{name}");
-        let analysis = image.analyse();
+        let analysis = session.analyse();
         let trees = image.trees();
         let files: Vec<(String, u64)> =
             strata::analysis::merge::listing(&trees, &analysis.stack, &analysis.stack.top)
@@ -206,20 +207,21 @@ fn dive_figures_are_read_back_from_the_cache_and_a_mismatched_file_is_dropped() 
     use strata::cache::Cache;
     let archive = shared().join("oracle/dive-synthetic/triple.tar");
     let path = archive.to_str().unwrap();
-    let image = load_image(path);
-    let fresh = image.analyse().dive;
+    let session = load_image(path);
+    let image = session.image();
+    let fresh = session.analyse().dive;
     assert!(fresh.wasted_bytes > 0, "the image wastes bytes: {fresh:?}");
     let ids: Vec<&strata::model::digest::Digest> = image
         .layers
         .iter()
         .map(|l| l.desc.diff_id.as_ref().unwrap())
         .collect();
-    let key = Cache::dive_key(&ids);
+    let key = strata::cache::dive_key(&ids);
     let mut reversed = ids.clone();
     reversed.reverse();
     assert_ne!(
         key,
-        Cache::dive_key(&reversed),
+        strata::cache::dive_key(&reversed),
         "the key is the ordered list"
     );
 

@@ -8,9 +8,10 @@ use support::load_image;
 use strata::report::{text, Report};
 
 fn render(reference: &str) -> String {
-    let image = load_image(reference);
-    let analysis = image.analyse();
-    text::render(&Report::new(&image, &analysis), 10)
+    let session = load_image(reference);
+    let analysis = session.analyse();
+    let image = session.image();
+    text::render(&Report::new(image, &analysis), 10)
 }
 
 #[test]

@@ -73,10 +73,10 @@ fn assert_clean(what: &str, text: &str) {
 fn every_panel_and_popup_of_the_explorer_escapes_image_bytes() {
     let dir = support::tempdir();
     let archive = evil_image(dir.path());
-    let image = support::load_image(&archive);
-    let analysis = image.analyse();
+    let session = support::load_image(&archive);
+    let analysis = session.analyse();
     let loaded = Loaded {
-        image: Arc::new(image),
+        session: Arc::new(session),
         analysis: Arc::new(analysis),
     };
     let keys: &[(&str, &[KeyCode])] = &[
@@ -99,7 +99,7 @@ fn every_panel_and_popup_of_the_explorer_escapes_image_bytes() {
         for (w, h) in [(80, 24), (200, 60)] {
             let mut s = State::new(&archive, Keymap::new(None).0, Theme::dark(), w, h);
             let loaded = Loaded {
-                image: loaded.image.clone(),
+                session: loaded.session.clone(),
                 analysis: loaded.analysis.clone(),
             };
             update(&mut s, Msg::Loaded(loaded));

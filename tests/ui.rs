@@ -17,10 +17,10 @@ use strata::tui::app::theme::Theme;
 use strata::tui::app::{update, Effect, Loaded, Msg, ReadPurpose, Screen, State};
 
 fn loaded(path: &str) -> Loaded {
-    let image = load_image(path);
-    let analysis = image.analyse();
+    let session = load_image(path);
+    let analysis = session.analyse();
     Loaded {
-        image: Arc::new(image),
+        session: Arc::new(session),
         analysis: Arc::new(analysis),
     }
 }
@@ -359,14 +359,14 @@ fn the_deepest_path_the_limits_allow_opens_filters_and_folds() {
     let mut opts = uncached();
     opts.limits.path_depth = strata::model::limits::MAX_PATH_DEPTH;
     opts.limits.path_length = 3 * depth as u64;
-    let image = strata::load(archive.to_str().unwrap(), &opts, &|_| {}).unwrap();
-    let analysis = image.analyse();
+    let session = strata::load(archive.to_str().unwrap(), &opts, &|_| {}).unwrap();
+    let analysis = session.analyse();
     assert_eq!(analysis.dive.inefficient_files.len(), 1);
     let mut s = State::new("deep.tar", Keymap::new(None).0, Theme::dark(), 100, 30);
     update(
         &mut s,
         Msg::Loaded(Loaded {
-            image: Arc::new(image),
+            session: Arc::new(session),
             analysis: Arc::new(analysis),
         }),
     );

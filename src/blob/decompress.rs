@@ -21,18 +21,21 @@ impl Compression {
     }
 }
 
+/// A compression strata recognises but does not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}-compressed data is not supported")]
+pub struct Unsupported(pub &'static str);
+
 /// Looks at the magic bytes. Formats strata cannot read are an error that names them.
-pub fn detect(head: &[u8]) -> Result<Compression, String> {
+pub fn detect(head: &[u8]) -> Result<Compression, Unsupported> {
     match head {
         [0x1f, 0x8b, ..] => Ok(Compression::Gzip),
         [0x28, 0xb5, 0x2f, 0xfd, ..] => Ok(Compression::Zstd),
         // A zstd skippable frame (magic 0x184D2A50..=0x184D2A5F, RFC 8878 3.1.2) may come
         // first: zstd:chunked and seekable-zstd writers put metadata in them.
         [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..] => Ok(Compression::Zstd),
-        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => {
-            Err("xz-compressed data is not supported".into())
-        }
-        [b'B', b'Z', b'h', ..] => Err("bzip2-compressed data is not supported".into()),
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Err(Unsupported("xz")),
+        [b'B', b'Z', b'h', ..] => Err(Unsupported("bzip2")),
         _ => Ok(Compression::None),
     }
 }

@@ -1,4 +1,6 @@
 //! Blobs: digests checked while the bytes stream, and compression read from the bytes.
 
+pub mod bounded;
 pub mod decompress;
 pub mod digest;
+pub mod store;

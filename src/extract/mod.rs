@@ -21,11 +21,10 @@ use std::time::{Duration, SystemTime};
 
 use crate::analysis::merge::{self, Loc, View};
 use crate::analysis::Analysis;
-use crate::load::Image;
-use crate::model::error::{Error, Result};
+use crate::load::{Image, Session};
+use crate::model::error::{Error, LayerProblem, Result};
 use crate::model::path::normalize;
 use crate::model::text::printable;
-use crate::source::SourceOptions;
 use crate::tree::paths::{PathId, PathTable, ROOT};
 use crate::tree::{for_each_entry, Entry, EntryKind, Flow, LayerTree, TreeError};
 
@@ -69,18 +68,27 @@ const MAX_LINK_DEPTH: usize = 32;
 
 /// Extracts `paths` (as the user typed them; `/` is everything) into `dir`.
 pub fn extract(
-    input: &str,
-    source: &SourceOptions,
-    image: &Image,
+    session: &Session,
     analysis: &Analysis,
     paths: &[String],
     dir: &Path,
     opts: &ExtractOptions,
 ) -> Result<Summary> {
+    extract_unnamed(session, analysis, paths, dir, opts).map_err(|e| e.about(session.input()))
+}
+
+fn extract_unnamed(
+    session: &Session,
+    analysis: &Analysis,
+    paths: &[String],
+    dir: &Path,
+    opts: &ExtractOptions,
+) -> Result<Summary> {
+    let image = session.image();
     let trees = image.trees();
     let table = &analysis.stack.paths;
-    let view = chosen_view(input, &trees, analysis, opts.layer)?;
-    let roots = selected_roots(input, table, &view, paths, opts.layer)?;
+    let view = chosen_view(&trees, analysis, opts.layer)?;
+    let roots = selected_roots(table, &view, paths, opts.layer)?;
     let plan = Plan::build(&trees, table, &view, &roots);
 
     // Everything that can be refused is refused before the first byte is written.
@@ -93,7 +101,7 @@ pub fn extract(
         out.make_dir(d)?;
     }
     for (&layer, wanted) in &plan.contents {
-        stream_layer(input, source, image, layer, wanted, &mut out)?;
+        stream_layer(session, layer, wanted, &mut out)?;
     }
     for s in &plan.symlinks {
         out.make_symlink(s)?;
@@ -104,27 +112,35 @@ pub fn extract(
 
 /// Reads up to `limit` bytes of `path` as the merged view after `layer` shows it.
 pub fn read_file(
-    input: &str,
-    source: &SourceOptions,
-    image: &Image,
+    session: &Session,
     analysis: &Analysis,
     layer: usize,
     path: &str,
     limit: u64,
 ) -> Result<FileContent> {
+    read_file_unnamed(session, analysis, layer, path, limit).map_err(|e| e.about(session.input()))
+}
+
+fn read_file_unnamed(
+    session: &Session,
+    analysis: &Analysis,
+    layer: usize,
+    path: &str,
+    limit: u64,
+) -> Result<FileContent> {
+    let image = session.image();
     let trees = image.trees();
     let table = &analysis.stack.paths;
-    let view = chosen_view(input, &trees, analysis, Some(layer))?;
+    let view = chosen_view(&trees, analysis, Some(layer))?;
     let norm = normalize(path).unwrap_or_default();
     let not_a_file = |reason: String| Error::Unsupported {
-        input: input.into(),
         reason: format!("{}: {reason}", shown(&norm)),
     };
     if norm.is_empty() {
         return Err(not_a_file("is a directory, not a file".into()));
     }
     let Some(loc) = table.get(&norm).and_then(|id| view.get(id)) else {
-        return Err(not_in_view(input, &norm, Some(layer)));
+        return Err(not_in_view(&norm, Some(layer)));
     };
     let src = LinkResolver::new(&trees, table)
         .content_source(loc)
@@ -133,7 +149,7 @@ pub fn read_file(
         return Err(not_a_file("is not a file".into()));
     };
     let mut got = None;
-    with_entries(input, source, image, src.layer, |index, entry, content| {
+    with_entries(session, src.layer, |index, entry, content| {
         if index != src.entry {
             return Ok(Flow::Continue);
         }
@@ -147,7 +163,7 @@ pub fn read_file(
         Ok(Flow::Stop)
     })?;
     let Some(bytes) = got else {
-        return Err(vanished(input, image, src.layer, &stored.path));
+        return Err(vanished(image, src.layer, &stored.path));
     };
     let truncated = (bytes.len() as u64) < stored.size;
     Ok(FileContent {
@@ -159,7 +175,6 @@ pub fn read_file(
 
 /// The final view, or the replayed view after `layer`.
 fn chosen_view<'a>(
-    input: &str,
     trees: &[&LayerTree],
     analysis: &'a Analysis,
     layer: Option<usize>,
@@ -175,17 +190,13 @@ fn chosen_view<'a>(
                 len - 1
             ),
         };
-        return Err(Error::Unsupported {
-            input: input.into(),
-            reason,
-        });
+        return Err(Error::Unsupported { reason });
     }
     Ok(Cow::Owned(merge::view_at(trees, &analysis.stack.paths, n)))
 }
 
 /// The live path ids the user asked for (`ROOT` for everything), each checked against the view.
 fn selected_roots(
-    input: &str,
     table: &PathTable,
     view: &View,
     paths: &[String],
@@ -202,19 +213,18 @@ fn selected_roots(
         };
         match table.get(&norm).filter(|&id| view.get(id).is_some()) {
             Some(id) => roots.push(id),
-            None => return Err(not_in_view(input, &norm, layer)),
+            None => return Err(not_in_view(&norm, layer)),
         }
     }
     Ok(roots)
 }
 
-fn not_in_view(input: &str, path: &str, layer: Option<usize>) -> Error {
+fn not_in_view(path: &str, layer: Option<usize>) -> Error {
     let view = match layer {
         Some(n) => format!("the view after layer {n}"),
         None => "the image's final view".into(),
     };
     Error::Unsupported {
-        input: input.into(),
         reason: format!("{}: no such path in {view}", shown(path)),
     }
 }
@@ -833,27 +843,26 @@ fn mtime(secs: u64) -> Option<SystemTime> {
 
 /// Streams layer `layer` once, writing each wanted entry's content as it passes.
 fn stream_layer(
-    input: &str,
-    source: &SourceOptions,
-    image: &Image,
+    session: &Session,
     layer: u32,
     wanted: &HashMap<u32, Vec<Dest>>,
     out: &mut Writer,
 ) -> Result<()> {
+    let image = session.image();
     let tree = image.layers.get(layer as usize).map(|l| &l.tree);
     // As the tar names it (a path through a symlinked directory was moved when loading).
     let expected_path = |i: u32| tree.and_then(|t| t.tar_path(i as usize)).unwrap_or("");
     let mut remaining = wanted.len();
     let mut next = 0u32;
     let mut outcome = Ok(());
-    with_entries(input, source, image, layer, |index, entry, content| {
+    with_entries(session, layer, |index, entry, content| {
         next = index + 1;
         let Some(dests) = wanted.get(&index) else {
             return Ok(Flow::Continue);
         };
         // The reread must show what loading showed, or the bytes belong to another path.
         if *entry.path != *expected_path(index) {
-            outcome = Err(vanished(input, image, layer, expected_path(index)));
+            outcome = Err(vanished(image, layer, expected_path(index)));
             return Ok(Flow::Stop);
         }
         let mut content = SourceReader {
@@ -880,7 +889,6 @@ fn stream_layer(
         // Entries are visited in order: the ones never written are those past the tar's end.
         let missing = wanted.keys().filter(|&&i| i >= next).min().copied();
         return Err(vanished(
-            input,
             image,
             layer,
             expected_path(missing.unwrap_or(next)),
@@ -909,13 +917,11 @@ impl Read for SourceReader<'_> {
 /// Walks the entries of layer `layer` with their index (which is their index in the layer's
 /// tree), until the visitor says stop or the tar ends.
 fn with_entries(
-    input: &str,
-    source: &SourceOptions,
-    image: &Image,
+    session: &Session,
     layer: u32,
     mut visit: impl FnMut(u32, Entry, &mut dyn Read) -> io::Result<Flow>,
 ) -> Result<()> {
-    crate::load::with_layer(input, source, image, layer as usize, |tar| {
+    session.read_layer(layer as usize, |tar| {
         let mut index = 0u32;
         for_each_entry(tar, |entry, _, content| {
             let flow = visit(index, entry, content)?;
@@ -932,18 +938,14 @@ fn with_entries(
 }
 
 /// The layer reread does not hold what loading it found: the image changed underneath.
-fn vanished(input: &str, image: &Image, layer: u32, path: &str) -> Error {
+fn vanished(image: &Image, layer: u32, path: &str) -> Error {
     Error::Layer {
-        input: input.into(),
         index: layer as usize,
         blob: image
             .layers
             .get(layer as usize)
             .map(|l| l.desc.blob.clone())
             .unwrap_or_default(),
-        reason: format!(
-            "{} is no longer where it was when the image was loaded; did the image change?",
-            shown(path)
-        ),
+        problem: LayerProblem::Vanished { path: shown(path) },
     }
 }

@@ -1,24 +1,26 @@
-//! Loading an image that arrives as one stream: the `docker save` archive a local engine sends
+//! An image that arrives as one stream: the `docker save` archive a local engine sends
 //! (`GET /images/{name}/get`). The archive is read once, front to back, and never copied to
 //! disk. An engine writes the layer tars first and `manifest.json` last, so every large entry
-//! is read as a layer while it passes (blob digest -> decompress -> tree, as `image` reads a
-//! layer from a file), small entries are kept in memory, and once the archive has ended its
-//! manifest says which of the trees are the image's layers, in which order, and which digests
-//! they must have.
+//! is read as a layer while it passes (blob digest -> decompress -> tree, as a layer of a file
+//! is read), small entries are kept in memory, and once the archive has ended its manifest
+//! says which of the trees are the image's layers, in which order, and which digests they
+//! must have.
 
 use std::collections::HashMap;
 use std::io::Read;
 
+use super::blob_read::{check_digests, layer_error, read_blob, BlobRead, Job};
+use super::events::{LoadEvent, Progress};
+use super::layers::{check_cached, read_cached, TotalEntries};
 use crate::blob::decompress::Compression;
 use crate::blob::digest::HashingReader;
 use crate::cache::Cache;
-use crate::load::{BlobRead, Image, Job, LoadEvent};
 use crate::model::digest::Digest;
-use crate::model::error::{Error, Result};
-use crate::model::path::normalize;
-use crate::source::reference::Engine;
+use crate::model::error::{Error, LayerProblem, Result};
+use crate::model::image::{Engine, ImageMeta, LayerDesc};
+use crate::source::archive::{self, ArchiveFile, Next, WalkError};
 use crate::source::store::{MemStore, Store};
-use crate::source::{self, engine, LayerDesc, SourceOptions};
+use crate::source::{self, engine, SourceOptions};
 use crate::tree::LayerTree;
 
 /// Entries below this size are kept in memory (`VERSION` files, tiny layers) and read from
@@ -34,39 +36,30 @@ enum Passed {
     Cached(Digest, Compression, LayerTree),
 }
 
-/// Loads the image `name` of `engine` from the archive it streams.
+/// Loads the image `name` of `engine` from the archive it streams: its metadata and the
+/// trees of its layers, bottom first.
 pub(crate) fn load(
-    input: &str,
     engine: Engine,
     name: &str,
     opts: &SourceOptions,
-    progress: &(dyn Fn(LoadEvent) + Sync),
-) -> Result<Image> {
+    cache: Option<&Cache>,
+    progress: Progress,
+) -> Result<(ImageMeta, Vec<(Compression, LayerTree)>)> {
     // The engine lists the layers up front: the loading screen can show them from the start
     // and layers already cached can be recognised by name as they pass.
-    let diff_ids = engine::diff_ids(input, engine, name, opts)?;
+    let diff_ids = engine::diff_ids(engine, name, opts)?;
     progress(LoadEvent::Opened {
         layer_bytes: vec![0; diff_ids.len()],
     });
-    let cache = opts.cache();
-    let archive = engine::stream(input, engine, name, opts)?;
-    let (store, mut passed) = walk(
-        archive,
-        input,
-        engine,
-        &diff_ids,
-        cache.as_ref(),
-        opts,
-        progress,
-    )?;
-    let meta = source::engine_archive_meta(&store, input, engine, opts)?;
+    let stream = engine::stream(engine, name, opts)?;
+    let (store, mut passed) = walk(stream, engine, &diff_ids, cache, opts, progress)?;
+    let meta = source::engine_archive_meta(&store, engine, opts)?;
     let mut trees: Vec<(Compression, LayerTree)> = Vec::with_capacity(meta.layers.len());
-    let total = crate::load::TotalEntries::default();
+    let total = TotalEntries::default();
     for (index, desc) in meta.layers.iter().enumerate() {
         let job = Job {
             desc,
             index,
-            input,
             limits: &opts.limits,
             progress,
         };
@@ -81,8 +74,8 @@ pub(crate) fn load(
         }
         let read = match passed.remove(&desc.blob) {
             Some(Passed::Read(Ok(read))) => {
-                crate::load::check_digests(&job, &read)?;
-                if let Some(cache) = &cache {
+                check_digests(&job, &read)?;
+                if let Some(cache) = cache {
                     // Verified just now; a cache that cannot be written is not an error.
                     let _ = cache.put_tree(&read.diff_id, read.compression, &read.tree);
                 }
@@ -91,32 +84,24 @@ pub(crate) fn load(
             Some(Passed::Read(Err(e))) => return Err(at_index(e, index)),
             Some(Passed::Cached(diff_id, compression, tree)) => {
                 if desc.diff_id.as_ref() != Some(&diff_id) {
-                    return Err(crate::load::layer_error(
-                        input,
-                        index,
-                        desc,
-                        format!(
-                            "is named after {diff_id}, which the config does not give as its diff_id"
-                        ),
-                    ));
+                    return Err(job.error(LayerProblem::NamedAfter(diff_id)));
                 }
-                crate::load::check_cached(&job, &tree)?;
+                check_cached(&job, &tree)?;
                 (compression, tree)
             }
             // Small: kept in memory, read from there like a layer in a file.
             None if store.contains(&desc.blob) => {
                 progress(LoadEvent::LayerStarted { index });
-                crate::load::read_cached(&job, &store, cache.as_ref())?
+                read_cached(&job, &store, cache)?
             }
             None => {
                 return Err(Error::MissingBlob {
-                    input: input.into(),
                     what: format!("manifest.json layer {index}"),
                     blob: desc.blob.clone(),
                 })
             }
         };
-        total.add(&job, &read.1)?;
+        total.add(&opts.limits, &read.1)?;
         // The archive's order guessed the layer of a passing blob; now it is known.
         progress(LoadEvent::LayerFinished {
             index,
@@ -124,41 +109,32 @@ pub(crate) fn load(
         });
         trees.push(read);
     }
-    Ok(crate::load::assemble(meta, trees, cache, progress))
+    Ok((meta, trees))
 }
 
 /// Reads the archive once: small entries into the returned store, large ones as layers.
 fn walk(
-    archive: engine::ArchiveStream,
-    input: &str,
+    stream: engine::ArchiveStream,
     engine: Engine,
     diff_ids: &[Digest],
     cache: Option<&Cache>,
     opts: &SourceOptions,
-    progress: &(dyn Fn(LoadEvent) + Sync),
+    progress: Progress,
 ) -> Result<(MemStore, HashMap<String, Passed>)> {
-    let broken = |e| archive_error(input, engine, e);
     let mut store = MemStore::default();
     let mut kept_bytes = 0u64;
     let mut passed = HashMap::new();
     let mut positions = Positions::new(diff_ids);
-    let mut tar = tar::Archive::new(std::io::BufReader::with_capacity(256 * 1024, archive));
-    for entry in tar.entries().map_err(broken)? {
-        let mut entry = entry.map_err(broken)?;
-        let kind = entry.header().entry_type();
-        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
-            continue;
-        }
-        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let Some(name) = normalize(&raw_name) else {
-            continue;
-        };
-        let size = entry.size();
+    let mut too_many_small = false;
+    let walked = archive::walk_stream(stream, |file: ArchiveFile| {
+        let ArchiveFile {
+            name,
+            size,
+            content,
+            ..
+        } = file;
         let mut head = Vec::with_capacity(512);
-        (&mut entry)
-            .take(512)
-            .read_to_end(&mut head)
-            .map_err(broken)?;
+        content.take(512).read_to_end(&mut head)?;
         let json = head
             .iter()
             .find(|b| !b.is_ascii_whitespace())
@@ -166,18 +142,13 @@ fn walk(
         if size < KEEP_BELOW || (json && size <= opts.limits.json_size) {
             kept_bytes += size;
             if kept_bytes > opts.limits.json_size.saturating_mul(4) {
-                return Err(Error::NotAnImage {
-                    input: input.into(),
-                    reason: format!(
-                        "the {} engine sent more small files than 4 x --max-json-size",
-                        engine.name()
-                    ),
-                });
+                too_many_small = true;
+                return Ok(Next::Stop);
             }
             let mut bytes = head;
-            entry.read_to_end(&mut bytes).map_err(broken)?;
+            content.read_to_end(&mut bytes)?;
             store.keep(name, bytes);
-            continue;
+            return Ok(Next::Continue);
         }
         store.passed(name.clone(), size);
         let named = named_digest(&name);
@@ -187,13 +158,13 @@ fn walk(
             .filter(|d| diff_ids.contains(d))
             .and_then(|d| cache.and_then(|c| c.tree(&d)).map(|hit| (d, hit)));
         if let Some((diff_id, (compression, tree))) = cached {
-            std::io::copy(&mut entry, &mut std::io::sink()).map_err(broken)?;
+            std::io::copy(content, &mut std::io::sink())?;
             progress(LoadEvent::LayerFinished {
                 index,
                 entries: tree.entries.len(),
             });
             passed.insert(name, Passed::Cached(diff_id, compression, tree));
-            continue;
+            return Ok(Next::Continue);
         }
         let desc = LayerDesc {
             blob: name.clone(),
@@ -205,13 +176,12 @@ fn walk(
         let job = Job {
             desc: &desc,
             index,
-            input,
             limits: &opts.limits,
             progress,
         };
-        let read = crate::load::read_blob(
+        let read = read_blob(
             &job,
-            HashingReader::new(std::io::Cursor::new(head).chain(&mut entry)),
+            HashingReader::new(std::io::Cursor::new(head).chain(content)),
         );
         // Whether or not it was a layer, what is left of it goes by unread (the archive
         // skips it); a stream that broke off fails the next entry.
@@ -222,70 +192,73 @@ fn walk(
             });
         }
         passed.insert(name, Passed::Read(read));
+        Ok(Next::Continue)
+    });
+    walked.map_err(|e| archive_error(engine, e))?;
+    if too_many_small {
+        return Err(Error::NotAnImage {
+            reason: format!(
+                "the {} engine sent more small files than 4 x --max-json-size",
+                engine.name()
+            ),
+        });
     }
     Ok((store, passed))
 }
 
 /// An archive that broke off (an engine error) or is not a tar.
-fn archive_error(input: &str, engine: Engine, e: std::io::Error) -> Error {
-    if source::is_transfer_error(&e) {
-        Error::Engine {
-            input: input.into(),
-            reason: e.to_string(),
+fn archive_error(engine: Engine, e: WalkError) -> Error {
+    match e {
+        WalkError::Read(io) | WalkError::Visit(io) if source::is_transfer_error(&io) => {
+            Error::Engine {
+                reason: io.to_string(),
+            }
         }
-    } else {
-        Error::NotAnImage {
-            input: input.into(),
+        e => Error::NotAnImage {
             reason: format!(
                 "the {} engine sent an archive that is not a tar ({})",
                 engine.name(),
                 crate::model::text::printable(&e.to_string(), 80)
             ),
-        }
+        },
     }
 }
 
-/// Reads layer `index` of an engine image again (extract, the file viewer): the engine's
-/// archive streams up to the entry the load found that layer in (`desc.blob`), which `f`
-/// reads decompressed; the rest of the archive is not downloaded. Nothing goes to disk.
-pub(crate) fn with_layer<T>(
-    input: &str,
+/// Streams the engine's archive again up to the entry the load found layer `index` in
+/// (`desc.blob`) and hands its stored bytes to `f`; the rest of the archive is not downloaded.
+/// Nothing goes to disk. `image` names the image in the engine (its ID, so a tag moved since
+/// the load is not followed).
+pub(crate) fn read_layer<T>(
     engine: Engine,
-    name: &str,
+    image: &str,
     opts: &SourceOptions,
     index: usize,
     desc: &LayerDesc,
-    f: impl FnOnce(&mut dyn Read) -> std::io::Result<T>,
+    f: impl FnOnce(&mut dyn Read) -> Result<T>,
 ) -> Result<T> {
-    let broken = |e| archive_error(input, engine, e);
-    let archive = engine::stream(input, engine, name, opts)?;
-    let mut tar = tar::Archive::new(std::io::BufReader::with_capacity(256 * 1024, archive));
-    for entry in tar.entries().map_err(broken)? {
-        let entry = entry.map_err(broken)?;
-        let kind = entry.header().entry_type();
-        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
-            continue;
+    let stream = engine::stream(engine, image, opts)?;
+    let mut f = Some(f);
+    let mut out = None;
+    let walked = archive::walk_stream(stream, |file| {
+        if file.name != desc.blob {
+            return Ok(Next::Continue);
         }
-        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        if normalize(&raw_name).as_deref() != Some(desc.blob.as_str()) {
-            continue;
+        if let Some(f) = f.take() {
+            out = Some(f(file.content));
         }
-        let fail = |e: std::io::Error| {
-            if source::is_transfer_error(&e) {
-                broken(e)
-            } else {
-                crate::load::layer_error(input, index, desc, e.to_string())
-            }
-        };
-        let buffered = std::io::BufReader::with_capacity(256 * 1024, entry);
-        let (_, mut decoder) = crate::blob::decompress::decoder(buffered).map_err(fail)?;
-        return f(&mut decoder).map_err(fail);
+        Ok(Next::Stop)
+    });
+    match (walked, out) {
+        (_, Some(result)) => result,
+        (Err(e), None) => Err(archive_error(engine, e)),
+        (Ok(()), None) => Err(layer_error(
+            index,
+            desc,
+            LayerProblem::Vanished {
+                path: format!("the engine's archive entry {}", desc.blob),
+            },
+        )),
     }
-    Err(Error::MissingBlob {
-        input: input.into(),
-        what: format!("layer {index} (the engine's archive no longer has it)"),
-        blob: desc.blob.clone(),
-    })
 }
 
 /// The digest an archive's file name carries: `blobs/sha256/<hex>` (Docker 25+), `<hex>.tar`
@@ -328,16 +301,10 @@ impl<'a> Positions<'a> {
 /// An error found while a blob passed, before the manifest said which layer it is.
 fn at_index(e: Error, index: usize) -> Error {
     match e {
-        Error::Layer {
-            input,
-            blob,
-            reason,
-            ..
-        } => Error::Layer {
-            input,
+        Error::Layer { blob, problem, .. } => Error::Layer {
             index,
             blob,
-            reason,
+            problem,
         },
         other => other,
     }

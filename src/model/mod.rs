@@ -7,7 +7,8 @@
 //! - `limits`: the bounds a hostile image must stay within;
 //! - `error`: the engine's error kinds;
 //! - `path`, `text`: normalised image paths and how to show image text safely;
-//! - `gocompat`: Go's sort, for dive's figures in dive's order.
+//! - `gocompat`: Go's sort, for dive's figures in dive's order;
+//! - `tar_header`: the checks a tar header block must pass, worded once for both tar readers.
 
 pub mod digest;
 pub mod error;
@@ -16,4 +17,5 @@ pub mod history;
 pub mod image;
 pub mod limits;
 pub mod path;
+pub mod tar_header;
 pub mod text;

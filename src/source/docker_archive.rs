@@ -9,30 +9,23 @@ use crate::model::image::{DockerManifestEntry, Format, ImageConfig, ImageMeta, L
 use crate::model::limits::Limits;
 
 /// Reads the metadata of the image `name` (a RepoTag) or of the archive's only image.
-pub fn read(
-    store: &dyn Store,
-    input: &str,
-    name: Option<&str>,
-    limits: &Limits,
-) -> Result<ImageMeta> {
-    let raw = read_verified(store, "manifest.json", None, input, "manifest.json", limits)?;
-    let entries: Vec<DockerManifestEntry> = parse_json(&raw, input, "manifest.json")?;
-    let entry = pick(&entries, input, name)?;
+pub fn read(store: &dyn Store, name: Option<&str>, limits: &Limits) -> Result<ImageMeta> {
+    let raw = read_verified(store, "manifest.json", None, "manifest.json", limits)?;
+    let entries: Vec<DockerManifestEntry> = parse_json(&raw, "manifest.json")?;
+    let entry = pick(&entries, name)?;
 
     let config_digest = digest_from_name(&entry.config);
     let config_raw = read_verified(
         store,
         &entry.config,
         config_digest.as_ref(),
-        input,
         "image config",
         limits,
     )?;
-    let config: ImageConfig = parse_json(&config_raw, input, "image config")?;
+    let config: ImageConfig = parse_json(&config_raw, "image config")?;
     let diff_ids = config.diff_ids();
     if !diff_ids.is_empty() && diff_ids.len() != entry.layers.len() {
         return Err(Error::Format {
-            input: input.into(),
             what: "manifest.json".into(),
             reason: format!(
                 "the config lists {} layers (diff_ids) but the manifest {}",
@@ -46,14 +39,12 @@ pub fn read(
     for (i, blob) in entry.layers.iter().enumerate() {
         let Some(size) = store.size(blob) else {
             return Err(Error::MissingBlob {
-                input: input.into(),
                 what: format!("manifest.json layer {i}"),
                 blob: blob.clone(),
             });
         };
         let diff_id = match diff_ids.get(i) {
             Some(d) => Some(Digest::parse(d).ok_or_else(|| Error::Format {
-                input: input.into(),
                 what: "image config".into(),
                 reason: format!("diff_id {d} is not a sha256 digest"),
             })?),
@@ -74,7 +65,8 @@ pub fn read(
         });
     }
     Ok(ImageMeta {
-        reference: input.into(),
+        // The session names the input (`crate::load`).
+        reference: String::new(),
         format: Format::DockerArchive,
         manifest_digest: None,
         config_digest: config_digest.unwrap_or_else(|| Digest::of(&config_raw)),
@@ -87,13 +79,11 @@ pub fn read(
 
 fn pick<'a>(
     entries: &'a [DockerManifestEntry],
-    input: &str,
     name: Option<&str>,
 ) -> Result<&'a DockerManifestEntry> {
     let tags = |e: &DockerManifestEntry| e.repo_tags.clone().unwrap_or_default();
     match (name, entries) {
         (_, []) => Err(Error::NotAnImage {
-            input: input.into(),
             reason: "manifest.json lists no image".into(),
         }),
         (None, [one]) => Ok(one),
@@ -106,7 +96,6 @@ fn pick<'a>(
             Ok(first)
         }
         (None, many) => Err(Error::Unsupported {
-            input: input.into(),
             reason: format!(
                 "the archive holds {} images ({}); choose one with docker-archive:PATH:NAME",
                 many.len(),
@@ -121,7 +110,6 @@ fn pick<'a>(
                     .any(|t| t == want || t.ends_with(&format!("/{want}")))
             })
             .ok_or_else(|| Error::Unsupported {
-                input: input.into(),
                 reason: format!(
                     "no image named {want} in the archive; it has: {}",
                     all.iter().flat_map(tags).collect::<Vec<_>>().join(", ")

@@ -6,7 +6,7 @@
 //! `/var/run/docker.sock`. Podman: `$CONTAINER_HOST`, else
 //! `$XDG_RUNTIME_DIR/podman/podman.sock`, else `/run/podman/podman.sock`.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -39,17 +39,17 @@ impl std::fmt::Display for Endpoint {
 }
 
 /// The endpoint of an engine, from the environment.
-pub fn endpoint(engine: Engine) -> std::result::Result<Endpoint, String> {
+pub fn endpoint(engine: Engine) -> Result<Endpoint> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let from_url = |var: &str, url: String| -> std::result::Result<Endpoint, String> {
+    let from_url = |var: &str, url: String| -> Result<Endpoint> {
         if let Some(p) = url.strip_prefix("unix://") {
             Ok(Endpoint::Unix(PathBuf::from(p)))
         } else if let Some(a) = url.strip_prefix("tcp://") {
             Ok(Endpoint::Tcp(a.trim_end_matches('/').to_string()))
         } else {
-            Err(format!(
+            Err(engine_error(format!(
                 "{var}={url} is not supported (only unix:// and tcp:// without TLS)"
-            ))
+            )))
         }
     };
     match engine {
@@ -97,42 +97,10 @@ pub fn which_has(name: &str, _opts: &SourceOptions) -> Option<Engine> {
     None
 }
 
-/// Asks `engine` for the image `name` as a `docker save` archive, written to a temp file.
-pub fn save(
-    input: &str,
-    engine: Engine,
-    name: &str,
-    opts: &SourceOptions,
-) -> Result<tempfile::TempPath> {
-    let fail = |reason: String| Error::Engine {
-        input: input.into(),
-        reason,
-    };
-    let mut archive = stream(input, engine, name, opts)?;
-    let mut temp = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?;
-    let mut out = io::BufWriter::with_capacity(1 << 20, temp.as_file_mut());
-    io::copy(&mut archive, &mut out).map_err(|e| {
-        if super::is_transfer_error(&e) {
-            fail(e.to_string())
-        } else {
-            fail(format!("writing a temp copy of the archive: {e}"))
-        }
-    })?;
-    out.flush()
-        .map_err(|e| fail(format!("writing a temp copy of the archive: {e}")))?;
-    drop(out);
-    Ok(temp.into_temp_path())
-}
-
 /// The image's layers as the engine lists them (`RootFS.Layers` of `GET /images/{name}/json`):
 /// their diff_ids, bottom first. Also tells early, and in one line, that the engine is not
 /// there or has no such image.
-pub fn diff_ids(
-    input: &str,
-    engine: Engine,
-    name: &str,
-    opts: &SourceOptions,
-) -> Result<Vec<Digest>> {
+pub fn diff_ids(engine: Engine, name: &str, opts: &SourceOptions) -> Result<Vec<Digest>> {
     #[derive(serde::Deserialize)]
     struct Inspect {
         #[serde(rename = "RootFS")]
@@ -143,31 +111,28 @@ pub fn diff_ids(
         #[serde(rename = "Layers", default)]
         layers: Vec<String>,
     }
-    let (rt, resp) = request(input, engine, name, "json", opts)?;
+    let (rt, resp) = request(engine, name, "json", opts)?;
     let timeout = opts.timeout.unwrap_or(super::registry::DEFAULT_TIMEOUT);
     let body = rt
         .block_on(async { tokio::time::timeout(timeout, resp.into_body().collect()).await })
         .map_err(|_| {
-            engine_error(
-                input,
-                format!("the {} engine did not finish answering", engine.name()),
-            )
+            engine_error(format!(
+                "the {} engine did not finish answering",
+                engine.name()
+            ))
         })?
         .map_err(|e| {
-            engine_error(
-                input,
-                format!("the {} engine's answer broke off: {e}", engine.name()),
-            )
+            engine_error(format!(
+                "the {} engine's answer broke off: {e}",
+                engine.name()
+            ))
         })?
         .to_bytes();
     let inspect: Inspect = serde_json::from_slice(&body).map_err(|e| {
-        engine_error(
-            input,
-            format!(
-                "the {} engine's answer about {name} is not JSON ({e})",
-                engine.name()
-            ),
-        )
+        engine_error(format!(
+            "the {} engine's answer about {name} is not JSON ({e})",
+            engine.name()
+        ))
     })?;
     Ok(inspect
         .root_fs
@@ -181,13 +146,8 @@ pub fn diff_ids(
 /// The `docker save` archive of the image `name`, as the engine sends it: a blocking reader
 /// over the response body. A body that breaks off or stays silent longer than the timeout
 /// fails the read with a transfer error (`super::is_transfer_error`).
-pub fn stream(
-    input: &str,
-    engine: Engine,
-    name: &str,
-    opts: &SourceOptions,
-) -> Result<ArchiveStream> {
-    let (rt, resp) = request(input, engine, name, "get", opts)?;
+pub fn stream(engine: Engine, name: &str, opts: &SourceOptions) -> Result<ArchiveStream> {
+    let (rt, resp) = request(engine, name, "get", opts)?;
     let timeout = opts.timeout.unwrap_or(super::registry::DEFAULT_TIMEOUT);
     let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<bytes::Bytes>>(16);
     let engine_name = engine.name();
@@ -219,7 +179,7 @@ pub fn stream(
                 }
             })
         })
-        .map_err(|e| engine_error(input, e.to_string()))?;
+        .map_err(|e| engine_error(e.to_string()))?;
     Ok(ArchiveStream {
         rx,
         chunk: bytes::Bytes::new(),
@@ -258,17 +218,13 @@ impl io::Read for ArchiveStream {
     }
 }
 
-fn engine_error(input: &str, reason: String) -> Error {
-    Error::Engine {
-        input: input.into(),
-        reason,
-    }
+fn engine_error(reason: String) -> Error {
+    Error::Engine { reason }
 }
 
 /// `GET /images/{name}/{what}` on the engine: the answer's head, once it says success, and
 /// the runtime that drives its body. Every failure is one line that names the engine.
 fn request(
-    input: &str,
     engine: Engine,
     name: &str,
     what: &str,
@@ -277,8 +233,8 @@ fn request(
     tokio::runtime::Runtime,
     hyper::Response<hyper::body::Incoming>,
 )> {
-    let fail = |reason: String| engine_error(input, reason);
-    let ep = endpoint(engine).map_err(&fail)?;
+    let fail = |reason: String| engine_error(reason);
+    let ep = endpoint(engine)?;
     let timeout = opts.timeout.unwrap_or(super::registry::DEFAULT_TIMEOUT);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,6 +1,7 @@
 //! Sources turn a reference into image metadata plus a store the layer blobs stream from.
 //! This is the only module that touches the filesystem for images.
 
+pub mod archive;
 pub mod credentials;
 mod docker_archive;
 pub mod docker_ref;
@@ -18,7 +19,7 @@ use std::path::Path;
 
 use crate::blob::decompress;
 use crate::blob::digest::HashingReader;
-use crate::cache::Cache;
+use crate::blob::store::BlobStore;
 use crate::model::digest::Digest;
 use crate::model::error::{Error, Result};
 pub use crate::model::image::{Format, ImageMeta, LayerDesc};
@@ -47,12 +48,12 @@ pub struct SourceOptions {
 }
 
 impl SourceOptions {
-    /// The cache to use, unless `--no-cache`.
-    pub fn cache(&self) -> Option<Cache> {
+    /// The blob store to use, unless `--no-cache`.
+    pub fn blob_store(&self) -> Option<BlobStore> {
         if self.no_cache {
             None
         } else {
-            Cache::user()
+            BlobStore::user()
         }
     }
 }
@@ -64,124 +65,128 @@ pub enum SourceKind {
     Engine(Engine),
 }
 
-/// An opened image: its metadata and the store its blobs are read from.
+/// An opened image: its metadata and where its blobs are read from.
 pub struct OpenedImage {
     pub meta: ImageMeta,
-    pub store: Box<dyn Store>,
+    pub blobs: Blobs,
     /// Things to tell the user (not errors).
     pub notices: Vec<String>,
-    /// A decompressed copy of a compressed archive, or an archive an engine sent, deleted
-    /// when this is dropped.
+}
+
+/// The store an opened image's blobs are read from, and what must live as long as it.
+pub struct Blobs {
+    pub store: Box<dyn Store>,
+    /// A decompressed copy of a compressed archive, deleted when this is dropped.
     _temp: Option<tempfile::TempPath>,
 }
 
-/// Opens the image a reference names and reads its metadata (manifest, config). Layer blobs
-/// are not read here.
-pub fn open(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<OpenedImage> {
-    let opened = open_any(reference, input, opts)?;
-    platform::check_opened(&opened.meta, input, opts.platform.as_deref())?;
-    check_layer_count(&opened.meta, input, &opts.limits)?;
+/// Where a reference leads, decided once: the engines are asked about a bare name here and
+/// nowhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An image in a local engine, by its name there.
+    Engine { engine: Engine, name: String },
+    /// An image in a registry (`nginx:alpine`, `host:5000/app@sha256:...`).
+    Registry(String),
+    /// A file or directory: a `docker save` archive, an OCI archive or layout.
+    Path(ImageRef),
+}
+
+/// Where `reference` leads. A bare name asks the engines whether they have it (see
+/// `engine::which_has`), unless `--source` decided.
+pub fn resolve(reference: &ImageRef, opts: &SourceOptions) -> Target {
+    match reference {
+        ImageRef::Engine { engine, name } => Target::Engine {
+            engine: *engine,
+            name: name.clone(),
+        },
+        ImageRef::Registry(name) => Target::Registry(name.clone()),
+        ImageRef::Name(name) => {
+            let engine = match opts.source {
+                Some(SourceKind::Registry) => None,
+                Some(SourceKind::Engine(engine)) => Some(engine),
+                None => engine::which_has(name, opts),
+            };
+            match engine {
+                Some(engine) => Target::Engine {
+                    engine,
+                    name: name.clone(),
+                },
+                None => Target::Registry(name.clone()),
+            }
+        }
+        path => Target::Path(path.clone()),
+    }
+}
+
+/// Opens a registry image or an image in a file or directory and reads its metadata
+/// (manifest, config). Layer blobs are not read here. An engine's image arrives as one stream
+/// that holds its layers too: `crate::load` reads it with `archive::walk_stream`.
+pub fn open(target: &Target, opts: &SourceOptions) -> Result<OpenedImage> {
+    let opened = match target {
+        Target::Registry(name) => open_registry(name, opts)?,
+        Target::Path(reference) => match reference.path() {
+            Some(path) => open_path(reference, path, opts)?,
+            None => {
+                return Err(Error::Unsupported {
+                    reason: "not a file or directory reference".into(),
+                })
+            }
+        },
+        Target::Engine { engine, .. } => {
+            return Err(Error::Unsupported {
+                reason: format!(
+                    "the {} engine's archive is read as a stream, not opened",
+                    engine.name()
+                ),
+            })
+        }
+    };
+    check_opened(&opened.meta, opts)?;
     Ok(opened)
 }
 
-/// `--max-layers`.
-pub(crate) fn check_layer_count(meta: &ImageMeta, input: &str, limits: &Limits) -> Result<()> {
-    let (count, max) = (meta.layers.len() as u64, limits.layers);
+/// What every opened image must satisfy: the platform asked for, `--max-layers`.
+pub fn check_opened(meta: &ImageMeta, opts: &SourceOptions) -> Result<()> {
+    platform::check_opened(meta, opts.platform.as_deref())?;
+    let (count, max) = (meta.layers.len() as u64, opts.limits.layers);
     if count > max {
-        let hit = LimitHit::new(
+        return Err(LimitHit::new(
             format!("its layer count ({count})"),
             max.to_string(),
             "--max-layers",
-        );
-        return Err(Error::Unsupported {
-            input: input.into(),
-            reason: hit.to_string(),
-        });
+        )
+        .into());
     }
     Ok(())
 }
 
-/// The local engine a reference is read from, and the image's name there; `None` for every
-/// other source. A bare name asks the engines whether they have it (see `engine::which_has`).
-pub fn engine_for<'a>(reference: &'a ImageRef, opts: &SourceOptions) -> Option<(Engine, &'a str)> {
-    match reference {
-        ImageRef::Engine { engine, name } => Some((*engine, name)),
-        ImageRef::Name(name) => match opts.source {
-            Some(SourceKind::Registry) => None,
-            Some(SourceKind::Engine(engine)) => Some((engine, name)),
-            None => engine::which_has(name, opts).map(|engine| (engine, name.as_str())),
-        },
-        _ => None,
-    }
-}
-
-fn open_any(reference: &ImageRef, input: &str, opts: &SourceOptions) -> Result<OpenedImage> {
-    if let Some((engine, name)) = engine_for(reference, opts) {
-        return open_engine(input, engine, name, opts);
-    }
-    match reference {
-        ImageRef::Registry(name) | ImageRef::Name(name) => open_registry(input, name, opts),
-        // `engine_for` took these.
-        ImageRef::Engine { engine, name } => open_engine(input, *engine, name, opts),
-        ImageRef::DockerArchive { path, .. }
-        | ImageRef::OciArchive { path, .. }
-        | ImageRef::OciLayout { path, .. }
-        | ImageRef::Path(path) => open_path(reference, path, input, opts),
-    }
-}
-
-fn open_registry(input: &str, name: &str, opts: &SourceOptions) -> Result<OpenedImage> {
-    let (store, notices) = registry::open(input, name, opts, opts.cache())?;
-    let mut meta = oci_layout::read(&store, input, None, opts, Format::Registry)?;
+fn open_registry(name: &str, opts: &SourceOptions) -> Result<OpenedImage> {
+    let (store, notices) = registry::open(name, opts, opts.blob_store())?;
+    let mut meta = oci_layout::read(&store, None, opts, Format::Registry)?;
     meta.names = vec![name.to_string()];
     Ok(OpenedImage {
         meta,
-        store: Box::new(store),
+        blobs: Blobs {
+            store: Box::new(store),
+            _temp: None,
+        },
         notices,
-        _temp: None,
     })
 }
 
-/// Asks the engine for a `docker save` archive of the image and opens that.
-fn open_engine(
-    input: &str,
-    engine: Engine,
-    name: &str,
-    opts: &SourceOptions,
-) -> Result<OpenedImage> {
-    let temp = engine::save(input, engine, name, opts)?;
-    let archive = ImageRef::DockerArchive {
-        path: temp.to_path_buf(),
-        name: None,
-    };
-    let mut opened = open_path(&archive, &temp, input, opts)?;
-    opened.meta.format = Format::Engine(engine);
-    opened._temp = Some(temp);
-    Ok(opened)
-}
-
-fn open_path(
-    reference: &ImageRef,
-    path: &Path,
-    input: &str,
-    opts: &SourceOptions,
-) -> Result<OpenedImage> {
-    let open_err = |source: io::Error| Error::Open {
-        input: input.into(),
-        source,
-    };
-    let meta = std::fs::metadata(path).map_err(open_err)?;
+fn open_path(reference: &ImageRef, path: &Path, opts: &SourceOptions) -> Result<OpenedImage> {
+    let meta = std::fs::metadata(path).map_err(Error::Open)?;
     // A pipe or device would block or never be an image: refused before it is opened.
-    store::check_file_type(&meta, input)?;
+    store::check_file_type(&meta)?;
     let (store, temp): (Box<dyn Store>, _) = if meta.is_dir() {
         (Box::new(DirStore::new(path)), None)
     } else {
-        let (tar_path, temp) = decompressed_archive(path, input)?;
+        let (tar_path, temp) = decompressed_archive(path)?;
         let store = TarStore::index(&tar_path).map_err(|e| Error::NotAnImage {
-            input: input.into(),
-            reason: match crate::tree::tar_header_problem(&e.to_string()) {
-                Some(problem) => format!("not a tar archive ({problem})"),
-                None => format!(
+            reason: match e {
+                archive::WalkError::Header(problem) => format!("not a tar archive ({problem})"),
+                e => format!(
                     "not a tar archive ({})",
                     crate::model::text::printable(&e.to_string(), 80)
                 ),
@@ -191,43 +196,33 @@ fn open_path(
     };
     let has_docker = store.contains("manifest.json");
     let has_oci = store.contains("index.json");
+    let oci_format = if meta.is_dir() {
+        Format::OciLayout
+    } else {
+        Format::OciArchive
+    };
     let meta = match reference {
         ImageRef::DockerArchive { name, .. } => {
             if !has_docker {
                 return Err(Error::NotAnImage {
-                    input: input.into(),
                     reason: "no manifest.json (not a `docker save` archive)".into(),
                 });
             }
-            docker_archive::read(store.as_ref(), input, name.as_deref(), &opts.limits)?
+            docker_archive::read(store.as_ref(), name.as_deref(), &opts.limits)?
         }
         ImageRef::OciArchive { tag, .. } | ImageRef::OciLayout { tag, .. } => {
             if !has_oci {
                 return Err(Error::NotAnImage {
-                    input: input.into(),
                     reason: "no index.json (not an OCI image layout)".into(),
                 });
             }
-            let format = if meta.is_dir() {
-                Format::OciLayout
-            } else {
-                Format::OciArchive
-            };
-            oci_layout::read(store.as_ref(), input, tag.as_deref(), opts, format)?
+            oci_layout::read(store.as_ref(), tag.as_deref(), opts, oci_format)?
         }
         ImageRef::Path(_) if has_docker => {
-            docker_archive::read(store.as_ref(), input, None, &opts.limits)?
+            docker_archive::read(store.as_ref(), None, &opts.limits)?
         }
-        ImageRef::Path(_) if has_oci => {
-            let format = if meta.is_dir() {
-                Format::OciLayout
-            } else {
-                Format::OciArchive
-            };
-            oci_layout::read(store.as_ref(), input, None, opts, format)?
-        }
+        ImageRef::Path(_) if has_oci => oci_layout::read(store.as_ref(), None, opts, oci_format)?,
         _ => return Err(Error::NotAnImage {
-            input: input.into(),
             reason:
                 "no manifest.json or index.json found (a bare layer tar, or not an image at all)"
                     .into(),
@@ -235,63 +230,50 @@ fn open_path(
     };
     Ok(OpenedImage {
         meta,
-        store,
+        blobs: Blobs { store, _temp: temp },
         notices: Vec::new(),
-        _temp: temp,
     })
 }
 
 /// The metadata of the only image of a `docker save` archive whose small files (manifest.json,
 /// the config) are in `store`; for an archive an engine streamed (see `crate::load::engine_stream`).
-pub(crate) fn engine_archive_meta(
+pub fn engine_archive_meta(
     store: &dyn Store,
-    input: &str,
     engine: Engine,
     opts: &SourceOptions,
 ) -> Result<ImageMeta> {
     let limits = &opts.limits;
     if !store.contains("manifest.json") {
         return Err(Error::NotAnImage {
-            input: input.into(),
             reason: format!(
                 "the {} engine sent an archive without manifest.json",
                 engine.name()
             ),
         });
     }
-    let mut meta = docker_archive::read(store, input, None, limits)?;
+    let mut meta = docker_archive::read(store, None, limits)?;
     meta.format = Format::Engine(engine);
-    platform::check_opened(&meta, input, opts.platform.as_deref())?;
-    check_layer_count(&meta, input, limits)?;
+    check_opened(&meta, opts)?;
     Ok(meta)
 }
 
 /// `docker save | gzip` is common: a compressed archive is decompressed once into a temp file
 /// so its blobs can still be read at random.
-fn decompressed_archive(
-    path: &Path,
-    input: &str,
-) -> Result<(std::path::PathBuf, Option<tempfile::TempPath>)> {
-    let open_err = |source: io::Error| Error::Open {
-        input: input.into(),
-        source,
-    };
+fn decompressed_archive(path: &Path) -> Result<(std::path::PathBuf, Option<tempfile::TempPath>)> {
     let mut head = [0u8; 6];
     let n = File::open(path)
         .and_then(|mut f| f.read(&mut head))
-        .map_err(open_err)?;
-    let kind = decompress::detect(&head[..n]).map_err(|reason| Error::Unsupported {
-        input: input.into(),
-        reason,
+        .map_err(Error::Open)?;
+    let kind = decompress::detect(&head[..n]).map_err(|e| Error::Unsupported {
+        reason: e.to_string(),
     })?;
     if kind == decompress::Compression::None {
         return Ok((path.to_path_buf(), None));
     }
-    let file = File::open(path).map_err(open_err)?;
-    let (_, mut reader) = decompress::decoder(BufReader::new(file)).map_err(open_err)?;
-    let mut temp = tempfile::NamedTempFile::new().map_err(open_err)?;
+    let file = File::open(path).map_err(Error::Open)?;
+    let (_, mut reader) = decompress::decoder(BufReader::new(file)).map_err(Error::Open)?;
+    let mut temp = tempfile::NamedTempFile::new().map_err(Error::Open)?;
     io::copy(&mut reader, &mut temp).map_err(|e| Error::NotAnImage {
-        input: input.into(),
         reason: format!("corrupt {} data ({e})", kind.name()),
     })?;
     let temp = temp.into_temp_path();
@@ -303,12 +285,10 @@ pub(crate) fn read_verified(
     store: &dyn Store,
     name: &str,
     expected: Option<&Digest>,
-    input: &str,
     what: &str,
     limits: &Limits,
 ) -> Result<Vec<u8>> {
     let too_big = |size: u64| Error::Format {
-        input: input.into(),
         what: what.into(),
         reason: LimitHit::new(
             format!("its size ({})", crate::model::limits::bytes(size)),
@@ -326,13 +306,11 @@ pub(crate) fn read_verified(
             .is_some_and(|inner| inner.is::<registry::RegistryMiss>());
         if e.kind() == io::ErrorKind::NotFound && !registry_miss {
             Error::MissingBlob {
-                input: input.into(),
                 what: what.into(),
                 blob: name.into(),
             }
         } else {
             Error::Format {
-                input: input.into(),
                 what: what.into(),
                 reason: e.to_string(),
             }
@@ -345,10 +323,9 @@ pub(crate) fn read_verified(
         let actual = Digest::of(&bytes);
         if &actual != expected {
             return Err(Error::DigestMismatch {
-                input: input.into(),
                 what: format!("{what} {name}"),
-                expected: expected.to_string(),
-                actual: actual.to_string(),
+                expected: expected.clone(),
+                actual,
             });
         }
     }
@@ -356,15 +333,10 @@ pub(crate) fn read_verified(
 }
 
 /// Parses JSON metadata, naming the file on failure.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-    input: &str,
-    what: &str,
-) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| Error::Format {
-        input: input.into(),
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|source| Error::Json {
         what: what.into(),
-        reason: format!("invalid JSON ({e})"),
+        source,
     })
 }
 

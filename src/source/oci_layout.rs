@@ -15,44 +15,41 @@ const MAX_DEPTH: usize = 8;
 
 pub fn read(
     store: &dyn Store,
-    input: &str,
     tag: Option<&str>,
     opts: &SourceOptions,
     format: Format,
 ) -> Result<ImageMeta> {
     let limits = &opts.limits;
-    let raw = read_verified(store, "index.json", None, input, "index.json", limits)?;
-    let mut index: Index = parse_json(&raw, input, "index.json")?;
-    let wanted = platform::wanted(opts.platform.as_deref(), input)?;
+    let raw = read_verified(store, "index.json", None, "index.json", limits)?;
+    let mut index: Index = parse_json(&raw, "index.json")?;
+    let wanted = platform::wanted(opts.platform.as_deref())?;
     let mut names = Vec::new();
     let mut tag = tag;
     for _ in 0..MAX_DEPTH {
-        let chosen = choose(&index, input, format, tag, wanted.as_ref())?;
+        let chosen = choose(&index, format, tag, wanted.as_ref())?;
         if let Some(name) = chosen.annotations.as_ref().and_then(|a| a.get(REF_NAME)) {
             names.push(name.clone());
         }
-        let digest = descriptor_digest(&chosen, input)?;
+        let digest = descriptor_digest(&chosen)?;
         let blob = read_verified(
             store,
             &blob_path(&digest),
             Some(&digest),
-            input,
             "manifest",
             limits,
         )?;
-        check_size(&blob, &chosen, input, "manifest")?;
-        let value: serde_json::Value = parse_json(&blob, input, "manifest")?;
+        check_size(&blob, &chosen, "manifest")?;
+        let value: serde_json::Value = parse_json(&blob, "manifest")?;
         if value.get("manifests").is_some() {
-            index = parse_json(&blob, input, "image index")?;
+            index = parse_json(&blob, "image index")?;
             tag = None;
             continue;
         }
-        image_manifest(&value, input)?;
-        let manifest: Manifest = parse_json(&blob, input, "manifest")?;
-        return build(store, input, format, digest, manifest, names, limits);
+        image_manifest(&value)?;
+        let manifest: Manifest = parse_json(&blob, "manifest")?;
+        return build(store, format, digest, manifest, names, limits);
     }
     Err(Error::Format {
-        input: input.into(),
         what: "index.json".into(),
         reason: format!("image indexes nested deeper than {MAX_DEPTH} levels"),
     })
@@ -60,12 +57,11 @@ pub fn read(
 
 /// A manifest or config whose length is not its descriptor's `size` is refused, as a layer
 /// is: the digest matched, but the index or manifest that names it is wrong.
-fn check_size(bytes: &[u8], desc: &Descriptor, input: &str, what: &str) -> Result<()> {
+fn check_size(bytes: &[u8], desc: &Descriptor, what: &str) -> Result<()> {
     if bytes.len() as u64 == desc.size {
         return Ok(());
     }
     Err(Error::Format {
-        input: input.into(),
         what: format!("{what} {}", desc.digest),
         reason: format!(
             "the blob is {} bytes, its descriptor says {}",
@@ -84,14 +80,13 @@ const IMAGE_CONFIGS: [&str; 2] = [
 /// Refuses, in one line, what is not an image manifest strata can read: Docker's schema 1
 /// (deprecated in 2017, no config, layers top first) and OCI artifacts (Helm charts,
 /// signatures, SBOMs...), whose config is not an image config.
-fn image_manifest(manifest: &serde_json::Value, input: &str) -> Result<()> {
+fn image_manifest(manifest: &serde_json::Value) -> Result<()> {
     let media_type = manifest.get("mediaType").and_then(|m| m.as_str());
     if manifest.get("schemaVersion").and_then(|v| v.as_u64()) == Some(1)
         || media_type
             .is_some_and(|m| m.starts_with("application/vnd.docker.distribution.manifest.v1"))
     {
         return Err(Error::Unsupported {
-            input: input.into(),
             reason:
                 "a Docker schema 1 manifest (deprecated since 2017) is not supported; copy the \
                      image once with a current docker or skopeo to convert it"
@@ -109,7 +104,6 @@ fn image_manifest(manifest: &serde_json::Value, input: &str) -> Result<()> {
             .and_then(|a| a.as_str())
             .unwrap_or(config_type);
         return Err(Error::NotAnImage {
-            input: input.into(),
             reason: format!(
                 "an OCI artifact of type {}, not a container image",
                 crate::model::text::printable(artifact, 100)
@@ -121,28 +115,25 @@ fn image_manifest(manifest: &serde_json::Value, input: &str) -> Result<()> {
 
 fn build(
     store: &dyn Store,
-    input: &str,
     format: Format,
     manifest_digest: Digest,
     manifest: Manifest,
     names: Vec<String>,
     limits: &Limits,
 ) -> Result<ImageMeta> {
-    let config_digest = descriptor_digest(&manifest.config, input)?;
+    let config_digest = descriptor_digest(&manifest.config)?;
     let config_raw = read_verified(
         store,
         &blob_path(&config_digest),
         Some(&config_digest),
-        input,
         "image config",
         limits,
     )?;
-    check_size(&config_raw, &manifest.config, input, "image config")?;
-    let config: ImageConfig = parse_json(&config_raw, input, "image config")?;
+    check_size(&config_raw, &manifest.config, "image config")?;
+    let config: ImageConfig = parse_json(&config_raw, "image config")?;
     let diff_ids = config.diff_ids();
     if diff_ids.len() != manifest.layers.len() {
         return Err(Error::Format {
-            input: input.into(),
             what: "manifest".into(),
             reason: format!(
                 "the config lists {} layers (diff_ids) but the manifest {}",
@@ -153,17 +144,15 @@ fn build(
     }
     let mut layers = Vec::with_capacity(manifest.layers.len());
     for (i, desc) in manifest.layers.iter().enumerate() {
-        let digest = descriptor_digest(desc, input)?;
+        let digest = descriptor_digest(desc)?;
         let blob = blob_path(&digest);
         if !store.contains(&blob) {
             return Err(Error::MissingBlob {
-                input: input.into(),
                 what: format!("manifest layer {i}"),
                 blob: digest.to_string(),
             });
         }
         let diff_id = Digest::parse(&diff_ids[i]).ok_or_else(|| Error::Format {
-            input: input.into(),
             what: "image config".into(),
             reason: format!("diff_id {} is not a sha256 digest", diff_ids[i]),
         })?;
@@ -177,7 +166,8 @@ fn build(
         });
     }
     Ok(ImageMeta {
-        reference: input.into(),
+        // The session names the input (`crate::load`).
+        reference: String::new(),
         format,
         manifest_digest: Some(manifest_digest),
         config_digest,
@@ -196,7 +186,6 @@ fn build(
 /// Picks one entry of an index: by tag, then by platform; attestation manifests never count.
 fn choose(
     index: &Index,
-    input: &str,
     format: Format,
     tag: Option<&str>,
     wanted: Option<&crate::model::image::Platform>,
@@ -228,7 +217,6 @@ fn choose(
         candidates.retain(|d| ref_name(d).as_deref() == Some(tag));
         if candidates.is_empty() {
             return Err(Error::Unsupported {
-                input: input.into(),
                 reason: format!(
                     "no image tagged {tag}; tags in the layout: {}",
                     if all_tags.is_empty() {
@@ -252,7 +240,6 @@ fn choose(
         .collect();
     match candidates.as_slice() {
         [] => Err(Error::NotAnImage {
-            input: input.into(),
             reason: "index.json lists no image manifest".into(),
         }),
         // One image: whatever its platform unless --platform asks for another (an index of
@@ -261,7 +248,6 @@ fn choose(
             if let (Some(want), Some(have)) = (wanted, one.platform.as_ref()) {
                 if !platform::matches(want, have) {
                     return Err(Error::Platform {
-                        input: input.into(),
                         wanted: want.display(),
                         available: have.display(),
                     });
@@ -276,7 +262,6 @@ fn choose(
             platform::pick(&want, &platforms)
                 .map(|i| with_platform[i].0.clone())
                 .ok_or_else(|| Error::Platform {
-                    input: input.into(),
                     wanted: want.display(),
                     available: platforms
                         .iter()
@@ -302,17 +287,13 @@ fn choose(
                     many.len()
                 ),
             };
-            Err(Error::Unsupported {
-                input: input.into(),
-                reason,
-            })
+            Err(Error::Unsupported { reason })
         }
     }
 }
 
-fn descriptor_digest(desc: &Descriptor, input: &str) -> Result<Digest> {
+fn descriptor_digest(desc: &Descriptor) -> Result<Digest> {
     Digest::parse(&desc.digest).ok_or_else(|| Error::Unsupported {
-        input: input.into(),
         reason: format!(
             "descriptor digest '{}' is not a sha256 digest (only sha256 is supported)",
             desc.digest

@@ -36,11 +36,10 @@ pub fn parse(s: &str) -> Option<Platform> {
 
 /// `--platform` as given, parsed: `None` when not given; the one error every source gives for
 /// a malformed one.
-pub fn wanted(platform: Option<&str>, input: &str) -> Result<Option<Platform>> {
+pub fn wanted(platform: Option<&str>) -> Result<Option<Platform>> {
     match platform {
         None => Ok(None),
         Some(p) => parse(p).map(Some).ok_or_else(|| Error::Unsupported {
-            input: input.into(),
             reason: format!(
                 "bad --platform {}: expected os/arch[/variant]",
                 crate::model::text::printable(p, 100)
@@ -55,8 +54,8 @@ pub fn wanted(platform: Option<&str>, input: &str) -> Result<Option<Platform>> {
 /// without a choice (a `docker save` archive, an engine's archive, a registry tag or layout
 /// naming one manifest). A config that names no os/architecture is taken as it is, and so is
 /// one without a variant when a variant is asked. A malformed `--platform` is an error.
-pub fn check_opened(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Result<()> {
-    let Some(want) = wanted(platform, input)? else {
+pub fn check_opened(meta: &ImageMeta, platform: Option<&str>) -> Result<()> {
+    let Some(want) = wanted(platform)? else {
         return Ok(());
     };
     let config = &meta.config;
@@ -80,7 +79,6 @@ pub fn check_opened(meta: &ImageMeta, input: &str, platform: Option<&str>) -> Re
         return Ok(());
     }
     Err(Error::Platform {
-        input: input.into(),
         wanted: want.display(),
         available: have.display(),
     })
@@ -190,9 +188,9 @@ mod tests {
     #[test]
     fn a_single_image_has_only_its_own_platform() {
         let amd64 = archive("linux", "amd64", None);
-        let ok = |m: &ImageMeta, p: Option<&str>| check_opened(m, "a.tar", p).is_ok();
-        let err = |m: &ImageMeta, p: &str| match check_opened(m, "a.tar", Some(p)) {
-            Err(e) => e.to_string(),
+        let ok = |m: &ImageMeta, p: Option<&str>| check_opened(m, p).is_ok();
+        let err = |m: &ImageMeta, p: &str| match check_opened(m, Some(p)) {
+            Err(e) => e.about("a.tar").to_string(),
             Ok(()) => format!("{p} accepted"),
         };
         assert!(ok(&amd64, None));

@@ -32,7 +32,6 @@ impl ImageRef {
     pub fn parse(input: &str) -> Result<ImageRef> {
         if input.is_empty() {
             return Err(Error::Unsupported {
-                input: "''".into(),
                 reason: "empty image reference".into(),
             });
         }
@@ -49,7 +48,7 @@ impl ImageRef {
             return Ok(ImageRef::OciLayout { path, tag });
         }
         if let Some(rest) = input.strip_prefix("docker://") {
-            return Ok(ImageRef::Registry(non_empty(rest, input)?));
+            return Ok(ImageRef::Registry(non_empty(rest)?));
         }
         for (prefix, engine) in [
             ("docker-daemon:", Engine::Docker),
@@ -58,13 +57,12 @@ impl ImageRef {
             if let Some(rest) = input.strip_prefix(prefix) {
                 return Ok(ImageRef::Engine {
                     engine,
-                    name: non_empty(rest, input)?,
+                    name: non_empty(rest)?,
                 });
             }
         }
         if input.starts_with("containers-storage:") {
             return Err(Error::Unsupported {
-                input: input.into(),
                 reason: "the 'containers-storage:' transport is not supported; use podman:NAME (with `podman system service` running) or save the image with `podman save`".into(),
             });
         }
@@ -75,10 +73,10 @@ impl ImageRef {
         if looks_like_registry_ref(input) {
             return Ok(ImageRef::Name(input.to_string()));
         }
-        Err(Error::Open {
-            input: input.into(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory"),
-        })
+        Err(Error::Open(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file or directory",
+        )))
     }
 
     /// The file or directory this reference reads, for the kinds that read one.
@@ -93,10 +91,9 @@ impl ImageRef {
     }
 }
 
-fn non_empty(name: &str, input: &str) -> Result<String> {
+fn non_empty(name: &str) -> Result<String> {
     if name.is_empty() {
         return Err(Error::Unsupported {
-            input: input.into(),
             reason: "no image name after the transport prefix".into(),
         });
     }
@@ -184,16 +181,18 @@ mod tests {
         );
         let e = ImageRef::parse("./missing.tar")
             .err()
-            .map(|e| e.to_string());
+            .map(|e| e.about("./missing.tar").to_string());
         assert_eq!(
             e.as_deref(),
             Some("./missing.tar: no such file or directory")
         );
-        let e = ImageRef::parse("app-v2.tgz").err().map(|e| e.to_string());
+        let e = ImageRef::parse("app-v2.tgz")
+            .err()
+            .map(|e| e.about("app-v2.tgz").to_string());
         assert_eq!(e.as_deref(), Some("app-v2.tgz: no such file or directory"));
         let e = ImageRef::parse("docker-daemon:")
             .err()
-            .map(|e| e.to_string());
+            .map(|e| e.about("docker-daemon:").to_string());
         assert_eq!(
             e.as_deref(),
             Some("docker-daemon:: no image name after the transport prefix")

@@ -4,26 +4,22 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::model::path::normalize;
-
-/// Largest file the cache reads whole (a cached manifest). Real ones are a few KB.
-pub const MAX_METADATA_BYTES: u64 = 64 << 20;
 
 /// Refuses, before anything opens it, a path that is neither a regular file nor a directory:
 /// opening a FIFO blocks until someone writes to it, a terminal until someone types, a socket
 /// cannot be opened at all, and none of them can be read twice or at random as an archive
 /// must be. `meta` is the path's `std::fs::metadata` (symlinks followed).
-pub fn check_file_type(meta: &std::fs::Metadata, input: &str) -> crate::model::error::Result<()> {
+pub fn check_file_type(meta: &std::fs::Metadata) -> crate::model::error::Result<()> {
     let kind = meta.file_type();
     if kind.is_file() || kind.is_dir() {
         return Ok(());
     }
     let what = special_kind(&kind);
     Err(crate::model::error::Error::NotAnImage {
-        input: input.into(),
         reason: format!(
             "{what}, not a file or directory; save the image to a file first (`docker save -o \
              FILE`)"
@@ -86,21 +82,13 @@ pub struct TarStore {
 
 impl TarStore {
     /// Walks the tar's headers once. Fails if the file is not a tar.
-    pub fn index(file: &Path) -> io::Result<TarStore> {
-        let f = File::open(file)?;
-        let mut archive = tar::Archive::new(BufReader::new(f));
+    pub fn index(file: &Path) -> Result<TarStore, super::archive::WalkError> {
+        let f = File::open(file).map_err(super::archive::WalkError::Read)?;
         let mut entries = HashMap::new();
-        for item in archive.entries_with_seek()? {
-            let entry = item?;
-            let kind = entry.header().entry_type();
-            if !(kind.is_file() || kind == tar::EntryType::Continuous) {
-                continue;
-            }
-            let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            if let Some(name) = normalize(&raw) {
-                entries.insert(name, (entry.raw_file_position(), entry.size()));
-            }
-        }
+        super::archive::walk_file(f, |entry| {
+            entries.insert(entry.name, (entry.offset, entry.size));
+            Ok(super::archive::Next::Continue)
+        })?;
         Ok(TarStore {
             file: file.to_path_buf(),
             entries,
@@ -225,7 +213,7 @@ mod tests {
 
     fn check(path: &Path) -> Result<(), String> {
         let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-        check_file_type(&meta, &path.display().to_string()).map_err(|e| e.to_string())
+        check_file_type(&meta).map_err(|e| e.about(&path.display().to_string()).to_string())
     }
 
     #[test]

@@ -232,7 +232,8 @@ fn compare_loop(
         match (ra, rb) {
             (Ok(Ok(ia)), Ok(ib)) => {
                 let (an_a, an_b) = (ia.analyse(), ib.analyse());
-                let (doc, cmp) = crate::report::diff::compare_images(&ia, &an_a, &ib, &an_b);
+                let (doc, cmp) =
+                    crate::report::diff::compare_images(ia.image(), &an_a, ib.image(), &an_b);
                 Msg::Compared(Box::new(crate::tui::app::compare::CompareView::new(
                     doc, &cmp,
                 )))
@@ -258,22 +259,15 @@ fn event_loop(
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_loader(input.to_string(), opts.clone(), tx.clone());
     spawn_input(tx.clone());
-    let mut loaded: Option<(Arc<crate::load::Image>, Arc<crate::analysis::Analysis>)> = None;
+    let mut loaded: Option<(Arc<crate::load::Session>, Arc<crate::analysis::Analysis>)> = None;
     drive(terminal, &mut state, &rx, |state, msg| {
         if let Msg::Loaded(l) = &msg {
             injected_panic("ui");
-            loaded = Some((l.image.clone(), l.analysis.clone()));
+            loaded = Some((l.session.clone(), l.analysis.clone()));
         }
         for effect in update(state, msg) {
-            if let Some((image, analysis)) = &loaded {
-                run_effect(
-                    effect,
-                    input,
-                    &opts,
-                    image.clone(),
-                    analysis.clone(),
-                    tx.clone(),
-                );
+            if let Some((session, analysis)) = &loaded {
+                run_effect(effect, session.clone(), analysis.clone(), tx.clone());
             }
         }
     })
@@ -346,10 +340,10 @@ fn spawn_loader(input: String, opts: SourceOptions, tx: Sender<Msg>) {
         };
         injected_panic("load");
         match crate::load::load(&input, &opts, &progress) {
-            Ok(image) => {
-                let analysis = image.analyse();
+            Ok(session) => {
+                let analysis = session.analyse();
                 Msg::Loaded(Loaded {
-                    image: Arc::new(image),
+                    session: Arc::new(session),
                     analysis: Arc::new(analysis),
                 })
             }
@@ -375,14 +369,10 @@ fn spawn_input(tx: Sender<Msg>) {
 
 fn run_effect(
     effect: Effect,
-    input: &str,
-    opts: &SourceOptions,
-    image: Arc<crate::load::Image>,
+    session: Arc<crate::load::Session>,
     analysis: Arc<crate::analysis::Analysis>,
     tx: Sender<Msg>,
 ) {
-    let input = input.to_string();
-    let opts = opts.clone();
     let what = match effect {
         Effect::ReadFile { .. } => "reading a file",
         Effect::Extract(_) => "extracting",
@@ -393,9 +383,8 @@ fn run_effect(
             path,
             purpose,
         } => {
-            let result =
-                extract::read_file(&input, &opts, &image, &analysis, layer, &path, VIEW_LIMIT)
-                    .map_err(|e| e.to_string());
+            let result = extract::read_file(&session, &analysis, layer, &path, VIEW_LIMIT)
+                .map_err(|e| e.to_string());
             Msg::FileRead {
                 layer,
                 path,
@@ -406,9 +395,7 @@ fn run_effect(
         Effect::Extract(request) => {
             let paths = vec![format!("/{}", request.path)];
             let result = extract::extract(
-                &input,
-                &opts,
-                &image,
+                &session,
                 &analysis,
                 &paths,
                 std::path::Path::new(&request.dir),
@@ -418,7 +405,7 @@ fn run_effect(
                 },
             )
             .map_err(|e| crate::tui::app::ExtractFailure {
-                exists: matches!(e, crate::model::error::Error::Exists { .. }),
+                exists: matches!(e.kind(), crate::model::error::Error::Exists { .. }),
                 message: e.to_string(),
             });
             Msg::Extracted { request, result }

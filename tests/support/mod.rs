@@ -373,7 +373,7 @@ pub fn uncached() -> strata::SourceOptions {
 }
 
 /// Loads an image in-process, without the cache.
-pub fn load_image(reference: &str) -> strata::Image {
+pub fn load_image(reference: &str) -> strata::Session {
     strata::load(reference, &uncached(), &|_| {})
         .unwrap_or_else(|e| panic!("loading {reference}: {e}"))
 }

@@ -23,7 +23,7 @@ use oci_client::{Client, Reference};
 use super::credentials;
 use super::store::Store;
 use super::SourceOptions;
-use crate::cache::{BlobWriter, Cache};
+use crate::blob::store::{BlobStore, BlobWriter};
 use crate::model::digest::Digest;
 use crate::model::error::{Error, Result};
 
@@ -56,7 +56,7 @@ pub struct RegistryStore {
     manifests: Mutex<HashSet<Digest>>,
     /// Sizes of blobs named by manifests seen so far.
     sizes: Mutex<HashMap<Digest, u64>>,
-    cache: Option<Cache>,
+    cache: Option<BlobStore>,
     timeout: Duration,
     /// The registry could not be reached and the manifest came from the cache: everything
     /// else must come from there too.
@@ -90,13 +90,11 @@ impl Failure {
 /// Opens `name` (docker-style: `nginx:alpine`, `host:port/ns/app@sha256:...`) in its registry.
 /// Returns the store and notices for the user (e.g. "working from the cache").
 pub fn open(
-    input: &str,
     name: &str,
     opts: &SourceOptions,
-    cache: Option<Cache>,
+    cache: Option<BlobStore>,
 ) -> Result<(RegistryStore, Vec<String>)> {
     let reference = super::docker_ref::parse(name).map_err(|e| Error::Unsupported {
-        input: input.into(),
         reason: format!("not a valid image reference ({e})"),
     })?;
     let registry = reference.registry().to_string();
@@ -121,15 +119,11 @@ pub fn open(
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Open {
-            input: input.into(),
-            source: e,
-        })?;
+        .map_err(Error::Open)?;
     install_crypto_provider();
     let client = Client::new(config);
     let found = credentials::lookup(&registry, opts.credentials.as_ref()).map_err(|reason| {
         Error::Auth {
-            input: input.into(),
             registry: registry.clone(),
             reason: format!("credentials could not be read: {reason}"),
         }
@@ -158,14 +152,26 @@ pub fn open(
             }));
             match fetched {
                 Ok((bytes, digest)) => {
-                    let d = Digest::parse(&digest)
-                        .filter(|d| *d == Digest::of(&bytes))
-                        .ok_or_else(|| Error::DigestMismatch {
-                            input: input.into(),
-                            what: "manifest".into(),
-                            expected: digest.clone(),
-                            actual: Digest::of(&bytes).to_string(),
-                        })?;
+                    let actual = Digest::of(&bytes);
+                    let d = match Digest::parse(&digest) {
+                        Some(named) if named == actual => actual,
+                        Some(named) => {
+                            return Err(Error::DigestMismatch {
+                                what: "manifest".into(),
+                                expected: named,
+                                actual,
+                            })
+                        }
+                        None => {
+                            return Err(Error::Registry {
+                                registry: host.clone(),
+                                reason: format!(
+                                    "it named the manifest {}, which is not a sha256 digest",
+                                    crate::model::text::printable(&digest, 100)
+                                ),
+                            })
+                        }
+                    };
                     if let Some(c) = &cache {
                         let _ = c.put_blob(&d, &bytes);
                         if pinned.is_none() {
@@ -181,7 +187,6 @@ pub fn open(
                     });
                     let Some((d, bytes, when)) = cached else {
                         return Err(Error::Registry {
-                            input: input.into(),
                             registry: host,
                             reason: format!("cannot connect ({why})"),
                         });
@@ -192,15 +197,7 @@ pub fn open(
                     ));
                     (d, bytes, true)
                 }
-                Err(f) => {
-                    return Err(manifest_error(
-                        input,
-                        &registry,
-                        &reference,
-                        f,
-                        found.as_ref(),
-                    ))
-                }
+                Err(f) => return Err(manifest_error(&registry, &reference, f, found.as_ref())),
             }
         }
     };
@@ -270,7 +267,6 @@ fn media_type_of(bytes: &[u8]) -> String {
 }
 
 fn manifest_error(
-    input: &str,
     registry: &str,
     reference: &Reference,
     failure: Failure,
@@ -283,7 +279,6 @@ fn manifest_error(
     };
     match failure {
         Failure::NotFound(m) => Error::Registry {
-            input: input.into(),
             registry: registry.into(),
             reason: format!(
                 "{what} not found in repository {} ({m})",
@@ -291,7 +286,6 @@ fn manifest_error(
             ),
         },
         Failure::Unauthorized(m) => Error::Auth {
-            input: input.into(),
             registry: registry.into(),
             reason: match found {
                 Some(f) => format!("refused the credentials from {} ({m})", f.from),
@@ -301,7 +295,6 @@ fn manifest_error(
             },
         },
         other => Error::Registry {
-            input: input.into(),
             registry: registry.into(),
             reason: other.message().to_string(),
         },

@@ -17,7 +17,7 @@ const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// Why a layer tar could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError {
-    #[error("corrupt tar: {0}")]
+    #[error("{0}")]
     Corrupt(String),
     /// The layer went past one of the `Limits`.
     #[error("{0}")]

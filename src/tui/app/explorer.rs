@@ -16,7 +16,7 @@ use crate::analysis::merge::{path_history, Change, ViewCache};
 use crate::analysis::waste::WasteCause;
 use crate::analysis::Analysis;
 use crate::extract::{FileContent, Summary};
-use crate::load::Image;
+use crate::load::{Image, Session};
 use crate::model::text::printable;
 use crate::report::Report;
 use crate::tree::paths::{PathId, PathTable, ROOT};
@@ -122,7 +122,7 @@ impl Awaits {
 }
 
 pub struct Explorer {
-    pub image: Arc<Image>,
+    pub session: Arc<Session>,
     pub analysis: Arc<Analysis>,
     pub report: Report,
     pub focus: Panel,
@@ -155,15 +155,15 @@ pub struct Explorer {
 impl Explorer {
     /// The explorer of a loaded image, the files panel in `mode`.
     pub fn new(loaded: Loaded, mode: FileMode, width: u16, height: u16) -> Explorer {
-        let report = Report::new(&loaded.image, &loaded.analysis);
-        let layer_rows = layer_rows(&loaded.image);
+        let report = Report::new(loaded.session.image(), &loaded.analysis);
+        let layer_rows = layer_rows(loaded.session.image());
         let mut views = ViewCache::default();
         let tree = {
-            let trees = loaded.image.trees();
+            let trees = loaded.session.image().trees();
             FileTree::build(&trees, &loaded.analysis, 0, mode, &mut views)
         };
         let mut ex = Explorer {
-            image: loaded.image,
+            session: loaded.session,
             analysis: loaded.analysis,
             report,
             focus: Panel::Layers,
@@ -200,8 +200,12 @@ impl Explorer {
         }
     }
 
+    pub fn image(&self) -> &Image {
+        self.session.image()
+    }
+
     pub fn layer_count(&self) -> usize {
-        self.image.layers.len()
+        self.image().layers.len()
     }
 
     /// The sort in effect: size for the final view unless the user chose one.
@@ -239,7 +243,7 @@ impl Explorer {
             self.tree.sort(sort);
             return;
         }
-        let trees = self.image.trees();
+        let trees = self.session.image().trees();
         self.tree = FileTree::build(
             &trees,
             &self.analysis,
@@ -273,7 +277,7 @@ impl Explorer {
 
     pub fn selected_node(&self) -> Option<Node> {
         let path = self.selected_path()?;
-        self.tree.node(path, &self.image.trees())
+        self.tree.node(path, &self.image().trees())
     }
 
     fn selected_path(&self) -> Option<PathId> {
@@ -568,14 +572,14 @@ impl Explorer {
         };
         let path = self.selected_path_str();
         let n = self.tree.layer;
-        let history = path_history(&self.image.trees(), &self.analysis.stack.paths, node.path);
+        let history = path_history(&self.image().trees(), &self.analysis.stack.paths, node.path);
         let older = (0..n)
             .rev()
             .find(|&k| history.get(k).copied().flatten().is_some());
         let shown = history.get(n).copied().flatten().is_some();
         match (node.kind, older, shown) {
             (EntryKind::File | EntryKind::Hardlink, Some(old), true) => {
-                let trees = self.image.trees();
+                let trees = self.image().trees();
                 let entry_at = |k: usize| {
                     history
                         .get(k)
@@ -629,7 +633,7 @@ impl Explorer {
         let Some(node) = self.selected_node() else {
             return;
         };
-        let trees = self.image.trees();
+        let trees = self.image().trees();
         let history = path_history(&trees, &self.analysis.stack.paths, node.path);
         let mut rows = Vec::new();
         let mut before = None;

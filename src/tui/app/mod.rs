@@ -15,7 +15,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 
 use crate::analysis::Analysis;
 use crate::extract::{FileContent, Summary};
-use crate::load::{Image, LoadEvent};
+use crate::load::{LoadEvent, Session};
 pub use explorer::Explorer;
 use keymap::Keymap;
 use theme::Theme;
@@ -93,7 +93,7 @@ impl Loading {
 
 /// A loaded image with its analysis.
 pub struct Loaded {
-    pub image: Arc<Image>,
+    pub session: Arc<Session>,
     pub analysis: Arc<Analysis>,
 }
 

@@ -69,7 +69,7 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             )),
         ]),
     ];
-    let step = ex.image.history.iter().find(|s| s.layer == Some(i));
+    let step = ex.image().history.iter().find(|s| s.layer == Some(i));
     if let Some(created) = step.and_then(|s| s.created.as_deref()) {
         lines.push(Line::from(vec![
             label("Created"),

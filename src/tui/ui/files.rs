@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         };
         lines.push(Line::from(styled(format!("  ({why})"), t.dim)));
     }
-    let trees = ex.image.trees();
+    let trees = ex.image().trees();
     for (i, row) in (ex.offset..).zip(&ex.window(rows)) {
         let Some(node) = ex.tree.node(row.path, &trees) else {
             continue;

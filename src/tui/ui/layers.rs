@@ -78,7 +78,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             }
             LayerEntry::Empty(h) => {
                 let cmd = ex
-                    .image
+                    .image()
                     .history
                     .get(h)
                     .map(|s| crate::model::text::printable(&s.command, 500))

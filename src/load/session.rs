@@ -1,0 +1,296 @@
+//! One `Session` per image the user named: the input is resolved once (the engines are asked
+//! once), every layer is read and verified once, and the session keeps what it opened (the
+//! archive's index, a decompressed temp copy, the registry manifest pinned by digest, the
+//! engine's image ID) so that a later read of a layer (the file viewer, `d`, extraction)
+//! reads exactly the blob that was loaded and checks it against the same digest, to its last
+//! byte, before anything read from it is believed. A tag that moved since the load is never
+//! followed; a blob changed on disk since is a digest mismatch, not other bytes shown.
+//!
+//! Errors leave the session named after the input, once (`Error::about`).
+
+use std::io::{self, BufReader, Read};
+
+use super::blob_read::layer_error;
+use super::engine_stream;
+use super::events::{LoadEvent, Progress};
+use super::image::{Image, Layer};
+use super::layers;
+use crate::analysis::Analysis;
+use crate::blob::decompress::{self, Compression};
+use crate::blob::digest::HashingReader;
+use crate::cache::{self, Cache};
+use crate::model::digest::Digest;
+use crate::model::error::{Error, LayerProblem, Result};
+use crate::model::history;
+use crate::model::image::{Engine, ImageMeta, LayerDesc};
+use crate::source::reference::ImageRef;
+use crate::source::store::Store;
+use crate::source::{self, Blobs, OpenedImage, SourceOptions, Target};
+use crate::tree::LayerTree;
+
+/// An opened, loaded image and the means to read its layers again.
+pub struct Session {
+    input: String,
+    opts: SourceOptions,
+    image: Image,
+    origin: Origin,
+    cache: Option<Cache>,
+}
+
+/// Where the layers' bytes are, for reading them again.
+enum Origin {
+    /// A file, a directory or a registry: blobs by name from the store the load used.
+    Store(Blobs),
+    /// An engine's stream, asked for again by image ID.
+    Engine { engine: Engine, image: String },
+}
+
+impl Session {
+    /// Opens `input` and reads every layer. `progress` is called from worker threads.
+    pub fn open(input: &str, opts: &SourceOptions, progress: Progress) -> Result<Session> {
+        Session::open_unnamed(input, opts, progress).map_err(|e| e.about(input))
+    }
+
+    fn open_unnamed(input: &str, opts: &SourceOptions, progress: Progress) -> Result<Session> {
+        let reference = ImageRef::parse(input)?;
+        let target = source::resolve(&reference, opts);
+        let cache = if opts.no_cache { None } else { Cache::user() };
+        let (mut meta, trees, origin) = match target {
+            Target::Engine { engine, name } => {
+                let (meta, trees) =
+                    engine_stream::load(engine, &name, opts, cache.as_ref(), progress)?;
+                // The image ID pins re-reads to this image, wherever its name points later.
+                let image = meta.config_digest.to_string();
+                (meta, trees, Origin::Engine { engine, image })
+            }
+            target => {
+                let OpenedImage {
+                    meta,
+                    blobs,
+                    notices,
+                } = source::open(&target, opts)?;
+                for notice in notices {
+                    progress(LoadEvent::Notice(notice));
+                }
+                progress(LoadEvent::Opened {
+                    layer_bytes: meta.layers.iter().map(|l| l.compressed_size).collect(),
+                });
+                let trees = layers::read_all(
+                    blobs.store.as_ref(),
+                    &meta,
+                    cache.as_ref(),
+                    &opts.limits,
+                    progress,
+                )?;
+                (meta, trees, Origin::Store(blobs))
+            }
+        };
+        meta.reference = input.to_string();
+        if let Some(cache) = &cache {
+            keep_under_cap(cache, progress);
+        }
+        Ok(Session {
+            input: input.to_string(),
+            opts: opts.clone(),
+            image: assemble(meta, trees),
+            origin,
+            cache,
+        })
+    }
+
+    /// What the user typed to name the image.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+
+    pub fn image(&self) -> &Image {
+        &self.image
+    }
+
+    /// The analysis of the loaded layers. dive's figures come from the cache when this list of
+    /// layers was analysed before (a reopen then computes only strata's own), and are stored
+    /// there otherwise; a cache that cannot be read or written only costs the time.
+    pub fn analyse(&self) -> Analysis {
+        let trees = self.image.trees();
+        let sizes: Vec<u64> = trees.iter().map(|t| t.header_bytes).collect();
+        let key = self.dive_key();
+        let stored = self.cache.as_ref().zip(key.as_ref());
+        let known = stored.and_then(|(cache, key)| cache.dive(key, &sizes));
+        let fresh = known.is_none();
+        let analysis = Analysis::of_image(&trees, &self.image.history, self.image.user(), known);
+        if let (true, Some((cache, key))) = (fresh, stored) {
+            let _ = cache.put_dive(key, &analysis.dive);
+        }
+        analysis
+    }
+
+    /// The name of dive's figures for this list of layers; none when a layer has no diff_id.
+    fn dive_key(&self) -> Option<Digest> {
+        let ids: Option<Vec<&Digest>> = self
+            .image
+            .layers
+            .iter()
+            .map(|l| l.desc.diff_id.as_ref())
+            .collect();
+        ids.map(|ids| cache::dive_key(&ids))
+    }
+
+    /// Hands `f` the uncompressed tar of layer `index`, read again from where it was loaded.
+    /// When `f` is done the rest of the blob is read too and its digest checked: a blob that
+    /// is not the one loaded is a digest mismatch, and then whatever `f` made of it is
+    /// dropped.
+    pub fn read_layer<T>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
+    ) -> Result<T> {
+        self.read_layer_unnamed(index, f)
+            .map_err(|e| e.about(&self.input))
+    }
+
+    fn read_layer_unnamed<T>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
+    ) -> Result<T> {
+        let Some(layer) = self.image.layers.get(index) else {
+            return Err(Error::Unsupported {
+                reason: format!(
+                    "no layer {index}: the image has {} layers",
+                    self.image.layers.len()
+                ),
+            });
+        };
+        let desc = &layer.desc;
+        match &self.origin {
+            Origin::Store(blobs) => {
+                let store: &dyn Store = blobs.store.as_ref();
+                let (raw, _) = store
+                    .open(&desc.blob)
+                    .map_err(|e| layer_error(index, desc, LayerProblem::Read(e)))?;
+                verified(raw, index, desc, f)
+            }
+            Origin::Engine { engine, image } => {
+                engine_stream::read_layer(*engine, image, &self.opts, index, desc, |raw| {
+                    verified(raw, index, desc, f)
+                })
+            }
+        }
+    }
+}
+
+/// Runs `f` over the decompressed `raw`, then reads the rest and checks the digest the load
+/// checked: the blob's own when it has one, else its diff_id (a `docker save` layer is named
+/// by path, and its tar's digest is the only one).
+fn verified<T>(
+    raw: impl Read,
+    index: usize,
+    desc: &LayerDesc,
+    f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
+) -> Result<T> {
+    let problem = |p: LayerProblem| layer_error(index, desc, p);
+    let by_diff_id = desc.digest.is_none();
+    let mut stored = HashingReader::new(raw);
+    let (out, tar_digest) = {
+        let buffered = BufReader::with_capacity(256 * 1024, &mut stored);
+        let (compression, decoder) =
+            decompress::decoder(buffered).map_err(|e| problem(LayerProblem::Undecodable(e)))?;
+        let mut tar = HashingReader::maybe(decoder, by_diff_id);
+        let out = f(&mut tar);
+        let tar_digest = if by_diff_id {
+            io::copy(&mut tar, &mut io::sink())
+                .and_then(|_| tar.finish_maybe())
+                .map_err(|source| {
+                    problem(LayerProblem::Decode {
+                        compression: compression.name(),
+                        source,
+                    })
+                })?
+                .0
+        } else {
+            None
+        };
+        (out, tar_digest)
+    };
+    io::copy(&mut stored, &mut io::sink()).map_err(|e| problem(LayerProblem::Read(e)))?;
+    let (blob_digest, _) = stored
+        .finish()
+        .map_err(|e| problem(LayerProblem::Read(e)))?;
+    let (what, expected, actual) = match (&desc.digest, &desc.diff_id, tar_digest) {
+        (Some(expected), _, _) => (
+            format!("layer {index} blob {}", desc.blob),
+            expected,
+            blob_digest,
+        ),
+        (None, Some(expected), Some(actual)) => (
+            format!(
+                "layer {index} uncompressed content (diff_id) of {}",
+                desc.blob
+            ),
+            expected,
+            actual,
+        ),
+        // Nothing names these bytes: there is nothing to check them against (the load
+        // refused such a layer, so this is not reached).
+        _ => return out.map_err(|e| problem(LayerProblem::Read(e))),
+    };
+    if &actual != expected {
+        return Err(Error::DigestMismatch {
+            what,
+            expected: expected.clone(),
+            actual,
+        });
+    }
+    out.map_err(|e| problem(LayerProblem::Read(e)))
+}
+
+/// The loaded image from its metadata and the trees of its layers, bottom first.
+fn assemble(meta: ImageMeta, trees: Vec<(Compression, LayerTree)>) -> Image {
+    // After caching: where an entry lands depends on the layers below it.
+    let (compressions, mut trees): (Vec<Compression>, Vec<LayerTree>) = trees.into_iter().unzip();
+    crate::tree::through_links::follow_parent_links(&mut trees);
+    let layers: Vec<Layer> = meta
+        .layers
+        .iter()
+        .cloned()
+        .zip(compressions.into_iter().zip(trees))
+        .map(|(mut desc, (compression, tree))| {
+            // An uncompressed blob is its tar: its digest is the (verified) diff_id, which a
+            // `docker save` manifest does not name.
+            if desc.digest.is_none() && compression == Compression::None {
+                desc.digest = desc.diff_id.clone();
+            }
+            Layer {
+                desc,
+                compression,
+                tree,
+            }
+        })
+        .collect();
+    let history = history::steps(&meta.config, layers.len());
+    Image {
+        meta,
+        layers,
+        history,
+    }
+}
+
+/// Evicts the least recently used cache files when the cache grew past its cap, and says so.
+fn keep_under_cap(cache: &Cache, progress: Progress) {
+    let max = match Cache::max_bytes() {
+        Ok(m) => m,
+        Err(e) => {
+            progress(LoadEvent::Notice(e.to_string()));
+            return;
+        }
+    };
+    let pruned = cache.prune(max);
+    if pruned.files > 0 {
+        progress(LoadEvent::Notice(format!(
+            "cache: evicted {} files ({}) to stay under {} (STRATA_CACHE_MAX_SIZE)",
+            pruned.files,
+            humansize::format_size(pruned.bytes, humansize::DECIMAL),
+            humansize::format_size(max, humansize::DECIMAL)
+        )));
+    }
+}
