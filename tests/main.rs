@@ -18,6 +18,7 @@ mod layers;
 mod oracle;
 mod registry;
 mod report_text;
+mod session;
 mod sources;
 mod terminal_safety;
 mod tui_tmux;
