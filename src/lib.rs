@@ -18,6 +18,6 @@ pub mod tree;
 pub mod tui;
 
 pub use analysis::Analysis;
-pub use load::{load, Image, Layer, LoadEvent, Session};
+pub use load::{load, load_pair, Image, Layer, LoadEvent, Session};
 pub use model::error::{Error, Result};
 pub use source::SourceOptions;

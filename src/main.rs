@@ -55,13 +55,14 @@ fn main() -> ExitCode {
 fn diff(args: &cli::DiffArgs) -> Result<(), String> {
     let opts = source_options(&args.source)?;
     if !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        let settings = strata::tui::runtime::load_settings()?;
-        let ui = strata::tui::runtime::ui_config(&settings)?;
+        let settings = strata::tui::config::load_settings().map_err(|e| e.to_string())?;
+        let ui = strata::tui::config::ui_config(&settings).map_err(|e| e.to_string())?;
         for input in [&args.a, &args.b] {
             strata::source::reference::ImageRef::parse(input)
                 .map_err(|e| e.about(input).to_string())?;
         }
-        return strata::tui::runtime::run_compare(&args.a, &args.b, opts, ui);
+        return strata::tui::runtime::run_compare(&args.a, &args.b, opts, ui)
+            .map_err(|e| e.to_string());
     }
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| load(&args.a, &args.source, &opts));
@@ -193,12 +194,12 @@ fn with_dive_flags(
 }
 
 fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {
-    let settings = strata::tui::runtime::load_settings()?;
-    let ui = strata::tui::runtime::ui_config(&settings)?;
+    let settings = strata::tui::config::load_settings().map_err(|e| e.to_string())?;
+    let ui = strata::tui::config::ui_config(&settings).map_err(|e| e.to_string())?;
     // Reject what cannot be opened before taking over the terminal.
     strata::source::reference::ImageRef::parse(image).map_err(|e| e.about(image).to_string())?;
     let opts = source_options(source)?;
-    strata::tui::runtime::run(image, opts, ui)
+    strata::tui::runtime::run(image, opts, ui).map_err(|e| e.to_string())
 }
 
 /// 128 + the signal's number when a signal ended the explorer (the shell's convention).

@@ -406,7 +406,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    let a = ex.areas(120, 40);
+    let a = ex.areas();
     let at = |kind, column, row| {
         Msg::Mouse(MouseEvent {
             kind,
@@ -433,7 +433,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    let before = ex.cursor;
+    let before = ex.nav.cursor;
     update(
         &mut s,
         at(MouseEventKind::ScrollDown, a.files.x + 5, a.files.y + 5),
@@ -442,7 +442,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
         panic!()
     };
     assert_eq!(ex.focus, strata::tui::app::explorer::Panel::Files);
-    assert_eq!(ex.cursor, before + 3);
+    assert_eq!(ex.nav.cursor, before + 3);
     // A click on a file row selects it.
     update(
         &mut s,
@@ -455,10 +455,10 @@ fn mouse_click_selects_and_wheel_scrolls() {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    assert_eq!(ex.cursor, ex.offset + 1);
+    assert_eq!(ex.nav.cursor, ex.nav.offset + 1);
     // Clicks on a panel's borders select nothing (the bottom border is below the last row
     // shown: selecting it scrolled the list).
-    let (cursor, offset, layer) = (ex.cursor, ex.offset, ex.layer);
+    let (cursor, offset, layer) = (ex.nav.cursor, ex.nav.offset, ex.layer);
     for (panel, column, row) in [
         (a.files, a.files.x + 5, a.files.y + a.files.height - 1),
         (a.files, a.files.x, a.files.y + 4),
@@ -474,7 +474,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
             panic!()
         };
         assert_eq!(
-            (ex.cursor, ex.offset, ex.layer),
+            (ex.nav.cursor, ex.nav.offset, ex.layer),
             (cursor, offset, layer),
             "click at {column},{row} on {panel:?}"
         );
@@ -558,7 +558,7 @@ fn selecting_a_hint_jumps_to_its_layer_and_path() {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    let hints = ex.report.hints.clone();
+    let hints = ex.analysis.hints.clone();
     assert!(
         !hints.is_empty(),
         "the demo image shows every kind of waste; it must have hints"
@@ -579,11 +579,8 @@ fn selecting_a_hint_jumps_to_its_layer_and_path() {
     };
     assert!(ex.popup.is_none());
     assert_eq!(Some(ex.layer), hint.layer);
-    assert_eq!(format!("/{}", ex.selected_path_str()), hint.paths[0]);
-    assert!(
-        render(&s).contains(hint.id.as_str()),
-        "the footer names the hint"
-    );
+    assert_eq!(ex.selected_path_str(), hint.paths[0]);
+    assert!(render(&s).contains(hint.id), "the footer names the hint");
 }
 
 /// Terminal sizes down to nothing: a user can shrink the window to any size, and every
@@ -708,7 +705,7 @@ fn a_notice_goes_at_the_next_key_that_is_not_another_step_of_its_jump() {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    let id = ex.report.hints[0].id.clone();
+    let id = ex.analysis.hints[0].id.to_string();
     assert!(footer(&s).contains(id.as_str()), "{}", footer(&s));
     key(&mut s, "m");
     let f = footer(&s);
@@ -720,7 +717,7 @@ fn scroll_state(s: &State) -> [(usize, usize, usize); 2] {
     let Screen::Explorer(ex) = &s.screen else {
         panic!()
     };
-    let a = ex.areas(s.width, s.height);
+    let a = ex.areas();
     let panel = |offset: usize, len: usize, shown: usize, selected: usize| {
         assert!(
             (offset..offset + shown).contains(&selected),
@@ -736,10 +733,10 @@ fn scroll_state(s: &State) -> [(usize, usize, usize); 2] {
             ex.layer_row_index(),
         ),
         panel(
-            ex.offset,
-            ex.rows.len(),
+            ex.nav.offset,
+            ex.nav.rows.len(),
             strata::tui::app::layout::list_rows(a.files),
-            ex.cursor,
+            ex.nav.cursor,
         ),
     ]
 }
@@ -796,7 +793,7 @@ fn ctrl_c_quits_whatever_the_keymap_and_wherever_the_focus() {
 
 #[test]
 fn the_overwrite_dialog_says_what_enter_does_and_enter_cancels() {
-    use strata::tui::app::explorer::Popup;
+    use strata::tui::app::popups::Popup;
     use strata::tui::app::{ExtractFailure, ExtractRequest};
     let request = ExtractRequest {
         layer: 3,
@@ -965,18 +962,18 @@ fn the_selected_path_is_shown_whole() {
 /// The hints and history popups take End/Home and pages too (only up and down did).
 #[test]
 fn popup_lists_take_home_end_and_pages() {
-    use strata::tui::app::explorer::Popup;
+    use strata::tui::app::popups::Popup;
     let mut s = state(160, 45);
     let cursor = |s: &State| match &s.screen {
         Screen::Explorer(ex) => match &ex.popup {
-            Some(Popup::Hints { cursor }) => *cursor,
+            Some(Popup::Hints(list)) => list.cursor,
             other => panic!("{other:?}"),
         },
         _ => panic!("no explorer"),
     };
     key(&mut s, "a");
     let hints = match &s.screen {
-        Screen::Explorer(ex) => ex.report.hints.len(),
+        Screen::Explorer(ex) => ex.analysis.hints.len(),
         _ => 0,
     };
     assert!(hints > 2, "{hints}");
@@ -1016,9 +1013,9 @@ fn the_dive_preset_drives_the_explorer_like_dive() {
     let ex = |s: &State| match &s.screen {
         Screen::Explorer(ex) => (
             ex.mode,
-            ex.filter.hidden[Status::Added.index()],
-            ex.folds.all_folded(),
-            ex.editing_filter,
+            ex.nav.filter.hidden[Status::Added.index()],
+            ex.nav.folds.all_folded(),
+            ex.nav.editing_filter,
         ),
         _ => panic!("not the explorer"),
     };
@@ -1044,7 +1041,7 @@ fn the_dive_preset_drives_the_explorer_like_dive() {
     let Screen::Explorer(e) = &s.screen else {
         panic!()
     };
-    assert_eq!(e.filter.text, "etc");
+    assert_eq!(e.nav.filter.text, "etc");
     // The help popup lists the preset's keys.
     key(&mut s, "?");
     let help = render(&s);
@@ -1054,7 +1051,7 @@ fn the_dive_preset_drives_the_explorer_like_dive() {
 #[test]
 fn config_mode_picks_the_files_panel_mode_an_image_opens_in() {
     use strata::tui::app::filetree::FileMode;
-    use strata::tui::runtime::{ui_config, Settings};
+    use strata::tui::config::{ui_config, Settings};
     let settings = |text: &str| Settings {
         mode: toml::from_str::<toml::Table>(text)
             .unwrap()
@@ -1082,7 +1079,7 @@ fn config_mode_picks_the_files_panel_mode_an_image_opens_in() {
         assert!(render(&s).contains(want.title()), "{text}");
     }
     for text in ["mode = \"aggregated\"", "mode = 2"] {
-        let err = ui_config(&settings(text)).unwrap_err();
+        let err = ui_config(&settings(text)).unwrap_err().to_string();
         assert!(
             err.starts_with("config: unknown mode ")
                 && err.ends_with("(\"layer\", \"merged\", \"final\")"),

@@ -7,8 +7,8 @@ use crate::support;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
-use strata::tui::app::compare::CompareView;
 use strata::tui::app::keymap::Keymap;
+use strata::tui::app::layout::compare_areas;
 use strata::tui::app::theme::Theme;
 use strata::tui::app::{update, Msg, Screen, State};
 use support::*;
@@ -76,7 +76,13 @@ fn state(w: u16, h: u16) -> (State, tempfile::TempDir) {
     doc.a.image.reference = "a.tar".into();
     doc.b.image.reference = "b.tar".into();
     let mut s = State::new("a.tar and b.tar", Keymap::new(None).0, Theme::dark(), w, h);
-    update(&mut s, Msg::Compared(Box::new(CompareView::new(doc, &cmp))));
+    update(
+        &mut s,
+        Msg::Compared {
+            report: Box::new(doc),
+            comparison: Box::new(cmp),
+        },
+    );
     (s, dir)
 }
 
@@ -131,17 +137,17 @@ fn compare_keys_fold_and_quit() {
     let Screen::Compare(v) = &s.screen else {
         panic!()
     };
-    let rows = v.rows.len();
+    let rows = v.nav.rows.len();
     keys(&mut s, "c");
     let Screen::Compare(v) = &s.screen else {
         panic!()
     };
-    assert!(v.rows.len() < rows, "folding all hides rows");
+    assert!(v.nav.rows.len() < rows, "folding all hides rows");
     keys(&mut s, "e");
     let Screen::Compare(v) = &s.screen else {
         panic!()
     };
-    assert_eq!(v.rows.len(), rows);
+    assert_eq!(v.nav.rows.len(), rows);
     keys(&mut s, "q");
     assert!(s.quit);
 }
@@ -201,9 +207,9 @@ fn compare_list_refills_when_the_terminal_grows_back() {
     let Screen::Compare(v) = &s.screen else {
         panic!()
     };
-    let page = CompareView::page(12);
+    let page = strata::tui::app::layout::list_rows(compare_areas(100, 12).files);
     assert!(
-        v.rows.len() > page,
+        v.nav.rows.len() > page,
         "the pair's differences must scroll at 100x12"
     );
     let before = render(&s);
@@ -216,7 +222,11 @@ fn compare_list_refills_when_the_terminal_grows_back() {
     let Screen::Compare(v) = &s.screen else {
         panic!()
     };
-    assert!(v.cursor >= v.offset && v.cursor < v.offset + CompareView::page(6));
+    assert!(
+        v.nav.cursor >= v.nav.offset
+            && v.nav.cursor
+                < v.nav.offset + strata::tui::app::layout::list_rows(compare_areas(100, 6).files)
+    );
 }
 
 /// Scrolling the details popup stops at its end: one key up after many down shows the line

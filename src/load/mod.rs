@@ -23,3 +23,22 @@ use crate::source::SourceOptions;
 pub fn load(input: &str, opts: &SourceOptions, progress: Progress) -> Result<Session> {
     Session::open(input, opts, progress)
 }
+
+/// Opens two images at once (`strata diff`, `report --base`, the compare screen), each with
+/// its own progress. A panic in either load goes on in the caller.
+pub fn load_pair(
+    a: &str,
+    b: &str,
+    opts: &SourceOptions,
+    progress_a: Progress,
+    progress_b: Progress,
+) -> (Result<Session>, Result<Session>) {
+    std::thread::scope(|s| {
+        let first = s.spawn(|| load(a, opts, progress_a));
+        let second = load(b, opts, progress_b);
+        let first = first
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}

@@ -3,5 +3,6 @@
 //! folder that knows ratatui and crossterm.
 
 pub mod app;
+pub mod config;
 pub mod runtime;
 pub mod ui;

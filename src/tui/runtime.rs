@@ -1,11 +1,12 @@
-//! The event loop: owns the terminal, reads keys and mouse, loads the image on a background
-//! thread, runs effects on threads, and feeds everything to `app::update` as messages.
-//! The only place that spawns threads for the UI or touches the terminal.
+//! The event loop: owns the terminal, reads keys and mouse, performs the effects `update`
+//! asks for on background tasks (loading, comparing, reading a file, extracting), and feeds
+//! everything back to `app::update` as messages. The only place that spawns threads for the
+//! UI or touches the terminal; it keeps no state of its own beyond the channel.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{
@@ -14,84 +15,23 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 use ratatui::DefaultTerminal;
 
+use super::app::{update, Effect, ExtractFailure, Loaded, Msg, Screen, State, VIEW_LIMIT};
+use super::config::UiConfig;
 use crate::extract::{self, ExtractOptions};
+use crate::load::LoadEvent;
 use crate::source::SourceOptions;
-use crate::tui::app::filetree::FileMode;
-use crate::tui::app::keymap::Keymap;
-use crate::tui::app::theme::{Colours, Theme};
-use crate::tui::app::{update, Effect, Loaded, Msg, State, VIEW_LIMIT};
 
-/// User settings from `config.toml`.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    pub keys: Option<toml::Table>,
-    pub theme: Option<String>,
-    /// The files panel's mode when an image opens: `layer` (default), `merged`, `final`.
-    pub mode: Option<toml::Value>,
-}
-
-/// How the explorer looks and answers keys, from the settings.
-#[derive(Debug, Clone)]
-pub struct UiConfig {
-    pub keymap: Keymap,
-    pub theme: Theme,
-    pub mode: FileMode,
-}
-
-/// Reads `dirs::config_dir()/strata/config.toml` (or `$STRATA_CONFIG`). A missing file is
-/// fine; a broken one is an error that names it.
-pub fn load_settings() -> Result<Settings, String> {
-    let path = match std::env::var_os("STRATA_CONFIG") {
-        Some(p) => std::path::PathBuf::from(p),
-        None => match dirs::config_dir() {
-            Some(d) => d.join("strata").join("config.toml"),
-            None => return Ok(Settings::default()),
-        },
-    };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
-        Err(e) => return Err(format!("config file {}: {e}", path.display())),
-    };
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
-    Ok(Settings {
-        keys: table.get("keys").and_then(|k| k.as_table()).cloned(),
-        theme: table
-            .get("theme")
-            .and_then(|t| t.as_str())
-            .map(str::to_string),
-        mode: table.get("mode").cloned(),
-    })
-}
-
-/// Keymap, theme and starting mode from settings and the environment.
-pub fn ui_config(settings: &Settings) -> Result<UiConfig, String> {
-    let (keymap, warnings) = Keymap::new(settings.keys.as_ref());
-    if let Some(w) = warnings.first() {
-        return Err(format!("config: {w}"));
-    }
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let term = std::env::var("TERM").ok();
-    let colorterm = std::env::var("COLORTERM").ok();
-    let colours = Colours::from_env(no_color, term.as_deref(), colorterm.as_deref());
-    let theme = Theme::by_name(settings.theme.as_deref(), colours).ok_or_else(|| {
-        format!(
-            "config: unknown theme '{}' (dark, light, mono)",
-            settings.theme.as_deref().unwrap_or("")
-        )
-    })?;
-    let mode = match &settings.mode {
-        None => FileMode::Layer,
-        Some(value) => value.as_str().and_then(FileMode::by_name).ok_or_else(|| {
-            format!("config: unknown mode {value} (\"layer\", \"merged\", \"final\")")
-        })?,
-    };
-    Ok(UiConfig {
-        keymap,
-        theme,
-        mode,
-    })
+/// Why the terminal program ended with an error, printed once the terminal is back.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("the terminal: {0}")]
+    Terminal(#[from] std::io::Error),
+    /// The load failed (the screen said so, and the command exits 2 as `report` does).
+    #[error("{0}")]
+    Failed(String),
+    /// A background task panicked: a bug.
+    #[error("{0}")]
+    Crashed(String),
 }
 
 /// The signal (SIGTERM, SIGINT, SIGHUP) that ended the last `run`/`run_compare`, if one did:
@@ -171,104 +111,59 @@ fn spawn_task(tx: Sender<Msg>, what: &'static str, task: impl FnOnce() -> Msg + 
     });
 }
 
-/// Runs the explorer on `input` until the user quits. Returns an error message for the
-/// caller to print after the terminal is restored.
-pub fn run(input: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), String> {
+/// Runs the explorer on `input` until the user quits.
+pub fn run(input: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), RunError> {
     let mut terminal = take_terminal();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, input, opts, ui);
+    let result = terminal.size().map_err(RunError::from).and_then(|size| {
+        let mut state = State::new(input, ui.keymap, ui.theme, size.width, size.height);
+        state.start_mode = ui.mode;
+        let first = Effect::Load {
+            input: input.to_string(),
+        };
+        event_loop(&mut terminal, state, first, opts)
+    });
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
 
 /// Runs the compare screen for `a` and `b` until the user quits.
-pub fn run_compare(a: &str, b: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), String> {
+pub fn run_compare(a: &str, b: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), RunError> {
     let mut terminal = take_terminal();
-    let result = compare_loop(&mut terminal, a, b, opts, ui.keymap, ui.theme);
+    let result = terminal.size().map_err(RunError::from).and_then(|size| {
+        let state = State::new(
+            &format!("{a} and {b}"),
+            ui.keymap,
+            ui.theme,
+            size.width,
+            size.height,
+        );
+        let first = Effect::Compare {
+            a: a.to_string(),
+            b: b.to_string(),
+        };
+        event_loop(&mut terminal, state, first, opts)
+    });
     ratatui::restore();
     result
 }
 
-fn compare_loop(
-    terminal: &mut DefaultTerminal,
-    a: &str,
-    b: &str,
-    opts: SourceOptions,
-    keymap: Keymap,
-    theme: Theme,
-) -> Result<(), String> {
-    let size = terminal.size().map_err(|e| e.to_string())?;
-    let mut state = State::new(
-        &format!("{a} and {b}"),
-        keymap,
-        theme,
-        size.width,
-        size.height,
-    );
-    let (tx, rx) = mpsc::channel::<Msg>();
-    spawn_input(tx.clone());
-    let (a, b) = (a.to_string(), b.to_string());
-    let done = tx.clone();
-    spawn_task(done, "loading the images", move || {
-        let load = |input: &str, side_b: bool| {
-            let t = std::sync::Mutex::new(tx.clone());
-            let progress = move |ev| {
-                if let Ok(t) = t.lock() {
-                    let _ = t.send(if side_b {
-                        Msg::LoadB(ev)
-                    } else {
-                        Msg::Load(ev)
-                    });
-                }
-            };
-            crate::load::load(input, &opts, &progress)
-        };
-        let (ra, rb) = std::thread::scope(|s| {
-            let ha = s.spawn(|| load(&a, false));
-            let rb = load(&b, true);
-            (ha.join(), rb)
-        });
-        match (ra, rb) {
-            (Ok(Ok(ia)), Ok(ib)) => {
-                let (an_a, an_b) = (ia.analyse(), ib.analyse());
-                let (doc, cmp) =
-                    crate::report::diff::compare_images(ia.image(), &an_a, ib.image(), &an_b);
-                Msg::Compared(Box::new(crate::tui::app::compare::CompareView::new(
-                    doc, &cmp,
-                )))
-            }
-            (Ok(Err(e)), _) | (_, Err(e)) => Msg::LoadFailed(e.to_string()),
-            (Err(payload), _) => std::panic::resume_unwind(payload),
-        }
-    });
-    drive(terminal, &mut state, &rx, |state, msg| {
-        update(state, msg);
-    })
-}
-
 fn event_loop(
     terminal: &mut DefaultTerminal,
-    input: &str,
+    mut state: State,
+    first: Effect,
     opts: SourceOptions,
-    ui: UiConfig,
-) -> Result<(), String> {
-    let size = terminal.size().map_err(|e| e.to_string())?;
-    let mut state = State::new(input, ui.keymap, ui.theme, size.width, size.height);
-    state.start_mode = ui.mode;
+) -> Result<(), RunError> {
     let (tx, rx) = mpsc::channel::<Msg>();
-    spawn_loader(input.to_string(), opts.clone(), tx.clone());
     spawn_input(tx.clone());
-    let mut loaded: Option<(Arc<crate::load::Session>, Arc<crate::analysis::Analysis>)> = None;
+    perform(first, &state, &opts, &tx);
     drive(terminal, &mut state, &rx, |state, msg| {
-        if let Msg::Loaded(l) = &msg {
+        if let Msg::Loaded(_) = &msg {
             injected_panic("ui");
-            loaded = Some((l.session.clone(), l.analysis.clone()));
         }
         for effect in update(state, msg) {
-            if let Some((session, analysis)) = &loaded {
-                run_effect(effect, session.clone(), analysis.clone(), tx.clone());
-            }
+            perform(effect, state, &opts, &tx);
         }
     })
 }
@@ -281,7 +176,7 @@ fn drive(
     state: &mut State,
     rx: &Receiver<Msg>,
     mut apply: impl FnMut(&mut State, Msg),
-) -> Result<(), String> {
+) -> Result<(), RunError> {
     let start = Instant::now();
     let tick = |start: Instant| Msg::Tick {
         elapsed_ms: start.elapsed().as_millis() as u64,
@@ -290,9 +185,7 @@ fn drive(
         if ended_by_signal().is_some() {
             return Ok(());
         }
-        terminal
-            .draw(|f| crate::tui::ui::draw(f, state))
-            .map_err(|e| e.to_string())?;
+        terminal.draw(|f| crate::tui::ui::draw(f, state))?;
         let first = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(m) => m,
             Err(RecvTimeoutError::Timeout) => tick(start),
@@ -302,14 +195,14 @@ fn drive(
         batch.extend(drain(rx));
         for msg in batch {
             if let Msg::Crashed(why) = msg {
-                return Err(why);
+                return Err(RunError::Crashed(why));
             }
             apply(state, msg);
             if state.quit {
                 // A load that failed on screen is also the command's error, printed once the
                 // terminal is back (exit 2, as for `strata report`).
                 return match &state.screen {
-                    crate::tui::app::Screen::Failed(error) => Err(error.clone()),
+                    Screen::Failed(error) => Err(RunError::Failed(error.clone())),
                     _ => Ok(()),
                 };
             }
@@ -330,26 +223,103 @@ fn drain(rx: &Receiver<Msg>) -> Vec<Msg> {
     out
 }
 
-fn spawn_loader(input: String, opts: SourceOptions, tx: Sender<Msg>) {
-    let progress_tx = std::sync::Mutex::new(tx.clone());
-    spawn_task(tx, "loading the image", move || {
-        let progress = move |ev| {
-            if let Ok(t) = progress_tx.lock() {
-                let _ = t.send(Msg::Load(ev));
-            }
-        };
-        injected_panic("load");
-        match crate::load::load(&input, &opts, &progress) {
-            Ok(session) => {
-                let analysis = session.analyse();
-                Msg::Loaded(Loaded {
-                    session: Arc::new(session),
-                    analysis: Arc::new(analysis),
-                })
-            }
-            Err(e) => Msg::LoadFailed(e.to_string()),
+/// Does what `update` asked for, on a task of its own; what comes of it arrives as a message.
+fn perform(effect: Effect, state: &State, opts: &SourceOptions, tx: &Sender<Msg>) {
+    match effect {
+        Effect::Load { input } => {
+            let opts = opts.clone();
+            let progress = progress_to(tx, Msg::Load);
+            spawn_task(tx.clone(), "loading the image", move || {
+                injected_panic("load");
+                match crate::load::load(&input, &opts, &progress) {
+                    Ok(session) => {
+                        let analysis = session.analyse();
+                        Msg::Loaded(Loaded {
+                            session: Arc::new(session),
+                            analysis: Arc::new(analysis),
+                        })
+                    }
+                    Err(e) => Msg::LoadFailed(e.to_string()),
+                }
+            });
         }
-    });
+        Effect::Compare { a, b } => {
+            let opts = opts.clone();
+            let (progress_a, progress_b) =
+                (progress_to(tx, Msg::Load), progress_to(tx, Msg::LoadB));
+            spawn_task(
+                tx.clone(),
+                "loading the images",
+                move || match crate::load::load_pair(&a, &b, &opts, &progress_a, &progress_b) {
+                    (Ok(a), Ok(b)) => {
+                        let (an_a, an_b) = (a.analyse(), b.analyse());
+                        let (report, comparison) =
+                            crate::report::diff::compare_images(a.image(), &an_a, b.image(), &an_b);
+                        Msg::Compared {
+                            report: Box::new(report),
+                            comparison: Box::new(comparison),
+                        }
+                    }
+                    (Err(e), _) | (_, Err(e)) => Msg::LoadFailed(e.to_string()),
+                },
+            );
+        }
+        Effect::ReadFile {
+            layer,
+            path,
+            purpose,
+        } => {
+            let Some(Loaded { session, analysis }) = state.loaded() else {
+                return;
+            };
+            spawn_task(tx.clone(), "reading a file", move || {
+                let result = extract::read_file(&session, &analysis, layer, &path, VIEW_LIMIT)
+                    .map_err(|e| e.to_string());
+                Msg::FileRead {
+                    layer,
+                    path,
+                    purpose,
+                    result,
+                }
+            });
+        }
+        Effect::Extract(request) => {
+            let Some(Loaded { session, analysis }) = state.loaded() else {
+                return;
+            };
+            spawn_task(tx.clone(), "extracting", move || {
+                let paths = vec![format!("/{}", request.path)];
+                let result = extract::extract(
+                    &session,
+                    &analysis,
+                    &paths,
+                    std::path::Path::new(&request.dir),
+                    &ExtractOptions {
+                        layer: Some(request.layer),
+                        overwrite: request.overwrite,
+                    },
+                )
+                .map_err(|e| ExtractFailure {
+                    exists: matches!(e.kind(), crate::model::error::Error::Exists { .. }),
+                    message: e.to_string(),
+                });
+                Msg::Extracted { request, result }
+            });
+        }
+    }
+}
+
+/// A load's progress, sent to the UI as `wrap(event)`.
+fn progress_to(
+    tx: &Sender<Msg>,
+    wrap: fn(LoadEvent) -> Msg,
+) -> impl Fn(LoadEvent) + Sync + Send + 'static {
+    let tx = Mutex::new(tx.clone());
+    move |ev| {
+        if let Ok(t) = tx.lock() {
+            let _ = t.send(wrap(ev));
+        }
+    }
 }
 
 fn spawn_input(tx: Sender<Msg>) {
@@ -363,52 +333,6 @@ fn spawn_input(tx: Sender<Msg>) {
         };
         if tx.send(msg).is_err() {
             return;
-        }
-    });
-}
-
-fn run_effect(
-    effect: Effect,
-    session: Arc<crate::load::Session>,
-    analysis: Arc<crate::analysis::Analysis>,
-    tx: Sender<Msg>,
-) {
-    let what = match effect {
-        Effect::ReadFile { .. } => "reading a file",
-        Effect::Extract(_) => "extracting",
-    };
-    spawn_task(tx, what, move || match effect {
-        Effect::ReadFile {
-            layer,
-            path,
-            purpose,
-        } => {
-            let result = extract::read_file(&session, &analysis, layer, &path, VIEW_LIMIT)
-                .map_err(|e| e.to_string());
-            Msg::FileRead {
-                layer,
-                path,
-                purpose,
-                result,
-            }
-        }
-        Effect::Extract(request) => {
-            let paths = vec![format!("/{}", request.path)];
-            let result = extract::extract(
-                &session,
-                &analysis,
-                &paths,
-                std::path::Path::new(&request.dir),
-                &ExtractOptions {
-                    layer: Some(request.layer),
-                    overwrite: request.overwrite,
-                },
-            )
-            .map_err(|e| crate::tui::app::ExtractFailure {
-                exists: matches!(e.kind(), crate::model::error::Error::Exists { .. }),
-                message: e.to_string(),
-            });
-            Msg::Extracted { request, result }
         }
     });
 }

@@ -1,212 +1,132 @@
 //! The compare screen of `strata diff A B`: a summary, the layers both images share, and the
-//! tree of every path that differs, coloured by change and sized by delta.
+//! tree of every path that differs, coloured by change and sized by delta. Moving through
+//! the tree is `TreeNav`'s, as in the explorer.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-use super::filetree::{FileTree, Filter, Folds, Row, Rows, SortBy, Status};
-use super::keymap::{Action, Keymap};
+use super::filetree::{FileTree, SortBy, Status};
+use super::keymap::Action;
+use super::keys::{Context, Input};
+use super::layout::{compare_areas, compare_details_area, list_rows};
+use super::nav::TreeNav;
+use super::popups::Scroll;
 use crate::analysis::compare::Comparison;
 use crate::report::diff::DiffReport;
-use crate::tree::paths::{PathId, PathTable};
+use crate::tree::paths::PathTable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ComparePopup {
     Help,
     /// Config, history and waste differences.
-    Details {
-        scroll: usize,
-    },
+    Details(Scroll),
 }
 
 pub struct CompareView {
     pub report: DiffReport,
     pub paths: PathTable,
-    pub tree: FileTree,
-    pub rows: Rows,
-    pub cursor: usize,
-    pub offset: usize,
-    pub folds: Folds,
-    pub filter: Filter,
-    pub editing_filter: bool,
+    pub nav: TreeNav,
     pub sort: SortBy,
     pub popup: Option<ComparePopup>,
-    /// The furthest the details popup can scroll, as last drawn (the draw knows its height).
-    pub details_scroll_max: std::cell::Cell<usize>,
-    pub quit: bool,
+    /// The terminal's size, from the last resize.
+    size: (u16, u16),
 }
 
 impl CompareView {
-    pub fn new(report: DiffReport, cmp: &Comparison) -> CompareView {
+    pub fn new(report: DiffReport, cmp: &Comparison, width: u16, height: u16) -> CompareView {
         let mut paths = PathTable::default();
         let mut tree = FileTree::from_diff(&cmp.files, &mut paths);
         tree.sort(SortBy::Delta);
         let mut v = CompareView {
             report,
             paths,
-            tree,
-            rows: Rows::default(),
-            cursor: 0,
-            offset: 0,
-            folds: Folds::default(),
-            filter: Filter::default(),
-            editing_filter: false,
+            nav: TreeNav::new(tree),
             sort: SortBy::Delta,
             popup: None,
-            details_scroll_max: std::cell::Cell::new(usize::MAX / 2),
-            quit: false,
+            size: (width, height),
         };
-        v.refresh(None);
+        v.nav.refresh(&v.paths, None);
+        v.fit(width, height);
         v
     }
 
-    fn refresh(&mut self, keep: Option<PathId>) {
-        self.rows = Rows::new(&self.tree, &self.paths, &self.folds, &self.filter);
-        if let Some(p) = keep {
-            if let Some(i) = self.rows.index_of(&self.tree, &self.paths, p) {
-                self.cursor = i;
-                return;
-            }
+    /// Rows the details popup holds: the config keys (or "no difference"), the history
+    /// aligned, the waste figures, each under its heading.
+    pub fn details_len(&self) -> usize {
+        let r = &self.report;
+        let config = r.config.len().max(1);
+        1 + config + 2 + r.history.len() + 2 + r.waste.len()
+    }
+
+    /// Lays the screen out for a `width` x `height` terminal.
+    pub fn fit(&mut self, width: u16, height: u16) {
+        self.size = (width, height);
+        self.nav
+            .fit(&self.paths, list_rows(compare_areas(width, height).files));
+        let visible = compare_details_area(width, height).height.saturating_sub(2) as usize;
+        let rows = self.details_len();
+        if let Some(ComparePopup::Details(scroll)) = &mut self.popup {
+            scroll.fit(rows, visible);
         }
-        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
     }
 
-    fn selected(&self) -> Option<PathId> {
-        self.rows
-            .get(&self.tree, &self.paths, self.cursor)
-            .map(|r| r.path)
+    /// Where keys go now.
+    pub fn context(&self) -> Context {
+        match self.popup {
+            Some(_) => Context::Popup,
+            None if self.nav.editing_filter => Context::Typing,
+            None => Context::Keys(None),
+        }
     }
 
-    /// The rows on screen, `n` from the top of the list.
-    pub fn window(&self, n: usize) -> Vec<Row> {
-        self.rows.window(&self.tree, &self.paths, self.offset, n)
-    }
-
-    /// Rows of the files list on a terminal of this size.
-    pub fn page(height: u16) -> usize {
-        (height.saturating_sub(4) as usize).max(1)
-    }
-
-    /// Keeps the cursor on screen and the list filled, after a move or a resize.
-    pub fn fit(&mut self, height: u16) {
-        self.offset = super::explorer::scroll_to(
-            self.offset,
-            self.cursor,
-            self.rows.len(),
-            CompareView::page(height),
-        );
-    }
-
-    pub fn on_key(&mut self, key: KeyEvent, keymap: &Keymap, height: u16) {
-        if self.editing_filter {
-            let keep = self.selected();
-            match key.code {
-                KeyCode::Enter => self.editing_filter = false,
-                KeyCode::Esc => {
-                    self.editing_filter = false;
-                    self.filter.set_text("");
-                }
-                KeyCode::Backspace => {
-                    let mut t = self.filter.text.clone();
-                    t.pop();
-                    self.filter.set_text(&t);
-                }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    let t = format!("{}{c}", self.filter.text);
-                    self.filter.set_text(&t);
-                }
-                _ => {}
+    pub fn on_input(&mut self, input: Input) {
+        if self.nav.editing_filter {
+            if let Input::Edit(edit) = input {
+                self.nav.edit_filter(&self.paths, edit);
             }
-            self.refresh(keep);
-            self.fit(height);
+            self.fit(self.size.0, self.size.1);
             return;
         }
-        let action = keymap.action(&key);
-        let max = self.details_scroll_max.get();
+        let action = input.action();
         if let Some(p) = &mut self.popup {
             match (p, action) {
-                (_, Some(Action::Quit)) | (_, Some(Action::Help)) | (_, Some(Action::Config)) => {
-                    self.popup = None
-                }
-                _ if key.code == KeyCode::Esc => self.popup = None,
-                (ComparePopup::Details { scroll }, Some(Action::Down)) => {
-                    *scroll = (*scroll + 1).min(max)
-                }
-                (ComparePopup::Details { scroll }, Some(Action::Up)) => {
-                    *scroll = scroll.saturating_sub(1)
-                }
-                (ComparePopup::Details { scroll }, Some(Action::PageDown)) => {
-                    *scroll = (*scroll + 20).min(max)
-                }
-                (ComparePopup::Details { scroll }, Some(Action::PageUp)) => {
-                    *scroll = scroll.saturating_sub(20)
+                (_, Some(Action::Help | Action::Config)) => self.popup = None,
+                _ if input.closes() => self.popup = None,
+                // Pages and single rows; the ends are not bound here.
+                (ComparePopup::Details(scroll), Some(a))
+                    if !matches!(a, Action::Top | Action::Bottom) =>
+                {
+                    scroll.on_action(a);
                 }
                 _ => {}
             }
             return;
         }
-        let page = CompareView::page(height) as i64;
-        let keep = self.selected();
+        let page = self.nav.page() as i64;
+        let paths = &self.paths;
         match action {
-            Some(Action::Quit) => self.quit = true,
             Some(Action::Help) => self.popup = Some(ComparePopup::Help),
-            Some(Action::Config) => self.popup = Some(ComparePopup::Details { scroll: 0 }),
-            Some(Action::Up) => self.move_by(-1),
-            Some(Action::Down) => self.move_by(1),
-            Some(Action::PageUp) => self.move_by(-page),
-            Some(Action::PageDown) => self.move_by(page),
-            Some(Action::Top) => self.move_by(i64::MIN / 2),
-            Some(Action::Bottom) => self.move_by(i64::MAX / 2),
-            Some(Action::Toggle | Action::Open) => self.fold(None),
-            Some(Action::Collapse) => self.fold(Some(true)),
-            Some(Action::Expand) => self.fold(Some(false)),
-            Some(Action::CollapseAll) => {
-                self.folds.fold_all();
-                self.refresh(keep);
-            }
-            Some(Action::ExpandAll) => {
-                self.folds.unfold_all();
-                self.refresh(keep);
-            }
-            Some(Action::Filter) => self.editing_filter = true,
+            Some(Action::Config) => self.popup = Some(ComparePopup::Details(Scroll::default())),
+            Some(Action::Up) => self.nav.move_by(paths, -1),
+            Some(Action::Down) => self.nav.move_by(paths, 1),
+            Some(Action::PageUp) => self.nav.move_by(paths, -page),
+            Some(Action::PageDown) => self.nav.move_by(paths, page),
+            Some(Action::Top) => self.nav.move_by(paths, i64::MIN / 2),
+            Some(Action::Bottom) => self.nav.move_by(paths, i64::MAX / 2),
+            Some(Action::Toggle | Action::Open) => self.nav.fold(paths, None),
+            Some(Action::Collapse) => self.nav.fold(paths, Some(true)),
+            Some(Action::Expand) => self.nav.fold(paths, Some(false)),
+            Some(Action::CollapseAll) => self.nav.fold_all(paths),
+            Some(Action::ExpandAll) => self.nav.unfold_all(paths),
+            Some(Action::Filter) => self.nav.editing_filter = true,
             Some(Action::Sort) => {
                 self.sort = self.sort.next();
-                self.tree.sort(self.sort);
-                self.refresh(keep);
+                self.nav.set_sort(paths, self.sort);
             }
-            Some(Action::HideAdded) => self.hide(Status::Added),
-            Some(Action::HideModified) => {
-                self.hide(Status::Modified);
-                self.filter.hidden[Status::MetadataOnly.index()] =
-                    self.filter.hidden[Status::Modified.index()];
-                self.refresh(keep);
-            }
-            Some(Action::HideRemoved) => self.hide(Status::Removed),
-            Some(Action::HideUnchanged) => self.hide(Status::MetadataOnly),
+            Some(Action::HideAdded) => self.nav.hide(paths, Status::Added, None),
+            Some(Action::HideModified) => self.nav.hide_modified(paths),
+            Some(Action::HideRemoved) => self.nav.hide(paths, Status::Removed, None),
+            // Nothing is unchanged in a comparison: the key hides metadata-only changes.
+            Some(Action::HideUnchanged) => self.nav.hide(paths, Status::MetadataOnly, None),
             _ => {}
         }
-        self.fit(height);
-    }
-
-    fn move_by(&mut self, d: i64) {
-        let max = self.rows.len().saturating_sub(1) as i64;
-        self.cursor = (self.cursor as i64).saturating_add(d).clamp(0, max.max(0)) as usize;
-    }
-
-    fn fold(&mut self, collapse: Option<bool>) {
-        let Some(p) = self.selected() else {
-            return;
-        };
-        if self.tree.child_count(p) == 0 {
-            return;
-        }
-        self.folds
-            .set(p, collapse.unwrap_or(!self.folds.is_folded(p)));
-        self.refresh(Some(p));
-    }
-
-    fn hide(&mut self, s: Status) {
-        let keep = self.selected();
-        self.filter.hidden[s.index()] = !self.filter.hidden[s.index()];
-        self.refresh(keep);
+        self.fit(self.size.0, self.size.1);
     }
 }

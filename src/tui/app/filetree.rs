@@ -4,11 +4,11 @@
 //! Sized for trees of hundreds of thousands of paths at frame rate. A tree is a set of flat
 //! arrays indexed by path id (status, kind, own and rolled-up size, size delta against the
 //! layer below, where the entry lives), filled in one pass. A directory's children are sorted
-//! only when the directory is first listed on screen. [`Rows`] counts the rows under every
+//! only when the directory is first listed on screen, by `update` (the walks below take the
+//! tree `&mut` for that; drawing reads the rows `update` listed and never sorts). [`Rows`] counts the rows under every
 //! path (one pass) instead of listing them, so the window on screen, the row of a path and
 //! the path of a row are found by walking down from the root.
 
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -178,7 +178,7 @@ pub struct FileTree {
     len: usize,
     sort: SortBy,
     /// Children in `sort` order, by directory, filled as directories are listed.
-    sorted: RefCell<HashMap<PathId, Arc<[PathId]>>>,
+    sorted: HashMap<PathId, Arc<[PathId]>>,
 }
 
 /// Where a node's data comes from while building.
@@ -212,7 +212,7 @@ impl FileTree {
             kids: vec![0; n],
             len: 0,
             sort: SortBy::Name,
-            sorted: RefCell::new(HashMap::new()),
+            sorted: HashMap::new(),
         };
         tree.status[ROOT as usize] = Some(Status::Unchanged);
         tree
@@ -466,14 +466,14 @@ impl FileTree {
     /// Sets the order children are listed in (sorting happens as directories are listed).
     pub fn sort(&mut self, by: SortBy) {
         self.sort = by;
-        self.sorted.get_mut().clear();
+        self.sorted.clear();
     }
 
     /// The children of `dir` present here, in the tree's order. Sorted on first use; names
     /// are looked up once per child, and sibling names are unique, so every order is total
     /// and an unstable sort is exact.
-    pub fn children(&self, dir: PathId, paths: &PathTable) -> Arc<[PathId]> {
-        if let Some(kids) = self.sorted.borrow().get(&dir) {
+    pub fn children(&mut self, dir: PathId, paths: &PathTable) -> Arc<[PathId]> {
+        if let Some(kids) = self.sorted.get(&dir) {
             return Arc::clone(kids);
         }
         // (the order's number, the name's first 8 bytes, the name, the id): two integers
@@ -494,7 +494,7 @@ impl FileTree {
             .collect();
         kids.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
         let kids: Arc<[PathId]> = kids.into_iter().map(|k| k.3).collect();
-        self.sorted.borrow_mut().insert(dir, Arc::clone(&kids));
+        self.sorted.insert(dir, Arc::clone(&kids));
         kids
     }
 }
@@ -607,7 +607,7 @@ impl Rows {
     }
 
     /// The shown children of `dir`, in order.
-    fn children(&self, tree: &FileTree, paths: &PathTable, dir: PathId) -> Vec<PathId> {
+    fn children(&self, tree: &mut FileTree, paths: &PathTable, dir: PathId) -> Vec<PathId> {
         let all = tree.children(dir, paths);
         all.iter().copied().filter(|&c| self.shown(c)).collect()
     }
@@ -615,7 +615,7 @@ impl Rows {
     /// The rows from `start` on, in order.
     pub fn iter_from<'a>(
         &'a self,
-        tree: &'a FileTree,
+        tree: &'a mut FileTree,
         paths: &'a PathTable,
         start: usize,
     ) -> RowIter<'a> {
@@ -631,7 +631,7 @@ impl Rows {
         // Walk down to the row: skip whole subtrees by their counts.
         let (mut dir, mut depth, mut guides, mut r) = (ROOT, 0u16, 0u64, start);
         loop {
-            let kids = self.children(tree, paths, dir);
+            let kids = self.children(it.tree, paths, dir);
             let mut pos = 0;
             while let Some(&c) = kids.get(pos) {
                 let rows = self.count[c as usize] as usize;
@@ -664,17 +664,23 @@ impl Rows {
     }
 
     /// Rows `start..start + n` (fewer at the end).
-    pub fn window(&self, tree: &FileTree, paths: &PathTable, start: usize, n: usize) -> Vec<Row> {
+    pub fn window(
+        &self,
+        tree: &mut FileTree,
+        paths: &PathTable,
+        start: usize,
+        n: usize,
+    ) -> Vec<Row> {
         self.iter_from(tree, paths, start).take(n).collect()
     }
 
     /// The row at `index`.
-    pub fn get(&self, tree: &FileTree, paths: &PathTable, index: usize) -> Option<Row> {
+    pub fn get(&self, tree: &mut FileTree, paths: &PathTable, index: usize) -> Option<Row> {
         self.iter_from(tree, paths, index).next()
     }
 
     /// The row showing `path`, if it is shown.
-    pub fn index_of(&self, tree: &FileTree, paths: &PathTable, path: PathId) -> Option<usize> {
+    pub fn index_of(&self, tree: &mut FileTree, paths: &PathTable, path: PathId) -> Option<usize> {
         if path == ROOT || !self.shown(path) {
             return None;
         }
@@ -705,9 +711,16 @@ impl Rows {
     }
 
     /// The first row that is not a directory with children.
-    pub fn first_leaf(&self, tree: &FileTree, paths: &PathTable) -> Option<usize> {
-        self.iter_from(tree, paths, 0)
-            .position(|r| tree.child_count(r.path) == 0)
+    pub fn first_leaf(&self, tree: &mut FileTree, paths: &PathTable) -> Option<usize> {
+        let mut it = self.iter_from(tree, paths, 0);
+        let mut i = 0;
+        while let Some(r) = it.next() {
+            if it.tree.child_count(r.path) == 0 {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
     }
 }
 
@@ -730,7 +743,7 @@ struct Frame {
 /// Rows in order from a starting row; see [`Rows::iter_from`].
 pub struct RowIter<'a> {
     rows: &'a Rows,
-    tree: &'a FileTree,
+    tree: &'a mut FileTree,
     paths: &'a PathTable,
     stack: Vec<Frame>,
 }
@@ -838,7 +851,12 @@ mod tests {
     }
 
     /// The rows as the panel defines them, listed recursively with no counting.
-    fn reference(tree: &FileTree, paths: &PathTable, folds: &Folds, filter: &Filter) -> Vec<Row> {
+    fn reference(
+        tree: &mut FileTree,
+        paths: &PathTable,
+        folds: &Folds,
+        filter: &Filter,
+    ) -> Vec<Row> {
         fn text_ok(filter: &Filter, path: &str) -> bool {
             let hay = format!("/{path}");
             if filter.text.is_empty() {
@@ -856,7 +874,7 @@ mod tests {
                 hay.to_ascii_lowercase().contains(&filter.text)
             }
         }
-        fn keep(tree: &FileTree, paths: &PathTable, filter: &Filter, id: PathId) -> bool {
+        fn keep(tree: &mut FileTree, paths: &PathTable, filter: &Filter, id: PathId) -> bool {
             let kids = tree.children(id, paths);
             if kids.is_empty() {
                 let n = tree.node(id, &[]).unwrap();
@@ -869,7 +887,7 @@ mod tests {
         }
         #[allow(clippy::too_many_arguments)]
         fn walk(
-            tree: &FileTree,
+            tree: &mut FileTree,
             paths: &PathTable,
             folds: &Folds,
             filter: &Filter,
@@ -952,28 +970,32 @@ mod tests {
                 filter.min_size = Some(rng.next(5000));
             }
             let rows = Rows::new(&tree, &paths, &folds, &filter);
-            let want = reference(&tree, &paths, &folds, &filter);
-            let all = rows.window(&tree, &paths, 0, usize::MAX);
+            let want = reference(&mut tree, &paths, &folds, &filter);
+            let all = rows.window(&mut tree, &paths, 0, usize::MAX);
             assert_eq!(all, want, "seed {seed}, filter {:?}", filter.text);
             assert_eq!(rows.len(), want.len());
             assert_eq!(rows.is_empty(), want.is_empty());
             for (i, r) in want.iter().enumerate() {
-                assert_eq!(rows.index_of(&tree, &paths, r.path), Some(i), "seed {seed}");
-                assert_eq!(rows.get(&tree, &paths, i), Some(*r));
                 assert_eq!(
-                    rows.window(&tree, &paths, i, 3),
+                    rows.index_of(&mut tree, &paths, r.path),
+                    Some(i),
+                    "seed {seed}"
+                );
+                assert_eq!(rows.get(&mut tree, &paths, i), Some(*r));
+                assert_eq!(
+                    rows.window(&mut tree, &paths, i, 3),
                     want[i..(i + 3).min(want.len())]
                 );
             }
-            assert_eq!(rows.get(&tree, &paths, want.len()), None);
+            assert_eq!(rows.get(&mut tree, &paths, want.len()), None);
             let shown: HashSet<PathId> = want.iter().map(|r| r.path).collect();
             for id in 0..paths.len() as PathId {
                 if !shown.contains(&id) {
-                    assert_eq!(rows.index_of(&tree, &paths, id), None, "seed {seed}");
+                    assert_eq!(rows.index_of(&mut tree, &paths, id), None, "seed {seed}");
                 }
             }
             assert_eq!(
-                rows.first_leaf(&tree, &paths),
+                rows.first_leaf(&mut tree, &paths),
                 want.iter().position(|r| tree.child_count(r.path) == 0)
             );
             checked += want.len();

@@ -1,7 +1,8 @@
-//! Where each panel goes, as a pure function of the terminal size, shared by drawing and by
-//! mouse hit-testing so they always agree.
+//! Where each panel and popup goes, as a pure function of the terminal size, shared by
+//! drawing, `update` (page sizes, how far a popup scrolls, the rows on screen) and mouse
+//! hit-testing, so they always agree.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -59,6 +60,57 @@ fn left_heights(total: u16, layer_rows: usize) -> (u16, u16, u16) {
     let rest = total - layers;
     let details = (rest * full_details / fixed).clamp(3.min(rest), full_details);
     (layers, details, rest - details)
+}
+
+/// A `w` x `h` box in the middle of `area` (cut to it).
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    r
+}
+
+/// The explorer's big popups (help, config, viewer, hints): all of the screen but a margin.
+pub fn popup_area(area: Rect) -> Rect {
+    centered(
+        area,
+        area.width.saturating_sub(2).max(20),
+        area.height.saturating_sub(2).max(5),
+    )
+}
+
+/// The compare screen's panels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompareAreas {
+    pub summary: Rect,
+    pub layers: Rect,
+    pub files: Rect,
+    pub footer: Rect,
+}
+
+pub fn compare_areas(width: u16, height: u16) -> CompareAreas {
+    let area = Rect::new(0, 0, width, height);
+    let [main, footer] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let left_w = (width * 2 / 5).clamp(30.min(width), 72);
+    let [left, files] =
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(main);
+    let [summary, layers] =
+        Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(left);
+    CompareAreas {
+        summary,
+        layers,
+        files,
+        footer,
+    }
+}
+
+/// The compare screen's details popup.
+pub fn compare_details_area(width: u16, height: u16) -> Rect {
+    let (w, h) = (width.saturating_sub(2), height.saturating_sub(2));
+    Rect::new((width - w) / 2, (height - h) / 2, w, h)
 }
 
 /// Rows of list content inside a bordered panel with a header line.

@@ -1,23 +1,39 @@
-//! The application: `State`, the messages that change it, and the effects it asks the runtime
-//! to perform. `update` never blocks, never draws and never does I/O.
+//! The application as a state machine: `State`, the messages that change it (`Msg`), and the
+//! work it asks the runtime to do (`Effect`). `update` never blocks, never draws, never does
+//! I/O and never reads what a draw wrote: where the panels are comes from `layout`, computed
+//! from the terminal size of the last `Resize`.
+//!
+//! - `keys` turns a key into what it means (the one place: quit, typing, the keymap);
+//! - `nav` moves through a file tree, for the explorer and the compare screen alike;
+//! - `explorer`, `compare`, `loading`: the screens; `popups`: the explorer's popups;
+//! - `filetree`, `filter`: the tree a screen shows and what passes its filter;
+//! - `keymap`, `theme`, `layout`: bindings, colours and where the panels go.
 
 pub mod compare;
 pub mod explorer;
 pub mod filetree;
 pub mod filter;
 pub mod keymap;
+pub mod keys;
 pub mod layout;
+pub mod loading;
+pub mod nav;
+pub mod popups;
 pub mod theme;
 
 use std::sync::Arc;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
+use crate::analysis::compare::Comparison;
 use crate::analysis::Analysis;
 use crate::extract::{FileContent, Summary};
 use crate::load::{LoadEvent, Session};
+use crate::report::diff::DiffReport;
 pub use explorer::Explorer;
-use keymap::Keymap;
+use keymap::{Action, Keymap};
+use keys::{Context, Input};
+pub use loading::{LayerLoad, Loading, Phase};
 use theme::Theme;
 
 /// Everything the UI shows.
@@ -27,7 +43,7 @@ pub struct State {
     pub reference: String,
     pub keymap: Keymap,
     pub theme: Theme,
-    /// Terminal size, for layout-dependent keys (paging) and mouse hits.
+    /// Terminal size, from the last `Resize`: the layout of every screen.
     pub width: u16,
     pub height: u16,
     pub quit: bool,
@@ -42,56 +58,8 @@ pub enum Screen {
     Failed(String),
 }
 
-/// Progress of one layer while the image loads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct LayerLoad {
-    pub read: u64,
-    pub total: u64,
-    pub phase: Phase,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Phase {
-    #[default]
-    Queued,
-    /// Decompressing, verifying and indexing, in one pass.
-    Reading,
-    Done,
-}
-
-/// The loading screen's state.
-#[derive(Debug, Clone, Default)]
-pub struct Loading {
-    pub layers: Vec<LayerLoad>,
-    /// The second image's layers, when comparing two.
-    pub layers_b: Vec<LayerLoad>,
-    pub elapsed_ms: u64,
-    /// All layers read; stacking and waste analysis running.
-    pub analysing: bool,
-    /// What the loader had to tell (e.g. working from the cache), escaped when drawn.
-    pub notices: Vec<String>,
-}
-
-impl Loading {
-    pub fn bytes(&self) -> (u64, u64) {
-        self.layers
-            .iter()
-            .chain(&self.layers_b)
-            .fold((0, 0), |(r, t), l| (r + l.read.min(l.total), t + l.total))
-    }
-
-    /// Seconds left at the rate so far, once there is a rate to speak of.
-    pub fn eta_secs(&self) -> Option<u64> {
-        let (read, total) = self.bytes();
-        if read == 0 || self.elapsed_ms < 200 || read >= total {
-            return None;
-        }
-        let rate = read as f64 / self.elapsed_ms as f64;
-        Some(((total - read) as f64 / rate / 1000.0).ceil() as u64)
-    }
-}
-
 /// A loaded image with its analysis.
+#[derive(Clone)]
 pub struct Loaded {
     pub session: Arc<Session>,
     pub analysis: Arc<Analysis>,
@@ -135,7 +103,10 @@ pub enum Msg {
     LoadB(LoadEvent),
     Loaded(Loaded),
     /// Both images of a comparison loaded and compared.
-    Compared(Box<compare::CompareView>),
+    Compared {
+        report: Box<DiffReport>,
+        comparison: Box<Comparison>,
+    },
     LoadFailed(String),
     /// A background task panicked (a bug): the runtime restores the terminal and exits with
     /// this message.
@@ -159,10 +130,21 @@ pub struct ExtractFailure {
     pub message: String,
 }
 
-/// Work the runtime does for `update`.
+/// Work the runtime does for `update`, off the UI thread; what comes of it comes back as a
+/// `Msg`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Read up to the viewer's cap of `path` as the merged view after `layer` shows it.
+    /// Open and analyse `input` (`Msg::Load` events, then `Msg::Loaded` or `LoadFailed`).
+    Load {
+        input: String,
+    },
+    /// Open both images in parallel and compare them (`Msg::Compared` or `LoadFailed`).
+    Compare {
+        a: String,
+        b: String,
+    },
+    /// Read up to the viewer's cap of `path` as the merged view after `layer` shows it, from
+    /// the explorer's session.
     ReadFile {
         layer: usize,
         path: String,
@@ -187,6 +169,17 @@ impl State {
             start_mode: filetree::FileMode::Layer,
         }
     }
+
+    /// The explorer's image and analysis, for the runtime's file reads and extractions.
+    pub fn loaded(&self) -> Option<Loaded> {
+        match &self.screen {
+            Screen::Explorer(ex) => Some(Loaded {
+                session: ex.session.clone(),
+                analysis: ex.analysis.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Applies one message.
@@ -197,144 +190,108 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.height = h;
             match &mut state.screen {
                 Screen::Explorer(ex) => ex.fit(w, h),
-                Screen::Compare(view) => view.fit(h),
+                Screen::Compare(view) => view.fit(w, h),
                 _ => {}
             }
-            Vec::new()
         }
         Msg::Tick { elapsed_ms } => {
             if let Screen::Loading(l) = &mut state.screen {
                 l.elapsed_ms = elapsed_ms;
             }
-            Vec::new()
         }
         Msg::Load(ev) => {
             if let Screen::Loading(l) = &mut state.screen {
-                if let LoadEvent::Notice(text) = &ev {
-                    l.notices.push(text.clone());
-                }
-                on_load_event(&mut l.layers, &mut l.analysing, ev);
+                l.on_event(ev, false);
             }
-            Vec::new()
         }
         Msg::LoadB(ev) => {
             if let Screen::Loading(l) = &mut state.screen {
-                if let LoadEvent::Notice(text) = &ev {
-                    l.notices.push(text.clone());
-                }
-                let mut done = false;
-                on_load_event(&mut l.layers_b, &mut done, ev);
+                l.on_event(ev, true);
             }
-            Vec::new()
         }
-        Msg::Compared(view) => {
-            state.screen = Screen::Compare(view);
-            Vec::new()
+        Msg::Compared { report, comparison } => {
+            let view = compare::CompareView::new(*report, &comparison, state.width, state.height);
+            state.screen = Screen::Compare(Box::new(view));
         }
         Msg::Loaded(loaded) => {
             let ex = Explorer::new(loaded, state.start_mode, state.width, state.height);
             state.screen = Screen::Explorer(Box::new(ex));
-            Vec::new()
         }
-        Msg::LoadFailed(e) => {
-            state.screen = Screen::Failed(e);
-            Vec::new()
-        }
-        Msg::Crashed(_) => {
-            state.quit = true;
-            Vec::new()
-        }
-        Msg::Key(key) => on_key(state, key),
+        Msg::LoadFailed(e) => state.screen = Screen::Failed(e),
+        Msg::Crashed(_) => state.quit = true,
+        Msg::Key(key) => return on_key(state, &key),
         Msg::Mouse(m) => {
             if let Screen::Explorer(ex) = &mut state.screen {
-                ex.on_mouse(m, state.width, state.height);
+                ex.on_mouse(m);
             }
-            Vec::new()
         }
         Msg::FileRead {
             layer,
             path,
             purpose,
             result,
-        } => match &mut state.screen {
-            Screen::Explorer(ex) => ex.on_file_read(layer, &path, purpose, result),
-            _ => Vec::new(),
-        },
+        } => {
+            if let Screen::Explorer(ex) = &mut state.screen {
+                return ex.on_file_read(layer, &path, purpose, result);
+            }
+        }
         Msg::Extracted { request, result } => {
             if let Screen::Explorer(ex) = &mut state.screen {
                 ex.on_extracted(request, result);
             }
-            Vec::new()
         }
     }
+    Vec::new()
 }
 
-fn on_load_event(layers: &mut Vec<LayerLoad>, analysing: &mut bool, ev: LoadEvent) {
-    match ev {
-        LoadEvent::Opened { layer_bytes } => {
-            *layers = layer_bytes
-                .into_iter()
-                .map(|total| LayerLoad {
-                    total,
-                    ..Default::default()
-                })
-                .collect()
-        }
-        LoadEvent::LayerStarted { index } => {
-            if let Some(x) = layers.get_mut(index) {
-                x.phase = Phase::Reading;
-            }
-        }
-        LoadEvent::LayerProgress { index, read, total } => {
-            if let Some(x) = layers.get_mut(index) {
-                x.read = read;
-                x.total = total;
-                x.phase = Phase::Reading;
-            }
-        }
-        LoadEvent::LayerFinished { index, .. } => {
-            if let Some(x) = layers.get_mut(index) {
-                x.read = x.total;
-                x.phase = Phase::Done;
-            }
-            if layers.iter().all(|x| x.phase == Phase::Done) {
-                *analysing = true;
-            }
-        }
-        LoadEvent::Notice(_) => {}
-    }
-}
-
-fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    // Ctrl-C quits from anywhere, whatever the keymap binds it to: the one way out a user
-    // config cannot take away.
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+/// A key: read once for the screen's context, then quit here or hand it to the screen.
+fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
+    let context = match &state.screen {
+        Screen::Explorer(ex) => ex.context(),
+        Screen::Compare(view) => view.context(),
+        Screen::Loading(_) | Screen::Failed(_) => Context::Keys(None),
+    };
+    let input = keys::input(key, &state.keymap, context);
+    // Quit from a panel, or from anywhere with Ctrl-C; in a popup the quit key closes it.
+    let quits = match input {
+        Input::ForceQuit => true,
+        Input::Action(Action::Quit) => matches!(context, Context::Keys(_)),
+        // While loading, or after a failure, only quitting makes sense: Esc quits too.
+        Input::Back => matches!(state.screen, Screen::Loading(_) | Screen::Failed(_)),
+        _ => false,
+    };
+    if quits {
         state.quit = true;
         return Vec::new();
     }
     match &mut state.screen {
+        Screen::Explorer(ex) => ex.on_input(input),
         Screen::Compare(view) => {
-            view.on_key(key, &state.keymap, state.height);
-            if view.quit {
-                state.quit = true;
-            }
+            view.on_input(input);
             Vec::new()
         }
-        Screen::Explorer(ex) => {
-            let effects = ex.on_key(key, &state.keymap, state.width, state.height);
-            if ex.quit {
-                state.quit = true;
-            }
-            effects
-        }
-        // While loading, or after a failure, only quitting makes sense.
-        _ => {
-            let quit = matches!(state.keymap.action(&key), Some(keymap::Action::Quit))
-                || key.code == KeyCode::Esc;
-            if quit {
-                state.quit = true;
-            }
-            Vec::new()
-        }
+        Screen::Loading(_) | Screen::Failed(_) => Vec::new(),
     }
+}
+
+/// `500k`, `1M`, `2.5GB`, `1MiB`, `1048576`: decimal units like the rest of the UI, binary
+/// ones when asked.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase().replace(' ', "");
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult: f64 = match unit {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "kib" | "ki" => 1024.0,
+        "mib" | "mi" => 1048576.0,
+        "gib" | "gi" => 1073741824.0,
+        _ => return None,
+    };
+    Some((n * mult) as u64)
 }

@@ -1,6 +1,6 @@
 //! The compare screen: summary, layer sharing, and the tree of differing paths.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
@@ -11,23 +11,19 @@ use crate::tree::EntryKind;
 use crate::tui::app::compare::{ComparePopup, CompareView};
 use crate::tui::app::filetree::Status;
 use crate::tui::app::keymap::Action;
+use crate::tui::app::layout::{compare_areas, compare_details_area};
 use crate::tui::app::State;
 
 pub fn draw(frame: &mut Frame, state: &State, v: &CompareView) {
     let area = frame.area();
-    let [main, footer] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let left_w = (area.width * 2 / 5).clamp(30.min(area.width), 72);
-    let [left, right] =
-        Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(main);
-    let [summary, layers] =
-        Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(left);
-    draw_summary(frame, summary, state, v);
-    draw_layers(frame, layers, state, v);
-    draw_files(frame, right, state, v);
-    draw_footer(frame, footer, state, v);
+    let a = compare_areas(area.width, area.height);
+    draw_summary(frame, a.summary, state, v);
+    draw_layers(frame, a.layers, state, v);
+    draw_files(frame, a.files, state, v);
+    draw_footer(frame, a.footer, state, v);
     match v.popup {
         Some(ComparePopup::Help) => draw_help(frame, state),
-        Some(ComparePopup::Details { scroll }) => draw_details(frame, state, v, scroll),
+        Some(ComparePopup::Details(scroll)) => draw_details(frame, state, v, scroll.offset),
         None => {}
     }
 }
@@ -192,17 +188,16 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         fit("Change         Size     Delta  Name", w),
         t.dim,
     ))];
-    if v.rows.is_empty() {
-        let why = if v.filter.is_active() {
+    if v.nav.rows.is_empty() {
+        let why = if v.nav.filter.is_active() {
             "nothing matches the filter"
         } else {
             "the two images have the same files"
         };
         lines.push(Line::from(styled(format!("  ({why})"), t.dim)));
     }
-    let window = v.window(inner.height.saturating_sub(1) as usize);
-    for (i, row) in (v.offset..).zip(&window) {
-        let Some(n) = v.tree.node(row.path, &[]) else {
+    for (i, row) in (v.nav.offset..).zip(v.nav.window()) {
+        let Some(n) = v.nav.tree.node(row.path, &[]) else {
             continue;
         };
         let change = match n.status {
@@ -213,7 +208,7 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
             Status::Unchanged => "",
         };
         let mut style = t.status(n.status);
-        if i == v.cursor {
+        if i == v.nav.cursor {
             style = style.patch(t.selected);
         }
         let head = format!(
@@ -230,13 +225,13 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         if n.kind == EntryKind::Dir {
             name.push('/');
         }
-        if n.children > 0 && v.folds.is_folded(n.path) && v.filter.text.is_empty() {
+        if n.children > 0 && v.nav.folds.is_folded(n.path) && v.nav.filter.text.is_empty() {
             name.push_str(&format!(" (+{})", n.children));
         }
         let room = w.saturating_sub(head.chars().count() + guide.chars().count());
         lines.push(Line::from(vec![
             Span::styled(head, style),
-            Span::styled(guide, if i == v.cursor { style } else { t.dim }),
+            Span::styled(guide, if i == v.nav.cursor { style } else { t.dim }),
             Span::styled(format!("{:<room$}", fit(&name, room)), style),
         ]));
     }
@@ -245,10 +240,10 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
     let t = &state.theme;
-    if v.editing_filter {
+    if v.nav.editing_filter {
         let line = Line::from(vec![
             Span::styled(" Filter: ", t.key),
-            Span::raw(v.filter.text.clone()),
+            Span::raw(v.nav.filter.text.clone()),
             Span::styled("█", t.key),
         ]);
         frame.render_widget(Paragraph::new(line), area);
@@ -321,11 +316,7 @@ fn draw_help(frame: &mut Frame, state: &State) {
 fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize) {
     let t = &state.theme;
     let area = frame.area();
-    let r = centered(
-        area,
-        area.width.saturating_sub(2),
-        area.height.saturating_sub(2),
-    );
+    let r = compare_details_area(area.width, area.height);
     let w = r.width.saturating_sub(2) as usize;
     let mut lines = vec![Line::from(styled("Config (A → B)", t.title))];
     if v.report.config.is_empty() {
@@ -381,9 +372,6 @@ fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize
         lines.push(Line::from(line));
     }
     let visible = r.height.saturating_sub(2) as usize;
-    v.details_scroll_max
-        .set(lines.len().saturating_sub(visible));
-    let scroll = scroll.min(lines.len().saturating_sub(visible));
     frame.render_widget(Clear, r);
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(

@@ -16,7 +16,7 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let block = panel(format!("Layer {i} of {}", ex.layer_count()), false, state);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(row) = ex.report.layers.get(i) else {
+    let Some(row) = ex.layer_info.get(i) else {
         return;
     };
     let w = inner.width as usize;
@@ -69,8 +69,7 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             )),
         ]),
     ];
-    let step = ex.image().history.iter().find(|s| s.layer == Some(i));
-    if let Some(created) = step.and_then(|s| s.created.as_deref()) {
+    if let Some(created) = row.created.as_deref() {
         lines.push(Line::from(vec![
             label("Created"),
             Span::raw(printable(created, 64)),
@@ -94,7 +93,7 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
 
 pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let t = &state.theme;
-    let hints = ex.report.hints.len();
+    let hints = ex.analysis.hints.len();
     let title = if hints == 0 {
         "Image".to_string()
     } else {
@@ -109,16 +108,15 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let block = panel(title, false, state);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let r = &ex.report;
-    let w = &r.waste;
+    let w = &ex.analysis.waste;
     let width = inner.width as usize;
     let mut lines = vec![
         Line::from(fit(
             &format!(
                 "{} stored, {} final, {} compressed",
-                short_size(r.totals.total_bytes),
-                short_size(r.totals.final_bytes),
-                short_size(r.totals.compressed_bytes)
+                short_size(w.total_bytes),
+                short_size(w.final_bytes),
+                short_size(ex.compressed_bytes)
             ),
             width,
         )),
@@ -127,7 +125,7 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             styled(format!("{:.1} %", w.efficiency * 100.0), t.title),
             styled(
                 fit(
-                    &format!("  (dive {:.1} %)", r.dive_compat.efficiency * 100.0),
+                    &format!("  (dive {:.1} %)", ex.analysis.dive.efficiency * 100.0),
                     width.saturating_sub(18),
                 ),
                 t.dim,
@@ -168,11 +166,11 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     if room > 0 && !w.top.is_empty() {
         lines.push(Line::from(styled("Top wasted", t.dim)));
         for row in w.top.iter().take(room) {
-            let head = format!("{:>9} {:<9} ", short_size(row.bytes), row.cause);
+            let head = format!("{:>9} {:<9} ", short_size(row.bytes), row.cause.name());
             lines.push(Line::from(vec![
                 Span::raw(head.clone()),
                 Span::raw(fit(
-                    &printable(&row.path, 1000),
+                    &printable(&format!("/{}", row.path), 1000),
                     width.saturating_sub(head.chars().count()),
                 )),
             ]));

@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let t = &state.theme;
     let title = match ex.mode {
         FileMode::Final => format!("Files: {}", ex.mode.title()),
-        _ => format!("Files: layer {}, {}", ex.tree.layer, ex.mode.title()),
+        _ => format!("Files: layer {}, {}", ex.nav.tree.layer, ex.mode.title()),
     };
     let mut block = panel(title, focused(ex, Panel::Files), state);
     // The selection's whole path on the bottom border: deep trees cut names short.
@@ -51,9 +51,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     }
     header.push_str(" Name");
     let mut lines = vec![Line::from(styled(fit(&header, width), t.dim))];
-    let rows = inner.height.saturating_sub(1) as usize;
-    if ex.rows.is_empty() {
-        let why = if ex.filter.is_active() {
+    if ex.nav.rows.is_empty() {
+        let why = if ex.nav.filter.is_active() {
             "nothing matches the filter"
         } else {
             "this layer changes nothing"
@@ -61,11 +60,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         lines.push(Line::from(styled(format!("  ({why})"), t.dim)));
     }
     let trees = ex.image().trees();
-    for (i, row) in (ex.offset..).zip(&ex.window(rows)) {
-        let Some(node) = ex.tree.node(row.path, &trees) else {
+    for (i, row) in (ex.nav.offset..).zip(ex.nav.window()) {
+        let Some(node) = ex.nav.tree.node(row.path, &trees) else {
             continue;
         };
-        let selected = i == ex.cursor;
+        let selected = i == ex.nav.cursor;
         lines.push(file_line(
             ex, row, &node, selected, width, show_owner, show_delta, state,
         ));
@@ -109,7 +108,8 @@ fn file_line<'a>(
         ));
     }
     let guide = super::tree_guide(row);
-    let collapsed = node.children > 0 && ex.folds.is_folded(node.path) && ex.filter.text.is_empty();
+    let collapsed =
+        node.children > 0 && ex.nav.folds.is_folded(node.path) && ex.nav.filter.text.is_empty();
     let mut name = crate::model::text::printable(
         crate::model::path::file_name(ex.analysis.stack.paths.path(node.path)),
         4096,

@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     for entry in ex.layer_rows.iter().skip(ex.layers_offset).take(rows) {
         let line = match *entry {
             LayerEntry::Layer(i) => {
-                let row = &ex.report.layers[i];
+                let row = &ex.layer_info[i];
                 let selected = i == ex.layer;
                 let marker = if row.hidden_later_bytes > 0 {
                     "●"

@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
 }
 
 fn draw_explorer(frame: &mut Frame, state: &State, ex: &Explorer) {
-    let a = ex.areas(frame.area().width, frame.area().height);
+    let a = ex.areas();
     layers::draw(frame, a.layers, state, ex);
     details::draw_layer(frame, a.layer_details, state, ex);
     details::draw_image(frame, a.image_details, state, ex);
@@ -42,10 +42,10 @@ fn draw_explorer(frame: &mut Frame, state: &State, ex: &Explorer) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let t = &state.theme;
-    if ex.editing_filter {
+    if ex.nav.editing_filter {
         let line = Line::from(vec![
             Span::styled(" Filter: ", t.key),
-            Span::raw(ex.filter.text.clone()),
+            Span::raw(ex.nav.filter.text.clone()),
             Span::styled("█", t.key),
             Span::styled(
                 "   Enter keep · Esc clear · text or glob (*.so, /usr/**/*.py)",
@@ -92,15 +92,15 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         spans.push(Span::raw(format!(":{label}  ")));
     }
     let mut chips = Vec::new();
-    if !ex.filter.text.is_empty() {
-        chips.push(format!("filter \"{}\"", ex.filter.text));
+    if !ex.nav.filter.text.is_empty() {
+        chips.push(format!("filter \"{}\"", ex.nav.filter.text));
     }
-    if let Some(m) = ex.filter.min_size {
+    if let Some(m) = ex.nav.filter.min_size {
         chips.push(format!("≥{}", short_size(m)));
     }
     let hidden: Vec<&str> = ["added", "modified", "meta", "removed", "unchanged"]
         .iter()
-        .zip(ex.filter.hidden)
+        .zip(ex.nav.filter.hidden)
         .filter(|(_, h)| *h)
         .map(|(n, _)| *n)
         .collect();

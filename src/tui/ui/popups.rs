@@ -1,50 +1,37 @@
-//! Popups over the explorer: help, image config, prompts, the file viewer, path history and
-//! messages.
+//! Popups over the explorer: help, image config, prompts, the file viewer, path history, hints
+//! and messages. Each draws its view model (`app::popups`) and nothing else: what a popup
+//! holds and how far it scrolls was decided in `update`.
 
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{fit, panel, short_size, styled};
 use crate::model::text::printable;
-use crate::tui::app::explorer::{Explorer, Popup, PromptKind};
+use crate::tui::app::explorer::Explorer;
 use crate::tui::app::filetree::Status;
-use crate::tui::app::keymap::ACTIONS;
+use crate::tui::app::layout::{centered, popup_area};
+use crate::tui::app::popups::{help, viewer, HintList, Popup, PromptKind};
 use crate::tui::app::State;
-
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
-        .flex(Flex::Center)
-        .areas(v);
-    r
-}
 
 pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
     let area = frame.area();
-    let big = centered(
-        area,
-        area.width.saturating_sub(2).max(20),
-        area.height.saturating_sub(2).max(5),
-    );
+    let big = popup_area(area);
     match popup {
-        Popup::Help { scroll } => {
-            let km = &state.keymap;
-            let lines: Vec<Line> = ACTIONS
-                .iter()
-                .map(|(action, _, desc)| {
+        Popup::Help(scroll) => {
+            let lines: Vec<Line> = help::rows(&state.keymap)
+                .into_iter()
+                .map(|(keys, desc)| {
                     Line::from(vec![
-                        styled(format!("{:>16}  ", km.keys_of(*action)), state.theme.key),
-                        Span::raw(*desc),
+                        styled(format!("{keys:>16}  "), state.theme.key),
+                        Span::raw(desc),
                     ])
                 })
                 .collect();
-            scrolled(frame, big, "Keys (Esc closes)", lines, *scroll, state, ex);
+            scrolled(frame, big, "Keys (Esc closes)", lines, scroll.offset, state);
         }
-        Popup::Config { scroll } => {
+        Popup::Config(scroll) => {
             let width = big.width.saturating_sub(2) as usize;
             let lines = config_lines(ex, state, width);
             scrolled(
@@ -52,36 +39,32 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                 big,
                 "Image config and history (Esc closes)",
                 lines,
-                *scroll,
+                scroll.offset,
                 state,
-                ex,
             )
         }
-        Popup::Viewer {
-            title,
-            lines,
-            scroll,
-            ..
-        } => {
+        Popup::Viewer(v) => {
             let width = big.width.saturating_sub(2) as usize;
-            let lines = wrapped(lines, width).into_iter().map(Line::from).collect();
+            let lines = viewer::wrapped(&v.lines, width)
+                .into_iter()
+                .map(Line::from)
+                .collect();
             scrolled(
                 frame,
                 big,
-                &format!("{} (Esc closes)", printable(title, 500)),
+                &format!("{} (Esc closes)", printable(&v.title, 500)),
                 lines,
-                *scroll,
+                v.scroll.offset,
                 state,
-                ex,
             );
         }
-        Popup::History { path, rows, cursor } => {
+        Popup::History(h) => {
             let t = &state.theme;
             let mut lines = vec![Line::from(styled(
                 "Layer  Change          Kind       Size",
                 t.dim,
             ))];
-            for (i, r) in rows.iter().enumerate() {
+            for (i, r) in h.rows.iter().enumerate() {
                 let name = match r.status {
                     Status::Added => "added",
                     Status::Modified => "modified",
@@ -90,7 +73,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                     Status::Unchanged => "re-listed",
                 };
                 let mut style = t.status(r.status);
-                if i == *cursor {
+                if i == h.cursor {
                     style = style.patch(t.selected);
                 }
                 lines.push(Line::from(Span::styled(
@@ -104,19 +87,19 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                     style,
                 )));
             }
-            if rows.is_empty() {
+            if h.rows.is_empty() {
                 lines.push(Line::from("(no layer touched this path)"));
             }
-            let h = (rows.len() as u16 + 3).max(5);
-            let r = centered(area, 60, h);
+            let height = (h.rows.len() as u16 + 3).max(5);
+            let r = centered(area, 60, height);
             frame.render_widget(Clear, r);
             let title = format!(
                 "History of /{} (Enter jumps)",
-                fit(&printable(path, 300), 30)
+                fit(&printable(&h.path, 300), 30)
             );
             frame.render_widget(Paragraph::new(lines).block(panel(title, true, state)), r);
         }
-        Popup::Hints { cursor } => draw_hints(frame, big, state, ex, *cursor),
+        Popup::Hints(list) => draw_hints(frame, big, state, list),
         Popup::Prompt(p) => {
             let t = &state.theme;
             let (title, label) = match &p.kind {
@@ -140,12 +123,13 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                 ),
             };
             // Enter confirms a typed answer, but never an overwrite: that takes a `y`.
-            let keys = match p.kind {
-                PromptKind::ConfirmOverwrite(_) => "y overwrite, Enter/Esc cancel",
-                _ => "Enter ok, Esc cancel",
+            let keys = if p.takes_text() {
+                "Enter ok, Esc cancel"
+            } else {
+                "y overwrite, Enter/Esc cancel"
             };
             let mut lines = vec![Line::from(label)];
-            if !matches!(p.kind, PromptKind::ConfirmOverwrite(_)) {
+            if p.takes_text() {
                 lines.push(Line::from(vec![
                     Span::raw(printable(&p.input, 500)),
                     Span::styled("█", t.key),
@@ -176,38 +160,6 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
     }
 }
 
-/// Viewer lines wrapped to `width` columns; a text line's continuations are indented past its
-/// line number (`  12 │ `), so the numbers still stand out.
-fn wrapped(lines: &[String], width: usize) -> Vec<String> {
-    let mut out = Vec::with_capacity(lines.len());
-    for line in lines {
-        let chars: Vec<char> = line.chars().collect();
-        if chars.len() <= width || width < 8 {
-            out.push(line.clone());
-            continue;
-        }
-        let gutter = line
-            .char_indices()
-            .take(16)
-            .find(|(i, _)| line[*i..].starts_with(" │ "))
-            .map_or(0, |(i, _)| line[..i].chars().count() + 3);
-        let gutter = if gutter * 2 > width { 0 } else { gutter };
-        out.push(chars[..width].iter().collect());
-        let mut at = width;
-        while at < chars.len() {
-            let take = (width - gutter).min(chars.len() - at);
-            let mut row = " ".repeat(gutter.saturating_sub(2));
-            if gutter >= 2 {
-                row.push_str("│ ");
-            }
-            row.extend(&chars[at..at + take]);
-            out.push(row);
-            at += take;
-        }
-    }
-    out
-}
-
 fn scrolled(
     frame: &mut Frame,
     area: Rect,
@@ -215,12 +167,8 @@ fn scrolled(
     lines: Vec<Line<'static>>,
     scroll: usize,
     state: &State,
-    ex: &Explorer,
 ) {
     let visible = area.height.saturating_sub(2) as usize;
-    let max = lines.len().saturating_sub(visible);
-    ex.popup_scroll_max.set(max);
-    let scroll = scroll.min(max);
     frame.render_widget(Clear, area);
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(
@@ -231,56 +179,22 @@ fn scrolled(
 
 fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>> {
     let t = &state.theme;
-    let img = &ex.report.image;
-    let c = &img.config;
+    let c = &ex.config;
     let mut out = Vec::new();
-    let kv = |k: &str, v: String| {
-        Line::from(vec![
+    for (k, v) in &c.fields {
+        out.push(Line::from(vec![
             styled(format!("{k:<12}"), t.dim),
-            Span::raw(fit(&printable(&v, 2000), width.saturating_sub(12))),
-        ])
-    };
-    out.push(kv("Image", img.reference.clone()));
-    out.push(kv("ID", img.id.clone()));
-    if let Some(d) = &img.digest {
-        out.push(kv("Digest", d.clone()));
-    }
-    out.push(kv("Platform", img.platform.clone()));
-    out.push(kv("Created", img.created.clone().unwrap_or_default()));
-    out.push(kv(
-        "User",
-        c.user
-            .clone()
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| "(root)".into()),
-    ));
-    out.push(kv("Workdir", c.workdir.clone().unwrap_or_default()));
-    out.push(kv(
-        "Entrypoint",
-        c.entrypoint
-            .as_ref()
-            .map(|e| format!("{e:?}"))
-            .unwrap_or_default(),
-    ));
-    out.push(kv(
-        "Cmd",
-        c.cmd.as_ref().map(|e| format!("{e:?}")).unwrap_or_default(),
-    ));
-    out.push(kv("Ports", c.exposed_ports.join(", ")));
-    for e in &c.env {
-        out.push(kv("Env", e.clone()));
-    }
-    for (k, v) in &c.labels {
-        out.push(kv("Label", format!("{k}={v}")));
+            Span::raw(fit(&printable(v, 2000), width.saturating_sub(12))),
+        ]));
     }
     out.push(Line::from(""));
     out.push(Line::from(styled(
         "History  (layer, created, command as recorded)",
         t.title,
     )));
-    for h in &ex.report.history {
+    for h in &c.history {
         let layer = h.layer.map_or("  -".to_string(), |l| format!("{l:>3}"));
-        let style = if h.empty_layer {
+        let style = if h.empty {
             t.dim
         } else {
             ratatui::style::Style::new()
@@ -289,7 +203,7 @@ fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>
             fit(
                 &format!(
                     "{layer}  {:<20}  {}",
-                    printable(h.created.as_deref().unwrap_or(""), 20),
+                    printable(&h.created, 20),
                     printable(&h.created_by, 4000)
                 ),
                 width,
@@ -302,13 +216,14 @@ fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>
 
 /// The Hints panel: each hint's severity, id, bytes and layer, its message wrapped, and its
 /// first paths; the selected one highlighted and kept in view.
-fn draw_hints(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer, cursor: usize) {
+fn draw_hints(frame: &mut Frame, area: Rect, state: &State, list: &HintList) {
+    let cursor = list.cursor;
     use crate::analysis::hints::Severity;
     let t = &state.theme;
     let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut starts = Vec::new();
-    for (i, h) in ex.report.hints.iter().enumerate() {
+    for (i, h) in list.rows.iter().enumerate() {
         starts.push(lines.len());
         let sev = match h.severity {
             Severity::Error => ("error  ", t.removed),
@@ -370,7 +285,7 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer, curso
     frame.render_widget(Clear, area);
     let title = format!(
         "Hints ({}): Enter jumps to the layer and path, Esc closes",
-        ex.report.hints.len()
+        list.rows.len()
     );
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(Paragraph::new(shown).block(panel(title, true, state)), area);
@@ -398,30 +313,12 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::wrapped;
+    use super::wrap;
 
     #[test]
-    fn long_viewer_lines_wrap_past_their_line_number() {
-        let long = format!("  12 │ {}", "x".repeat(30));
-        let lines = vec!["   1 │ short".to_string(), long];
-        let got = wrapped(&lines, 20);
-        assert_eq!(
-            got,
-            [
-                "   1 │ short",
-                "  12 │ xxxxxxxxxxxxx",
-                "     │ xxxxxxxxxxxxx",
-                "     │ xxxx",
-            ]
-        );
-        // Every character is still there, in order.
-        let text: String = got[1..]
-            .iter()
-            .map(|l| &l[l.find("│ ").unwrap() + "│ ".len()..])
-            .collect();
-        assert_eq!(text, "x".repeat(30));
-        // A hex dump line (no gutter) wraps flush left.
-        let hex = vec!["0123456789abcdef0123".to_string()];
-        assert_eq!(wrapped(&hex, 8), ["01234567", "89abcdef", "0123"]);
+    fn words_wrap_greedily_and_long_ones_are_cut() {
+        assert_eq!(wrap("a bb ccc dddd", 10), ["a bb ccc", "dddd"]);
+        let long = "x".repeat(30);
+        assert_eq!(wrap(&long, 10), [format!("{}…", "x".repeat(9))]);
     }
 }

@@ -1,0 +1,229 @@
+//! Keys while a popup is open, and what comes back from the runtime for one (a file read, an
+//! extraction).
+
+use super::Explorer;
+use crate::extract::{FileContent, Summary};
+use crate::model::text::printable;
+use crate::tui::app::filetree::FileMode;
+use crate::tui::app::keymap::Action;
+use crate::tui::app::keys::{Edit, Input};
+use crate::tui::app::popups::{is_list_move, list_move, viewer, Popup, Prompt, PromptKind};
+use crate::tui::app::{Effect, ExtractFailure, ExtractRequest, ReadPurpose};
+
+impl Explorer {
+    pub(super) fn on_popup_input(&mut self, input: Input) -> Vec<Effect> {
+        let Some(popup) = self.popup.as_mut() else {
+            return Vec::new();
+        };
+        let close = input.closes();
+        let action = input.action();
+        match popup {
+            Popup::Prompt(_) => return self.on_prompt_input(input),
+            Popup::Message(_) => self.popup = None,
+            Popup::Help(_) | Popup::Config(_) | Popup::Viewer(_) => {
+                // The key that opened help or the config closes it too.
+                let again = matches!(
+                    (&*popup, action),
+                    (Popup::Help(_), Some(Action::Help)) | (Popup::Config(_), Some(Action::Config))
+                );
+                if close || again {
+                    self.popup = None;
+                } else if let Some(a) = action {
+                    if let Popup::Help(scroll)
+                    | Popup::Config(scroll)
+                    | Popup::Viewer(viewer::Viewer { scroll, .. }) = popup
+                    {
+                        scroll.on_action(a);
+                    }
+                }
+            }
+            Popup::Hints(list) => match action {
+                _ if close || matches!(action, Some(Action::Hints)) => self.popup = None,
+                Some(a) if is_list_move(a) => {
+                    list.cursor = list_move(list.cursor, a, list.rows.len())
+                }
+                Some(Action::Open) => {
+                    let hint = list.selected().cloned();
+                    self.popup = None;
+                    if let Some(h) = hint {
+                        let path = h
+                            .paths
+                            .first()
+                            .map(|p| p.trim_start_matches('/').to_string());
+                        let layer = h.layer.unwrap_or(self.layer);
+                        self.notice = Some(format!("{}: {}", h.id, printable(&h.message, 300)));
+                        self.jump_to(layer, path.as_deref(), FileMode::Layer);
+                    }
+                }
+                _ => {}
+            },
+            Popup::History(history) => match action {
+                _ if close => self.popup = None,
+                Some(a) if is_list_move(a) => {
+                    history.cursor = list_move(history.cursor, a, history.rows.len())
+                }
+                Some(Action::Open) => {
+                    if let Some(row) = history.rows.get(history.cursor) {
+                        let layer = row.layer;
+                        self.popup = None;
+                        self.show_layer_of_history(layer);
+                    }
+                }
+                _ => {}
+            },
+        }
+        Vec::new()
+    }
+
+    fn on_prompt_input(&mut self, input: Input) -> Vec<Effect> {
+        let Some(Popup::Prompt(p)) = self.popup.as_mut() else {
+            return Vec::new();
+        };
+        if let PromptKind::ConfirmOverwrite(req) = &p.kind {
+            let req = req.clone();
+            self.popup = None;
+            // Enter confirms a typed answer, but never an overwrite: that takes a `y`.
+            if matches!(input, Input::Edit(Edit::Push('y' | 'Y'))) {
+                return vec![Effect::Extract(ExtractRequest {
+                    overwrite: true,
+                    ..req
+                })];
+            }
+            return Vec::new();
+        }
+        let Input::Edit(edit) = input else {
+            return Vec::new();
+        };
+        match edit {
+            Edit::Cancel => self.popup = None,
+            Edit::Pop => {
+                p.input.pop();
+                p.error = None;
+            }
+            Edit::Push(c) => {
+                p.input.push(c);
+                p.error = None;
+            }
+            Edit::Submit => match p.kind.clone() {
+                PromptKind::SizeFloor => {
+                    let min = if p.input.trim().is_empty() {
+                        Some(None)
+                    } else {
+                        crate::tui::app::parse_size(&p.input).map(Some)
+                    };
+                    match min {
+                        Some(min) => {
+                            self.popup = None;
+                            let paths = &self.analysis.stack.paths;
+                            self.nav.set_min_size(paths, min);
+                        }
+                        None => {
+                            p.error = Some("sizes look like 500k, 1M, 2.5GB or 1048576".into());
+                            let keep = self.nav.selected();
+                            let paths = &self.analysis.stack.paths;
+                            self.nav.refresh(paths, keep);
+                        }
+                    }
+                }
+                PromptKind::Extract { layer, path } => {
+                    let dir = p.input.trim().to_string();
+                    if dir.is_empty() {
+                        p.error = Some("type a destination directory".into());
+                        return Vec::new();
+                    }
+                    let req = ExtractRequest {
+                        layer,
+                        path,
+                        dir,
+                        overwrite: false,
+                    };
+                    self.popup = Some(Popup::Message(format!(
+                        "extracting into {}…",
+                        printable(&req.dir, 200)
+                    )));
+                    return vec![Effect::Extract(req)];
+                }
+                PromptKind::ConfirmOverwrite(_) => {}
+            },
+        }
+        Vec::new()
+    }
+
+    /// The runtime read a file for a viewer.
+    pub fn on_file_read(
+        &mut self,
+        layer: usize,
+        path: &str,
+        purpose: ReadPurpose,
+        result: Result<FileContent, String>,
+    ) -> Vec<Effect> {
+        // A popup closed meanwhile, or another file's viewer took its place: the user moved
+        // on. Reads finish in any order.
+        let Some(Popup::Viewer(v)) = &self.popup else {
+            return Vec::new();
+        };
+        if !v.awaits.wants(layer, path, &purpose) {
+            return Vec::new();
+        }
+        let content = match result {
+            Ok(c) => c,
+            Err(e) => {
+                self.open(Popup::Message(printable(&e, 500)));
+                return Vec::new();
+            }
+        };
+        match purpose {
+            ReadPurpose::View => {
+                if let Some(Popup::Viewer(v)) = &mut self.popup {
+                    v.lines = viewer::render_content(&content);
+                }
+                self.fit_popup();
+                Vec::new()
+            }
+            ReadPurpose::DiffOld { new_layer } => vec![Effect::ReadFile {
+                layer: new_layer,
+                path: path.to_string(),
+                purpose: ReadPurpose::DiffNew {
+                    old: Box::new(content),
+                },
+            }],
+            ReadPurpose::DiffNew { old } => {
+                if let Some(Popup::Viewer(v)) = &mut self.popup {
+                    v.lines = viewer::render_diff(&old, &content, path, layer);
+                }
+                self.fit_popup();
+                Vec::new()
+            }
+        }
+    }
+
+    /// The runtime finished (or refused) an extraction.
+    pub fn on_extracted(
+        &mut self,
+        request: ExtractRequest,
+        result: Result<Summary, ExtractFailure>,
+    ) {
+        let popup = match result {
+            Ok(s) => Popup::Message(format!(
+                "extracted {} files ({}), {} dirs, {} links into {}{}",
+                s.files,
+                crate::report::text::size(s.bytes),
+                s.dirs,
+                s.symlinks + s.hardlinks,
+                printable(&request.dir, 200),
+                if s.skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} skipped", s.skipped.len())
+                }
+            )),
+            Err(e) if e.exists && !request.overwrite => Popup::Prompt(Prompt {
+                kind: PromptKind::ConfirmOverwrite(request),
+                input: String::new(),
+                error: Some(printable(&e.message, 300)),
+            }),
+            Err(e) => Popup::Message(printable(&e.message, 500)),
+        };
+        self.open(popup);
+    }
+}

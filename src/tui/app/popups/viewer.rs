@@ -1,0 +1,237 @@
+//! The file viewer's view model: a file's content as numbered text or a hex dump, or the
+//! diff of two versions, escaped for the terminal; which read it waits for; and how far it
+//! scrolls at the popup's width (lines wrap).
+
+use super::Scroll;
+use crate::extract::FileContent;
+use crate::model::text::printable;
+use crate::tui::app::ReadPurpose;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub scroll: Scroll,
+    /// The read this viewer waits for: results of reads for another file (an earlier
+    /// viewer's, finishing late) are dropped.
+    pub awaits: Awaits,
+}
+
+/// The file read a viewer shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Awaits {
+    View {
+        layer: usize,
+        path: String,
+    },
+    /// Two reads: the version in layer `old`, then the one in layer `new`.
+    Diff {
+        old: usize,
+        new: usize,
+        path: String,
+    },
+}
+
+impl Awaits {
+    pub fn wants(&self, layer: usize, path: &str, purpose: &ReadPurpose) -> bool {
+        match (self, purpose) {
+            (Awaits::View { layer: l, path: p }, ReadPurpose::View) => *l == layer && p == path,
+            (Awaits::Diff { old, new, path: p }, ReadPurpose::DiffOld { new_layer }) => {
+                *old == layer && new == new_layer && p == path
+            }
+            (Awaits::Diff { new, path: p, .. }, ReadPurpose::DiffNew { .. }) => {
+                *new == layer && p == path
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Viewer {
+    /// A viewer waiting for its read.
+    pub fn reading(title: String, awaits: Awaits) -> Viewer {
+        Viewer {
+            title,
+            lines: vec!["reading…".into()],
+            scroll: Scroll::default(),
+            awaits,
+        }
+    }
+
+    /// Keeps the scroll within the wrapped lines of a popup `width` columns wide showing
+    /// `visible` rows.
+    pub fn fit(&mut self, width: usize, visible: usize) {
+        let rows = wrapped(&self.lines, width).len();
+        self.scroll.fit(rows, visible);
+    }
+}
+
+/// Text with line numbers, or a hex dump for binary content; escaped either way.
+pub fn render_content(c: &FileContent) -> Vec<String> {
+    let head = &c.bytes[..c.bytes.len().min(8192)];
+    let binary = head.contains(&0)
+        || std::str::from_utf8(head).is_err()
+            && std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_err();
+    let mut lines: Vec<String> = if binary {
+        c.bytes
+            .chunks(16)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+                let ascii: String = chunk
+                    .iter()
+                    .map(|&b| {
+                        if (0x20..0x7f).contains(&b) {
+                            b as char
+                        } else {
+                            '.'
+                        }
+                    })
+                    .collect();
+                format!("{:08x}  {:<47}  |{ascii}|", i * 16, hex.join(" "))
+            })
+            .collect()
+    } else {
+        let text = String::from_utf8_lossy(&c.bytes);
+        let width = text.lines().count().to_string().len();
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| {
+                format!(
+                    "{:>width$} │ {}",
+                    i + 1,
+                    // Long lines (minified code) wrap in the viewer; beyond this they are cut.
+                    printable(&l.replace('\t', "    "), 65_536)
+                )
+            })
+            .collect()
+    };
+    if c.truncated {
+        lines.push(format!(
+            "… showing the first {} of {}",
+            crate::report::text::size(c.bytes.len() as u64),
+            crate::report::text::size(c.total)
+        ));
+    }
+    if lines.is_empty() {
+        lines.push("(empty file)".into());
+    }
+    lines
+}
+
+/// What a change did to a file's mode, owner and mtime, as ` (mode 0644 -> 0600, ...)`;
+/// empty when none changed.
+pub fn metadata_change(old: &crate::tree::Entry, new: &crate::tree::Entry) -> String {
+    let mut parts = Vec::new();
+    if old.mode != new.mode {
+        parts.push(format!("mode {:04o} -> {:04o}", old.mode, new.mode));
+    }
+    if (old.uid, old.gid) != (new.uid, new.gid) {
+        parts.push(format!(
+            "owner {}:{} -> {}:{}",
+            old.uid, old.gid, new.uid, new.gid
+        ));
+    }
+    if old.mtime != new.mtime {
+        parts.push("mtime changed".to_string());
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+pub fn render_diff(
+    old: &FileContent,
+    new: &FileContent,
+    path: &str,
+    new_layer: usize,
+) -> Vec<String> {
+    if old.bytes == new.bytes {
+        return vec!["same content; only metadata (mode, owner or mtime) changed".into()];
+    }
+    let (a, b) = (
+        String::from_utf8_lossy(&old.bytes),
+        String::from_utf8_lossy(&new.bytes),
+    );
+    if old.bytes.contains(&0) || new.bytes.contains(&0) {
+        return vec![format!(
+            "binary content differs: {} -> {}",
+            crate::report::text::size(old.total),
+            crate::report::text::size(new.total)
+        )];
+    }
+    let diff = similar::TextDiff::from_lines(a.as_ref(), b.as_ref());
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("a/{path} (below layer {new_layer})"),
+            &format!("b/{path} (layer {new_layer})"),
+        )
+        .to_string();
+    text.lines().map(|l| printable(l, 4096)).collect()
+}
+
+/// Viewer lines wrapped to `width` columns; a text line's continuations are indented past its
+/// line number (`  12 │ `), so the numbers still stand out.
+pub fn wrapped(lines: &[String], width: usize) -> Vec<String> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.len() <= width || width < 8 {
+            out.push(line.clone());
+            continue;
+        }
+        let gutter = line
+            .char_indices()
+            .take(16)
+            .find(|(i, _)| line[*i..].starts_with(" │ "))
+            .map_or(0, |(i, _)| line[..i].chars().count() + 3);
+        let gutter = if gutter * 2 > width { 0 } else { gutter };
+        out.push(chars[..width].iter().collect());
+        let mut at = width;
+        while at < chars.len() {
+            let take = (width - gutter).min(chars.len() - at);
+            let mut row = " ".repeat(gutter.saturating_sub(2));
+            if gutter >= 2 {
+                row.push_str("│ ");
+            }
+            row.extend(&chars[at..at + take]);
+            out.push(row);
+            at += take;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped;
+
+    #[test]
+    fn long_viewer_lines_wrap_past_their_line_number() {
+        let long = format!("  12 │ {}", "x".repeat(30));
+        let lines = vec!["   1 │ short".to_string(), long];
+        let got = wrapped(&lines, 20);
+        assert_eq!(
+            got,
+            [
+                "   1 │ short",
+                "  12 │ xxxxxxxxxxxxx",
+                "     │ xxxxxxxxxxxxx",
+                "     │ xxxx",
+            ]
+        );
+        // Every character is still there, in order.
+        let text: String = got[1..]
+            .iter()
+            .map(|l| &l[l.find("│ ").unwrap() + "│ ".len()..])
+            .collect();
+        assert_eq!(text, "x".repeat(30));
+        // A hex dump line (no gutter) wraps flush left.
+        let hex = vec!["0123456789abcdef0123".to_string()];
+        assert_eq!(wrapped(&hex, 8), ["01234567", "89abcdef", "0123"]);
+    }
+}
