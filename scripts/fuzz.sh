@@ -16,7 +16,7 @@ FUZZ_DIR="$ROOT/fuzz"
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-600}"
 JOBS="${FUZZ_JOBS:-2}"
 SANITIZER="${FUZZ_SANITIZER:-address}"
-ORACLE="${ORACLE_DIR:-/work/shared/oracle}"
+ORACLE="${ORACLE_DIR:-$ROOT/../shared/oracle}"
 export RUSTC_BOOTSTRAP=1
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

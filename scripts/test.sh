@@ -3,7 +3,7 @@
 # (skopeo + umoci for the merged view, dive 0.13.1 for the dive-compatible figures, tmux for
 # the end-to-end terminal test, Debian's docker-registry and podman, which the registry and
 # engine tests start on loopback / a temp socket themselves, curl) when they are missing,
-# checks formatting, then builds once and runs every test.
+# checks formatting and lints, then builds once and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +31,10 @@ for tool in skopeo umoci tmux dive docker-registry podman curl; do
 done
 
 cargo fmt --all -- --check
+# Lints before the tests, in the same target directory: clippy's check of the crate shares
+# the dependencies' build with the test build that follows (the `unwrap_used`/`expect_used`
+# lints in Cargo.toml only hold if something runs them).
+cargo clippy --workspace --all-targets -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --all-targets --no-fail-fast
 else

@@ -292,7 +292,8 @@ fn a_path_outside_the_layout_is_refused() {
 }
 
 /// Runs strata with a deadline: a run still going after it is killed and the test fails
-/// (instead of hanging the suite).
+/// (instead of hanging the suite). Its output is read while it runs, so a child that writes
+/// more than a pipe holds never blocks on it.
 fn strata_within(args: &[&str], secs: u64) -> (i32, String, String) {
     use std::io::Read;
     use std::process::{Command, Stdio};
@@ -305,6 +306,15 @@ fn strata_within(args: &[&str], secs: u64) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -317,19 +327,7 @@ fn strata_within(args: &[&str], secs: u64) -> (i32, String, String) {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let (mut out, mut err) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
     (status.code().unwrap_or(-1), out, err)
 }
 

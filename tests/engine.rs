@@ -347,7 +347,7 @@ fn an_engine_archive_that_breaks_off_or_stalls_is_a_one_line_error() {
             "{err}"
         );
         assert!(err.contains(expected), "{err}");
-        assert!(started.elapsed() < Duration::from_secs(20));
+        assert!(started.elapsed() < Duration::from_secs(60));
     }
     // The whole archive from the fake engine is the archive's image.
     let here = tempdir();
@@ -492,8 +492,9 @@ fn a_file_of_an_engine_image_is_read_without_the_rest_of_the_archive() {
         None,
     );
     assert_eq!(code, 0, "{err}");
+    // The engine holds the rest of the archive back for 30 s.
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        started.elapsed() < Duration::from_secs(25),
         "waited for the rest"
     );
     assert_eq!(

@@ -15,7 +15,7 @@ pub enum Format {
     OciLayout,
     Registry,
     /// A `docker save` archive a local engine sent.
-    Engine(crate::source::reference::Engine),
+    Engine(Engine),
 }
 
 impl Format {
@@ -25,8 +25,8 @@ impl Format {
             Format::OciArchive => "oci-archive",
             Format::OciLayout => "oci",
             Format::Registry => "registry",
-            Format::Engine(crate::source::reference::Engine::Docker) => "docker-daemon",
-            Format::Engine(crate::source::reference::Engine::Podman) => "podman",
+            Format::Engine(Engine::Docker) => "docker-daemon",
+            Format::Engine(Engine::Podman) => "podman",
         }
     }
 }
