@@ -314,14 +314,16 @@ fn no_folder_imports_from_a_layer_above_it() {
 #[test]
 fn the_layer_check_fails_on_a_deliberate_upward_import() {
     let mut files = sources();
+    let clean = upward_imports(&files);
     let (_, _, code) = files
         .iter_mut()
         .find(|(f, _, _)| f.ends_with("analysis/merge.rs"))
         .unwrap();
     code.push_str("\nuse crate::load::Session;\n");
     let bad = upward_imports(&files);
-    assert_eq!(bad.len(), 1, "{bad:?}");
-    assert!(bad[0].contains("analysis imports load::Session"), "{bad:?}");
+    let new: Vec<&String> = bad.iter().filter(|b| !clean.contains(b)).collect();
+    assert_eq!(new.len(), 1, "{bad:?}");
+    assert!(new[0].contains("analysis imports load::Session"), "{bad:?}");
 }
 
 #[test]

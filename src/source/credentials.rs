@@ -51,10 +51,38 @@ pub struct Found {
     pub from: String,
 }
 
+/// A configured credential that cannot be used. Messages name the file, never the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("{} holds an identity token for {registry}, which strata cannot exchange; log in with a user name and password or pass --username/--password-stdin", file.display())]
+    IdentityToken { file: PathBuf, registry: String },
+    #[error("{}: not a valid auth file (bad JSON)", file.display())]
+    BadFile { file: PathBuf },
+    /// The helper's output may hold secrets: only its name is shown.
+    #[error("{helper} (configured in {}) failed for {registry}", file.display())]
+    HelperFailed {
+        helper: String,
+        file: PathBuf,
+        registry: String,
+    },
+    #[error("a credential helper configured in {} for {registry} could not be run (is docker-credential-* on PATH?)", file.display())]
+    HelperMissing { file: PathBuf, registry: String },
+    #[error("{}: {source} for {registry}", file.display())]
+    Other {
+        file: PathBuf,
+        registry: String,
+        #[source]
+        source: CredentialRetrievalError,
+    },
+}
+
 /// Looks up credentials for `registry` (`host[:port]`, `docker.io` for Docker Hub).
 /// `Ok(None)`: none configured, so strata goes anonymous. `Err`: a configured helper failed
-/// or an entry cannot be used; the message names the file, never the secret.
-pub fn lookup(registry: &str, explicit: Option<&Credentials>) -> Result<Option<Found>, String> {
+/// or an entry cannot be used.
+pub fn lookup(
+    registry: &str,
+    explicit: Option<&Credentials>,
+) -> Result<Option<Found>, CredentialsError> {
     if let Some(c) = explicit {
         return Ok(Some(Found {
             credentials: c.clone(),
@@ -75,34 +103,35 @@ pub fn lookup(registry: &str, explicit: Option<&Credentials>) -> Result<Option<F
                 }))
             }
             Ok(DockerCredential::IdentityToken(_)) => {
-                return Err(format!(
-                    "{} holds an identity token for {registry}, which strata cannot exchange; \
-                     log in with a user name and password or pass --username/--password-stdin",
-                    file.display()
-                ))
+                return Err(CredentialsError::IdentityToken {
+                    file,
+                    registry: registry.into(),
+                })
             }
             Err(CredentialRetrievalError::NoCredentialConfigured) => continue,
             Err(CredentialRetrievalError::ConfigReadError) => {
-                return Err(format!(
-                    "{}: not a valid auth file (bad JSON)",
-                    file.display()
-                ))
+                return Err(CredentialsError::BadFile { file })
             }
             Err(CredentialRetrievalError::HelperFailure { helper, .. }) => {
-                // The helper's output may hold secrets: only its name is shown.
-                return Err(format!(
-                    "{helper} (configured in {}) failed for {registry}",
-                    file.display()
-                ));
+                return Err(CredentialsError::HelperFailed {
+                    helper,
+                    file,
+                    registry: registry.into(),
+                });
             }
             Err(CredentialRetrievalError::HelperCommunicationError) => {
-                return Err(format!(
-                    "a credential helper configured in {} for {registry} could not be run \
-                     (is docker-credential-* on PATH?)",
-                    file.display()
-                ))
+                return Err(CredentialsError::HelperMissing {
+                    file,
+                    registry: registry.into(),
+                })
             }
-            Err(e) => return Err(format!("{}: {e} for {registry}", file.display())),
+            Err(source) => {
+                return Err(CredentialsError::Other {
+                    file,
+                    registry: registry.into(),
+                    source,
+                })
+            }
         }
     }
     Ok(None)

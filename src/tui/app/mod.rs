@@ -6,13 +6,12 @@
 //! - `keys` turns a key into what it means (the one place: quit, typing, the keymap);
 //! - `nav` moves through a file tree, for the explorer and the compare screen alike;
 //! - `explorer`, `compare`, `loading`: the screens; `popups`: the explorer's popups;
-//! - `filetree`, `filter`: the tree a screen shows and what passes its filter;
+//! - `filetree`: the tree a screen shows, its rows and what passes its filter;
 //! - `keymap`, `theme`, `layout`: bindings, colours and where the panels go.
 
 pub mod compare;
 pub mod explorer;
 pub mod filetree;
-pub mod filter;
 pub mod keymap;
 pub mod keys;
 pub mod layout;

@@ -19,9 +19,10 @@ use crate::model::text::printable;
 use crate::tree::paths::{PathId, PathTable, ROOT};
 use crate::tree::{EntryKind, LayerTree};
 
-pub use super::filter::Filter;
+pub use filter::Filter;
 pub use rows::{Folds, Row, RowIter, Rows};
 
+mod filter;
 mod rows;
 
 /// What the Files panel shows of the selected layer.

@@ -9,7 +9,7 @@ use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
 use regex_automata::Anchored;
 
-use super::filetree::FileTree;
+use super::FileTree;
 use crate::tree::paths::{PathId, PathTable, ROOT};
 
 /// What the Files panel filters on.
