@@ -6,11 +6,13 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use strata::model::units;
+use strata::report::ci::{self, Rules};
 use strata::report::{text, Report};
 use strata::SourceOptions;
 
 use cli::progress::Progress;
-use cli::{CacheAction, Cli, Command, SourceArgs};
+use cli::{CacheAction, Cli, Command, Error, SourceArgs};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,7 +25,7 @@ fn main() -> ExitCode {
             args.base.as_deref(),
         ),
         Some(Command::Extract(args)) => extract(&args),
-        Some(Command::Ci(args)) => return ci(&args),
+        Some(Command::Ci(args)) => return ci(&args).unwrap_or_else(|e| fail(&e)),
         Some(Command::Diff(args)) => diff(&args),
         Some(Command::Cache(args)) => cache(&args.action),
         None => match cli.image {
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
                 explore(&image, &cli.source)
             }
             Some(image) => report(&image, &cli.source, false, 10, None),
-            None => Err("no image given; try `strata report IMAGE` or `strata --help`".into()),
+            None => Err(Error::NoImage),
         },
     };
     if let Some(code) = signal_exit() {
@@ -40,34 +42,40 @@ fn main() -> ExitCode {
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            // One line, whatever the message quotes from the input.
-            eprintln!(
-                "strata: error: {}",
-                strata::model::text::printable(&msg, 1000)
-            );
-            ExitCode::from(2)
-        }
+        Err(e) => fail(&e),
     }
 }
 
+/// Prints the error and gives the exit code of "could not do it" (2).
+fn fail(e: &Error) -> ExitCode {
+    // One line, whatever the message quotes from the input.
+    eprintln!(
+        "strata: error: {}",
+        strata::model::text::printable(&e.to_string(), 1000)
+    );
+    ExitCode::from(2)
+}
+
 /// `strata diff A B`: both images load in parallel; on a terminal the compare screen opens.
-fn diff(args: &cli::DiffArgs) -> Result<(), String> {
+fn diff(args: &cli::DiffArgs) -> Result<(), Error> {
     let opts = source_options(&args.source)?;
     if !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        let settings = strata::tui::runtime::load_settings()?;
-        let ui = strata::tui::runtime::ui_config(&settings)?;
+        let settings = strata::tui::runtime::load_settings().map_err(Error::Explorer)?;
+        let ui = strata::tui::runtime::ui_config(&settings).map_err(Error::Explorer)?;
         for input in [&args.a, &args.b] {
-            strata::source::reference::ImageRef::parse(input).map_err(|e| e.to_string())?;
+            strata::source::reference::ImageRef::parse(input)?;
         }
-        return strata::tui::runtime::run_compare(&args.a, &args.b, opts, ui);
+        return strata::tui::runtime::run_compare(&args.a, &args.b, opts, ui)
+            .map_err(Error::Explorer);
     }
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| load(&args.a, &args.source, &opts));
         let b = load(&args.b, &args.source, &opts);
         (a.join(), b)
     });
-    let a = a.map_err(|_| "loading the first image failed unexpectedly".to_string())??;
+    let a = a.map_err(|_| Error::LoadPanicked {
+        what: "first image",
+    })??;
     let b = b?;
     let (an_a, an_b) = (a.analyse(), b.analyse());
     let (doc, _) = strata::report::diff::compare_images(&a, &an_a, &b, &an_b);
@@ -83,121 +91,95 @@ fn diff(args: &cli::DiffArgs) -> Result<(), String> {
     {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(format!("writing the diff: {e}")),
+        Err(source) => Err(Error::Write {
+            what: "diff",
+            source,
+        }),
     }
 }
 
 /// `strata ci`: 0 pass, 1 a rule failed, 2 could not analyse (bad image or rules file).
-fn ci(args: &cli::CiArgs) -> ExitCode {
-    let fail = |msg: String| {
-        eprintln!(
-            "strata: error: {}",
-            strata::model::text::printable(&msg, 1000)
-        );
-        ExitCode::from(2)
-    };
-    let rules_text = match &args.rules {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(t) => Some(t),
-            Err(e) => return fail(format!("{}: {e}", path.display())),
-        },
-        // Like dive: `.dive-ci` in the current directory when present; unreadable is an error.
-        None => match std::fs::read_to_string(".dive-ci") {
-            Ok(t) => Some(t),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return fail(format!(".dive-ci: {e}")),
-        },
-    };
-    // A `--rules` file is strata's and read strictly; `.dive-ci` is dive's and read as dive
-    // reads it (keys dive ignores are ignored, and named in a note).
-    let parsed = match &args.rules {
-        Some(_) => strata::report::ci::parse_rules(rules_text.as_deref()).map(|r| (r, Vec::new())),
-        None => strata::report::ci::parse_dive_ci(rules_text.as_deref()),
-    };
-    let parsed = parsed.and_then(|(r, notes)| Ok((with_dive_flags(r, args)?, notes)));
-    let rules = match parsed.map(|(rules, notes)| {
-        if !args.source.quiet {
-            for note in notes {
-                eprintln!(
-                    "strata: note: .dive-ci: {}",
-                    strata::model::text::printable(&note, 1000)
-                );
-            }
-        }
-        rules
-    }) {
-        Ok(r) => r,
-        Err(e) => {
-            let file = args
-                .rules
-                .as_ref()
-                .map_or(".dive-ci".to_string(), |p| p.display().to_string());
-            return fail(format!("{file}: {e}"));
-        }
-    };
-    let opts = match source_options(&args.source) {
-        Ok(o) => o,
-        Err(e) => return fail(e),
-    };
-    let loaded = match load(&args.image, &args.source, &opts) {
-        Ok(l) => l,
-        Err(e) => return fail(e.to_string()),
-    };
+fn ci(args: &cli::CiArgs) -> Result<ExitCode, Error> {
+    let rules = with_dive_flags(ci_rules(args)?, args);
+    let opts = source_options(&args.source)?;
+    let loaded = load(&args.image, &args.source, &opts)?;
     let analysis = loaded.analyse();
     let doc = Report::new(&loaded, &analysis);
-    let verdict = strata::report::ci::evaluate(&rules, &doc);
-    let out = strata::report::ci::render(&verdict, &doc, args.format);
+    let verdict = ci::evaluate(&rules, &doc);
+    let out = ci::render(&verdict, &doc, args.format.into());
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
         .write_all(out.as_bytes())
         .and_then(|_| stdout.flush());
-    if verdict.passed() {
+    Ok(if verdict.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
+    })
 }
 
-/// dive's three CLI thresholds override the rules file, as they do in dive.
-fn with_dive_flags(
-    mut rules: strata::report::ci::Rules,
-    args: &cli::CiArgs,
-) -> Result<strata::report::ci::Rules, String> {
-    use strata::report::ci::{parse_bytes, Setting};
-    let ratio = |flag: &str, v: &str| -> Result<Setting<f64>, String> {
-        if v == "disabled" {
-            return Ok(Setting::Disabled);
-        }
-        match v.trim().parse::<f64>() {
-            Ok(x) if (0.0..=1.0).contains(&x) => Ok(Setting::On(x)),
-            _ => Err(format!(
-                "--{flag} {v}: expected a ratio between 0 and 1, or \"disabled\""
-            )),
-        }
+/// The rules file of `strata ci`. A `--rules` file is strata's and read strictly; `.dive-ci`
+/// is dive's and read as dive reads it (keys dive ignores are ignored, and named in a note).
+fn ci_rules(args: &cli::CiArgs) -> Result<Rules, Error> {
+    let (path, text) = match &args.rules {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) => (path.clone(), Some(t)),
+            Err(source) => {
+                return Err(Error::ReadRules {
+                    path: path.clone(),
+                    source,
+                })
+            }
+        },
+        // Like dive: `.dive-ci` in the current directory when present; unreadable is an error.
+        None => match std::fs::read_to_string(".dive-ci") {
+            Ok(t) => (".dive-ci".into(), Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (".dive-ci".into(), None),
+            Err(source) => {
+                return Err(Error::ReadRules {
+                    path: ".dive-ci".into(),
+                    source,
+                })
+            }
+        },
     };
-    if let Some(v) = &args.lowest_efficiency {
-        rules.lowest_efficiency = ratio("lowestEfficiency", v)?;
-    }
-    if let Some(v) = &args.highest_user_wasted_percent {
-        rules.highest_user_wasted_percent = ratio("highestUserWastedPercent", v)?;
-    }
-    if let Some(v) = &args.highest_wasted_bytes {
-        rules.highest_wasted_bytes = if v == "disabled" {
-            Setting::Disabled
-        } else {
-            Setting::On(parse_bytes(v).map_err(|e| format!("--highestWastedBytes {v}: {e}"))?)
-        };
+    let parsed = match &args.rules {
+        Some(_) => ci::parse_rules(text.as_deref()).map(|r| (r, Vec::new())),
+        None => ci::parse_dive_ci(text.as_deref()),
+    };
+    let (rules, notes) = parsed.map_err(|source| Error::Rules { path, source })?;
+    if !args.source.quiet {
+        for note in notes {
+            eprintln!(
+                "strata: note: .dive-ci: {}",
+                strata::model::text::printable(&note.to_string(), 1000)
+            );
+        }
     }
     Ok(rules)
 }
 
-fn explore(image: &str, source: &SourceArgs) -> Result<(), String> {
-    let settings = strata::tui::runtime::load_settings()?;
-    let ui = strata::tui::runtime::ui_config(&settings)?;
+/// dive's three CLI thresholds override the rules file, as they do in dive.
+fn with_dive_flags(mut rules: Rules, args: &cli::CiArgs) -> Rules {
+    if let Some(s) = args.lowest_efficiency {
+        rules.lowest_efficiency = s;
+    }
+    if let Some(s) = args.highest_user_wasted_percent {
+        rules.highest_user_wasted_percent = s;
+    }
+    if let Some(s) = args.highest_wasted_bytes {
+        rules.highest_wasted_bytes = s;
+    }
+    rules
+}
+
+fn explore(image: &str, source: &SourceArgs) -> Result<(), Error> {
+    let settings = strata::tui::runtime::load_settings().map_err(Error::Explorer)?;
+    let ui = strata::tui::runtime::ui_config(&settings).map_err(Error::Explorer)?;
     // Reject what cannot be opened before taking over the terminal.
-    strata::source::reference::ImageRef::parse(image).map_err(|e| e.to_string())?;
+    strata::source::reference::ImageRef::parse(image)?;
     let opts = source_options(source)?;
-    strata::tui::runtime::run(image, opts, ui)
+    strata::tui::runtime::run(image, opts, ui).map_err(Error::Explorer)
 }
 
 /// 128 + the signal's number when a signal ended the explorer (the shell's convention).
@@ -206,7 +188,7 @@ fn signal_exit() -> Option<ExitCode> {
         .map(|sig| ExitCode::from((128 + sig).clamp(0, 255) as u8))
 }
 
-fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
+fn extract(args: &cli::ExtractArgs) -> Result<(), Error> {
     let opts = source_options(&args.source)?;
     let loaded = load(&args.image, &args.source, &opts)?;
     let analysis = loaded.analyse();
@@ -221,8 +203,7 @@ fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
             layer: args.layer,
             overwrite: args.force,
         },
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     if args.source.quiet {
         // What was left out still says so: the directory is not the whole selection.
         for (path, why) in &summary.skipped {
@@ -236,7 +217,7 @@ fn extract(args: &cli::ExtractArgs) -> Result<(), String> {
     eprintln!(
         "strata: extracted {} files ({}), {} directories, {} symlinks, {} hardlinks into {}",
         summary.files,
-        text::size(summary.bytes),
+        units::decimal(summary.bytes),
         summary.dirs,
         summary.symlinks,
         summary.hardlinks,
@@ -258,7 +239,7 @@ fn report(
     json: bool,
     top: usize,
     base: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let opts = source_options(source)?;
     let (loaded, base_image) = std::thread::scope(|s| {
         let opts_ref = &opts;
@@ -269,7 +250,7 @@ fn report(
     let analysis = loaded.analyse();
     let mut doc = Report::new(&loaded, &analysis);
     if let (Some(reference), Some(b)) = (base, base_image) {
-        let b = b.map_err(|_| "loading the base image failed unexpectedly".to_string())??;
+        let b = b.map_err(|_| Error::LoadPanicked { what: "base image" })??;
         doc.set_base(reference, &b, &loaded, &analysis);
     }
     let out = if json {
@@ -288,21 +269,24 @@ fn report(
         Ok(()) => Ok(()),
         // `strata report x | head` closes the pipe early: not an error worth a message.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(format!("writing the report: {e}")),
+        Err(source) => Err(Error::Write {
+            what: "report",
+            source,
+        }),
     }
 }
 
 /// The source options the flags ask for; `--password-stdin` reads the password here.
-fn source_options(args: &SourceArgs) -> Result<SourceOptions, String> {
+fn source_options(args: &SourceArgs) -> Result<SourceOptions, Error> {
     let credentials = match (&args.username, args.password_stdin) {
         (Some(user), true) => {
             let mut line = String::new();
             std::io::stdin()
                 .read_line(&mut line)
-                .map_err(|e| format!("--password-stdin: reading stdin: {e}"))?;
+                .map_err(Error::Stdin)?;
             let password = line.trim_end_matches(['\r', '\n']).to_string();
             if password.is_empty() {
-                return Err("--password-stdin: stdin held no password".into());
+                return Err(Error::NoPassword);
             }
             Some(strata::source::credentials::Credentials {
                 username: user.clone(),
@@ -331,17 +315,16 @@ fn source_options(args: &SourceArgs) -> Result<SourceOptions, String> {
 }
 
 /// Loads an image with progress and notices on stderr (unless `--quiet`).
-fn load(image: &str, args: &SourceArgs, opts: &SourceOptions) -> Result<strata::Image, String> {
+fn load(image: &str, args: &SourceArgs, opts: &SourceOptions) -> strata::Result<strata::Image> {
     let progress = Progress::new(image, args.quiet);
     let result = strata::load(image, opts, &|ev| progress.event(ev));
     progress.finish();
-    result.map_err(|e| e.to_string())
+    result
 }
 
 /// `strata cache ls|prune`.
-fn cache(action: &CacheAction) -> Result<(), String> {
-    let cache = strata::cache::Cache::user()
-        .ok_or("this system has no cache directory (set STRATA_CACHE_DIR)")?;
+fn cache(action: &CacheAction) -> Result<(), Error> {
+    let cache = strata::cache::Cache::user().ok_or(Error::NoCacheDir)?;
     let root = strata::model::text::printable(&cache.root().display().to_string(), 500);
     match action {
         CacheAction::Ls => {
@@ -353,39 +336,44 @@ fn cache(action: &CacheAction) -> Result<(), String> {
                 out.push_str(&format!(
                     "{:<5} {:>10}  {:>8}  {}\n",
                     e.kind.name(),
-                    text::size(e.bytes),
+                    units::decimal(e.bytes),
                     short_age(age),
                     strata::model::text::printable(&e.key, 300)
                 ));
             }
             let total: u64 = entries.iter().map(|e| e.bytes).sum();
-            let max = strata::cache::Cache::max_bytes()?;
+            let max = strata::cache::Cache::max_bytes().map_err(Error::CacheConfig)?;
             out.push_str(&format!(
                 "{} files, {} in {root} (cap {}, STRATA_CACHE_MAX_SIZE)\n",
                 entries.len(),
-                text::size(total),
-                text::size(max)
+                units::decimal(total),
+                units::decimal(max)
             ));
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(out.as_bytes()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(format!("writing the listing: {e}"))
+                Err(source) if source.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Error::Write {
+                        what: "listing",
+                        source,
+                    })
                 }
                 _ => Ok(()),
             }
         }
         CacheAction::Prune { max_size } => {
             let max = match max_size {
-                Some(v) => strata::report::ci::parse_bytes(v)
-                    .map_err(|e| format!("--max-size {v}: {e}"))?,
+                Some(v) => units::parse_size(v).map_err(|source| Error::MaxSize {
+                    value: v.clone(),
+                    source,
+                })?,
                 None => 0,
             };
             let pruned = cache.prune(max);
             println!(
                 "removed {} files ({}); {} left in {root}",
                 pruned.files,
-                text::size(pruned.bytes),
-                text::size(cache.size())
+                units::decimal(pruned.bytes),
+                units::decimal(cache.size())
             );
             Ok(())
         }

@@ -1,7 +1,7 @@
 //! DESIGN.md section 5's boundaries, checked by scanning the sources so they cannot rot:
 //! analysis does no I/O and knows nothing of sources or blobs; the tree builder knows nothing
 //! of digests of blobs or registries; `tar` is imported only by the tree builder and the
-//! archive sources.
+//! archive sources; `clap` only by the binary (`main.rs`, `cli/`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -91,4 +91,18 @@ fn reports_only_read_the_analysis() {
         &["std::fs", "crate::source::store", "crate::blob"],
     );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn clap_lives_only_in_the_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for e in std::fs::read_dir(&root).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        if !p.is_dir() || name == "cli" {
+            continue;
+        }
+        let bad = offenders(&name, &["clap"]);
+        assert!(bad.is_empty(), "clap outside cli/:\n{}", bad.join("\n"));
+    }
 }

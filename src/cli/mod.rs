@@ -1,8 +1,13 @@
 //! Command-line arguments. Parsing only; `main.rs` dispatches.
 
+mod error;
 pub mod progress;
 
 use clap::{Args, Parser, Subcommand};
+use strata::model::units::{self, SizeError};
+use strata::report::ci::Setting;
+
+pub use error::Error;
 
 /// Open a container image and see what is inside it, layer by layer, and where the bytes are
 /// wasted.
@@ -92,15 +97,15 @@ pub struct CiArgs {
 
     /// dive's flag: fail below this efficiency (0-1, or "disabled"); overrides the file.
     #[arg(long = "lowestEfficiency", value_name = "RATIO", value_parser = dive_ratio)]
-    pub lowest_efficiency: Option<String>,
+    pub lowest_efficiency: Option<Setting<f64>>,
 
     /// dive's flag: fail above this many wasted bytes ("20MB", or "disabled").
     #[arg(long = "highestWastedBytes", value_name = "SIZE", value_parser = dive_size)]
-    pub highest_wasted_bytes: Option<String>,
+    pub highest_wasted_bytes: Option<Setting<u64>>,
 
     /// dive's flag: fail above this ratio of wasted to user bytes (0-1, or "disabled").
     #[arg(long = "highestUserWastedPercent", value_name = "RATIO", value_parser = dive_ratio)]
-    pub highest_user_wasted_percent: Option<String>,
+    pub highest_user_wasted_percent: Option<Setting<f64>>,
 
     /// Accepted for dive compatibility (`dive --ci`); strata ci always gates.
     #[arg(long = "ci", hide = true)]
@@ -108,7 +113,7 @@ pub struct CiArgs {
 
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: strata::report::ci::Format,
+    pub format: CiFormat,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -231,33 +236,73 @@ pub struct SourceArgs {
 
 const LIMITS: &str = "Limits (against hostile images)";
 
+/// Why a size flag was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SizeFlagError {
+    #[error(transparent)]
+    Size(#[from] SizeError),
+    /// A limit of 0 would refuse every image.
+    #[error("must be more than 0")]
+    Zero,
+}
+
 /// A byte size flag: `512MB`, `2GiB`, `100000`.
-fn size(s: &str) -> Result<u64, String> {
-    match strata::report::ci::parse_bytes(s)? {
-        0 => Err("must be more than 0".into()),
+fn size(s: &str) -> Result<u64, SizeFlagError> {
+    match units::parse_size(s)? {
+        0 => Err(SizeFlagError::Zero),
         n => Ok(n),
     }
 }
 
-/// dive's ratio flags, checked while the arguments are parsed so that a bad value is reported
+/// A dive ratio flag that is neither a number in 0-1 nor "disabled".
+#[derive(Debug, thiserror::Error)]
+#[error("expected a ratio between 0 and 1, or \"disabled\"")]
+pub struct NotARatio;
+
+/// dive's ratio flags, read while the arguments are parsed so that a bad value is reported
 /// as the flag's (`invalid value '2' for '--lowestEfficiency <RATIO>'`), never as the rules
-/// file's. Kept as given: `main.rs` turns it into the rule.
-fn dive_ratio(s: &str) -> Result<String, String> {
+/// file's. A plain float, as dive's flag takes it (not the rules file's Go forms).
+fn dive_ratio(s: &str) -> Result<Setting<f64>, NotARatio> {
     if s == "disabled" {
-        return Ok(s.to_string());
+        return Ok(Setting::Disabled);
     }
     match s.trim().parse::<f64>() {
-        Ok(x) if (0.0..=1.0).contains(&x) => Ok(s.to_string()),
-        _ => Err("expected a ratio between 0 and 1, or \"disabled\"".into()),
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(Setting::On(x)),
+        _ => Err(NotARatio),
     }
 }
 
-/// `--highestWastedBytes`: a size (`20MB`, `1048576`) or `disabled`, checked like `dive_ratio`.
-fn dive_size(s: &str) -> Result<String, String> {
-    if s != "disabled" {
-        strata::report::ci::parse_bytes(s)?;
+/// `--highestWastedBytes`: a size (`20MB`, `1048576`) or `disabled`, read like `dive_ratio`.
+fn dive_size(s: &str) -> Result<Setting<u64>, SizeError> {
+    if s == "disabled" {
+        return Ok(Setting::Disabled);
     }
-    Ok(s.to_string())
+    units::parse_size(s).map(Setting::On)
+}
+
+/// `strata ci --format`; a type of its own so that the library's `Format` knows nothing of
+/// clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiFormat {
+    /// One line per rule, like `dive --ci`, then a `Result:` summary line.
+    Text,
+    /// A `strata.ci/v1` JSON document.
+    Json,
+    /// JUnit XML: one test suite, one test case per rule.
+    Junit,
+    /// GitHub Actions workflow commands (`::error` per failed rule) and a summary line.
+    Github,
+}
+
+impl From<CiFormat> for strata::report::ci::Format {
+    fn from(f: CiFormat) -> Self {
+        match f {
+            CiFormat::Text => Self::Text,
+            CiFormat::Json => Self::Json,
+            CiFormat::Junit => Self::Junit,
+            CiFormat::Github => Self::Github,
+        }
+    }
 }
 
 impl SourceArgs {

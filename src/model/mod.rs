@@ -5,9 +5,10 @@
 //! - `history`: the config's history steps, cleaned once;
 //! - `digest`: `sha256:` digests;
 //! - `limits`: the bounds a hostile image must stay within;
+//! - `units`: byte sizes, parsed as dive parses them and formatted for each place they show;
 //! - `error`: the engine's error kinds;
 //! - `path`, `text`: normalised image paths and how to show image text safely;
-//! - `gocompat`: Go's sort, for dive's figures in dive's order.
+//! - `gocompat`: Go's sort and float formatting, for dive's figures in dive's order and form.
 
 pub mod digest;
 pub mod error;
@@ -17,3 +18,4 @@ pub mod image;
 pub mod limits;
 pub mod path;
 pub mod text;
+pub mod units;
