@@ -404,7 +404,7 @@ fn go_float_formatting_matches_go() {
         (f64::MAX, "1.7976931348623157e+308"),
     ];
     for (f, want) in cases {
-        assert_eq!(ci::go_float(f), want, "{f:e}");
+        assert_eq!(strata::model::gocompat::go_float(f), want, "{f:e}");
     }
 }
 
@@ -425,10 +425,13 @@ fn sizes_parse_like_go_humanize() {
         ("7 b", 7),
     ];
     for (s, want) in ok {
-        assert_eq!(ci::parse_bytes(s), Ok(want), "{s}");
+        assert_eq!(strata::model::units::parse_size(s), Ok(want), "{s}");
     }
     for bad in ["", " 32kb", "-5", "2.3e3", "1 XB", "MB", "20000000000 EB"] {
-        assert!(ci::parse_bytes(bad).is_err(), "{bad:?} must not parse");
+        assert!(
+            strata::model::units::parse_size(bad).is_err(),
+            "{bad:?} must not parse"
+        );
     }
 }
 
@@ -495,7 +498,7 @@ fn rules_file_parsing() {
         ("rules:\n  max_size: 1\n  MAX_SIZE: 2\n", "max_size"),
     ];
     for (text, key) in bad {
-        let e = ci::parse_rules(Some(text)).expect_err(text);
+        let e = ci::parse_rules(Some(text)).expect_err(text).to_string();
         assert!(e.contains(key), "{text:?}: {e:?} should name {key}");
         assert!(!e.contains('\n'), "{text:?}: one line: {e:?}");
     }

@@ -390,7 +390,15 @@ fn a_panic_in_the_loader_or_the_ui_restores_the_terminal_and_says_so() {
     );
     assert_eq!(t.terminal_flags(), "0 1");
 
-    let t = Tmux::strata_env("STRATA_TEST_PANIC=ui", demo(), &config, 120, 30);
+    // Without a backtrace (the test runner may ask for one): its frames would push the
+    // message off a 30-row screen.
+    let t = Tmux::strata_env(
+        "STRATA_TEST_PANIC=ui RUST_BACKTRACE=0",
+        demo(),
+        &config,
+        120,
+        30,
+    );
     let s = t.wait_for("EXITED:101");
     assert!(s.contains("injected by STRATA_TEST_PANIC=ui"), "{s}");
     assert!(!s.contains("Layers (15)"), "{s}");

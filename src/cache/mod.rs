@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::blob::store::{self, BlobStore};
+use crate::model::units;
 
 pub use dive::dive_key;
 
@@ -27,6 +28,14 @@ const TREE_DIR: &str = "trees/v1";
 const DIVE_DIR: &str = "dive/v1";
 /// Temp files older than this were left by a process that died; prune removes them.
 const STALE_TEMP_SECS: u64 = 24 * 3600;
+
+/// `$STRATA_CACHE_MAX_SIZE` is not a size.
+#[derive(Debug, thiserror::Error)]
+#[error("STRATA_CACHE_MAX_SIZE: {source} (try 5GB)")]
+pub struct MaxSizeError {
+    #[source]
+    pub source: units::SizeError,
+}
 
 /// A cache directory.
 #[derive(Debug, Clone)]
@@ -96,10 +105,11 @@ impl Cache {
 
     /// The size cap: `$STRATA_CACHE_MAX_SIZE` (bytes, or with a unit: `500MB`, `2GiB`), else
     /// `DEFAULT_MAX_BYTES`.
-    pub fn max_bytes() -> Result<u64, String> {
+    pub fn max_bytes() -> Result<u64, MaxSizeError> {
         match std::env::var("STRATA_CACHE_MAX_SIZE") {
-            Ok(v) if !v.trim().is_empty() => crate::report::ci::parse_bytes(v.trim())
-                .map_err(|e| format!("STRATA_CACHE_MAX_SIZE: {e} (try 5GB)")),
+            Ok(v) if !v.trim().is_empty() => {
+                units::parse_size(v.trim()).map_err(|source| MaxSizeError { source })
+            }
             _ => Ok(DEFAULT_MAX_BYTES),
         }
     }

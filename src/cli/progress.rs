@@ -8,6 +8,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use strata::model::units;
 use strata::LoadEvent;
 
 /// Nothing is drawn before a load has run this long.
@@ -112,8 +113,8 @@ impl Progress {
             "strata: {}: layers {layers_done}/{}  {} / {}  {pct:>5.1} %",
             self.label,
             s.total.len(),
-            humansize::format_size(read, humansize::DECIMAL),
-            humansize::format_size(total, humansize::DECIMAL),
+            units::decimal(read),
+            units::decimal(total),
         );
         let mut err = std::io::stderr().lock();
         let filled = ((pct / 5.0).round() as usize).min(20);

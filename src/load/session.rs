@@ -23,6 +23,7 @@ use crate::model::digest::Digest;
 use crate::model::error::{Error, LayerProblem, Result};
 use crate::model::history;
 use crate::model::image::{Engine, ImageMeta, LayerDesc};
+use crate::model::units;
 use crate::source::reference::ImageRef;
 use crate::source::store::Store;
 use crate::source::{self, Blobs, OpenedImage, SourceOptions, Target};
@@ -289,8 +290,8 @@ fn keep_under_cap(cache: &Cache, progress: Progress) {
         progress(LoadEvent::Notice(format!(
             "cache: evicted {} files ({}) to stay under {} (STRATA_CACHE_MAX_SIZE)",
             pruned.files,
-            humansize::format_size(pruned.bytes, humansize::DECIMAL),
-            humansize::format_size(max, humansize::DECIMAL)
+            units::decimal(pruned.bytes),
+            units::decimal(max)
         )));
     }
 }

@@ -1,4 +1,6 @@
-//! Bit-exact port of Go's `sort.Sort` (pattern-defeating quicksort, Go 1.19+).
+//! Go's behaviour where dive's output depends on it: a bit-exact port of Go's `sort.Sort`
+//! (pattern-defeating quicksort, Go 1.19+), and `go_float`, Go's `%v` of a float64, which
+//! `strata ci` needs to print thresholds and figures as dive does.
 //!
 //! `dive` orders its output with Go's *unstable* `sort.Sort` on a single
 //! integer key, so elements with equal keys come out in whatever permutation
@@ -416,6 +418,28 @@ fn reverse_range<T, F: FnMut(&T, &T) -> bool>(d: &mut LessSwap<'_, T, F>, a: usi
         i += 1;
         j -= 1;
     }
+}
+
+/// Go's `%v` of a float64 (`strconv.FormatFloat(f, 'g', -1, 64)`), as dive prints thresholds
+/// and figures: shortest round-trip digits, in exponent form when the decimal exponent is below
+/// -4 or at least 6 (`123456`, `1.234567e+06`, `1e-05`, `0.0001`), and `+Inf`, `NaN`.
+pub fn go_float(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    // Rust's `{:e}` writes the shortest round-trip digits: `d.ddde-x`.
+    let e = format!("{f:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        // `%e`: mantissa, then a signed exponent of at least two digits.
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    }
+    f.to_string()
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 
 use std::io;
 
+use super::units;
+
 /// The limits of one load. `Limits::default()` holds the defaults documented on each field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -82,29 +84,6 @@ impl LimitHit {
     }
 }
 
-/// Bytes as the flags take them: the largest unit (binary or decimal) that states `n`
-/// exactly, else a rounded binary figure.
-pub fn bytes(n: u64) -> String {
-    for (unit, name) in [
-        (1u64 << 40, "TiB"),
-        (1_000_000_000_000, "TB"),
-        (1 << 30, "GiB"),
-        (1_000_000_000, "GB"),
-        (1 << 20, "MiB"),
-        (1_000_000, "MB"),
-        (1 << 10, "KiB"),
-        (1_000, "kB"),
-    ] {
-        if n >= unit && n.is_multiple_of(unit) {
-            return format!("{} {name}", n / unit);
-        }
-    }
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    humansize::format_size(n, humansize::BINARY)
-}
-
 impl Limits {
     /// The limit a layer of `out` uncompressed bytes, stored in `compressed` bytes, is past:
     /// its size, or (past `RATIO_GRACE`) its compression ratio.
@@ -112,7 +91,7 @@ impl Limits {
         if out > self.layer_size {
             return Some(LimitHit::new(
                 "its uncompressed size".into(),
-                bytes(self.layer_size),
+                units::exact_or_binary(self.layer_size),
                 "--max-layer-size",
             ));
         }
@@ -122,7 +101,7 @@ impl Limits {
                 format!(
                     "its compression ratio (about {}:1 past its first {}, a decompression bomb?)",
                     two_digits(out / compressed),
-                    bytes(RATIO_GRACE)
+                    units::exact_or_binary(RATIO_GRACE)
                 ),
                 format!("{}:1", self.ratio),
                 "--max-ratio",
@@ -174,15 +153,5 @@ mod tests {
             ],
             [7, 99, 1000, 1000, 8100]
         );
-    }
-
-    #[test]
-    fn byte_figures_are_exact_when_they_can_be() {
-        assert_eq!(bytes(64 << 30), "64 GiB");
-        assert_eq!(bytes(16 << 20), "16 MiB");
-        assert_eq!(bytes(1_000_000), "1 MB");
-        assert_eq!(bytes(1000), "1 kB");
-        assert_eq!(bytes(999), "999 B");
-        assert_eq!(bytes(2_222_222), "2.12 MiB");
     }
 }

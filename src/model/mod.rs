@@ -5,9 +5,10 @@
 //! - `history`: the config's history steps, cleaned once;
 //! - `digest`: `sha256:` digests;
 //! - `limits`: the bounds a hostile image must stay within;
+//! - `units`: byte sizes, parsed as dive parses them and formatted for each place they show;
 //! - `error`: the engine's error kinds;
 //! - `path`, `text`: normalised image paths and how to show image text safely;
-//! - `gocompat`: Go's sort, for dive's figures in dive's order;
+//! - `gocompat`: Go's sort and float formatting, for dive's figures in dive's order and form;
 //! - `tar_header`: the checks a tar header block must pass, worded once for both tar readers.
 
 pub mod digest;
@@ -19,3 +20,4 @@ pub mod limits;
 pub mod path;
 pub mod tar_header;
 pub mod text;
+pub mod units;

@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::text::size;
 use super::{ImageInfo, Report, Totals};
 use crate::analysis::compare::{align_history, Comparison, FileChange, HistoryAlign};
 use crate::model::text::printable;
+use crate::model::units;
 
 pub const SCHEMA: &str = "strata.diff/v1";
 
@@ -318,13 +318,6 @@ impl DiffReport {
     pub fn render_text(&self, top: usize) -> String {
         let mut o = String::new();
         let s = &self.summary;
-        let signed = |d: i64| {
-            if d >= 0 {
-                format!("+{}", size(d as u64))
-            } else {
-                format!("-{}", size(d.unsigned_abs()))
-            }
-        };
         let _ = writeln!(
             o,
             "A          {} [{}]",
@@ -340,25 +333,25 @@ impl DiffReport {
         let _ = writeln!(
             o,
             "Size       {} -> {} ({}) visible; {} -> {} stored",
-            size(s.bytes_a),
-            size(s.bytes_b),
-            signed(s.bytes_b as i64 - s.bytes_a as i64),
-            size(self.a.totals.total_bytes),
-            size(self.b.totals.total_bytes)
+            units::decimal(s.bytes_a),
+            units::decimal(s.bytes_b),
+            units::signed_decimal(s.bytes_b as i64 - s.bytes_a as i64),
+            units::decimal(self.a.totals.total_bytes),
+            units::decimal(self.b.totals.total_bytes)
         );
         let _ = writeln!(
             o,
             "Layers     {} of B's {} layers are in A ({} shared); {}",
             s.shared_layers,
             s.layers_b,
-            size(s.shared_bytes),
+            units::decimal(s.shared_bytes),
             s.stacks()
         );
         let _ = writeln!(
             o,
             "Fetch      a host with A needs {} ({} uncompressed) more for B",
-            size(s.fetch_compressed_bytes),
-            size(s.fetch_bytes)
+            units::decimal(s.fetch_compressed_bytes),
+            units::decimal(s.fetch_bytes)
         );
         let _ = writeln!(
             o,
@@ -383,16 +376,16 @@ impl DiffReport {
                     "  {:<13} {:>10} {:>10} {:>11}  {}",
                     change,
                     if f.kind_a.is_some() {
-                        size(f.size_a)
+                        units::decimal(f.size_a)
                     } else {
                         "-".into()
                     },
                     if f.kind_b.is_some() {
-                        size(f.size_b)
+                        units::decimal(f.size_b)
                     } else {
                         "-".into()
                     },
-                    signed(f.size_b as i64 - f.size_a as i64),
+                    units::signed_decimal(f.size_b as i64 - f.size_a as i64),
                     printable(&f.path, 1000)
                 );
             }
@@ -441,9 +434,9 @@ impl DiffReport {
                 let _ = writeln!(
                     o,
                     "  {k:<25} {:>12} {:>12} {:>12}",
-                    size(w.a as u64),
-                    size(w.b as u64),
-                    signed(w.delta as i64)
+                    units::decimal(w.a as u64),
+                    units::decimal(w.b as u64),
+                    units::signed_decimal(w.delta as i64)
                 );
             }
         }

@@ -2,16 +2,11 @@
 
 use std::fmt::Write as _;
 
-use humansize::{format_size, DECIMAL};
-
 use super::Report;
+use crate::model::units;
 
 /// Widest command shown in the layers table.
 const COMMAND_WIDTH: usize = 72;
-
-pub fn size(bytes: u64) -> String {
-    format_size(bytes, DECIMAL)
-}
 
 fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
@@ -69,10 +64,10 @@ pub fn render(r: &Report, top: usize) -> String {
     let _ = writeln!(
         o,
         "Size       {} in {} layers ({} compressed); {} visible in {} files",
-        size(t.total_bytes),
+        units::decimal(t.total_bytes),
         r.layers.len(),
-        size(t.compressed_bytes),
-        size(t.final_bytes),
+        units::decimal(t.compressed_bytes),
+        units::decimal(t.final_bytes),
         t.files
     );
     if let Some(b) = &r.base {
@@ -90,10 +85,10 @@ pub fn render(r: &Report, top: usize) -> String {
                     o,
                     "Base       {name}: {} ({}) from the base{}; {} added by this image, {} of it unreachable",
                     if n == 1 { "layer 0".to_string() } else { format!("layers 0-{}", n - 1) },
-                    size(from_base),
+                    units::decimal(from_base),
                     if b.complete == Some(false) { " (the base's layers are not all at the bottom of this image)" } else { "" },
-                    size(added),
-                    size(b.added_unreachable_bytes.unwrap_or(0))
+                    units::decimal(added),
+                    units::decimal(b.added_unreachable_bytes.unwrap_or(0))
                 );
             }
             _ => {
@@ -116,7 +111,7 @@ pub fn render(r: &Report, top: usize) -> String {
     );
     for l in &r.layers {
         let hides = if l.unreachable_bytes > 0 {
-            size(l.unreachable_bytes)
+            units::decimal(l.unreachable_bytes)
         } else {
             "-".into()
         };
@@ -124,8 +119,8 @@ pub fn render(r: &Report, top: usize) -> String {
             o,
             "  {:>3}  {:>9}  {:>10}  {:>9}  {}",
             l.index,
-            size(l.size),
-            size(l.compressed_size),
+            units::decimal(l.size),
+            units::decimal(l.compressed_size),
             hides,
             shorten(
                 l.command.as_deref().unwrap_or("(no history)"),
@@ -139,7 +134,7 @@ pub fn render(r: &Report, top: usize) -> String {
     let _ = writeln!(
         o,
         "Waste      {} unreachable ({} of what the image stores); efficiency {:.1} %",
-        size(w.unreachable_bytes),
+        units::decimal(w.unreachable_bytes),
         percent(w.unreachable_bytes, t.total_bytes),
         w.efficiency * 100.0
     );
@@ -167,7 +162,7 @@ pub fn render(r: &Report, top: usize) -> String {
         ("cache", w.cache, "visible, package-manager caches"),
     ];
     for (name, bytes, why) in causes {
-        let _ = writeln!(o, "  {name:<12} {:>9}  {why}", size(bytes));
+        let _ = writeln!(o, "  {name:<12} {:>9}  {why}", units::decimal(bytes));
     }
     let _ = writeln!(o);
 
@@ -193,7 +188,7 @@ pub fn render(r: &Report, top: usize) -> String {
             let _ = writeln!(
                 o,
                 "  {:>9}  {:<11}  {:<9}  {}{same}",
-                size(row.bytes),
+                units::decimal(row.bytes),
                 row.cause,
                 layers,
                 safe(&row.path)
@@ -212,8 +207,8 @@ pub fn render(r: &Report, top: usize) -> String {
             let at = match (h.bytes, h.layer) {
                 (0, None) => String::new(),
                 (0, Some(l)) => format!(" (layer {l})"),
-                (b, None) => format!(" ({})", size(b)),
-                (b, Some(l)) => format!(" ({}, layer {l})", size(b)),
+                (b, None) => format!(" ({})", units::decimal(b)),
+                (b, Some(l)) => format!(" ({}, layer {l})", units::decimal(b)),
             };
             let _ = writeln!(o, "  [{sev}] {}{at}: {}", h.id, safe(&h.message));
             for p in h.paths.iter().take(3) {
@@ -236,7 +231,7 @@ pub fn render(r: &Report, top: usize) -> String {
         o,
         "dive       efficiency {:.4} %, wasted {}, user wasted {uwp}, {} inefficient files",
         d.efficiency * 100.0,
-        size(d.wasted_bytes),
+        units::decimal(d.wasted_bytes),
         d.inefficient_files.len()
     );
     o

@@ -291,8 +291,8 @@ pub(crate) fn read_verified(
     let too_big = |size: u64| Error::Format {
         what: what.into(),
         reason: LimitHit::new(
-            format!("its size ({})", crate::model::limits::bytes(size)),
-            crate::model::limits::bytes(limits.json_size),
+            format!("its size ({})", crate::model::units::exact_or_binary(size)),
+            crate::model::units::exact_or_binary(limits.json_size),
             "--max-json-size",
         )
         .to_string(),

@@ -272,25 +272,3 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
         Screen::Loading(_) | Screen::Failed(_) => Vec::new(),
     }
 }
-
-/// `500k`, `1M`, `2.5GB`, `1MiB`, `1048576`: decimal units like the rest of the UI, binary
-/// ones when asked.
-pub fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim().to_ascii_lowercase().replace(' ', "");
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult: f64 = match unit {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "m" | "mb" => 1e6,
-        "g" | "gb" => 1e9,
-        "kib" | "ki" => 1024.0,
-        "mib" | "mi" => 1048576.0,
-        "gib" | "gi" => 1073741824.0,
-        _ => return None,
-    };
-    Some((n * mult) as u64)
-}

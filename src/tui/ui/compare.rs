@@ -5,8 +5,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use super::{fit, panel, short_size, signed_size, styled};
+use super::{fit, panel, styled};
 use crate::model::text::printable;
+use crate::model::units;
 use crate::tree::EntryKind;
 use crate::tui::app::compare::{ComparePopup, CompareView};
 use crate::tui::app::filetree::Status;
@@ -59,11 +60,14 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
             label("Visible"),
             Span::raw(format!(
                 "{} → {} ",
-                short_size(s.bytes_a),
-                short_size(s.bytes_b)
+                units::decimal_short(s.bytes_a),
+                units::decimal_short(s.bytes_b)
             )),
             styled(
-                format!("({})", signed_size(s.bytes_b as i64 - s.bytes_a as i64)),
+                format!(
+                    "({})",
+                    units::signed_short(s.bytes_b as i64 - s.bytes_a as i64)
+                ),
                 t.title,
             ),
         ]),
@@ -71,8 +75,8 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
             label("Stored"),
             Span::raw(format!(
                 "{} → {}",
-                short_size(r.a.totals.total_bytes),
-                short_size(r.b.totals.total_bytes)
+                units::decimal_short(r.a.totals.total_bytes),
+                units::decimal_short(r.b.totals.total_bytes)
             )),
         ]),
         Line::from(vec![
@@ -81,7 +85,7 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
                 &format!(
                     "{} of B's {b_layers} layers ({})",
                     s.shared_layers,
-                    short_size(s.shared_bytes)
+                    units::decimal_short(s.shared_bytes)
                 ),
                 w.saturating_sub(9),
             )),
@@ -91,8 +95,8 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
             Span::raw(fit(
                 &format!(
                     "{} for B ({} unpacked)",
-                    short_size(s.fetch_compressed_bytes),
-                    short_size(s.fetch_bytes)
+                    units::decimal_short(s.fetch_compressed_bytes),
+                    units::decimal_short(s.fetch_bytes)
                 ),
                 w.saturating_sub(9),
             )),
@@ -110,8 +114,8 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
                 &unreachable.map_or(String::new(), |u| {
                     format!(
                         "{} → {} unreachable",
-                        short_size(u.a as u64),
-                        short_size(u.b as u64)
+                        units::decimal_short(u.a as u64),
+                        units::decimal_short(u.b as u64)
                     )
                 }),
                 w.saturating_sub(9),
@@ -158,7 +162,7 @@ fn draw_layers(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
             " {mark} {:>3} {:>3} {:>9}  ",
             idx(l.in_a),
             idx(l.in_b),
-            short_size(l.size)
+            units::decimal_short(l.size)
         );
         let id = l.diff_id.trim_start_matches("sha256:");
         lines.push(Line::from(Span::styled(
@@ -213,11 +217,11 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         }
         let head = format!(
             "{change:<9} {:>9} {:>9}  ",
-            short_size(n.size),
+            units::decimal_short(n.size),
             if n.delta == 0 {
                 String::new()
             } else {
-                signed_size(n.delta)
+                units::signed_short(n.delta)
             }
         );
         let guide = super::tree_guide(row);
@@ -364,9 +368,9 @@ fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize
         } else {
             format!(
                 "  {k:<22} {:>12} {:>12} {:>12}",
-                short_size(d.a as u64),
-                short_size(d.b as u64),
-                signed_size(d.delta as i64)
+                units::decimal_short(d.a as u64),
+                units::decimal_short(d.b as u64),
+                units::signed_short(d.delta as i64)
             )
         };
         lines.push(Line::from(line));

@@ -5,8 +5,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{fit, panel, short_size, styled};
+use super::{fit, panel, styled};
 use crate::model::text::printable;
+use crate::model::units;
 use crate::tui::app::explorer::Explorer;
 use crate::tui::app::State;
 
@@ -48,8 +49,8 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             Span::raw(fit(
                 &format!(
                     "{} below, {} of its own hidden later",
-                    short_size(row.unreachable_bytes),
-                    short_size(row.hidden_later_bytes)
+                    units::decimal_short(row.unreachable_bytes),
+                    units::decimal_short(row.hidden_later_bytes)
                 ),
                 w.saturating_sub(9),
             )),
@@ -114,9 +115,9 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         Line::from(fit(
             &format!(
                 "{} stored, {} final, {} compressed",
-                short_size(w.total_bytes),
-                short_size(w.final_bytes),
-                short_size(ex.compressed_bytes)
+                units::decimal_short(w.total_bytes),
+                units::decimal_short(w.final_bytes),
+                units::decimal_short(ex.compressed_bytes)
             ),
             width,
         )),
@@ -158,7 +159,7 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             Span::raw(format!(
                 "{}{:>9}",
                 " ".repeat(bar_w - n.min(bar_w) + 1),
-                short_size(*bytes)
+                units::decimal_short(*bytes)
             )),
         ]));
     }
@@ -166,7 +167,11 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     if room > 0 && !w.top.is_empty() {
         lines.push(Line::from(styled("Top wasted", t.dim)));
         for row in w.top.iter().take(room) {
-            let head = format!("{:>9} {:<9} ", short_size(row.bytes), row.cause.name());
+            let head = format!(
+                "{:>9} {:<9} ",
+                units::decimal_short(row.bytes),
+                row.cause.name()
+            );
             lines.push(Line::from(vec![
                 Span::raw(head.clone()),
                 Span::raw(fit(

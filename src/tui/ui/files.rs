@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{fit, focused, panel, short_size, signed_size, styled};
+use super::{fit, focused, panel, styled};
 use crate::model::text::printable;
+use crate::model::units;
 use crate::tree::EntryKind;
 use crate::tui::app::explorer::{Explorer, Panel};
 use crate::tui::app::filetree::{FileMode, Node, Row, SortBy, Status};
@@ -96,14 +97,14 @@ fn file_line<'a>(
     if show_owner {
         head.push_str(&format!("{:>9} ", format!("{}:{}", node.uid, node.gid)));
     }
-    head.push_str(&format!("{:>8} ", short_size(node.size)));
+    head.push_str(&format!("{:>8} ", units::decimal_short(node.size)));
     if show_delta {
         head.push_str(&format!(
             "{:>8} ",
             if node.delta == 0 {
                 String::new()
             } else {
-                signed_size(node.delta)
+                units::signed_short(node.delta)
             }
         ));
     }

@@ -6,7 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{fit, focused, panel, short_size, styled};
+use super::{fit, focused, panel, styled};
+use crate::model::units;
 use crate::tui::app::explorer::{Explorer, LayerEntry, Panel};
 use crate::tui::app::State;
 
@@ -47,11 +48,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                     format!(
                         "{:>3} {:>8} {:>8} ",
                         i,
-                        short_size(row.size),
-                        short_size(row.compressed_size)
+                        units::decimal_short(row.size),
+                        units::decimal_short(row.compressed_size)
                     )
                 } else {
-                    format!("{:>3} {:>8} ", i, short_size(row.size))
+                    format!("{:>3} {:>8} ", i, units::decimal_short(row.size))
                 };
                 let rest = width.saturating_sub(head.chars().count() + 2);
                 let style = if selected {

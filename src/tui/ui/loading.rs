@@ -5,8 +5,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{fit, panel, short_size, styled};
+use super::{fit, panel, styled};
 use crate::model::text::printable;
+use crate::model::units;
 use crate::tui::app::{Loading, Phase, State};
 
 fn bar(fraction: f64, width: usize) -> String {
@@ -43,8 +44,8 @@ pub fn draw(frame: &mut Frame, state: &State, l: &Loading) {
             Span::raw(format!(
                 " {:>5.1} %  {} / {}  ",
                 frac * 100.0,
-                short_size(read),
-                short_size(total)
+                units::decimal_short(read),
+                units::decimal_short(total)
             )),
             styled(eta, t.dim),
         ]),
@@ -101,8 +102,8 @@ pub fn draw(frame: &mut Frame, state: &State, l: &Loading) {
             Span::raw(fit(
                 &format!(
                     " {:>9} / {:<9} {phase}",
-                    short_size(layer.read.min(layer.total)),
-                    short_size(layer.total)
+                    units::decimal_short(layer.read.min(layer.total)),
+                    units::decimal_short(layer.total)
                 ),
                 40,
             )),

@@ -8,13 +8,13 @@ mod layers;
 mod loading;
 mod popups;
 
-use humansize::{format_size, FormatSizeOptions, DECIMAL};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use ratatui::Frame;
 
+use crate::model::units;
 use crate::tui::app::explorer::{Explorer, Panel};
 use crate::tui::app::keymap::Action;
 use crate::tui::app::{Screen, State};
@@ -96,7 +96,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         chips.push(format!("filter \"{}\"", ex.nav.filter.text));
     }
     if let Some(m) = ex.nav.filter.min_size {
-        chips.push(format!("≥{}", short_size(m)));
+        chips.push(format!("≥{}", units::decimal_short(m)));
     }
     let hidden: Vec<&str> = ["added", "modified", "meta", "removed", "unchanged"]
         .iter()
@@ -147,20 +147,6 @@ pub fn tree_guide(row: &crate::tui::app::filetree::Row) -> String {
     }
     guide.push_str(if row.last { "└─" } else { "├─" });
     guide
-}
-
-/// `98.3 kB`, one decimal, decimal units like dive.
-pub fn short_size(n: u64) -> String {
-    format_size(n, FormatSizeOptions::from(DECIMAL).decimal_places(1))
-}
-
-/// Signed size, `+1.2 MB` / `-3.0 kB` / `0 B`.
-pub fn signed_size(n: i64) -> String {
-    match n.signum() {
-        1 => format!("+{}", short_size(n as u64)),
-        -1 => format!("-{}", short_size(n.unsigned_abs())),
-        _ => "0 B".into(),
-    }
 }
 
 /// `COPY file:fb0feea065ddebce…f127 in /x` -> `COPY file:fb0feea065dd… in /x`: content hashes

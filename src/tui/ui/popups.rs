@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{fit, panel, short_size, styled};
+use super::{fit, panel, styled};
 use crate::model::text::printable;
+use crate::model::units;
 use crate::tui::app::explorer::Explorer;
 use crate::tui::app::filetree::Status;
 use crate::tui::app::layout::{centered, popup_area};
@@ -82,7 +83,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                         r.layer,
                         name,
                         r.kind.map_or("", |k| k.name()),
-                        short_size(r.size)
+                        units::decimal_short(r.size)
                     ),
                     style,
                 )));
@@ -236,7 +237,7 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, list: &HintList) {
             Span::raw(format!(
                 "{:>10}",
                 if h.bytes > 0 {
-                    short_size(h.bytes)
+                    units::decimal_short(h.bytes)
                 } else {
                     String::new()
                 }

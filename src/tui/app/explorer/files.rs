@@ -141,7 +141,7 @@ impl Explorer {
             "waste {}/{}: {} {} of /{} (layers {})",
             self.waste_next % top.len() + 1,
             top.len(),
-            crate::report::text::size(row.bytes),
+            crate::model::units::decimal(row.bytes),
             row.cause.name(),
             printable(&row.path, 200),
             row.layers

@@ -109,7 +109,9 @@ impl Explorer {
                     let min = if p.input.trim().is_empty() {
                         Some(None)
                     } else {
-                        crate::tui::app::parse_size(&p.input).map(Some)
+                        crate::model::units::parse_size(p.input.trim())
+                            .ok()
+                            .map(Some)
                     };
                     match min {
                         Some(min) => {
@@ -207,7 +209,7 @@ impl Explorer {
             Ok(s) => Popup::Message(format!(
                 "extracted {} files ({}), {} dirs, {} links into {}{}",
                 s.files,
-                crate::report::text::size(s.bytes),
+                crate::model::units::decimal(s.bytes),
                 s.dirs,
                 s.symlinks + s.hardlinks,
                 printable(&request.dir, 200),

@@ -109,8 +109,8 @@ pub fn render_content(c: &FileContent) -> Vec<String> {
     if c.truncated {
         lines.push(format!(
             "… showing the first {} of {}",
-            crate::report::text::size(c.bytes.len() as u64),
-            crate::report::text::size(c.total)
+            crate::model::units::decimal(c.bytes.len() as u64),
+            crate::model::units::decimal(c.total)
         ));
     }
     if lines.is_empty() {
@@ -158,8 +158,8 @@ pub fn render_diff(
     if old.bytes.contains(&0) || new.bytes.contains(&0) {
         return vec![format!(
             "binary content differs: {} -> {}",
-            crate::report::text::size(old.total),
-            crate::report::text::size(new.total)
+            crate::model::units::decimal(old.total),
+            crate::model::units::decimal(new.total)
         )];
     }
     let diff = similar::TextDiff::from_lines(a.as_ref(), b.as_ref());

@@ -1,0 +1,326 @@
+//! Command-line arguments, as clap reads them. Parsing only; `cli/mod.rs` dispatches.
+
+use clap::{Args, Parser, Subcommand};
+use strata::model::units::{self, SizeError};
+use strata::report::ci::Setting;
+
+/// Open a container image and see what is inside it, layer by layer, and where the bytes are
+/// wasted.
+#[derive(Debug, Parser)]
+#[command(
+    name = "strata",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Image to open: a `docker save` tar, an OCI archive or layout directory, a registry
+    /// name (nginx:alpine, host:port/app:tag), or a reference with a transport prefix
+    /// (docker-archive:, oci-archive:, oci:, docker://, docker-daemon:, podman:).
+    pub image: Option<String>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a summary of an image: layers, sizes and wasted bytes by cause.
+    Report(ReportArgs),
+    /// Extract files from an image into a directory (the final merged view by default).
+    Extract(ExtractArgs),
+    /// Gate a pipeline: exit 0 if every rule passes, 1 if one fails, 2 if the image could
+    /// not be analysed. Reads dive's `.dive-ci` as-is.
+    Ci(CiArgs),
+    /// Compare two images: shared layers, changed files, config, history and waste.
+    Diff(DiffArgs),
+    /// Show or empty the cache of downloaded blobs and analysed layers.
+    Cache(CacheArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub action: CacheAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// List what the cache holds, least recently used first.
+    Ls,
+    /// Remove cached files: all of them, or the least recently used until the cache is at
+    /// most --max-size.
+    Prune {
+        /// Keep up to this much ("2GB", "500MiB").
+        #[arg(long, value_name = "SIZE")]
+        max_size: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The image to compare from.
+    pub a: String,
+    /// The image to compare to.
+    pub b: String,
+
+    /// Print the `strata.diff/v1` JSON document.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Rows of the biggest changes in the text summary.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Image to check.
+    pub image: String,
+
+    /// Rules file: dive's `.dive-ci` (lowestEfficiency, highestWastedBytes,
+    /// highestUserWastedPercent) and/or strata's rules. Default: `.dive-ci` in the current
+    /// directory if present, else dive's default rules.
+    #[arg(long, value_name = "FILE", alias = "ci-config")]
+    pub rules: Option<std::path::PathBuf>,
+
+    /// dive's flag: fail below this efficiency (0-1, or "disabled"); overrides the file.
+    #[arg(long = "lowestEfficiency", value_name = "RATIO", value_parser = dive_ratio)]
+    pub lowest_efficiency: Option<Setting<f64>>,
+
+    /// dive's flag: fail above this many wasted bytes ("20MB", or "disabled").
+    #[arg(long = "highestWastedBytes", value_name = "SIZE", value_parser = dive_size)]
+    pub highest_wasted_bytes: Option<Setting<u64>>,
+
+    /// dive's flag: fail above this ratio of wasted to user bytes (0-1, or "disabled").
+    #[arg(long = "highestUserWastedPercent", value_name = "RATIO", value_parser = dive_ratio)]
+    pub highest_user_wasted_percent: Option<Setting<f64>>,
+
+    /// Accepted for dive compatibility (`dive --ci`); strata ci always gates.
+    #[arg(long = "ci", hide = true)]
+    pub ci_flag: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CiFormat,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Image to read.
+    pub image: String,
+
+    /// Paths inside the image to extract; `/` extracts the whole filesystem.
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+
+    /// Destination directory (created if missing). Nothing is written outside it.
+    #[arg(long = "to", value_name = "DIR")]
+    pub to: std::path::PathBuf,
+
+    /// Extract the filesystem as it was after this layer (0-based) instead of the final one.
+    #[arg(long)]
+    pub layer: Option<usize>,
+
+    /// Replace files that already exist in DIR (otherwise strata refuses and writes nothing).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Image to analyse (see `strata --help` for the forms accepted).
+    pub image: String,
+
+    /// Print the `strata.report/v1` JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Rows of the top wasted paths table in the text report.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+
+    /// The image this one was built FROM: its layers are matched at the bottom of IMAGE and
+    /// the figures split into "from the base" and "added by this image".
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<String>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Platform to pick from a multi-platform image: os/arch[/variant] (default: the host's).
+    #[arg(long, global = true)]
+    pub platform: Option<String>,
+
+    /// Where a bare image name is looked up (default: the local engine if it has the image,
+    /// else the registry).
+    #[arg(long, global = true, value_enum)]
+    pub source: Option<SourceChoice>,
+
+    /// Talk plain HTTP to the registry (registries on loopback always get it).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
+    /// Registry user name; the password is read from stdin (--password-stdin).
+    #[arg(long, global = true, requires = "password_stdin")]
+    pub username: Option<String>,
+
+    /// Read the registry password (or token) from the first line of stdin.
+    #[arg(long, global = true, requires = "username")]
+    pub password_stdin: bool,
+
+    /// Neither read nor write the cache of downloaded blobs and analysed layers.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// Seconds a registry or engine may stay silent before strata retries or gives up.
+    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: Option<u64>,
+
+    /// No progress or notices on stderr (errors are still printed).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Largest uncompressed layer [default: 64GiB].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = size, help_heading = LIMITS)]
+    pub max_layer_size: Option<u64>,
+
+    /// Largest uncompressed:compressed ratio of a layer past its first 256 MiB [default: 250].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_ratio: Option<u64>,
+
+    /// Most entries in one layer [default: 5000000].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_entries: Option<u64>,
+
+    /// Most entries in all layers together [default: 10000000].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_total_entries: Option<u64>,
+
+    /// Longest path inside a layer, in bytes [default: 4096].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_path_length: Option<u64>,
+
+    /// Deepest path inside a layer, in components, at most 4096 [default: 256].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=strata::model::limits::MAX_PATH_DEPTH), help_heading = LIMITS)]
+    pub max_path_depth: Option<u64>,
+
+    /// Largest manifest, index or image config [default: 16MiB].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = size, help_heading = LIMITS)]
+    pub max_json_size: Option<u64>,
+
+    /// Most layers in one image [default: 1000].
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    pub max_layers: Option<u64>,
+}
+
+const LIMITS: &str = "Limits (against hostile images)";
+
+/// Why a size flag was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SizeFlagError {
+    #[error(transparent)]
+    Size(#[from] SizeError),
+    /// A limit of 0 would refuse every image.
+    #[error("must be more than 0")]
+    Zero,
+}
+
+/// A byte size flag: `512MB`, `2GiB`, `100000`.
+fn size(s: &str) -> Result<u64, SizeFlagError> {
+    match units::parse_size(s)? {
+        0 => Err(SizeFlagError::Zero),
+        n => Ok(n),
+    }
+}
+
+/// A dive ratio flag that is neither a number in 0-1 nor "disabled".
+#[derive(Debug, thiserror::Error)]
+#[error("expected a ratio between 0 and 1, or \"disabled\"")]
+pub struct NotARatio;
+
+/// dive's ratio flags, read while the arguments are parsed so that a bad value is reported
+/// as the flag's (`invalid value '2' for '--lowestEfficiency <RATIO>'`), never as the rules
+/// file's. A plain float, as dive's flag takes it (not the rules file's Go forms).
+fn dive_ratio(s: &str) -> Result<Setting<f64>, NotARatio> {
+    if s == "disabled" {
+        return Ok(Setting::Disabled);
+    }
+    match s.trim().parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(Setting::On(x)),
+        _ => Err(NotARatio),
+    }
+}
+
+/// `--highestWastedBytes`: a size (`20MB`, `1048576`) or `disabled`, read like `dive_ratio`.
+fn dive_size(s: &str) -> Result<Setting<u64>, SizeError> {
+    if s == "disabled" {
+        return Ok(Setting::Disabled);
+    }
+    units::parse_size(s).map(Setting::On)
+}
+
+/// `strata ci --format`; a type of its own so that the library's `Format` knows nothing of
+/// clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiFormat {
+    /// One line per rule, like `dive --ci`, then a `Result:` summary line.
+    Text,
+    /// A `strata.ci/v1` JSON document.
+    Json,
+    /// JUnit XML: one test suite, one test case per rule.
+    Junit,
+    /// GitHub Actions workflow commands (`::error` per failed rule) and a summary line.
+    Github,
+}
+
+impl From<CiFormat> for strata::report::ci::Format {
+    fn from(f: CiFormat) -> Self {
+        match f {
+            CiFormat::Text => Self::Text,
+            CiFormat::Json => Self::Json,
+            CiFormat::Junit => Self::Junit,
+            CiFormat::Github => Self::Github,
+        }
+    }
+}
+
+impl SourceArgs {
+    /// The limits these flags set, defaults elsewhere.
+    pub fn limits(&self) -> strata::model::limits::Limits {
+        let d = strata::model::limits::Limits::default();
+        strata::model::limits::Limits {
+            layer_size: self.max_layer_size.unwrap_or(d.layer_size),
+            ratio: self.max_ratio.unwrap_or(d.ratio),
+            entries: self.max_entries.unwrap_or(d.entries),
+            total_entries: self.max_total_entries.unwrap_or(d.total_entries),
+            path_length: self.max_path_length.unwrap_or(d.path_length),
+            path_depth: self.max_path_depth.unwrap_or(d.path_depth),
+            json_size: self.max_json_size.unwrap_or(d.json_size),
+            layers: self.max_layers.unwrap_or(d.layers),
+        }
+    }
+}
+
+/// `--source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceChoice {
+    Registry,
+    Docker,
+    Podman,
+}

@@ -1,0 +1,28 @@
+//! `strata diff A B`: both images load in parallel; on a terminal the compare screen opens,
+//! else the `strata.diff/v1` document or its text is printed.
+
+use std::io::IsTerminal;
+
+use super::args::DiffArgs;
+use super::error::Error;
+use super::{explore, options, write_out};
+
+pub fn run(args: &DiffArgs) -> Result<(), Error> {
+    let opts = options::source_options(&args.source)?;
+    if !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        let ui = explore::ui_config(&[&args.a, &args.b])?;
+        return Ok(strata::tui::runtime::run_compare(
+            &args.a, &args.b, opts, ui,
+        )?);
+    }
+    let (a, b) = options::load_pair(&args.a, &args.b, &args.source, &opts);
+    let (a, b) = (a?, b?);
+    let (an_a, an_b) = (a.analyse(), b.analyse());
+    let (doc, _) = strata::report::diff::compare_images(a.image(), &an_a, b.image(), &an_b);
+    let out = if args.json {
+        doc.to_json() + "\n"
+    } else {
+        doc.render_text(args.top)
+    };
+    write_out(&out, "diff")
+}
