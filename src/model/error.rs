@@ -73,8 +73,9 @@ pub enum Error {
     #[error("registry {registry}: {reason}")]
     Registry { registry: String, reason: String },
 
-    /// The registry kept answering 429 Too Many Requests until strata gave up.
-    #[error("registry {registry}: HTTP 429 {answer} (gave up after {attempts} attempts)")]
+    /// The registry kept answering 429 Too Many Requests until strata gave up; `answer` is
+    /// what it said besides the status, if anything.
+    #[error("registry {registry}: HTTP 429{} (gave up after {attempts} attempts)", spaced(.answer))]
     RateLimited {
         registry: String,
         answer: String,
@@ -181,6 +182,15 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `text` after a space, or nothing: a registry's 429 may come without a word.
+fn spaced(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(" {text}")
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -342,11 +342,14 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &st
 
 /// A failure to fetch bytes (network, engine), as opposed to bytes that do not decode.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct TransferError(String);
+#[error(transparent)]
+pub struct TransferError(Box<dyn std::error::Error + Send + Sync>);
 
-pub(crate) fn transfer_error(message: String) -> io::Error {
-    io::Error::other(TransferError(message))
+/// `cause` (a message, or a source's typed error) as a transfer error.
+pub(crate) fn transfer_error(
+    cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> io::Error {
+    io::Error::other(TransferError(cause.into()))
 }
 
 /// Whether `e` is a failure to fetch bytes (see `TransferError`).
