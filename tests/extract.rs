@@ -850,6 +850,107 @@ fn an_image_changed_after_loading_is_an_error_not_wrong_bytes() {
     assert!(!work.path().join("out/y").exists());
 }
 
+/// Overwrites, in place, the one run of `from` in the file at `path` with `to` (as long): the
+/// archive keeps every entry, name, offset and size, only content bytes change.
+fn patch_in_place(path: &Path, from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let mut bytes = std::fs::read(path).unwrap();
+    let at: Vec<usize> = bytes
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, w)| *w == from)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1, "the bytes to change must occur once");
+    bytes[at[0]..at[0] + from.len()].copy_from_slice(to);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A verified base layer and a second layer whose file content will change after loading.
+fn image_to_tamper(dir: &Path) -> (String, Vec<u8>) {
+    let loaded_bytes = noise(11, 3000);
+    let spec = Spec::new()
+        .layer("base", vec![file("keep", b"verified bytes")])
+        .layer(
+            "changed",
+            vec![
+                Item::File("new/dir/changed", loaded_bytes.clone()),
+                Item::Hardlink("new/link", "new/dir/changed"),
+            ],
+        );
+    (archive(dir, &spec), loaded_bytes)
+}
+
+/// The walk of the changed layer succeeds (same entries, same sizes) and writes its bytes before
+/// the layer's digest can be checked at its end: what it wrote must not stay.
+#[test]
+fn files_written_from_a_layer_that_fails_its_digest_are_removed() {
+    let work = tempdir();
+    let (image, loaded_bytes) = image_to_tamper(work.path());
+    let (loaded, analysis) = load(&image);
+    patch_in_place(Path::new(&image), &loaded_bytes, &noise(12, 3000));
+    let run = |paths: &[&str], to: &Path| {
+        let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+        extract::extract(&loaded, &analysis, &paths, to, &ExtractOptions::default()).unwrap_err()
+    };
+    let is_mismatch = |e: &strata::Error| {
+        assert!(
+            matches!(e.kind(), strata::Error::DigestMismatch { .. }),
+            "{e}"
+        );
+        let message = e.to_string();
+        assert!(
+            message.contains("layer 1 blob l1/layer.tar: digest mismatch: expected sha256:"),
+            "{message}"
+        );
+    };
+
+    // Everything: the verified layer's file stays; the changed layer's file, its hardlink and
+    // the directories made for them go.
+    let all = work.path().join("all");
+    is_mismatch(&run(&["/"], &all));
+    let got: Vec<String> = snapshot(&all).into_keys().collect();
+    assert_eq!(got, ["keep"]);
+
+    // One file: the ancestors made for it go, a directory the user had stays.
+    let one = work.path().join("one");
+    std::fs::create_dir_all(one.join("new")).unwrap();
+    std::fs::set_permissions(one.join("new"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    is_mismatch(&run(&["/new/dir/changed"], &one));
+    assert_eq!(
+        snapshot(&one),
+        BTreeMap::from([("new".to_string(), Node::Dir { mode: 0o755 })])
+    );
+}
+
+/// The file viewer's read of a layer changed since loading is the digest mismatch, never the
+/// changed bytes, whether it reads the whole file or stops at its cap.
+#[test]
+fn read_file_of_a_layer_changed_after_loading_is_the_digest_mismatch() {
+    let work = tempdir();
+    let (image, loaded_bytes) = image_to_tamper(work.path());
+    let (loaded, analysis) = load(&image);
+    assert_eq!(
+        extract::read_file(&loaded, &analysis, 1, "/new/dir/changed", 1 << 20)
+            .unwrap()
+            .bytes,
+        loaded_bytes
+    );
+    patch_in_place(Path::new(&image), &loaded_bytes, &noise(12, 3000));
+    for limit in [1 << 20, 10] {
+        let err = extract::read_file(&loaded, &analysis, 1, "/new/dir/changed", limit).unwrap_err();
+        assert!(
+            matches!(err.kind(), strata::Error::DigestMismatch { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("layer 1 blob l1/layer.tar: digest mismatch: expected sha256:"),
+            "{err}"
+        );
+    }
+}
+
 /// A file whose tar path went through a symlinked directory is read back from its layer under
 /// that tar path and written where the link leads (also by the file viewer's read).
 #[test]
