@@ -426,6 +426,39 @@ fn copy_everything_before_npm_ci_busts_the_cache() {
     );
 }
 
+/// BuildKit writes a RUN with build args as `RUN |N K=V ... /bin/sh -c x # buildkit`; its
+/// install is found as the classic builder's `|N ...` always was (it used to be missed).
+#[test]
+fn install_behind_buildkit_build_args_busts_the_cache_too() {
+    let spec = Spec::new()
+        .layer(BASE, base())
+        .layer(
+            "COPY . . # buildkit",
+            vec![
+                file("app/package.json", &noise(55, 1_200)),
+                file("app/src/index.js", &noise(56, 9_000)),
+            ],
+        )
+        .layer(
+            "RUN |1 NODE_ENV=production /bin/sh -c npm ci # buildkit",
+            vec![file("app/node_modules/x/index.js", &noise(57, 20_000))],
+        );
+    let (r, _) = report(&spec);
+    assert_eq!(ids(&r), ["cache-busting-order"]);
+    let h = only(&r, "cache-busting-order");
+    assert_eq!(h["layer"], 2);
+    assert_eq!(h["bytes"], 20_000);
+    assert_eq!(paths(h), ["/app/package.json"]);
+    assert_mentions(
+        h,
+        &[
+            "`COPY . .` in layer 1",
+            // The quoted command is the cleaned one, build args and all, as before.
+            "`RUN |1 NODE_ENV=production /bin/sh -c npm ci` in layer 2 (npm install)",
+        ],
+    );
+}
+
 #[test]
 fn classic_builder_dir_copy_before_pip_install_busts_the_cache() {
     let app = |seed| {

@@ -1,6 +1,9 @@
 //! The config's history: every step (empty ones too) mapped to the layer it made, and its
-//! command cleaned for display while the raw text is kept.
+//! command cleaned for display while the raw text is kept. Each command is cleaned and read
+//! (`BuildStep`) here, once, so whoever shows a step and whoever reasons about it see the
+//! same thing.
 
+use crate::model::build_step::BuildStep;
 use crate::model::image::ImageConfig;
 
 /// One history step of the image config.
@@ -16,6 +19,10 @@ pub struct HistoryStep {
     /// Index of the layer this step made; `None` for empty steps (and for steps beyond the
     /// layers when a config's history does not add up).
     pub layer: Option<usize>,
+    /// What the step did, read from `command`. Not serialised: it is derived from the
+    /// command, which is.
+    #[serde(skip)]
+    pub step: BuildStep,
 }
 
 /// Maps history to layers: non-empty steps take layers in order.
@@ -35,8 +42,10 @@ pub fn steps(config: &ImageConfig, layers: usize) -> Vec<HistoryStep> {
                 Some(next - 1)
             };
             let raw = h.created_by.clone().unwrap_or_default();
+            let command = clean_command(&raw);
             HistoryStep {
-                command: clean_command(&raw),
+                step: BuildStep::parse(&command),
+                command,
                 created_by: raw,
                 created: h.created.clone(),
                 comment: h.comment.clone(),

@@ -2,7 +2,7 @@
 //! does I/O or knows where an image comes from.
 //!
 //! - `image`: image metadata (manifest, config, layer descriptors) as sources yield it;
-//! - `history`: the config's history steps, cleaned once;
+//! - `history`, `build_step`: the config's history steps, cleaned and read once;
 //! - `digest`: `sha256:` digests;
 //! - `limits`: the bounds a hostile image must stay within;
 //! - `units`: byte sizes, parsed as dive parses them and formatted for each place they show;
@@ -11,6 +11,7 @@
 //! - `gocompat`: Go's sort and float formatting, for dive's figures in dive's order and form;
 //! - `tar_header`: the checks a tar header block must pass, worded once for both tar readers.
 
+pub mod build_step;
 pub mod digest;
 pub mod error;
 pub mod gocompat;

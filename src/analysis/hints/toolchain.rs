@@ -1,0 +1,112 @@
+//! Build tools in the final view: compilers, headers, language toolchains. They are summed
+//! over the whole image (one hint, split by part) because the fix is one multi-stage build,
+//! whichever layers installed them.
+
+use std::collections::BTreeMap;
+
+use super::{
+    final_entries, main_layer, size, under, waste_severity, Hint, HintInput, Paths, TOOLCHAIN_FLOOR,
+};
+use crate::tree::EntryKind;
+
+/// What part of a build toolchain a path belongs to.
+fn toolchain_part(path: &str) -> Option<&'static str> {
+    let name = crate::model::path::file_name(path);
+    if path.starts_with("usr/lib/gcc/")
+        || path.starts_with("usr/libexec/gcc/")
+        || (under(path, "usr/bin")
+            && path.matches('/').count() == 2
+            && (name.starts_with("gcc")
+                || name.starts_with("g++")
+                || name.starts_with("cc1")
+                || name.contains("-gcc")
+                || name.contains("-g++")))
+    {
+        return Some("gcc");
+    }
+    if path.starts_with("usr/include/") || path.starts_with("usr/local/include/") {
+        return Some("C headers");
+    }
+    if path.starts_with("usr/local/go/") {
+        return Some("Go toolchain");
+    }
+    if [
+        "root/.rustup/",
+        "root/.cargo/",
+        "usr/local/rustup/",
+        "usr/local/cargo/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+    {
+        return Some("Rust toolchain");
+    }
+    if path.starts_with("node_modules/node-gyp/")
+        || path.contains("/node_modules/node-gyp/")
+        || path.starts_with("root/.cache/node-gyp/")
+    {
+        return Some("node-gyp");
+    }
+    None
+}
+
+pub(super) fn build_toolchain(input: &HintInput<'_>, out: &mut Vec<Hint>) {
+    let mut paths = Paths::default();
+    let mut layers: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut parts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for (path, e, layer) in final_entries(input) {
+        if e.kind != EntryKind::File {
+            continue;
+        }
+        if let Some(part) = toolchain_part(path) {
+            paths.add(path, e.size);
+            *layers.entry(layer).or_default() += e.size;
+            *parts.entry(part).or_default() += e.size;
+        }
+    }
+    let bytes = paths.total();
+    if bytes < TOOLCHAIN_FLOOR {
+        return;
+    }
+    let mut parts: Vec<(&str, u64)> = parts.into_iter().collect();
+    parts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let layer = main_layer(&layers);
+    out.push(Hint {
+        id: "build-toolchain",
+        severity: waste_severity(bytes),
+        message: format!(
+            "build tools take {} of the final image ({}){}; suggest a multi-stage build: \
+             compile in a builder stage and COPY only the artefacts into a slim runtime stage",
+            size(bytes),
+            parts
+                .iter()
+                .map(|(p, b)| format!("{p} {}", size(*b)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            layer.map_or(String::new(), |l| format!(", mostly from layer {l}")),
+        ),
+        bytes,
+        layer,
+        paths: paths.top(),
+        paths_total: paths.len(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toolchain_parts() {
+        assert_eq!(toolchain_part("usr/bin/gcc-12"), Some("gcc"));
+        assert_eq!(
+            toolchain_part("usr/bin/x86_64-linux-gnu-gcc-12"),
+            Some("gcc")
+        );
+        assert_eq!(toolchain_part("usr/bin/gcov"), None);
+        assert_eq!(
+            toolchain_part("app/node_modules/node-gyp/lib/build.js"),
+            Some("node-gyp")
+        );
+    }
+}
