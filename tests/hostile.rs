@@ -107,8 +107,8 @@ fn fuzz_findings_stay_fixed() {
     for path in found {
         let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         let _ = strata::source::reference::ImageRef::parse(&text);
-        if let Ok(r) = strata::source::docker_ref::parse(&text) {
-            let again = strata::source::docker_ref::parse(&r.whole()).map(|a| a.whole());
+        if let Ok(r) = strata::source::registry::docker_ref::parse(&text) {
+            let again = strata::source::registry::docker_ref::parse(&r.whole()).map(|a| a.whole());
             assert_eq!(again.ok(), Some(r.whole()), "{}: {text:?}", path.display());
         }
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::load::Image;
-use crate::model::history;
+use crate::model::history::{self, HistoryStep};
 
 pub const SCHEMA: &str = "strata.report/v1";
 
@@ -20,7 +20,8 @@ pub struct Report {
     pub schema: &'static str,
     pub image: ImageInfo,
     pub layers: Vec<LayerRow>,
-    pub history: Vec<HistoryRow>,
+    /// Every config history step, as `model::history` reads it.
+    pub history: Vec<HistoryStep>,
     pub totals: Totals,
     pub waste: WasteReport,
     pub dive_compat: DiveReport,
@@ -104,16 +105,6 @@ pub struct LayerRow {
     pub unreachable_bytes: u64,
     /// Bytes of this layer that later layers hid.
     pub hidden_later_bytes: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryRow {
-    pub created_by: String,
-    pub command: String,
-    pub created: Option<String>,
-    pub comment: Option<String>,
-    pub empty_layer: bool,
-    pub layer: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -226,18 +217,7 @@ impl Report {
                 hidden_later_bytes: stats.hidden_later_bytes,
             })
             .collect();
-        let history = image
-            .history
-            .iter()
-            .map(|s| HistoryRow {
-                created_by: s.created_by.clone(),
-                command: s.command.clone(),
-                created: s.created.clone(),
-                comment: s.comment.clone(),
-                empty_layer: s.empty_layer,
-                layer: s.layer,
-            })
-            .collect();
+        let history = image.history.clone();
         let w = &analysis.waste;
         let entries = analysis.stack.top.live.iter().flatten().count() as u64;
         let d = &analysis.dive;

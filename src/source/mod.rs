@@ -4,7 +4,6 @@
 pub mod archive;
 pub mod credentials;
 mod docker_archive;
-pub mod docker_ref;
 pub mod engine;
 pub mod reference;
 

@@ -20,8 +20,6 @@ mod waste;
 
 use std::collections::BTreeMap;
 
-use humansize::{format_size, DECIMAL};
-
 use super::merge::entry;
 use super::merge::Stack;
 use super::LayerStats;
@@ -121,7 +119,7 @@ pub fn hints(input: &HintInput<'_>) -> Vec<Hint> {
 // Shared helpers.
 
 fn size(bytes: u64) -> String {
-    format_size(bytes, DECIMAL)
+    crate::model::units::decimal(bytes)
 }
 
 fn waste_severity(bytes: u64) -> Severity {

@@ -12,6 +12,7 @@
 //! failed request means). This file is what the rest of strata sees: `open`, the store, and
 //! the typed errors its reads carry inside `io::Error`s.
 
+pub mod docker_ref;
 mod download;
 mod failure;
 mod open;

@@ -30,7 +30,7 @@ pub fn open(
     opts: &SourceOptions,
     cache: Option<BlobStore>,
 ) -> Result<(RegistryStore, Vec<String>)> {
-    let reference = crate::source::docker_ref::parse(name).map_err(|e| Error::Unsupported {
+    let reference = super::docker_ref::parse(name).map_err(|e| Error::Unsupported {
         reason: format!("not a valid image reference ({e})"),
     })?;
     let registry = reference.registry().to_string();
