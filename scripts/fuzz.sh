@@ -77,7 +77,7 @@ STAMP="$(mktemp)"
 trap 'rm -f "$STAMP"' EXIT
 # -detect_leaks=0: LeakSanitizer flags, non-reproducibly, the 32-byte glibc record that
 # registers a thread-local destructor (__cxa_thread_atexit_impl) in the layer-reading worker
-# threads of strata::load (std::thread::scope in src/image.rs). It is not a strata leak.
+# threads of strata::load (std::thread::scope in src/load/layers.rs). It is not a strata leak.
 run_one() {
     local t="$1" start end rc
     start=$(date +%s)
