@@ -155,3 +155,82 @@ fn a_cached_registry_blob_changed_after_loading_is_a_digest_mismatch_in_the_view
         "{err}"
     );
 }
+
+/// The explorer's viewer, end to end but for the terminal: Enter on a file asks the runtime
+/// for it, the runtime's read (the same function it runs on a task) finds the archive changed
+/// since loading, and the viewer shows the digest mismatch instead of the bytes.
+#[test]
+fn the_viewer_shows_the_digest_mismatch_of_a_changed_archive_not_its_bytes() {
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use strata::tui::app::keymap::Keymap;
+    use strata::tui::app::theme::Theme;
+    use strata::tui::app::{update, Effect, Loaded, Msg, State};
+
+    let work = tempdir();
+    let archive = work.path().join("image.tar");
+    image_saying("version one\n").docker_archive(&archive);
+    let input = archive.to_str().unwrap();
+    let session = strata::load(input, &uncached(), &|_| {}).unwrap();
+    let analysis = session.analyse();
+    let mut s = State::new(input, Keymap::new(None).0, Theme::dark(), 100, 30);
+    update(
+        &mut s,
+        Msg::Loaded(Loaded {
+            session: std::sync::Arc::new(session),
+            analysis: std::sync::Arc::new(analysis),
+        }),
+    );
+    let press =
+        |s: &mut State, code: KeyCode| update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let render = |s: &State| {
+        let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
+        t.draw(|f| strata::tui::ui::draw(f, s)).unwrap();
+        format!("{}", t.backend())
+    };
+    // Files panel: etc/, etc/motd, etc/other.
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Down);
+    let effects = press(&mut s, KeyCode::Enter);
+    let Some(Effect::ReadFile {
+        layer,
+        path,
+        purpose,
+    }) = effects.last().cloned()
+    else {
+        panic!("Enter on etc/motd asks for a read: {effects:?}");
+    };
+    assert_eq!((layer, path.as_str()), (0, "etc/motd"));
+    let loaded = s.loaded().unwrap();
+
+    // Read as loaded: the viewer shows the file.
+    let msg = strata::tui::runtime::file_read(&loaded, layer, path.clone(), purpose.clone());
+    update(&mut s, msg);
+    assert!(render(&s).contains("1 │ version one"), "{}", render(&s));
+
+    // The archive changes; the same read now fails on the layer's digest.
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Enter);
+    flip_byte_of(&archive, b"version one");
+    let msg = strata::tui::runtime::file_read(&loaded, layer, path, purpose);
+    update(&mut s, msg);
+    let screen = render(&s);
+    // The message box wraps its text: read it as one line.
+    let message: Vec<&str> = screen
+        .lines()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once('┃')?;
+            Some(rest.rsplit_once('┃')?.0.trim())
+        })
+        .collect();
+    let message = message.join(" ");
+    assert!(
+        message.contains("layer 0 blob l0/layer.tar: digest mismatch: expected sha256:"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("ersion one"),
+        "the changed bytes are not shown: {screen}"
+    );
+}

@@ -15,7 +15,10 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 use ratatui::DefaultTerminal;
 
-use super::app::{update, Effect, ExtractFailure, Loaded, Msg, Screen, State, VIEW_LIMIT};
+use super::app::{
+    update, Effect, ExtractFailure, ExtractRequest, Loaded, Msg, ReadPurpose, Screen, State,
+    VIEW_LIMIT,
+};
 use super::config::UiConfig;
 use crate::extract::{self, ExtractOptions};
 use crate::load::LoadEvent;
@@ -269,44 +272,55 @@ fn perform(effect: Effect, state: &State, opts: &SourceOptions, tx: &Sender<Msg>
             path,
             purpose,
         } => {
-            let Some(Loaded { session, analysis }) = state.loaded() else {
+            let Some(loaded) = state.loaded() else {
                 return;
             };
             spawn_task(tx.clone(), "reading a file", move || {
-                let result = extract::read_file(&session, &analysis, layer, &path, VIEW_LIMIT)
-                    .map_err(|e| e.to_string());
-                Msg::FileRead {
-                    layer,
-                    path,
-                    purpose,
-                    result,
-                }
+                file_read(&loaded, layer, path, purpose)
             });
         }
         Effect::Extract(request) => {
-            let Some(Loaded { session, analysis }) = state.loaded() else {
+            let Some(loaded) = state.loaded() else {
                 return;
             };
             spawn_task(tx.clone(), "extracting", move || {
-                let paths = vec![format!("/{}", request.path)];
-                let result = extract::extract(
-                    &session,
-                    &analysis,
-                    &paths,
-                    std::path::Path::new(&request.dir),
-                    &ExtractOptions {
-                        layer: Some(request.layer),
-                        overwrite: request.overwrite,
-                    },
-                )
-                .map_err(|e| ExtractFailure {
-                    exists: matches!(e.kind(), crate::model::error::Error::Exists { .. }),
-                    message: e.to_string(),
-                });
-                Msg::Extracted { request, result }
+                extraction(&loaded, request)
             });
         }
     }
+}
+
+/// `Effect::ReadFile`'s work, off the UI thread: the file as the viewer gets it, read again
+/// from the loaded layer and checked against its digest.
+pub fn file_read(loaded: &Loaded, layer: usize, path: String, purpose: ReadPurpose) -> Msg {
+    let result = extract::read_file(&loaded.session, &loaded.analysis, layer, &path, VIEW_LIMIT)
+        .map_err(|e| e.to_string());
+    Msg::FileRead {
+        layer,
+        path,
+        purpose,
+        result,
+    }
+}
+
+/// `Effect::Extract`'s work, off the UI thread.
+pub fn extraction(loaded: &Loaded, request: ExtractRequest) -> Msg {
+    let paths = vec![format!("/{}", request.path)];
+    let result = extract::extract(
+        &loaded.session,
+        &loaded.analysis,
+        &paths,
+        std::path::Path::new(&request.dir),
+        &ExtractOptions {
+            layer: Some(request.layer),
+            overwrite: request.overwrite,
+        },
+    )
+    .map_err(|e| ExtractFailure {
+        exists: matches!(e.kind(), crate::model::error::Error::Exists { .. }),
+        message: e.to_string(),
+    });
+    Msg::Extracted { request, result }
 }
 
 /// A load's progress, sent to the UI as `wrap(event)`.
