@@ -31,3 +31,18 @@ pub fn printable(s: &str, max: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_only_what_could_drive_the_terminal() {
+        assert_eq!(
+            printable("a\u{1b}[31mred\nb \"q\" ü", 100),
+            "a\\u{1b}[31mred\\nb \"q\" ü"
+        );
+        assert_eq!(printable("\u{202e}txt.exe", 100), "\\u{202e}txt.exe");
+        assert_eq!(printable("abcdef", 3), "abc…");
+    }
+}

@@ -9,7 +9,9 @@ mod tar;
 pub mod secrets;
 pub mod through_links;
 
-pub use tar::{check_read_layer, for_each_entry, read_layer, tar_header_problem, Flow, TreeError};
+pub use tar::{
+    check_read_layer, for_each_entry, read_layer, Corrupt, Ended, Flow, SparseProblem, TreeError,
+};
 
 /// What an entry is. `Whiteout` and `Opaque` are deletions this layer applies to the layers
 /// below; everything else is something the layer adds.
