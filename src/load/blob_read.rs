@@ -144,7 +144,7 @@ pub(crate) fn read_blob<R: std::io::Read>(
             let tree = read_layer(&mut tar, &limits).map_err(IndexError::Tree)?;
             let (diff_id, _) = tar
                 .finish_maybe()
-                .map_err(|e| IndexError::Tree(TreeError::Io(e)))?;
+                .map_err(|e| IndexError::Tree(TreeError::from_io(e)))?;
             Ok((tree, diff_id))
         });
         let compression = decode_into(&mut raw, job, &tx, &reuse);

@@ -93,7 +93,7 @@ impl TreeError {
     /// Sorts an error of the reader below the tar, or one a visitor passed on: a limit hit and
     /// the walker's own truncation come back by their type, a stream that ended early by its
     /// kind; anything else is left as the decoder's or the source's (`Io`).
-    pub(super) fn from_io(e: io::Error) -> TreeError {
+    pub fn from_io(e: io::Error) -> TreeError {
         if let Some(hit) = LimitHit::from_io(&e) {
             return TreeError::Limit(hit.clone());
         }

@@ -14,6 +14,7 @@ use super::{secrets, Entry, EntryKind, LayerTree};
 use crate::model::limits::{LimitHit, Limits};
 
 mod error;
+mod forward;
 mod header;
 mod pax;
 mod sparse;

@@ -9,7 +9,7 @@
 use std::io::{self, Read};
 
 use super::error::{Ended, SparseDataEnded, SparseProblem, TreeError};
-use super::walk::{padding, Forward};
+use super::forward::{padding, Forward};
 use super::Corrupt;
 
 /// Where a sparse file's map of data segments is.
