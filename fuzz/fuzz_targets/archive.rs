@@ -22,8 +22,8 @@ fuzz_target!(|data: &[u8]| {
         ..Default::default()
     };
     // A loaded image goes through the whole analysis and the JSON report too.
-    if let Ok(image) = strata::load(&path, &opts, &|_| {}) {
-        let analysis = image.analyse();
-        let _ = strata::report::Report::new(&image, &analysis).to_json();
+    if let Ok(session) = strata::load(&path, &opts, &|_| {}) {
+        let analysis = session.analyse();
+        let _ = strata::report::Report::new(session.image(), &analysis).to_json();
     }
 });
