@@ -11,15 +11,32 @@
 
 use oci_client::Reference;
 
+/// What is wrong with a reference, worded as docker words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefError {
+    #[error("repository name must have at least one component")]
+    NoRepository,
+    #[error("invalid reference format")]
+    Format,
+    #[error("repository name must be lowercase")]
+    Uppercase,
+    #[error("repository name must not be more than 255 characters")]
+    TooLong,
+    #[error("unsupported digest algorithm")]
+    DigestAlgorithm,
+    #[error("invalid checksum digest length")]
+    DigestLength,
+}
+
 const DOCKER_HUB: &str = "docker.io";
 const DOCKER_HUB_LEGACY: &str = "index.docker.io";
 const NAME_TOTAL_LENGTH_MAX: usize = 255;
 const TAG_LENGTH_MAX: usize = 128;
 
 /// Parses `s` the way `docker pull` does; the error says what is wrong with it.
-pub fn parse(s: &str) -> Result<Reference, &'static str> {
+pub fn parse(s: &str) -> Result<Reference, RefError> {
     if s.is_empty() {
-        return Err("repository name must have at least one component");
+        return Err(RefError::NoRepository);
     }
     let (rest, digest) = match s.split_once('@') {
         Some((rest, digest)) => (rest, Some(digest)),
@@ -31,11 +48,11 @@ pub fn parse(s: &str) -> Result<Reference, &'static str> {
         None => (rest, None),
     };
     if !valid_name(name) {
-        return Err("invalid reference format");
+        return Err(RefError::Format);
     }
     if let Some(tag) = tag {
         if !valid_tag(tag) {
-            return Err("invalid reference format");
+            return Err(RefError::Format);
         }
     }
     if let Some(digest) = digest {
@@ -46,10 +63,10 @@ pub fn parse(s: &str) -> Result<Reference, &'static str> {
     // of the repository, which must be lowercase (docker says so; oci-spec accepts it and
     // then prints a reference it cannot parse back).
     if !repository.split('/').all(valid_component) {
-        return Err("repository name must be lowercase");
+        return Err(RefError::Uppercase);
     }
     if repository.len() > NAME_TOTAL_LENGTH_MAX {
-        return Err("repository name must not be more than 255 characters");
+        return Err(RefError::TooLong);
     }
     let (registry, repository) = (registry.to_string(), repository);
     Ok(match (tag, digest) {
@@ -127,9 +144,9 @@ fn valid_tag(t: &str) -> bool {
 }
 
 /// `algorithm:hex`, with the lengths of the algorithms registries know.
-fn check_digest(d: &str) -> Result<(), &'static str> {
+fn check_digest(d: &str) -> Result<(), RefError> {
     let Some((algorithm, hex)) = d.split_once(':') else {
-        return Err("invalid reference format");
+        return Err(RefError::Format);
     };
     let alg_ok = !algorithm.is_empty()
         && algorithm.split(['-', '_', '+', '.']).all(|part| {
@@ -137,16 +154,16 @@ fn check_digest(d: &str) -> Result<(), &'static str> {
                 && part.bytes().all(|x| x.is_ascii_alphanumeric())
         });
     if !alg_ok || hex.len() < 32 || !hex.bytes().all(|x| x.is_ascii_hexdigit()) {
-        return Err("invalid reference format");
+        return Err(RefError::Format);
     }
     let expected = match algorithm {
         "sha256" => 64,
         "sha384" => 96,
         "sha512" => 128,
-        _ => return Err("unsupported digest algorithm"),
+        _ => return Err(RefError::DigestAlgorithm),
     };
     if hex.len() != expected {
-        return Err("invalid checksum digest length");
+        return Err(RefError::DigestLength);
     }
     Ok(())
 }
@@ -246,31 +263,43 @@ mod tests {
     #[test]
     fn errors_name_the_problem() {
         assert_eq!(
-            parse("").err(),
+            parse("").err().map(|e| e.to_string()).as_deref(),
             Some("repository name must have at least one component")
         );
-        assert_eq!(parse("Nginx").err(), Some("invalid reference format"));
         assert_eq!(
-            parse("Foo/bar").err(),
+            parse("Nginx").err().map(|e| e.to_string()).as_deref(),
+            Some("invalid reference format")
+        );
+        assert_eq!(
+            parse("Foo/bar").err().map(|e| e.to_string()).as_deref(),
             Some("repository name must be lowercase")
         );
         // Found by the fuzzer's round-trip property (fuzz/fuzz_targets/reference.rs).
         let found = "doKcker-daem/nr.e";
         assert_eq!(
-            parse(found).err(),
+            parse(found).err().map(|e| e.to_string()).as_deref(),
             Some("repository name must be lowercase")
         );
         assert_eq!(
-            parse("a@sha256:abc").err(),
+            parse("a@sha256:abc")
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
             Some("invalid reference format")
         );
         let short = format!("a@{}", &SHA[..SHA.len() - 2]);
-        assert_eq!(parse(&short).err(), Some("invalid checksum digest length"));
+        assert_eq!(
+            parse(&short).err().map(|e| e.to_string()).as_deref(),
+            Some("invalid checksum digest length")
+        );
         let md5 = "a@md5:ffffffffffffffffffffffffffffffff";
-        assert_eq!(parse(md5).err(), Some("unsupported digest algorithm"));
+        assert_eq!(
+            parse(md5).err().map(|e| e.to_string()).as_deref(),
+            Some("unsupported digest algorithm")
+        );
         let long = format!("r.io/{}", "a".repeat(256));
         assert_eq!(
-            parse(&long).err(),
+            parse(&long).err().map(|e| e.to_string()).as_deref(),
             Some("repository name must not be more than 255 characters")
         );
     }
