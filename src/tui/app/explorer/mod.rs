@@ -190,6 +190,7 @@ impl Explorer {
     /// panels and the panels filled (no empty rows below while rows above are scrolled away, as
     /// after the terminal grew back), and an open popup knows how far it scrolls.
     pub fn fit(&mut self, width: u16, height: u16) {
+        let resized = self.size != (width, height);
         self.size = (width, height);
         let a = self.areas();
         let paths = &self.analysis.stack.paths;
@@ -200,7 +201,11 @@ impl Explorer {
             self.layer_rows.len(),
             list_rows(a.layers),
         );
-        self.fit_popup();
+        // A popup's limit depends on its size and content only: it is set when it opens, when
+        // its content arrives and here when the terminal changed (a viewer re-wraps its text).
+        if resized {
+            self.fit_popup();
+        }
     }
 
     /// The open popup's scroll limit, for the popup area of this terminal.
