@@ -8,12 +8,13 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{fit, panel, styled};
+use crate::analysis::hints::Hint;
 use crate::model::text::printable;
 use crate::model::units;
 use crate::tui::app::explorer::Explorer;
 use crate::tui::app::filetree::Status;
 use crate::tui::app::layout::{centered, popup_area};
-use crate::tui::app::popups::{help, viewer, HintList, Popup, PromptKind};
+use crate::tui::app::popups::{help, viewer, Popup, PromptKind};
 use crate::tui::app::State;
 
 pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
@@ -100,7 +101,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
             );
             frame.render_widget(Paragraph::new(lines).block(panel(title, true, state)), r);
         }
-        Popup::Hints(list) => draw_hints(frame, big, state, list),
+        Popup::Hints(list) => draw_hints(frame, big, state, &ex.analysis.hints, list.cursor),
         Popup::Prompt(p) => {
             let t = &state.theme;
             let (title, label) = match &p.kind {
@@ -217,14 +218,13 @@ fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>
 
 /// The Hints panel: each hint's severity, id, bytes and layer, its message wrapped, and its
 /// first paths; the selected one highlighted and kept in view.
-fn draw_hints(frame: &mut Frame, area: Rect, state: &State, list: &HintList) {
-    let cursor = list.cursor;
+fn draw_hints(frame: &mut Frame, area: Rect, state: &State, hints: &[Hint], cursor: usize) {
     use crate::analysis::hints::Severity;
     let t = &state.theme;
     let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line<'static>> = Vec::new();
     let mut starts = Vec::new();
-    for (i, h) in list.rows.iter().enumerate() {
+    for (i, h) in hints.iter().enumerate() {
         starts.push(lines.len());
         let sev = match h.severity {
             Severity::Error => ("error  ", t.removed),
@@ -259,7 +259,10 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, list: &HintList) {
         }
         for p in h.paths.iter().take(3) {
             lines.push(Line::from(Span::styled(
-                format!("    {}", fit(&printable(p, 1000), width.saturating_sub(4))),
+                format!(
+                    "    {}",
+                    fit(&printable(&format!("/{p}"), 1000), width.saturating_sub(4))
+                ),
                 t.dim,
             )));
         }
@@ -286,7 +289,7 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, list: &HintList) {
     frame.render_widget(Clear, area);
     let title = format!(
         "Hints ({}): Enter jumps to the layer and path, Esc closes",
-        list.rows.len()
+        hints.len()
     );
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(Paragraph::new(shown).block(panel(title, true, state)), area);

@@ -39,17 +39,12 @@ impl Explorer {
             }
             Popup::Hints(list) => match action {
                 _ if close || matches!(action, Some(Action::Hints)) => self.popup = None,
-                Some(a) if is_list_move(a) => {
-                    list.cursor = list_move(list.cursor, a, list.rows.len())
-                }
+                Some(a) if is_list_move(a) => list.cursor = list_move(list.cursor, a, list.len),
                 Some(Action::Open) => {
-                    let hint = list.selected().cloned();
+                    let hint = list.selected(&self.analysis.hints).cloned();
                     self.popup = None;
                     if let Some(h) = hint {
-                        let path = h
-                            .paths
-                            .first()
-                            .map(|p| p.trim_start_matches('/').to_string());
+                        let path = h.paths.first().cloned();
                         let layer = h.layer.unwrap_or(self.layer);
                         self.notice = Some(format!("{}: {}", h.id, printable(&h.message, 300)));
                         self.jump_to(layer, path.as_deref(), FileMode::Layer);

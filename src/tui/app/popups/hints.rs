@@ -1,44 +1,25 @@
-//! The hints popup's view model: the analysis's hints as the popup lists them (paths shown
-//! absolute), with the selected one.
+//! The hints popup: the analysis's hints (most severe first), one of them selected. The popup
+//! reads the hints where the analysis keeps them; its own state is the selection.
 
-use crate::analysis::hints::{Hint, Severity};
+use crate::analysis::hints::Hint;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HintList {
-    pub rows: Vec<HintRow>,
     pub cursor: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HintRow {
-    pub id: &'static str,
-    pub severity: Severity,
-    pub message: String,
-    pub bytes: u64,
-    pub layer: Option<usize>,
-    /// With a leading `/`, most important first.
-    pub paths: Vec<String>,
+    /// How many hints there are to select from.
+    pub len: usize,
 }
 
 impl HintList {
     pub fn of(hints: &[Hint]) -> HintList {
         HintList {
-            rows: hints
-                .iter()
-                .map(|h| HintRow {
-                    id: h.id,
-                    severity: h.severity,
-                    message: h.message.clone(),
-                    bytes: h.bytes,
-                    layer: h.layer,
-                    paths: h.paths.iter().map(|p| format!("/{p}")).collect(),
-                })
-                .collect(),
             cursor: 0,
+            len: hints.len(),
         }
     }
 
-    pub fn selected(&self) -> Option<&HintRow> {
-        self.rows.get(self.cursor)
+    /// The selected hint of `hints` (the ones this list was made of).
+    pub fn selected<'a>(&self, hints: &'a [Hint]) -> Option<&'a Hint> {
+        hints.get(self.cursor)
     }
 }
