@@ -530,3 +530,56 @@ fn the_top_wasted_paths_are_the_biggest_of_many_duplicates() {
         (0..260).map(|k| size(k) as u64).sum::<u64>()
     );
 }
+
+/// Content ids (BLAKE3): two files that differ in one byte are two contents, and a layer that
+/// only changes a file's mode keeps its content: a copy-up, not a modification.
+#[test]
+fn one_byte_makes_another_content_and_a_chmod_is_still_a_copy_up() {
+    let base = noise(7, 10_000);
+    let mut other = base.clone();
+    other[5_000] ^= 1;
+    let dir = tempdir();
+    let archive = dir.path().join("image.tar");
+    Spec::new()
+        .layer(
+            "COPY . /",
+            vec![
+                Item::Dir("d"),
+                Item::File("d/a", base.clone()),
+                Item::File("d/b", other),
+                Item::File("d/c", base.clone()),
+            ],
+        )
+        .layer(
+            "RUN chmod 600 /d/a",
+            vec![Item::Dir("d"), Item::FileMode("d/a", base, 0o600)],
+        )
+        .docker_archive(&archive);
+    let session = load_image(archive.to_str().unwrap());
+    let analysis = session.analyse();
+    let tree = &session.image().layers[0].tree;
+    let id = |name: &str| {
+        tree.entries
+            .iter()
+            .find(|e| &*e.path == name)
+            .and_then(|e| e.digest)
+            .unwrap()
+    };
+    assert_ne!(id("d/a"), id("d/b"), "one byte apart, two contents");
+    assert_eq!(id("d/a"), id("d/c"), "the same bytes, one content");
+    assert_eq!(
+        id("d/a"),
+        *blake3::hash(&noise(7, 10_000)).as_bytes(),
+        "the content id is the BLAKE3 hash of the content"
+    );
+    let changes: Vec<Change> = analysis.stack.changes[1]
+        .iter()
+        .zip(&session.image().layers[1].tree.entries)
+        .filter(|(_, e)| &*e.path == "d/a")
+        .map(|(c, _)| *c)
+        .collect();
+    assert_eq!(changes, [Change::MetadataOnly]);
+    assert_eq!(analysis.waste.copy_up, 10_000);
+    // d/c holds the same bytes as d/a: a duplicate, one copy wasted.
+    assert_eq!(analysis.waste.duplicate, 10_000);
+}

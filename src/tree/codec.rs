@@ -7,8 +7,8 @@ use super::{Entry, EntryKind, LayerTree};
 /// Bumped whenever the encoding, or what a tar is read as, changes; older cache files are
 /// then ignored and the layers read again. 2: empty uid/gid header fields read as 0. 3: PAX
 /// sizes and GNU sparse files read as Go reads them, AUFS bookkeeping kept (`FLAG_AUFS`),
-/// names that are not UTF-8 kept byte for byte.
-pub const VERSION: u32 = 3;
+/// names that are not UTF-8 kept byte for byte. 4: content ids in BLAKE3.
+pub const VERSION: u32 = 4;
 
 const HAS_LINK: u8 = 1;
 const HAS_DEVICE: u8 = 2;

@@ -1,5 +1,5 @@
 //! One layer's tree, read in a single pass over its tar: every entry with its metadata and the
-//! sha256 of its content. Whiteouts and opaque markers are kept as deletions, not files.
+//! BLAKE3 content id of every file. Whiteouts and opaque markers are kept as deletions, not files.
 //! This module reads any `impl Read` and knows nothing of digests of blobs or registries.
 
 pub mod codec;
@@ -69,7 +69,7 @@ pub struct Entry {
     pub link: Option<Box<str>>,
     /// `(major, minor)` of a device node.
     pub device: Option<(u32, u32)>,
-    /// sha256 of the content of a regular file.
+    /// The content id of a regular file: the BLAKE3 hash of its content (DESIGN section 1).
     pub digest: Option<[u8; 32]>,
     /// What a look at the content of a small credential-like file found (`FLAG_*`); the
     /// content itself is never kept.

@@ -8,8 +8,6 @@
 
 use std::io::Read;
 
-use sha2::{Digest as _, Sha256};
-
 use super::{secrets, Entry, EntryKind, LayerTree};
 use crate::model::limits::{LimitHit, Limits};
 
@@ -50,7 +48,7 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
             return Err(hit.into_io());
         }
         if entry.kind == EntryKind::File {
-            let mut hasher = Sha256::new();
+            let mut hasher = blake3::Hasher::new();
             let inspect = entry.size <= SECRET_SCAN_LIMIT && secrets::candidate(&entry.path);
             let mut head = Vec::new();
             loop {
@@ -63,7 +61,7 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
                     head.extend_from_slice(&buf[..n]);
                 }
             }
-            entry.digest = Some(hasher.finalize().into());
+            entry.digest = Some(*hasher.finalize().as_bytes());
             if inspect {
                 entry.flags = secrets::scan(&head);
             }
