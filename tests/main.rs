@@ -21,6 +21,7 @@ mod report_text;
 mod session;
 mod sources;
 mod terminal_safety;
+mod trust;
 mod tui_tmux;
 mod ui;
 mod ui_compare;

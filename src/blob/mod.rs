@@ -3,4 +3,5 @@
 pub mod bounded;
 pub mod decompress;
 pub mod digest;
+pub mod origin;
 pub mod store;

@@ -17,15 +17,16 @@ const DIVE_MAGIC: &[u8; 8] = b"STRATAD\n";
 /// A dive figures file larger than this is not one strata wrote.
 const MAX_DIVE_FILE: u64 = 256 << 20;
 
-/// The name of dive's figures for these layers (diff_ids bottom first): the list, the
-/// tree codec's version and dive_compat's, so a change to either misses the old file.
-pub fn dive_key(diff_ids: &[&Digest]) -> Digest {
+/// The name of dive's figures for these layers (bottom first, each by the digest its bytes
+/// were verified against, as its tree is kept): the list, the tree codec's version and
+/// dive_compat's, so a change to either misses the old file.
+pub fn dive_key(layers: &[&Digest]) -> Digest {
     let mut text = format!(
         "strata dive figures v{} trees v{}\n",
         dive_compat::VERSION,
         codec::VERSION
     );
-    for id in diff_ids {
+    for id in layers {
         text.push_str(&id.to_string());
         text.push('\n');
     }

@@ -1,9 +1,11 @@
-//! What strata remembers between runs that is not a blob: the analysed tree of every layer
-//! by its diff_id (`trees/v1/HEX`, so a second open decompresses nothing) and dive's figures
-//! of an ordered list of layers (`dive/v1/HEX`, so a reopen computes only strata's own). It
-//! stores analysed trees, so it sits above `tree` and `analysis`; the blobs and tag records
-//! in the same directory are `blob::store`'s, and this module lists and prunes them all
-//! (`strata cache ls|prune`, the size cap).
+//! What strata remembers between runs that is not a blob: the analysed tree of every layer by
+//! the digest its bytes were verified against (`trees/v1/HEX`, so a second open decompresses
+//! nothing), dive's figures of an ordered list of layers (`dive/v1/HEX`, so a reopen computes
+//! only strata's own), and which local blobs were verified with the state of their file then
+//! (`trust/v1/HEX`: a cached tree stands in for a local blob only while its file is
+//! unchanged). It stores analysed trees, so it sits above `tree` and `analysis`; the blobs and
+//! tag records in the same directory are `blob::store`'s, and this module lists and prunes
+//! them all (`strata cache ls|prune`, the size cap).
 //!
 //! Every file is written to `tmp/` and renamed into place once complete, and carries a
 //! checksum of its payload: a file that does not check out is deleted and treated as absent.
@@ -11,6 +13,7 @@
 
 mod dive;
 mod trees;
+mod trust;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,6 +29,7 @@ pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
 
 const TREE_DIR: &str = "trees/v1";
 const DIVE_DIR: &str = "dive/v1";
+const TRUST_DIR: &str = "trust/v1";
 /// Temp files older than this were left by a process that died; prune removes them.
 const STALE_TEMP_SECS: u64 = 24 * 3600;
 
@@ -50,6 +54,8 @@ pub enum Kind {
     Tree,
     Dive,
     Ref,
+    /// A record that a local blob was verified, and the state of its file then.
+    Trust,
     Temp,
 }
 
@@ -60,6 +66,7 @@ impl Kind {
             Kind::Tree => "tree",
             Kind::Dive => "dive",
             Kind::Ref => "ref",
+            Kind::Trust => "trust",
             Kind::Temp => "temp",
         }
     }
@@ -122,6 +129,7 @@ impl Cache {
             (TREE_DIR, Kind::Tree),
             (DIVE_DIR, Kind::Dive),
             ("refs", Kind::Ref),
+            (TRUST_DIR, Kind::Trust),
             ("tmp", Kind::Temp),
         ] {
             let Ok(items) = fs::read_dir(self.root.join(dir)) else {
@@ -139,6 +147,11 @@ impl Cache {
                     Kind::Ref => fs::read_to_string(&path)
                         .ok()
                         .and_then(|t| t.lines().nth(1).map(str::to_string))
+                        .unwrap_or(name),
+                    // The digest the local blob was verified against.
+                    Kind::Trust => fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| t.lines().next().map(str::to_string))
                         .unwrap_or(name),
                     Kind::Temp => name,
                 };

@@ -1,5 +1,7 @@
-//! Analysed layer trees by diff_id: `MAGIC, codec version, compression, sha256 of the
-//! payload, payload` (the payload is `tree::codec`'s encoding).
+//! Analysed layer trees by the digest their bytes were verified against (the blob's digest,
+//! or the diff_id where that is what was checked): `MAGIC, codec version, compression, sha256
+//! of the payload, payload` (the payload is `tree::codec`'s encoding). Never by a digest a
+//! config merely claims: the caller decides when a tree may stand in for bytes (`trust`).
 
 use std::fs;
 use std::io::{self, Write};
@@ -16,14 +18,14 @@ use crate::tree::{codec, LayerTree};
 const TREE_MAGIC: &[u8; 8] = b"STRATAT\n";
 
 impl Cache {
-    fn tree_path(&self, diff_id: &Digest) -> PathBuf {
-        self.root.join(TREE_DIR).join(diff_id.hex())
+    fn tree_path(&self, key: &Digest) -> PathBuf {
+        self.root.join(TREE_DIR).join(key.hex())
     }
 
-    /// The analysed tree of a layer, by the digest of its uncompressed tar, with the
+    /// The analysed tree of a layer, by the digest its bytes were verified against, with the
     /// compression of the blob it was read from.
-    pub fn tree(&self, diff_id: &Digest) -> Option<(Compression, LayerTree)> {
-        let path = self.tree_path(diff_id);
+    pub fn tree(&self, key: &Digest) -> Option<(Compression, LayerTree)> {
+        let path = self.tree_path(key);
         let bytes = fs::read(&path).ok()?;
         let decoded = decode_tree_file(&bytes);
         if decoded.is_none() {
@@ -38,7 +40,7 @@ impl Cache {
     /// Stores a layer's tree.
     pub fn put_tree(
         &self,
-        diff_id: &Digest,
+        key: &Digest,
         compression: Compression,
         tree: &LayerTree,
     ) -> io::Result<()> {
@@ -49,7 +51,7 @@ impl Cache {
         temp.write_all(&[compression_code(compression)])?;
         temp.write_all(&Sha256::digest(&payload))?;
         temp.write_all(&payload)?;
-        persist(temp, &self.tree_path(diff_id))
+        persist(temp, &self.tree_path(key))
     }
 }
 

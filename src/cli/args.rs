@@ -192,6 +192,12 @@ pub struct SourceArgs {
     #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: Option<u64>,
 
+    /// Check each compressed layer's uncompressed tar against its diff_id as well (a second
+    /// SHA-256 pass over several times the bytes). By default a blob is checked against the
+    /// digest it is addressed by, and a diff_id only where nothing else names the layer.
+    #[arg(long, global = true)]
+    pub verify_diff_ids: bool,
+
     /// No progress or notices on stderr (errors are still printed).
     #[arg(long, short, global = true)]
     pub quiet: bool,

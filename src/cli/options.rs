@@ -42,6 +42,7 @@ pub fn source_options(args: &SourceArgs) -> Result<SourceOptions, Error> {
         no_cache: args.no_cache,
         timeout: args.timeout.map(std::time::Duration::from_secs),
         limits: args.limits(),
+        verify_diff_ids: args.verify_diff_ids,
     })
 }
 

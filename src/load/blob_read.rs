@@ -13,7 +13,7 @@ use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::HashingReader;
 use crate::model::digest::Digest;
 use crate::model::error::{Error, LayerProblem, Result};
-use crate::model::image::LayerDesc;
+use crate::model::image::{LayerDesc, Verified};
 use crate::model::limits::Limits;
 use crate::source;
 use crate::tree::{read_layer, LayerTree, TreeError};
@@ -24,9 +24,17 @@ pub(crate) struct Job<'a> {
     pub index: usize,
     pub limits: &'a Limits,
     pub progress: Progress<'a>,
+    /// `--verify-diff-ids`: hash the uncompressed tar of a compressed blob too.
+    pub verify_diff_ids: bool,
 }
 
 impl Job<'_> {
+    /// Whether the uncompressed tar is hashed: asked for, or nothing else names the blob (a
+    /// `docker save` layer is named by its path; its diff_id is its only digest).
+    fn hashes_tar(&self) -> bool {
+        self.verify_diff_ids || self.desc.digest.is_none()
+    }
+
     /// An error about this layer.
     pub(crate) fn error(&self, problem: impl Into<LayerProblem>) -> Error {
         layer_error(self.index, self.desc, problem.into())
@@ -94,8 +102,8 @@ pub(crate) struct BlobRead {
     pub digest: Digest,
     /// Bytes of the blob as stored.
     pub stored_bytes: u64,
-    /// Of the uncompressed tar.
-    pub diff_id: Digest,
+    /// Of the uncompressed tar, where it was hashed (an uncompressed blob's is its digest).
+    pub diff_id: Option<Digest>,
 }
 
 /// Why the indexing half of `read_blob` stopped.
@@ -108,8 +116,9 @@ enum IndexError {
 }
 
 /// Reads one layer blob in two threads: this one reads the blob (its digest, progress) and
-/// decompresses it, while a second one indexes the tar (tar parsing, the diff_id and every
-/// file's sha256). A big layer is then read at the speed of the slower half, not of both.
+/// decompresses it, while a second one indexes the tar (tar parsing, every file's content id,
+/// and the diff_id where it is checked). A big layer is then read at the speed of the slower
+/// half, not of both.
 /// `raw` need not be `Send` (a tar entry of a stream), which is why it stays on this thread.
 pub(crate) fn read_blob<R: std::io::Read>(
     job: &Job,
@@ -125,6 +134,7 @@ pub(crate) fn read_blob<R: std::io::Read>(
     // Read buffers go back to the decoder: no allocation or zeroing per chunk.
     let (give_back, reuse) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 2);
     let limits = *limits;
+    let hashes_tar = job.hashes_tar();
     std::thread::scope(|scope| {
         let indexer = scope.spawn(move || {
             let mut chunks = ChunkReader {
@@ -140,7 +150,8 @@ pub(crate) fn read_blob<R: std::io::Read>(
                 Ok(Chunk::Data(..)) | Err(_) => return Err(IndexError::NotRead),
             };
             // An uncompressed blob is the tar itself: its digest is the diff_id, hashed once.
-            let mut tar = HashingReader::maybe(&mut chunks, compression != Compression::None);
+            let compressed = compression != Compression::None;
+            let mut tar = HashingReader::maybe(&mut chunks, compressed && hashes_tar);
             let tree = read_layer(&mut tar, &limits).map_err(IndexError::Tree)?;
             let (diff_id, _) = tar
                 .finish_maybe()
@@ -183,7 +194,10 @@ pub(crate) fn read_blob<R: std::io::Read>(
         };
         let compression = compression.ok_or_else(|| job.error(LayerProblem::NotRead))?;
         let (digest, stored_bytes) = raw.finish().map_err(|e| job.error(LayerProblem::Read(e)))?;
-        let diff_id = diff_id.unwrap_or_else(|| digest.clone());
+        let diff_id = match compression {
+            Compression::None => Some(digest.clone()),
+            _ => diff_id,
+        };
         Ok(BlobRead {
             compression,
             tree,
@@ -274,11 +288,12 @@ impl std::io::Read for ChunkReader {
     }
 }
 
-/// The blob digest against the manifest's, the tar's against the config's diff_id, and the
-/// blob's size against the manifest's.
-pub(crate) fn check_digests(job: &Job, read: &BlobRead) -> Result<()> {
+/// The blob digest against the manifest's, the tar's against the config's diff_id where the
+/// tar was hashed, and the blob's size against the manifest's. Returns what was checked.
+pub(crate) fn check_digests(job: &Job, read: &BlobRead) -> Result<Verified> {
     let (desc, index) = (job.desc, job.index);
-    let (digest, diff_id) = (&read.digest, &read.diff_id);
+    let digest = &read.digest;
+    let mut verified = Verified::default();
     if let Some(expected) = &desc.digest {
         if digest != expected {
             return Err(Error::DigestMismatch {
@@ -287,8 +302,9 @@ pub(crate) fn check_digests(job: &Job, read: &BlobRead) -> Result<()> {
                 actual: digest.clone(),
             });
         }
+        verified.digest = true;
     }
-    if let Some(expected) = &desc.diff_id {
+    if let (Some(expected), Some(diff_id)) = (&desc.diff_id, &read.diff_id) {
         if diff_id != expected {
             return Err(Error::DigestMismatch {
                 what: format!(
@@ -299,6 +315,11 @@ pub(crate) fn check_digests(job: &Job, read: &BlobRead) -> Result<()> {
                 actual: diff_id.clone(),
             });
         }
+        verified.diff_id = true;
+    }
+    if !verified.digest && !verified.diff_id {
+        // Nothing names these bytes: nothing vouches for them either.
+        return Err(job.error(LayerProblem::Unnamed));
     }
     // After the digests: a blob cut short is a digest mismatch first.
     if read.stored_bytes != desc.compressed_size {
@@ -307,7 +328,7 @@ pub(crate) fn check_digests(job: &Job, read: &BlobRead) -> Result<()> {
             expected: desc.compressed_size,
         }));
     }
-    Ok(())
+    Ok(verified)
 }
 
 /// Reads the rest of a blob that failed to decode and, if its digest is not the expected

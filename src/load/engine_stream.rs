@@ -11,13 +11,13 @@ use std::io::Read;
 
 use super::blob_read::{check_digests, layer_error, read_blob, BlobRead, Job};
 use super::events::{LoadEvent, Progress};
-use super::layers::{check_cached, read_cached, TotalEntries};
+use super::layers::{check_cached, read_cached, Read as LayerRead, TotalEntries};
 use crate::blob::decompress::Compression;
 use crate::blob::digest::HashingReader;
 use crate::cache::Cache;
 use crate::model::digest::Digest;
 use crate::model::error::{Error, LayerProblem, Result};
-use crate::model::image::{Engine, ImageMeta, LayerDesc};
+use crate::model::image::{Engine, ImageMeta, LayerDesc, Verified};
 use crate::source::archive::{self, ArchiveFile, Next, WalkError};
 use crate::source::store::{MemStore, Store};
 use crate::source::{self, engine, SourceOptions};
@@ -32,7 +32,8 @@ const KEEP_BELOW: u64 = 64 << 10;
 enum Passed {
     /// Read as a layer blob: its tree and digests, or why it is not a layer.
     Read(Result<BlobRead>),
-    /// Its name is the diff_id of a layer the cache holds: skipped.
+    /// Its name is the diff_id of a layer the cache holds, and its bytes hashed to that name
+    /// as they passed: the cached tree stands in for reading it.
     Cached(Digest, Compression, LayerTree),
 }
 
@@ -44,7 +45,7 @@ pub(crate) fn load(
     opts: &SourceOptions,
     cache: Option<&Cache>,
     progress: Progress,
-) -> Result<(ImageMeta, Vec<(Compression, LayerTree)>)> {
+) -> Result<(ImageMeta, Vec<LayerRead>)> {
     // The engine lists the layers up front: the loading screen can show them from the start
     // and layers already cached can be recognised by name as they pass.
     let diff_ids = engine::diff_ids(engine, name, opts)?;
@@ -54,7 +55,7 @@ pub(crate) fn load(
     let stream = engine::stream(engine, name, opts)?;
     let (store, mut passed) = walk(stream, engine, &diff_ids, cache, opts, progress)?;
     let meta = source::engine_archive_meta(&store, engine, opts)?;
-    let mut trees: Vec<(Compression, LayerTree)> = Vec::with_capacity(meta.layers.len());
+    let mut trees: Vec<LayerRead> = Vec::with_capacity(meta.layers.len());
     let total = TotalEntries::default();
     for (index, desc) in meta.layers.iter().enumerate() {
         let job = Job {
@@ -62,6 +63,7 @@ pub(crate) fn load(
             index,
             limits: &opts.limits,
             progress,
+            verify_diff_ids: opts.verify_diff_ids,
         };
         // A blob the image uses twice (two empty layers, say) passed once.
         if let Some(earlier) = meta.layers[..index]
@@ -74,12 +76,15 @@ pub(crate) fn load(
         }
         let read = match passed.remove(&desc.blob) {
             Some(Passed::Read(Ok(read))) => {
-                check_digests(&job, &read)?;
-                if let Some(cache) = cache {
-                    // Verified just now; a cache that cannot be written is not an error.
-                    let _ = cache.put_tree(&read.diff_id, read.compression, &read.tree);
+                let verified = check_digests(&job, &read)?;
+                // Kept under the digest just checked (an engine names layers by path: the
+                // diff_id); a cache that cannot be written is not an error.
+                if let (Some(cache), Some(key)) =
+                    (cache, desc.digest.as_ref().or(desc.diff_id.as_ref()))
+                {
+                    let _ = cache.put_tree(key, read.compression, &read.tree);
                 }
-                (read.compression, read.tree)
+                (read.compression, read.tree, verified)
             }
             Some(Passed::Read(Err(e))) => return Err(at_index(e, index)),
             Some(Passed::Cached(diff_id, compression, tree)) => {
@@ -87,7 +92,12 @@ pub(crate) fn load(
                     return Err(job.error(LayerProblem::NamedAfter(diff_id)));
                 }
                 check_cached(&job, &tree)?;
-                (compression, tree)
+                // Its bytes hashed to the diff_id as they passed: an uncompressed tar.
+                let verified = Verified {
+                    digest: true,
+                    diff_id: true,
+                };
+                (compression, tree, verified)
             }
             // Small: kept in memory, read from there like a layer in a file.
             None if store.contains(&desc.blob) => {
@@ -158,12 +168,24 @@ fn walk(
             .filter(|d| diff_ids.contains(d))
             .and_then(|d| cache.and_then(|c| c.tree(&d)).map(|hit| (d, hit)));
         if let Some((diff_id, (compression, tree))) = cached {
-            std::io::copy(content, &mut std::io::sink())?;
-            progress(LoadEvent::LayerFinished {
-                index,
-                entries: tree.entries.len(),
-            });
-            passed.insert(name, Passed::Cached(diff_id, compression, tree));
+            // The name proves nothing: the bytes must hash to it for the tree to stand in.
+            let mut hashed = HashingReader::new(std::io::Cursor::new(head).chain(content));
+            std::io::copy(&mut hashed, &mut std::io::sink())?;
+            let (actual, _) = hashed.finish()?;
+            let outcome = if actual == diff_id {
+                progress(LoadEvent::LayerFinished {
+                    index,
+                    entries: tree.entries.len(),
+                });
+                Passed::Cached(diff_id, compression, tree)
+            } else {
+                Passed::Read(Err(Error::DigestMismatch {
+                    what: format!("the {} engine's layer {name}", engine.name()),
+                    expected: diff_id,
+                    actual,
+                }))
+            };
+            passed.insert(name, outcome);
             return Ok(Next::Continue);
         }
         let desc = LayerDesc {
@@ -178,6 +200,7 @@ fn walk(
             index,
             limits: &opts.limits,
             progress,
+            verify_diff_ids: opts.verify_diff_ids,
         };
         let read = read_blob(
             &job,

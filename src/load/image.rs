@@ -4,7 +4,7 @@
 
 use crate::blob::decompress::Compression;
 use crate::model::history::HistoryStep;
-use crate::model::image::{ImageMeta, LayerDesc};
+use crate::model::image::{ImageMeta, LayerDesc, Verified};
 use crate::tree::LayerTree;
 
 /// One layer: how it is stored and what it contains.
@@ -13,6 +13,9 @@ pub struct Layer {
     pub desc: LayerDesc,
     pub compression: Compression,
     pub tree: LayerTree,
+    /// The digests its bytes were checked against, in this run or when they entered the
+    /// cache.
+    pub verified: Verified,
 }
 
 /// An image with every layer read.

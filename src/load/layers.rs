@@ -1,20 +1,33 @@
-//! Every layer of an opened image, read on all cores: a layer's tree comes from the cache when
-//! it holds the layer's diff_id, else from its blob (verified, then cached). The first failure
-//! (the lowest layer index among failures) wins and the other workers stop early.
+//! Every layer of an opened image, read on all cores. A layer's tree comes from the cache only
+//! when something vouches for its bytes (DESIGN section 1): they are in strata's blob store,
+//! which checked them when they entered; or they sit in a local file unchanged since strata
+//! checked them (`cache::trust`); or they were checked in this run (a local file that changed
+//! is hashed again, without decompressing, where its digest is the one its tree is kept
+//! under). Otherwise the blob is read and checked, and its tree cached under the digest that
+//! was checked. The first failure (the lowest layer index among failures) wins and the other
+//! workers stop early.
 
+use std::io::Read as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use super::blob_read::{check_digests, read_blob, Job};
 use super::events::{LoadEvent, Progress};
+use super::trace;
 use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::HashingReader;
+use crate::blob::origin::Origin;
 use crate::cache::Cache;
+use crate::model::digest::Digest;
 use crate::model::error::{LayerProblem, Result};
-use crate::model::image::ImageMeta;
+use crate::model::image::{ImageMeta, Verified};
 use crate::model::limits::Limits;
 use crate::source::store::Store;
 use crate::tree::{check_read_layer, LayerTree};
+
+/// A layer as loaded: how its blob is compressed, its tree, and what was verified.
+pub(crate) type Read = (Compression, LayerTree, Verified);
 
 /// Reads every layer of `meta` from `store`, bottom first.
 pub(crate) fn read_all(
@@ -22,10 +35,11 @@ pub(crate) fn read_all(
     meta: &ImageMeta,
     cache: Option<&Cache>,
     limits: &Limits,
+    verify_diff_ids: bool,
     progress: Progress,
-) -> Result<Vec<(Compression, LayerTree)>> {
+) -> Result<Vec<Read>> {
     let n = meta.layers.len();
-    type Slot = Mutex<Option<Result<(Compression, LayerTree)>>>;
+    type Slot = Mutex<Option<Result<Read>>>;
     let results: Vec<Slot> = (0..n).map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -47,11 +61,12 @@ pub(crate) fn read_all(
                     index: i,
                     limits,
                     progress,
+                    verify_diff_ids,
                 };
                 let result = read_cached(&job, store, cache)
                     .and_then(|read| total.add(limits, &read.1).map(|()| read));
                 match &result {
-                    Ok((_, tree)) => progress(LoadEvent::LayerFinished {
+                    Ok((_, tree, _)) => progress(LoadEvent::LayerFinished {
                         index: i,
                         entries: tree.entries.len(),
                     }),
@@ -89,42 +104,160 @@ fn not_read(meta: &ImageMeta, index: usize) -> crate::model::error::Error {
     }
 }
 
-/// A layer's tree from the cache when it holds the layer's diff_id, else read from the blob
-/// and then cached.
-pub(crate) fn read_cached(
-    job: &Job,
-    store: &dyn Store,
-    cache: Option<&Cache>,
-) -> Result<(Compression, LayerTree)> {
+/// A layer's tree from the cache when something vouches for its bytes, else read from the
+/// blob, checked and then cached (see the module comment).
+pub(crate) fn read_cached(job: &Job, store: &dyn Store, cache: Option<&Cache>) -> Result<Read> {
+    let started = Instant::now();
     let desc = job.desc;
-    let (Some(cache), Some(diff_id)) = (cache, desc.diff_id.as_ref()) else {
+    // The digest reading the blob will check, and the key its tree is kept under.
+    let Some(key) = desc.digest.as_ref().or(desc.diff_id.as_ref()) else {
         return read_one(job, store);
     };
-    if let Some((cached, tree)) = cache.tree(diff_id) {
-        check_cached(job, &tree)?;
-        // The same tar can be stored compressed several ways: the tree is the diff_id's, the
-        // compression this blob's.
-        let compression = store
-            .head(&desc.blob, 6)
-            .and_then(|head| decompress::detect(&head).ok())
-            .or_else(|| decompress::from_media_type(&desc.media_type))
-            .unwrap_or(cached);
-        return Ok((compression, tree));
+    let Some(cache) = cache else {
+        return read_one(job, store);
+    };
+    let origin = store.origin(&desc.blob);
+    let vouched = match &origin {
+        Some(Origin::Verified) => Some((
+            "blob store",
+            Verified {
+                digest: true,
+                diff_id: false,
+            },
+        )),
+        Some(Origin::File(id)) => cache
+            .trusted(id)
+            .filter(|(d, _)| d == key)
+            .map(|(_, v)| ("unchanged file", v)),
+        None => None,
+    };
+    if let Some((why, verified)) = vouched {
+        if let Some((cached, tree)) = cache.tree(key) {
+            check_cached(job, &tree)?;
+            trace::stage(started, || {
+                format!("layer {} tree from the cache ({why})", job.index)
+            });
+            return Ok((compression_of(store, job, cached), tree, verified));
+        }
     }
-    let (compression, tree) = read_one(job, store)?;
+    // A local file that changed (or was never recorded): when its stored bytes are what its
+    // tree is kept under, hashing them is enough to use the tree again.
+    if let (Some(Origin::File(id)), Some((cached, tree))) =
+        (&origin, stored_digest_tree(job, store, cache, key))
+    {
+        let verified = rehash(job, store, key)?;
+        check_cached(job, &tree)?;
+        let _ = cache.put_trust(id, key, verified);
+        trace::stage(started, || {
+            format!(
+                "layer {} tree from the cache, its blob verified again ({} bytes hashed)",
+                job.index, desc.compressed_size
+            )
+        });
+        return Ok((compression_of(store, job, cached), tree, verified));
+    }
+    let (compression, tree, verified) = read_one(job, store)?;
     // Only verified layers get here; a cache that cannot be written is not an error.
-    let _ = cache.put_tree(diff_id, compression, &tree);
-    Ok((compression, tree))
+    let _ = cache.put_tree(key, compression, &tree);
+    if let Some(Origin::File(id)) = &origin {
+        let _ = cache.put_trust(id, key, verified);
+    }
+    trace::stage(started, || {
+        format!(
+            "layer {} read and verified ({}; {} bytes stored, {} entries)",
+            job.index,
+            verified.names().join(", "),
+            desc.compressed_size,
+            tree.entries.len()
+        )
+    });
+    Ok((compression, tree, verified))
+}
+
+/// The cached tree kept under `key` when `key` is the digest of the blob's stored bytes (a
+/// blob digest, or an uncompressed layer's diff_id): then hashing the bytes checks them.
+fn stored_digest_tree(
+    job: &Job,
+    store: &dyn Store,
+    cache: &Cache,
+    key: &Digest,
+) -> Option<(Compression, LayerTree)> {
+    let stored_is_key = job.desc.digest.is_some()
+        || store
+            .head(&job.desc.blob, 6)
+            .and_then(|head| decompress::detect(&head).ok())
+            == Some(Compression::None);
+    if stored_is_key {
+        cache.tree(key)
+    } else {
+        None
+    }
+}
+
+/// Hashes a blob's stored bytes against `key`; a mismatch is the usual error.
+fn rehash(job: &Job, store: &dyn Store, key: &Digest) -> Result<Verified> {
+    let desc = job.desc;
+    let (raw, _) = store
+        .open(&desc.blob)
+        .map_err(|e| job.error(LayerProblem::Read(e)))?;
+    let mut hashed = HashingReader::new(raw);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match hashed.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(job.error(LayerProblem::Read(e))),
+        }
+    }
+    let (actual, bytes) = hashed
+        .finish()
+        .map_err(|e| job.error(LayerProblem::Read(e)))?;
+    if &actual != key {
+        let what = match &desc.digest {
+            Some(_) => format!("layer {} blob {}", job.index, desc.blob),
+            None => format!(
+                "layer {} uncompressed content (diff_id) of {}",
+                job.index, desc.blob
+            ),
+        };
+        return Err(crate::model::error::Error::DigestMismatch {
+            what,
+            expected: key.clone(),
+            actual,
+        });
+    }
+    if bytes != desc.compressed_size {
+        return Err(job.error(LayerProblem::Size {
+            actual: bytes,
+            expected: desc.compressed_size,
+        }));
+    }
+    Ok(Verified {
+        digest: desc.digest.is_some(),
+        // The stored bytes are the tar when no blob digest names them.
+        diff_id: desc.digest.is_none(),
+    })
+}
+
+/// The compression of this blob: the same tar can be stored compressed several ways, and a
+/// tree is the tar's.
+fn compression_of(store: &dyn Store, job: &Job, cached: Compression) -> Compression {
+    store
+        .head(&job.desc.blob, 6)
+        .and_then(|head| decompress::detect(&head).ok())
+        .or_else(|| decompress::from_media_type(&job.desc.media_type))
+        .unwrap_or(cached)
 }
 
 /// Reads one layer blob from the store and checks its digests.
-fn read_one(job: &Job, store: &dyn Store) -> Result<(Compression, LayerTree)> {
+fn read_one(job: &Job, store: &dyn Store) -> Result<Read> {
     let (raw, _) = store
         .open(&job.desc.blob)
         .map_err(|e| job.error(LayerProblem::Read(e)))?;
     let read = read_blob(job, HashingReader::new(raw))?;
-    check_digests(job, &read)?;
-    Ok((read.compression, read.tree))
+    let verified = check_digests(job, &read)?;
+    Ok((read.compression, read.tree, verified))
 }
 
 /// A layer tree from the cache against this run's limits (see `tree::check_read_layer`).

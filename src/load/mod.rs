@@ -10,6 +10,7 @@ mod events;
 mod image;
 mod layers;
 mod session;
+mod trace;
 
 pub use events::{LoadEvent, Progress};
 pub use image::{Image, Layer};

@@ -22,12 +22,11 @@ use crate::cache::{self, Cache};
 use crate::model::digest::Digest;
 use crate::model::error::{Error, LayerProblem, Result};
 use crate::model::history;
-use crate::model::image::{Engine, ImageMeta, LayerDesc};
+use crate::model::image::{Engine, ImageMeta, LayerDesc, Verified};
 use crate::model::units;
 use crate::source::reference::ImageRef;
 use crate::source::store::Store;
 use crate::source::{self, Blobs, OpenedImage, SourceOptions, Target};
-use crate::tree::LayerTree;
 
 /// An opened, loaded image and the means to read its layers again.
 pub struct Session {
@@ -81,6 +80,7 @@ impl Session {
                     &meta,
                     cache.as_ref(),
                     &opts.limits,
+                    opts.verify_diff_ids,
                     progress,
                 )?;
                 (meta, trees, Origin::Store(blobs))
@@ -125,13 +125,14 @@ impl Session {
         analysis
     }
 
-    /// The name of dive's figures for this list of layers; none when a layer has no diff_id.
+    /// The name of dive's figures for this list of layers: the digests their bytes were checked
+    /// against (as their trees are kept), bottom first.
     fn dive_key(&self) -> Option<Digest> {
         let ids: Option<Vec<&Digest>> = self
             .image
             .layers
             .iter()
-            .map(|l| l.desc.diff_id.as_ref())
+            .map(|l| l.desc.digest.as_ref().or(l.desc.diff_id.as_ref()))
             .collect();
         ids.map(|ids| cache::dive_key(&ids))
     }
@@ -246,25 +247,38 @@ fn verified<T>(
 }
 
 /// The loaded image from its metadata and the trees of its layers, bottom first.
-fn assemble(meta: ImageMeta, trees: Vec<(Compression, LayerTree)>) -> Image {
+fn assemble(meta: ImageMeta, read: Vec<layers::Read>) -> Image {
+    let mut kinds = Vec::with_capacity(read.len());
+    let mut trees = Vec::with_capacity(read.len());
+    for (compression, tree, verified) in read {
+        kinds.push((compression, verified));
+        trees.push(tree);
+    }
     // After caching: where an entry lands depends on the layers below it.
-    let (compressions, mut trees): (Vec<Compression>, Vec<LayerTree>) = trees.into_iter().unzip();
     crate::tree::through_links::follow_parent_links(&mut trees);
     let layers: Vec<Layer> = meta
         .layers
         .iter()
         .cloned()
-        .zip(compressions.into_iter().zip(trees))
-        .map(|(mut desc, (compression, tree))| {
+        .zip(kinds.into_iter().zip(trees))
+        .map(|(mut desc, ((compression, mut verified), tree))| {
             // An uncompressed blob is its tar: its digest is the (verified) diff_id, which a
-            // `docker save` manifest does not name.
-            if desc.digest.is_none() && compression == Compression::None {
-                desc.digest = desc.diff_id.clone();
+            // `docker save` manifest does not name, and checking one checked both.
+            if compression == Compression::None {
+                if desc.digest.is_none() {
+                    desc.digest = desc.diff_id.clone();
+                }
+                let either = verified.digest || verified.diff_id;
+                verified = Verified {
+                    digest: either,
+                    diff_id: either && desc.diff_id.is_some(),
+                };
             }
             Layer {
                 desc,
                 compression,
                 tree,
+                verified,
             }
         })
         .collect();

@@ -148,6 +148,10 @@ pub enum LayerProblem {
     #[error("was not read")]
     NotRead,
 
+    /// Neither a blob digest nor a diff_id names the layer: nothing can vouch for its bytes.
+    #[error("no digest names this layer, so its bytes cannot be checked")]
+    Unnamed,
+
     #[error("the indexing thread panicked (a bug in strata)")]
     Panicked,
 }

@@ -203,3 +203,39 @@ impl Engine {
         }
     }
 }
+
+/// Which digests a layer's bytes were checked against, in this run or when they entered the
+/// cache (`verified` in the JSON report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verified {
+    /// The blob as stored, against the digest it is addressed by.
+    pub digest: bool,
+    /// The uncompressed tar, against the config's diff_id.
+    pub diff_id: bool,
+}
+
+impl Verified {
+    /// The JSON form: `["digest"]`, `["diff_id"]` or both.
+    pub fn names(self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.digest {
+            out.push("digest");
+        }
+        if self.diff_id {
+            out.push("diff_id");
+        }
+        out
+    }
+
+    /// As a byte for the cache's records.
+    pub fn bits(self) -> u8 {
+        u8::from(self.digest) | (u8::from(self.diff_id) << 1)
+    }
+
+    pub fn from_bits(b: u8) -> Verified {
+        Verified {
+            digest: b & 1 != 0,
+            diff_id: b & 2 != 0,
+        }
+    }
+}

@@ -105,6 +105,9 @@ pub struct LayerRow {
     pub unreachable_bytes: u64,
     /// Bytes of this layer that later layers hid.
     pub hidden_later_bytes: u64,
+    /// The digests this layer's bytes were checked against, in this run or when they
+    /// entered the cache: `["digest"]`, `["diff_id"]` or both.
+    pub verified: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -215,6 +218,7 @@ impl Report {
                 removed: stats.removed,
                 unreachable_bytes: stats.unreachable_bytes,
                 hidden_later_bytes: stats.hidden_later_bytes,
+                verified: layer.verified.names(),
             })
             .collect();
         let history = image.history.clone();

@@ -44,6 +44,10 @@ pub struct SourceOptions {
     pub timeout: Option<std::time::Duration>,
     /// Bounds on what the image may make strata do.
     pub limits: crate::model::limits::Limits,
+    /// Check every compressed layer's uncompressed tar against its diff_id too (a second
+    /// SHA-256 pass over several times the bytes); by default a blob is checked once, against
+    /// the digest it is addressed by, and the diff_id only where nothing else names it.
+    pub verify_diff_ids: bool,
 }
 
 impl SourceOptions {
@@ -182,7 +186,7 @@ fn open_path(reference: &ImageRef, path: &Path, opts: &SourceOptions) -> Result<
         (Box::new(DirStore::new(path)), None)
     } else {
         let (tar_path, temp) = decompressed_archive(path)?;
-        let store = TarStore::index(&tar_path).map_err(|e| Error::NotAnImage {
+        let store = TarStore::index(&tar_path, path).map_err(|e| Error::NotAnImage {
             reason: match e {
                 archive::WalkError::Header(problem) => format!("not a tar archive ({problem})"),
                 e => format!(

@@ -7,6 +7,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use crate::blob::origin::{FileIdentity, Origin};
 use crate::model::path::normalize;
 
 /// Refuses, before anything opens it, a path that is neither a regular file nor a directory:
@@ -64,6 +65,12 @@ pub trait Store: Send + Sync {
         Some(out)
     }
 
+    /// Where a blob's bytes come from, for deciding whether what was read from them before can
+    /// stand in for reading them (`None`: nothing vouches for them; read and check them).
+    fn origin(&self, _name: &str) -> Option<Origin> {
+        None
+    }
+
     /// Reads a small file (manifest, index, config) whole, or its first `max + 1` bytes if
     /// it is larger (the caller reports that).
     fn read_small(&self, name: &str, max: u64) -> io::Result<Vec<u8>> {
@@ -78,11 +85,17 @@ pub trait Store: Send + Sync {
 pub struct TarStore {
     file: PathBuf,
     entries: HashMap<String, (u64, u64)>,
+    /// The archive the user named (a compressed one is read from a decompressed copy), as it
+    /// was when it was indexed.
+    origin: Option<FileIdentity>,
 }
 
 impl TarStore {
-    /// Walks the tar's headers once. Fails if the file is not a tar.
-    pub fn index(file: &Path) -> Result<TarStore, super::archive::WalkError> {
+    /// Walks the tar's headers once. Fails if the file is not a tar. `named` is the file the
+    /// user named (`file` may be a decompressed copy of it).
+    pub fn index(file: &Path, named: &Path) -> Result<TarStore, super::archive::WalkError> {
+        // Before reading: a change after this shows in the identity.
+        let origin = FileIdentity::of(named, "");
         let f = File::open(file).map_err(super::archive::WalkError::Read)?;
         let mut entries = HashMap::new();
         super::archive::walk_file(f, |entry| {
@@ -92,6 +105,7 @@ impl TarStore {
         Ok(TarStore {
             file: file.to_path_buf(),
             entries,
+            origin,
         })
     }
 
@@ -117,6 +131,11 @@ impl Store for TarStore {
 
     fn size(&self, name: &str) -> Option<u64> {
         self.entries.get(name).map(|&(_, s)| s)
+    }
+
+    fn origin(&self, name: &str) -> Option<Origin> {
+        self.entries.get(name)?;
+        Some(Origin::File(self.origin.as_ref()?.entry(name)))
     }
 }
 
@@ -162,6 +181,10 @@ impl Store for DirStore {
             .and_then(|p| p.metadata().ok())
             .filter(|m| m.is_file())
             .map(|m| m.len())
+    }
+
+    fn origin(&self, name: &str) -> Option<Origin> {
+        FileIdentity::of(&self.resolve(name)?, "").map(Origin::File)
     }
 }
 

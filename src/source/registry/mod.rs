@@ -28,6 +28,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
 use super::store::Store;
+use crate::blob::origin::Origin;
 use crate::blob::store::BlobStore;
 use crate::model::digest::Digest;
 use download::Download;
@@ -250,6 +251,12 @@ impl Store for RegistryStore {
 
     fn contains(&self, name: &str) -> bool {
         name == "index.json" || blob_digest(name).is_some()
+    }
+
+    /// A blob the blob store holds was checked against its digest when it entered it.
+    fn origin(&self, name: &str) -> Option<Origin> {
+        let digest = blob_digest(name)?;
+        self.cache.as_ref()?.blob(&digest).map(|_| Origin::Verified)
     }
 
     fn size(&self, name: &str) -> Option<u64> {
