@@ -137,6 +137,7 @@ pub(crate) fn read_blob<R: std::io::Read>(
     let hashes_tar = job.hashes_tar();
     std::thread::scope(|scope| {
         let indexer = scope.spawn(move || {
+            let started = std::time::Instant::now();
             let mut chunks = ChunkReader {
                 rx,
                 give_back,
@@ -153,12 +154,33 @@ pub(crate) fn read_blob<R: std::io::Read>(
             let compressed = compression != Compression::None;
             let mut tar = HashingReader::maybe(&mut chunks, compressed && hashes_tar);
             let tree = read_layer(&mut tar, &limits).map_err(IndexError::Tree)?;
-            let (diff_id, _) = tar
+            let (diff_id, tar_bytes) = tar
                 .finish_maybe()
                 .map_err(|e| IndexError::Tree(TreeError::from_io(e)))?;
+            super::trace::stage(started, || {
+                format!(
+                    "layer {index}: tar walked, {tar_bytes} bytes, content ids{}",
+                    if diff_id.is_some() {
+                        " and diff_id"
+                    } else {
+                        ""
+                    }
+                )
+            });
             Ok((tree, diff_id))
         });
+        let decoding = std::time::Instant::now();
         let compression = decode_into(&mut raw, job, &tx, &reuse);
+        super::trace::stage(decoding, || {
+            format!(
+                "layer {index}: blob read, hashed and {}",
+                compression.map_or("not decoded", |c| if c == Compression::None {
+                    "passed on"
+                } else {
+                    "decompressed"
+                })
+            )
+        });
         // The indexer sees the end of the tar.
         drop(tx);
         let read = indexer

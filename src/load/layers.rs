@@ -114,7 +114,9 @@ pub(crate) fn read_cached(job: &Job, store: &dyn Store, cache: Option<&Cache>) -
         return read_one(job, store);
     };
     let Some(cache) = cache else {
-        return read_one(job, store);
+        let read = read_one(job, store)?;
+        trace_read(job, started, &read);
+        return Ok(read);
     };
     let origin = store.origin(&desc.blob);
     let vouched = match &origin {
@@ -162,16 +164,21 @@ pub(crate) fn read_cached(job: &Job, store: &dyn Store, cache: Option<&Cache>) -
     if let Some(Origin::File(id)) = &origin {
         let _ = cache.put_trust(id, key, verified);
     }
+    let read = (compression, tree, verified);
+    trace_read(job, started, &read);
+    Ok(read)
+}
+
+fn trace_read(job: &Job, started: Instant, (_, tree, verified): &Read) {
     trace::stage(started, || {
         format!(
             "layer {} read and verified ({}; {} bytes stored, {} entries)",
             job.index,
             verified.names().join(", "),
-            desc.compressed_size,
+            job.desc.compressed_size,
             tree.entries.len()
         )
     });
-    Ok((compression, tree, verified))
 }
 
 /// The cached tree kept under `key` when `key` is the digest of the blob's stored bytes (a

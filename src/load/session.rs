@@ -52,6 +52,7 @@ impl Session {
     }
 
     fn open_unnamed(input: &str, opts: &SourceOptions, progress: Progress) -> Result<Session> {
+        let started = std::time::Instant::now();
         let reference = ImageRef::parse(input)?;
         let target = source::resolve(&reference, opts);
         let cache = if opts.no_cache { None } else { Cache::user() };
@@ -87,6 +88,7 @@ impl Session {
             }
         };
         meta.reference = input.to_string();
+        super::trace::stage(started, || format!("{} layers loaded", trees.len()));
         if let Some(cache) = &cache {
             keep_under_cap(cache, progress);
         }
@@ -112,6 +114,7 @@ impl Session {
     /// layers was analysed before (a reopen then computes only strata's own), and are stored
     /// there otherwise; a cache that cannot be read or written only costs the time.
     pub fn analyse(&self) -> Analysis {
+        let started = std::time::Instant::now();
         let trees = self.image.trees();
         let sizes: Vec<u64> = trees.iter().map(|t| t.header_bytes).collect();
         let key = self.dive_key();
@@ -122,6 +125,13 @@ impl Session {
         if let (true, Some((cache, key))) = (fresh, stored) {
             let _ = cache.put_dive(key, &analysis.dive);
         }
+        super::trace::stage(started, || {
+            format!(
+                "analysis of {} layers (dive's figures {})",
+                trees.len(),
+                if fresh { "computed" } else { "from the cache" }
+            )
+        });
         analysis
     }
 
