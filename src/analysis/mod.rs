@@ -6,6 +6,7 @@ pub mod dive_compat;
 
 pub mod hints;
 pub mod merge;
+pub mod packages;
 
 pub mod waste;
 

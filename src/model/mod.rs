@@ -9,6 +9,7 @@
 //! - `error`: the engine's error kinds;
 //! - `path`, `text`: normalised image paths and how to show image text safely;
 //! - `gocompat`: Go's sort and float formatting, for dive's figures in dive's order and form;
+//! - `packages`: package records, the files a layer keeps for them, the inventory's values;
 //! - `tar_header`: the checks a tar header block must pass, worded once for both tar readers.
 
 pub mod build_step;
@@ -18,6 +19,7 @@ pub mod gocompat;
 pub mod history;
 pub mod image;
 pub mod limits;
+pub mod packages;
 pub mod path;
 pub mod tar_header;
 pub mod text;

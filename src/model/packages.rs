@@ -1,0 +1,394 @@
+//! Packages as their package managers record them (DESIGN section 3b): the values the tree
+//! walker keeps while a layer streams by, the parsers in `analysis::packages` fill and the
+//! inventory, reports and explorer read. Kept here, at the bottom, because the walker (below
+//! the analysis) decides which files to keep by `DbFile::of`, and the cache stores what was
+//! parsed with each layer's tree.
+
+use serde::{Deserialize, Serialize};
+
+/// Which package manager a package belongs to. The names are DESIGN's `ecosystem` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    Dpkg,
+    Apk,
+    Rpm,
+    Python,
+    Npm,
+    Go,
+}
+
+impl Ecosystem {
+    pub const ALL: [Ecosystem; 6] = [
+        Ecosystem::Dpkg,
+        Ecosystem::Apk,
+        Ecosystem::Rpm,
+        Ecosystem::Python,
+        Ecosystem::Npm,
+        Ecosystem::Go,
+    ];
+
+    /// The name used in text and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ecosystem::Dpkg => "dpkg",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Rpm => "rpm",
+            Ecosystem::Python => "python",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Go => "go",
+        }
+    }
+
+    /// Operating-system package managers (one database per image) as opposed to language
+    /// ones (one record per installed package, wherever it was installed).
+    pub fn is_os(self) -> bool {
+        matches!(self, Ecosystem::Dpkg | Ecosystem::Apk | Ecosystem::Rpm)
+    }
+}
+
+/// Paths a package owns, as one string of normalised image paths (no leading `/`, the form
+/// `tree::Entry::path` has) joined by `\n`: a package list of 100k paths costs its bytes and
+/// not 100k allocations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Files(Box<str>);
+
+impl Files {
+    /// Normalises each path (`/usr/bin/x`, `./usr/bin/x` and `usr/bin/x` are one path) and
+    /// drops the root and empty lines.
+    pub fn from_paths<'a>(paths: impl IntoIterator<Item = &'a str>) -> Files {
+        let mut out = String::new();
+        for raw in paths {
+            if let Some(path) = super::path::normalize(raw) {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&path);
+            }
+        }
+        Files(out.into_boxed_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split('\n').filter(|p| !p.is_empty())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+}
+
+/// One package as one database file states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    /// As the ecosystem writes it: dpkg `[epoch:]upstream[-revision]`, rpm
+    /// `[epoch:]version-release`, apk `1.2.3-r4`, a Go module's `v1.2.3`.
+    pub version: String,
+    /// Where the ecosystem has one (dpkg, apk, rpm): `amd64`, `x86_64`, `all`, `noarch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// The files this record lists itself (apk `F:`/`R:`, rpm's file list, a Go binary's own
+    /// path for its main module); lists kept in other files (`dpkg/info/*.list`, Python's
+    /// `RECORD`) arrive as `Found::Files` and are joined by the inventory.
+    #[serde(default, skip_serializing_if = "Files::is_empty")]
+    pub files: Files,
+    /// The source package where it differs from the name (dpkg `Source:`, rpm's source rpm,
+    /// apk `o:`), for the purl's `upstream` qualifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The declared licence, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+}
+
+impl Record {
+    pub fn new(ecosystem: Ecosystem, name: &str, version: &str) -> Record {
+        Record {
+            ecosystem,
+            name: name.to_string(),
+            version: version.to_string(),
+            arch: None,
+            files: Files::default(),
+            source: None,
+            license: None,
+        }
+    }
+}
+
+/// The distribution an image says it is (`/etc/os-release`, or `/usr/lib/os-release`), for
+/// the purls of OS packages (`distro=debian-12`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Distro {
+    /// `ID`: debian, ubuntu, alpine, fedora, rhel, ...
+    pub id: String,
+    /// `VERSION_ID`: 12, 22.04, 3.19.1, 39 (may be empty: Debian testing has none).
+    pub version_id: String,
+}
+
+/// What one kept file of a layer held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Found {
+    /// Packages: a whole database (dpkg `status`, apk `installed`, an rpmdb) or one package's
+    /// own metadata (Python `METADATA`, a `package.json`, a Go binary's modules).
+    Packages(Vec<Record>),
+    /// The files of the package the path names (`dpkg/info/NAME[:ARCH].list` or
+    /// `.md5sums`, `status.d/NAME.md5sums`, a dist-info `RECORD`, an egg-info
+    /// `installed-files.txt`).
+    Files(Files),
+    Distro(Distro),
+    /// The file could not be read as what its path says it is; the reason, in a few words.
+    Unreadable(String),
+}
+
+/// One kept file of a layer and what it held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fragment {
+    /// The file's normalised path in the layer.
+    pub path: Box<str>,
+    pub found: Found,
+}
+
+/// The kinds of files a layer keeps for the package inventory, by path alone (Go binaries are
+/// found by content, not by path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DbFile {
+    /// `var/lib/dpkg/status` (also under a prefix, as syft finds it).
+    DpkgStatus,
+    /// `var/lib/dpkg/status.d/NAME`: one package per file, as distroless writes them.
+    DpkgStatusD,
+    /// `var/lib/dpkg/info/NAME[:ARCH].list` or `status.d/NAME.md5sums`, `info/*.md5sums`.
+    DpkgFiles,
+    /// `lib/apk/db/installed`.
+    ApkInstalled,
+    /// `rpmdb.sqlite` under `var/lib/rpm`, `usr/lib/sysimage/rpm` or `usr/share/rpm`.
+    RpmSqlite,
+    /// `rpmdb.sqlite-wal` beside it: pages not yet in the main file.
+    RpmSqliteWal,
+    /// `Packages` (Berkeley DB) in those directories.
+    RpmBerkeley,
+    /// `Packages.db` (ndb) in those directories.
+    RpmNdb,
+    /// `NAME-VER.dist-info/METADATA`, `NAME.egg-info/PKG-INFO`, or an `NAME.egg-info` file.
+    PythonMetadata,
+    /// `*.dist-info/RECORD`.
+    PythonRecord,
+    /// `*.egg-info/installed-files.txt`.
+    PythonInstalledFiles,
+    /// `package.json` anywhere (npm installs them under `node_modules/`; Debian under
+    /// `usr/share/nodejs/`).
+    NpmPackageJson,
+    /// `etc/os-release` or `usr/lib/os-release`.
+    OsRelease,
+}
+
+impl DbFile {
+    /// What a layer file at `path` (normalised) is to the inventory, if anything.
+    pub fn of(path: &str) -> Option<DbFile> {
+        let name = super::path::file_name(path);
+        let parent = super::path::parent(path).unwrap_or("");
+        let parent_name = super::path::file_name(parent);
+        match name {
+            "status" if is_dir(parent, "var/lib/dpkg") => return Some(DbFile::DpkgStatus),
+            "installed" if is_dir(parent, "lib/apk/db") => return Some(DbFile::ApkInstalled),
+            "package.json" => return Some(DbFile::NpmPackageJson),
+            "os-release" if path == "etc/os-release" || path == "usr/lib/os-release" => {
+                return Some(DbFile::OsRelease)
+            }
+            _ => {}
+        }
+        if is_dir(parent, "var/lib/dpkg/status.d") {
+            return Some(if name.ends_with(".md5sums") {
+                DbFile::DpkgFiles
+            } else {
+                DbFile::DpkgStatusD
+            });
+        }
+        if is_dir(parent, "var/lib/dpkg/info")
+            && (name.ends_with(".list") || name.ends_with(".md5sums"))
+        {
+            return Some(DbFile::DpkgFiles);
+        }
+        if is_rpm_dir(parent) {
+            return match name {
+                "rpmdb.sqlite" => Some(DbFile::RpmSqlite),
+                "rpmdb.sqlite-wal" => Some(DbFile::RpmSqliteWal),
+                "Packages" => Some(DbFile::RpmBerkeley),
+                "Packages.db" => Some(DbFile::RpmNdb),
+                _ => None,
+            };
+        }
+        if parent_name.ends_with(".dist-info") {
+            return match name {
+                "METADATA" => Some(DbFile::PythonMetadata),
+                "RECORD" => Some(DbFile::PythonRecord),
+                _ => None,
+            };
+        }
+        if parent_name.ends_with(".egg-info") {
+            return match name {
+                "PKG-INFO" => Some(DbFile::PythonMetadata),
+                "installed-files.txt" => Some(DbFile::PythonInstalledFiles),
+                _ => None,
+            };
+        }
+        // An egg-info that is a single file (distutils' `install_egg_info`).
+        if name.ends_with(".egg-info") {
+            return Some(DbFile::PythonMetadata);
+        }
+        None
+    }
+
+    /// The most bytes of such a file kept (more is reported as unreadable, naming the limit).
+    /// Whole databases may be large; one package's metadata is small.
+    pub fn max_bytes(self) -> u64 {
+        match self {
+            DbFile::DpkgStatus | DbFile::ApkInstalled => 256 << 20,
+            DbFile::RpmSqlite | DbFile::RpmSqliteWal | DbFile::RpmBerkeley | DbFile::RpmNdb => {
+                512 << 20
+            }
+            DbFile::DpkgFiles | DbFile::PythonRecord | DbFile::PythonInstalledFiles => 64 << 20,
+            DbFile::DpkgStatusD | DbFile::PythonMetadata | DbFile::NpmPackageJson => 8 << 20,
+            DbFile::OsRelease => 64 << 10,
+        }
+    }
+}
+
+fn is_rpm_dir(dir: &str) -> bool {
+    ["var/lib/rpm", "usr/lib/sysimage/rpm", "usr/share/rpm"]
+        .iter()
+        .any(|d| is_dir(dir, d))
+}
+
+/// `dir` is `known`, or `known` below some prefix (`chroot/var/lib/dpkg`), as syft's `**/`
+/// globs find them.
+fn is_dir(dir: &str, known: &str) -> bool {
+    dir.strip_suffix(known)
+        .is_some_and(|prefix| prefix.is_empty() || prefix.ends_with('/'))
+}
+
+/// How a package changed in one layer, against the layer below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Upgraded,
+    Downgraded,
+    /// Same version, written again (its record or its files rewritten in this layer).
+    Reinstalled,
+    Removed,
+}
+
+impl Change {
+    pub fn name(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Upgraded => "upgraded",
+            Change::Downgraded => "downgraded",
+            Change::Reinstalled => "reinstalled",
+            Change::Removed => "removed",
+        }
+    }
+}
+
+/// One layer's change to one package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageChange {
+    pub layer: usize,
+    pub change: Change,
+    /// The version after the change (before it, for a removal).
+    pub version: String,
+}
+
+/// One installed package of an image, as the inventory reports it (DESIGN section 3b).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    /// The version in the final view (the last one it had, when it was removed).
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    pub purl: String,
+    /// The first layer in whose merged view it is installed.
+    pub layer: usize,
+    pub changes: Vec<PackageChange>,
+    /// Paths it owns (normalised, no leading `/`), as its database lists them.
+    pub files: Files,
+    /// Bytes of its files in the final view; 0 when removed.
+    pub size: u64,
+    /// Whether it is installed in the final view.
+    pub removed: bool,
+    /// The database file (or the metadata file) that records it, in the final view or, for a
+    /// removed package, in the last layer that had it.
+    pub location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A package database that could not be read (DESIGN `packages_unreadable`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreadable {
+    pub path: String,
+    pub layer: usize,
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_files_are_known_by_path() {
+        let cases = [
+            ("var/lib/dpkg/status", Some(DbFile::DpkgStatus)),
+            ("var/lib/dpkg/status-old", None),
+            ("xvar/lib/dpkg/status", None),
+            ("srv/chroot/var/lib/dpkg/status", Some(DbFile::DpkgStatus)),
+            ("var/lib/dpkg/status.d/base", Some(DbFile::DpkgStatusD)),
+            ("var/lib/dpkg/status.d/base.md5sums", Some(DbFile::DpkgFiles)),
+            ("var/lib/dpkg/info/libc6:amd64.list", Some(DbFile::DpkgFiles)),
+            ("var/lib/dpkg/info/libc6:amd64.postinst", None),
+            ("lib/apk/db/installed", Some(DbFile::ApkInstalled)),
+            ("var/lib/rpm/rpmdb.sqlite", Some(DbFile::RpmSqlite)),
+            ("usr/lib/sysimage/rpm/rpmdb.sqlite-wal", Some(DbFile::RpmSqliteWal)),
+            ("var/lib/rpm/Packages", Some(DbFile::RpmBerkeley)),
+            ("usr/share/rpm/Packages.db", Some(DbFile::RpmNdb)),
+            (
+                "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+                Some(DbFile::PythonMetadata),
+            ),
+            ("x/requests-2.31.0.dist-info/RECORD", Some(DbFile::PythonRecord)),
+            ("x/gyp-0.1.egg-info/PKG-INFO", Some(DbFile::PythonMetadata)),
+            ("x/six-1.16.egg-info", Some(DbFile::PythonMetadata)),
+            (
+                "x/a.egg-info/installed-files.txt",
+                Some(DbFile::PythonInstalledFiles),
+            ),
+            ("usr/src/app/node_modules/a/package.json", Some(DbFile::NpmPackageJson)),
+            ("etc/os-release", Some(DbFile::OsRelease)),
+            ("usr/lib/os-release", Some(DbFile::OsRelease)),
+            ("usr/bin/python3", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(DbFile::of(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn file_lists_are_normalised_and_compact() {
+        let files = Files::from_paths(["/usr/bin/a", "./usr/lib/b/", "/.", "", "etc//c"]);
+        assert_eq!(files.iter().collect::<Vec<_>>(), ["usr/bin/a", "usr/lib/b", "etc/c"]);
+        assert_eq!(files.len(), 3);
+        assert!(Files::from_paths(["/"]).is_empty());
+    }
+}
