@@ -42,6 +42,8 @@ pub struct Analysis {
     pub dive: DiveCompat,
     /// Most important first.
     pub hints: Vec<Hint>,
+    /// Packages by layer (DESIGN section 3b).
+    pub packages: packages::Inventory,
 }
 
 impl Analysis {
@@ -91,6 +93,7 @@ impl Analysis {
                 waste,
                 dive,
                 hints,
+                packages: packages::Inventory::default(),
             }
         })
     }

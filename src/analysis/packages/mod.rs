@@ -5,3 +5,30 @@
 //!
 //! Parsers take bytes and give records or a short reason the file could not be read; they do
 //! no I/O and never panic on any input (each has a fuzz target).
+
+use crate::model::packages::{Distro, Package, Unreadable};
+
+/// The packages of an image, layer by layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// Every package installed in some layer's merged view, largest first (then by
+    /// ecosystem and name); removed ones included, with `removed` set.
+    pub packages: Vec<Package>,
+    /// Databases that could not be read.
+    pub unreadable: Vec<Unreadable>,
+    /// Bytes of the final view no package owns: with the packages' sizes, `final_bytes`.
+    pub unowned: u64,
+    /// What the final view's os-release says.
+    pub distro: Option<Distro>,
+    /// Per layer: how many packages it added, removed and changed.
+    pub layers: Vec<LayerDelta>,
+}
+
+/// One layer's package changes, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LayerDelta {
+    pub added: u32,
+    pub removed: u32,
+    /// Upgraded, downgraded or reinstalled.
+    pub changed: u32,
+}
