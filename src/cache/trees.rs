@@ -108,6 +108,7 @@ mod tests {
             }],
             header_bytes: 12,
             moved: Vec::new(),
+            packages: Vec::new(),
         }
     }
 

@@ -355,26 +355,41 @@ mod tests {
             ("xvar/lib/dpkg/status", None),
             ("srv/chroot/var/lib/dpkg/status", Some(DbFile::DpkgStatus)),
             ("var/lib/dpkg/status.d/base", Some(DbFile::DpkgStatusD)),
-            ("var/lib/dpkg/status.d/base.md5sums", Some(DbFile::DpkgFiles)),
-            ("var/lib/dpkg/info/libc6:amd64.list", Some(DbFile::DpkgFiles)),
+            (
+                "var/lib/dpkg/status.d/base.md5sums",
+                Some(DbFile::DpkgFiles),
+            ),
+            (
+                "var/lib/dpkg/info/libc6:amd64.list",
+                Some(DbFile::DpkgFiles),
+            ),
             ("var/lib/dpkg/info/libc6:amd64.postinst", None),
             ("lib/apk/db/installed", Some(DbFile::ApkInstalled)),
             ("var/lib/rpm/rpmdb.sqlite", Some(DbFile::RpmSqlite)),
-            ("usr/lib/sysimage/rpm/rpmdb.sqlite-wal", Some(DbFile::RpmSqliteWal)),
+            (
+                "usr/lib/sysimage/rpm/rpmdb.sqlite-wal",
+                Some(DbFile::RpmSqliteWal),
+            ),
             ("var/lib/rpm/Packages", Some(DbFile::RpmBerkeley)),
             ("usr/share/rpm/Packages.db", Some(DbFile::RpmNdb)),
             (
                 "usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
                 Some(DbFile::PythonMetadata),
             ),
-            ("x/requests-2.31.0.dist-info/RECORD", Some(DbFile::PythonRecord)),
+            (
+                "x/requests-2.31.0.dist-info/RECORD",
+                Some(DbFile::PythonRecord),
+            ),
             ("x/gyp-0.1.egg-info/PKG-INFO", Some(DbFile::PythonMetadata)),
             ("x/six-1.16.egg-info", Some(DbFile::PythonMetadata)),
             (
                 "x/a.egg-info/installed-files.txt",
                 Some(DbFile::PythonInstalledFiles),
             ),
-            ("usr/src/app/node_modules/a/package.json", Some(DbFile::NpmPackageJson)),
+            (
+                "usr/src/app/node_modules/a/package.json",
+                Some(DbFile::NpmPackageJson),
+            ),
             ("etc/os-release", Some(DbFile::OsRelease)),
             ("usr/lib/os-release", Some(DbFile::OsRelease)),
             ("usr/bin/python3", None),
@@ -387,7 +402,10 @@ mod tests {
     #[test]
     fn file_lists_are_normalised_and_compact() {
         let files = Files::from_paths(["/usr/bin/a", "./usr/lib/b/", "/.", "", "etc//c"]);
-        assert_eq!(files.iter().collect::<Vec<_>>(), ["usr/bin/a", "usr/lib/b", "etc/c"]);
+        assert_eq!(
+            files.iter().collect::<Vec<_>>(),
+            ["usr/bin/a", "usr/lib/b", "etc/c"]
+        );
         assert_eq!(files.len(), 3);
         assert!(Files::from_paths(["/"]).is_empty());
     }

@@ -7,8 +7,9 @@ use super::{Entry, EntryKind, LayerTree};
 /// Bumped whenever the encoding, or what a tar is read as, changes; older cache files are
 /// then ignored and the layers read again. 2: empty uid/gid header fields read as 0. 3: PAX
 /// sizes and GNU sparse files read as Go reads them, AUFS bookkeeping kept (`FLAG_AUFS`),
-/// names that are not UTF-8 kept byte for byte. 4: content ids in BLAKE3.
-pub const VERSION: u32 = 4;
+/// names that are not UTF-8 kept byte for byte. 4: content ids in BLAKE3. 5: what the layer's
+/// package files say (`LayerTree::packages`), as JSON after the entries.
+pub const VERSION: u32 = 5;
 
 const HAS_LINK: u8 = 1;
 const HAS_DEVICE: u8 = 2;
@@ -58,6 +59,13 @@ pub fn encode(tree: &LayerTree) -> Vec<u8> {
             out.extend_from_slice(d);
         }
     }
+    // Fragments are few and nested (records, file lists): JSON keeps this in step with the
+    // types without a second hand-written encoding; a failure cannot happen for these plain
+    // values, and would only leave the layer's packages out of the cache.
+    put_bytes(
+        &mut out,
+        &serde_json::to_vec(&tree.packages).unwrap_or_else(|_| b"[]".to_vec()),
+    );
     out
 }
 
@@ -123,6 +131,7 @@ pub fn decode(bytes: &[u8]) -> Option<LayerTree> {
         });
         prev = path;
     }
+    let packages = serde_json::from_slice(r.bytes()?).ok()?;
     if r.pos != bytes.len() {
         return None;
     }
@@ -130,6 +139,7 @@ pub fn decode(bytes: &[u8]) -> Option<LayerTree> {
         entries,
         header_bytes,
         moved: Vec::new(),
+        packages,
     })
 }
 
@@ -251,6 +261,10 @@ mod tests {
             ],
             header_bytes: 123_456,
             moved: Vec::new(),
+            packages: vec![crate::model::packages::Fragment {
+                path: "var/lib/dpkg/status".into(),
+                found: crate::model::packages::Found::Unreadable("cut".into()),
+            }],
         };
         let bytes = encode(&tree);
         assert_eq!(decode(&bytes), Some(tree));
@@ -262,6 +276,7 @@ mod tests {
             entries: vec![entry("a", EntryKind::Dir), entry("a/b", EntryKind::File)],
             header_bytes: 0,
             moved: Vec::new(),
+            packages: Vec::new(),
         };
         let bytes = encode(&tree);
         for cut in 0..bytes.len() {

@@ -3,6 +3,7 @@
 //! This module reads any `impl Read` and knows nothing of digests of blobs or registries.
 
 pub mod codec;
+pub mod keep;
 pub mod paths;
 mod tar;
 
@@ -10,7 +11,8 @@ pub mod secrets;
 pub mod through_links;
 
 pub use tar::{
-    check_read_layer, for_each_entry, read_layer, Corrupt, Ended, Flow, SparseProblem, TreeError,
+    check_read_layer, for_each_entry, read_layer, read_layer_keeping, Corrupt, Ended, Flow,
+    SparseProblem, TreeError,
 };
 
 /// What an entry is. `Whiteout` and `Opaque` are deletions this layer applies to the layers
@@ -131,6 +133,9 @@ pub struct LayerTree {
     /// Entries whose path went through a symlinked directory, with the path the tar gave
     /// them (see `through_links`); empty as read, and never cached.
     pub moved: Vec<(u32, Box<str>)>,
+    /// What the package files this layer holds say (set by the reader's `Keep`), in archive
+    /// order.
+    pub packages: Vec<crate::model::packages::Fragment>,
 }
 
 impl LayerTree {

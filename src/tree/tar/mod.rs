@@ -8,6 +8,7 @@
 
 use std::io::Read;
 
+use super::keep::{Collect, Keep, KeepNothing};
 use super::{secrets, Entry, EntryKind, LayerTree};
 use crate::model::limits::{LimitHit, Limits};
 
@@ -36,6 +37,15 @@ pub enum Flow {
 /// Reads a whole layer tar from `input`, in order, hashing every regular file's content.
 /// Entries and paths past `limits` stop it with `TreeError::Limit`.
 pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeError> {
+    read_layer_keeping(input, limits, &mut KeepNothing)
+}
+
+/// `read_layer`, handing `keep` the content it wants of each file as the file is hashed.
+pub fn read_layer_keeping<R: Read>(
+    input: R,
+    limits: &Limits,
+    keep: &mut dyn Keep,
+) -> Result<LayerTree, TreeError> {
     let mut entries = Vec::new();
     let mut header_bytes = 0u64;
     let mut buf = vec![0u8; 128 * 1024];
@@ -51,6 +61,13 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
             let mut hasher = blake3::Hasher::new();
             let inspect = entry.size <= SECRET_SCAN_LIMIT && secrets::candidate(&entry.path);
             let mut head = Vec::new();
+            let mut collect = match Collect::new(keep.wants(&entry), entry.size) {
+                Ok(collect) => collect,
+                Err(too_big) => {
+                    keep.kept(&entry, too_big);
+                    None
+                }
+            };
             loop {
                 let n = content.read(&mut buf)?;
                 if n == 0 {
@@ -60,8 +77,14 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
                 if inspect && head.len() < SECRET_SCAN_LIMIT as usize {
                     head.extend_from_slice(&buf[..n]);
                 }
+                if let Some(c) = collect.as_mut() {
+                    c.feed(&buf[..n]);
+                }
             }
             entry.digest = Some(*hasher.finalize().as_bytes());
+            if let Some(c) = collect {
+                c.finish(keep, &entry);
+            }
             if inspect {
                 entry.flags = secrets::scan(&head);
             }
@@ -76,6 +99,7 @@ pub fn read_layer<R: Read>(input: R, limits: &Limits) -> Result<LayerTree, TreeE
         entries,
         header_bytes: header_bytes.saturating_add(skipped),
         moved: Vec::new(),
+        packages: Vec::new(),
     })
 }
 
@@ -164,6 +188,41 @@ mod tests {
         assert!(check_read_layer(&tree, 1000, &base).is_ok());
         let lower = Limits { entries: 1, ..base };
         assert!(check_read_layer(&tree, 1000, &lower).is_err());
+    }
+
+    /// The files a `Keep` wants reach it whole (or marked too big, unread), in archive order,
+    /// with the same content ids as without keeping.
+    #[test]
+    fn kept_files_reach_the_keeper_as_they_are_hashed() {
+        use crate::tree::keep::{Keep, Kept, Want};
+        struct Wants(Vec<String>);
+        impl Keep for Wants {
+            fn wants(&self, e: &Entry) -> Want {
+                match &*e.path {
+                    "small" => Want::Whole { max: 10 },
+                    "big" => Want::Whole { max: 2 },
+                    _ => Want::Nothing,
+                }
+            }
+            fn kept(&mut self, e: &Entry, content: Kept<'_>) {
+                self.0.push(format!("{}={content:?}", e.path));
+            }
+        }
+        let t = tar_of(&[
+            ("small", EntryType::Regular, b"abc"),
+            ("big", EntryType::Regular, b"abc"),
+            ("other", EntryType::Regular, b"abc"),
+        ]);
+        let mut keep = Wants(Vec::new());
+        let kept = read_layer_keeping(&t[..], &Limits::default(), &mut keep).unwrap();
+        assert_eq!(
+            keep.0,
+            [
+                "small=Whole([97, 98, 99])",
+                "big=TooBig { size: 3, max: 2 }"
+            ]
+        );
+        assert_eq!(kept, read_layer(&t[..], &Limits::default()).unwrap());
     }
 
     #[test]
