@@ -87,13 +87,14 @@ impl Analysis {
                 (waste::figures(layers, &stack), hints::hints(&hint_input))
             };
             let dive = dive.unwrap_or_else(join);
+            let packages = packages::inventory::inventory(layers, &stack, waste.final_bytes);
             Analysis {
                 stack,
                 layers: stats,
                 waste,
                 dive,
                 hints,
-                packages: packages::Inventory::default(),
+                packages,
             }
         })
     }

@@ -16,7 +16,8 @@ use crate::model::error::{Error, LayerProblem, Result};
 use crate::model::image::{LayerDesc, Verified};
 use crate::model::limits::Limits;
 use crate::source;
-use crate::tree::{read_layer, LayerTree, TreeError};
+use crate::analysis::packages::collect::Collector;
+use crate::tree::{read_layer_keeping, LayerTree, TreeError};
 
 /// One layer to read, and what reading it needs.
 pub(crate) struct Job<'a> {
@@ -153,7 +154,10 @@ pub(crate) fn read_blob<R: std::io::Read>(
             // An uncompressed blob is the tar itself: its digest is the diff_id, hashed once.
             let compressed = compression != Compression::None;
             let mut tar = HashingReader::maybe(&mut chunks, compressed && hashes_tar);
-            let tree = read_layer(&mut tar, &limits).map_err(IndexError::Tree)?;
+            let mut packages = Collector::default();
+            let mut tree =
+                read_layer_keeping(&mut tar, &limits, &mut packages).map_err(IndexError::Tree)?;
+            tree.packages = packages.finish();
             let (diff_id, tar_bytes) = tar
                 .finish_maybe()
                 .map_err(|e| IndexError::Tree(TreeError::from_io(e)))?;

@@ -164,7 +164,8 @@ pub enum DbFile {
     DpkgStatus,
     /// `var/lib/dpkg/status.d/NAME`: one package per file, as distroless writes them.
     DpkgStatusD,
-    /// `var/lib/dpkg/info/NAME[:ARCH].list` or `status.d/NAME.md5sums`, `info/*.md5sums`.
+    /// `var/lib/dpkg/info/NAME[:ARCH].list`, or `status.d/NAME.md5sums` where distroless has
+    /// no `info/`.
     DpkgFiles,
     /// `lib/apk/db/installed`.
     ApkInstalled,
@@ -211,9 +212,8 @@ impl DbFile {
                 DbFile::DpkgStatusD
             });
         }
-        if is_dir(parent, "var/lib/dpkg/info")
-            && (name.ends_with(".list") || name.ends_with(".md5sums"))
-        {
+        // `info/*.md5sums` lists the same files again (regular files only): not kept.
+        if is_dir(parent, "var/lib/dpkg/info") && name.ends_with(".list") {
             return Some(DbFile::DpkgFiles);
         }
         if is_rpm_dir(parent) {
@@ -324,8 +324,15 @@ pub struct Package {
     pub files: Files,
     /// Bytes of its files in the final view; 0 when removed.
     pub size: u64,
-    /// Whether it is installed in the final view.
+    /// Whether a later layer removed it (it is not in the final view).
     pub removed: bool,
+    /// For a removed package: bytes of its files in the last view that had it, which the
+    /// removal hid and the layers below still ship (part of `unreachable_bytes`).
+    #[serde(default)]
+    pub hidden_bytes: u64,
+    /// A build tool (compiler, headers, build system): what a multi-stage build leaves out.
+    #[serde(default)]
+    pub toolchain: bool,
     /// The database file (or the metadata file) that records it, in the final view or, for a
     /// removed package, in the last layer that had it.
     pub location: String,
@@ -364,6 +371,7 @@ mod tests {
                 Some(DbFile::DpkgFiles),
             ),
             ("var/lib/dpkg/info/libc6:amd64.postinst", None),
+            ("var/lib/dpkg/info/libc6:amd64.md5sums", None),
             ("lib/apk/db/installed", Some(DbFile::ApkInstalled)),
             ("var/lib/rpm/rpmdb.sqlite", Some(DbFile::RpmSqlite)),
             (

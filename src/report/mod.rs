@@ -30,6 +30,40 @@ pub struct Report {
     /// only the base's name and digest from the OCI annotations. Absent when neither.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<BaseInfo>,
+    /// Every package installed in some layer (DESIGN section 3b), largest first.
+    pub packages: Vec<PackageRow>,
+    /// Package databases that could not be read.
+    pub packages_unreadable: Vec<crate::model::packages::Unreadable>,
+    /// Bytes of the final view no package owns (DESIGN's `unowned`).
+    pub packages_unowned: u64,
+    /// What the final view's os-release says (`ID`, `VERSION_ID`), when it has one.
+    pub distro: Option<crate::model::packages::Distro>,
+}
+
+/// One package (DESIGN section 3b).
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageRow {
+    pub ecosystem: crate::model::packages::Ecosystem,
+    pub name: String,
+    pub version: String,
+    pub arch: Option<String>,
+    pub purl: String,
+    /// The first layer in whose merged view it is installed.
+    pub layer: usize,
+    pub changes: Vec<crate::model::packages::PackageChange>,
+    /// With a leading `/`.
+    pub files: Vec<String>,
+    /// Bytes of its files in the final view; 0 when removed.
+    pub size: u64,
+    pub removed: bool,
+    /// For a removed package, the bytes of its files the removal hid (still shipped).
+    pub hidden_bytes: u64,
+    /// A build tool (compiler, headers, build system).
+    pub toolchain: bool,
+    /// The file that records it, with a leading `/`.
+    pub location: String,
+    pub license: Option<String>,
+    pub source: Option<String>,
 }
 
 /// What of an image comes from its base (layers matched by diff_id, in order from the
@@ -108,6 +142,10 @@ pub struct LayerRow {
     /// The digests this layer's bytes were checked against, in this run or when they
     /// entered the cache: `["digest"]`, `["diff_id"]` or both.
     pub verified: Vec<&'static str>,
+    /// Packages this layer installed, removed, and upgraded, downgraded or reinstalled.
+    pub packages_added: u32,
+    pub packages_removed: u32,
+    pub packages_changed: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -181,6 +219,26 @@ fn slash(path: &str) -> String {
     format!("/{path}")
 }
 
+fn package_row(p: &crate::model::packages::Package) -> PackageRow {
+    PackageRow {
+        ecosystem: p.ecosystem,
+        name: p.name.clone(),
+        version: p.version.clone(),
+        arch: p.arch.clone(),
+        purl: p.purl.clone(),
+        layer: p.layer,
+        changes: p.changes.clone(),
+        files: p.files.iter().map(slash).collect(),
+        size: p.size,
+        removed: p.removed,
+        hidden_bytes: p.hidden_bytes,
+        toolchain: p.toolchain,
+        location: p.location.clone(),
+        license: p.license.clone(),
+        source: p.source.clone(),
+    }
+}
+
 impl Report {
     pub fn new(image: &Image, analysis: &Analysis) -> Report {
         let meta = &image.meta;
@@ -219,6 +277,9 @@ impl Report {
                 unreachable_bytes: stats.unreachable_bytes,
                 hidden_later_bytes: stats.hidden_later_bytes,
                 verified: layer.verified.names(),
+                packages_added: analysis.packages.layers.get(i).map_or(0, |d| d.added),
+                packages_removed: analysis.packages.layers.get(i).map_or(0, |d| d.removed),
+                packages_changed: analysis.packages.layers.get(i).map_or(0, |d| d.changed),
             })
             .collect();
         let history = image.history.clone();
@@ -311,6 +372,10 @@ impl Report {
                     ..Default::default()
                 })
             },
+            packages: analysis.packages.packages.iter().map(package_row).collect(),
+            packages_unreadable: analysis.packages.unreadable.clone(),
+            packages_unowned: analysis.packages.unowned,
+            distro: analysis.packages.distro.clone(),
         }
     }
 

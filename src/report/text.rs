@@ -222,6 +222,8 @@ pub fn render(r: &Report, top: usize) -> String {
         let _ = writeln!(o);
     }
 
+    packages(&mut o, r);
+
     let d = &r.dive_compat;
     let uwp = d
         .user_wasted_percent
@@ -235,4 +237,110 @@ pub fn render(r: &Report, top: usize) -> String {
         d.inefficient_files.len()
     );
     o
+}
+
+/// Rows of each list in the Packages section.
+const PACKAGE_ROWS: usize = 10;
+
+/// The Packages section: counts by ecosystem, the largest, what was removed but still ships,
+/// and build tools left in the final image.
+fn packages(o: &mut String, r: &Report) {
+    let installed: Vec<_> = r.packages.iter().filter(|p| !p.removed).collect();
+    if installed.is_empty() && r.packages.is_empty() && r.packages_unreadable.is_empty() {
+        let _ = writeln!(
+            o,
+            "Packages   none recorded (no dpkg, apk or rpm database, Python, npm or Go metadata)"
+        );
+        let _ = writeln!(o);
+        return;
+    }
+    let mut by_ecosystem: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
+    for p in &installed {
+        let e = by_ecosystem.entry(p.ecosystem.name()).or_default();
+        e.0 += 1;
+        e.1 += p.size;
+    }
+    let counts: Vec<String> = by_ecosystem
+        .iter()
+        .map(|(eco, (n, bytes))| format!("{eco} {n} ({})", units::decimal(*bytes)))
+        .collect();
+    let distro = r
+        .distro
+        .as_ref()
+        .map(|d| format!(" on {} {}", safe(&d.id), safe(&d.version_id)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "Packages   {} installed{distro}: {}; {} in files no package owns",
+        installed.len(),
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        },
+        units::decimal(r.packages_unowned)
+    );
+    let row = |p: &super::PackageRow, bytes: u64| {
+        format!(
+            "  {:>9}  {:<6}  {:>5}  {} {}",
+            units::decimal(bytes),
+            p.ecosystem.name(),
+            p.layer,
+            safe(&p.name),
+            safe(&p.version)
+        )
+    };
+    if !installed.is_empty() {
+        let _ = writeln!(o, "  Largest");
+        let _ = writeln!(o, "  {:>9}  {:<6}  {:>5}  PACKAGE", "BYTES", "KIND", "LAYER");
+        for p in installed.iter().take(PACKAGE_ROWS) {
+            let _ = writeln!(o, "{}", row(p, p.size));
+        }
+    }
+    let mut removed: Vec<_> = r.packages.iter().filter(|p| p.removed).collect();
+    removed.sort_by(|a, b| b.hidden_bytes.cmp(&a.hidden_bytes).then(a.name.cmp(&b.name)));
+    if !removed.is_empty() {
+        let ships: u64 = removed.iter().map(|p| p.hidden_bytes).sum();
+        let _ = writeln!(
+            o,
+            "  Removed by a later layer, {} still shipped in the layers below:",
+            units::decimal(ships)
+        );
+        for p in removed.iter().take(PACKAGE_ROWS) {
+            let by = p
+                .changes
+                .last()
+                .map(|c| format!("  (removed in layer {})", c.layer))
+                .unwrap_or_default();
+            let _ = writeln!(o, "{}{by}", row(p, p.hidden_bytes));
+        }
+        if removed.len() > PACKAGE_ROWS {
+            let _ = writeln!(o, "      … {} more", removed.len() - PACKAGE_ROWS);
+        }
+    }
+    let tools: Vec<_> = installed.iter().filter(|p| p.toolchain).collect();
+    if !tools.is_empty() {
+        let bytes: u64 = tools.iter().map(|p| p.size).sum();
+        let _ = writeln!(
+            o,
+            "  Build tools in the final image, {} (a multi-stage build leaves them behind):",
+            units::decimal(bytes)
+        );
+        for p in tools.iter().take(PACKAGE_ROWS) {
+            let _ = writeln!(o, "{}", row(p, p.size));
+        }
+        if tools.len() > PACKAGE_ROWS {
+            let _ = writeln!(o, "      … {} more", tools.len() - PACKAGE_ROWS);
+        }
+    }
+    for u in &r.packages_unreadable {
+        let _ = writeln!(
+            o,
+            "  unreadable: {} (layer {}): {}",
+            safe(&u.path),
+            u.layer,
+            safe(&u.reason)
+        );
+    }
+    let _ = writeln!(o);
 }
