@@ -70,12 +70,14 @@ impl Analysis {
             let dive = known_dive.ok_or_else(|| scope.spawn(|| dive_compat::figures(layers)));
             let stack = merge::stack(layers);
             let stats = Self::layer_stats(layers, &stack);
+            let packages = packages::inventory::inventory(layers, &stack);
             let hint_input = hints::HintInput {
                 layers,
                 stack: &stack,
                 stats: &stats,
                 history,
                 user,
+                packages: &packages,
             };
             let (waste, hints) = if dive.is_ok() {
                 std::thread::scope(|inner| {
@@ -87,7 +89,6 @@ impl Analysis {
                 (waste::figures(layers, &stack), hints::hints(&hint_input))
             };
             let dive = dive.unwrap_or_else(join);
-            let packages = packages::inventory::inventory(layers, &stack, waste.final_bytes);
             Analysis {
                 stack,
                 layers: stats,

@@ -77,6 +77,23 @@ pub const TOP_ROWS: usize = 50;
 /// One stored copy of a content: path, layer, size.
 type StoredCopy = (PathId, u32, u64);
 
+/// `Waste::final_bytes` alone: the bytes of the regular files a container sees (those only a
+/// hardlink still names included).
+pub fn final_bytes(layers: &[&LayerTree], stack: &Stack) -> u64 {
+    let linked = stack.linked_only.iter().map(|&(_, copy)| Some(copy));
+    stack
+        .top
+        .live
+        .iter()
+        .copied()
+        .chain(linked)
+        .flatten()
+        .filter_map(|loc| entry(layers, loc))
+        .filter(|e| e.kind == EntryKind::File)
+        .map(|e| e.size)
+        .sum()
+}
+
 pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     let total_bytes: u64 = layers.iter().map(|l| l.content_bytes()).sum();
     let mut final_bytes = 0u64;

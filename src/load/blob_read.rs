@@ -8,6 +8,7 @@ use std::io::{BufReader, Read as _};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::events::{LoadEvent, Progress};
+use crate::analysis::packages::collect::Collector;
 use crate::blob::bounded::Bounded;
 use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::HashingReader;
@@ -16,7 +17,6 @@ use crate::model::error::{Error, LayerProblem, Result};
 use crate::model::image::{LayerDesc, Verified};
 use crate::model::limits::Limits;
 use crate::source;
-use crate::analysis::packages::collect::Collector;
 use crate::tree::{read_layer_keeping, LayerTree, TreeError};
 
 /// One layer to read, and what reading it needs.

@@ -292,13 +292,21 @@ fn packages(o: &mut String, r: &Report) {
     };
     if !installed.is_empty() {
         let _ = writeln!(o, "  Largest");
-        let _ = writeln!(o, "  {:>9}  {:<6}  {:>5}  PACKAGE", "BYTES", "KIND", "LAYER");
+        let _ = writeln!(
+            o,
+            "  {:>9}  {:<6}  {:>5}  PACKAGE",
+            "BYTES", "KIND", "LAYER"
+        );
         for p in installed.iter().take(PACKAGE_ROWS) {
             let _ = writeln!(o, "{}", row(p, p.size));
         }
     }
     let mut removed: Vec<_> = r.packages.iter().filter(|p| p.removed).collect();
-    removed.sort_by(|a, b| b.hidden_bytes.cmp(&a.hidden_bytes).then(a.name.cmp(&b.name)));
+    removed.sort_by(|a, b| {
+        b.hidden_bytes
+            .cmp(&a.hidden_bytes)
+            .then(a.name.cmp(&b.name))
+    });
     if !removed.is_empty() {
         let ships: u64 = removed.iter().map(|p| p.hidden_bytes).sum();
         let _ = writeln!(

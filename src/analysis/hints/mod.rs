@@ -13,6 +13,7 @@
 
 mod caches;
 mod layout;
+mod packages;
 mod security;
 mod steps;
 mod toolchain;
@@ -65,6 +66,8 @@ pub struct HintInput<'a> {
     pub history: &'a [HistoryStep],
     /// The config's `User` (None or "" when unset).
     pub user: Option<&'a str>,
+    /// The packages by layer, for hints that name the packages behind paths.
+    pub packages: &'a crate::analysis::packages::Inventory,
 }
 
 // Thresholds. Sizes are decimal, like every size strata prints (1 kB = 1000 bytes).

@@ -54,11 +54,22 @@ pub(super) fn build_toolchain(input: &HintInput<'_>, out: &mut Vec<Hint>) {
     let mut paths = Paths::default();
     let mut layers: BTreeMap<usize, u64> = BTreeMap::new();
     let mut parts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    // Files of build-tool packages count too, under their package's name in the message.
+    let tools = super::packages::toolchain(input);
+    let tool_files: std::collections::HashSet<&str> = tools
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().map(|&id| input.stack.paths.path(id)))
+        .collect();
     for (path, e, layer) in final_entries(input) {
         if e.kind != EntryKind::File {
             continue;
         }
-        if let Some(part) = toolchain_part(path) {
+        let part = toolchain_part(path).or_else(|| {
+            tool_files
+                .contains(path)
+                .then_some("other build-tool packages")
+        });
+        if let Some(part) = part {
             paths.add(path, e.size);
             *layers.entry(layer).or_default() += e.size;
             *parts.entry(part).or_default() += e.size;
@@ -75,7 +86,7 @@ pub(super) fn build_toolchain(input: &HintInput<'_>, out: &mut Vec<Hint>) {
         id: "build-toolchain",
         severity: waste_severity(bytes),
         message: format!(
-            "build tools take {} of the final image ({}){}; suggest a multi-stage build: \
+            "build tools take {} of the final image ({}){}{}; suggest a multi-stage build: \
              compile in a builder stage and COPY only the artefacts into a slim runtime stage",
             size(bytes),
             parts
@@ -84,6 +95,12 @@ pub(super) fn build_toolchain(input: &HintInput<'_>, out: &mut Vec<Hint>) {
                 .collect::<Vec<_>>()
                 .join(", "),
             layer.map_or(String::new(), |l| format!(", mostly from layer {l}")),
+            if tools.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<_> = tools.iter().map(|(p, _)| *p).collect();
+                format!("; packages {}", super::packages::sized_names(&list))
+            },
         ),
         bytes,
         layer,

@@ -38,10 +38,11 @@ pub(super) fn deleted_later(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             id: "deleted-later",
             severity: waste_severity(bytes),
             message: format!(
-                "{} does not shrink the image: {} still ship in layer {stored} ({}); {fix}",
+                "{} does not shrink the image: {} still ship in layer {stored} ({}){}; {fix}",
                 step_in_layer(input.history, deleted),
                 size(bytes),
                 path_list(&top, paths.len(), 3),
+                super::packages::removed_by(input, deleted),
             ),
             bytes,
             layer: Some(stored),
@@ -54,12 +55,21 @@ pub(super) fn deleted_later(input: &HintInput<'_>, out: &mut Vec<Hint>) {
 pub(super) fn metadata_copy_up(input: &HintInput<'_>, out: &mut Vec<Hint>) {
     let stack = &input.stack;
     let mut groups: BTreeMap<usize, Paths> = BTreeMap::new();
+    let mut ids: BTreeMap<usize, Vec<(u32, u64)>> = BTreeMap::new();
     for h in stack.hidden.iter().filter(|h| h.cause == Cause::CopyUp) {
         groups
             .entry(h.by_layer as usize)
             .or_default()
             .add(stack.paths.path(h.path), h.bytes);
+        ids.entry(h.by_layer as usize)
+            .or_default()
+            .push((h.path, h.bytes));
     }
+    let owner = if groups.is_empty() {
+        Vec::new()
+    } else {
+        super::packages::owners(input)
+    };
     for (layer, paths) in groups {
         let bytes = paths.total();
         if bytes < WASTE_FLOOR {
@@ -70,11 +80,16 @@ pub(super) fn metadata_copy_up(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             id: "metadata-copy-up",
             severity: waste_severity(bytes),
             message: format!(
-                "chmod/chown in {} copied {} of unchanged files ({}); use COPY --chmod/--chown, \
-                 or chmod in the layer that creates the files",
+                "chmod/chown in {} copied {} of unchanged files ({}{}); use COPY \
+                 --chmod/--chown, or chmod in the layer that creates the files",
                 step_in_layer(input.history, layer),
                 size(bytes),
                 path_list(&top, paths.len(), 3),
+                super::packages::owners_of(
+                    input,
+                    &owner,
+                    ids.get(&layer).into_iter().flatten().copied()
+                ),
             ),
             bytes,
             layer: Some(layer),

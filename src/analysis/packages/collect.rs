@@ -34,8 +34,7 @@ impl Keep for Collector {
                 max: kind.max_bytes(),
             };
         }
-        if entry.kind == EntryKind::File && entry.mode & 0o111 != 0 && entry.size >= GO_MIN_BINARY
-        {
+        if entry.kind == EntryKind::File && entry.mode & 0o111 != 0 && entry.size >= GO_MIN_BINARY {
             return Want::After {
                 head: b"\x7fELF",
                 marker: go::BUILDINFO_MAGIC,
@@ -65,10 +64,12 @@ impl Keep for Collector {
                 Err(reason) => Found::Unreadable(reason),
             }),
             Kept::Whole(bytes) => match DbFile::of(path) {
-                Some(kind @ (DbFile::RpmSqlite
-                | DbFile::RpmSqliteWal
-                | DbFile::RpmBerkeley
-                | DbFile::RpmNdb)) => {
+                Some(
+                    kind @ (DbFile::RpmSqlite
+                    | DbFile::RpmSqliteWal
+                    | DbFile::RpmBerkeley
+                    | DbFile::RpmNdb),
+                ) => {
                     self.rpm.push((path.clone(), kind, bytes.to_vec()));
                     None
                 }

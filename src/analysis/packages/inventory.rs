@@ -81,7 +81,10 @@ impl<'a> LiveFiles<'a> {
             .filter_map(|(i, tar)| Some((&**tar, &*layer.entries.get(*i as usize)?.path)))
             .collect();
         for fragment in &layer.packages {
-            let path = moved.get(&*fragment.path).copied().unwrap_or(&fragment.path);
+            let path = moved
+                .get(&*fragment.path)
+                .copied()
+                .unwrap_or(&fragment.path);
             self.files.insert(path, (n, fragment));
         }
     }
@@ -90,7 +93,7 @@ impl<'a> LiveFiles<'a> {
         let prefix = format!("{dir}/");
         let gone: Vec<&str> = self
             .files
-            .range::<str, _>(prefix.as_str()..)
+            .range::<&str, _>(prefix.as_str()..)
             .take_while(|(p, _)| p.starts_with(&prefix))
             .map(|(p, _)| *p)
             .collect();
@@ -206,7 +209,10 @@ fn packages_of<'a>(live: &LiveFiles<'a>) -> ViewPackages<'a> {
 /// distroless `status.d/NAME.md5sums`) to that dpkg package of the same database, a
 /// dist-info `RECORD` or egg-info `installed-files.txt` to the Python package whose metadata
 /// sits beside it.
-fn join_lists<'a>(installed: &mut HashMap<Key, Installed<'a>>, lists: &[(&'a str, &'a Files, u32)]) {
+fn join_lists<'a>(
+    installed: &mut HashMap<Key, Installed<'a>>,
+    lists: &[(&'a str, &'a Files, u32)],
+) {
     if lists.is_empty() {
         return;
     }
@@ -260,9 +266,8 @@ struct Acc<'a> {
     present: bool,
 }
 
-/// The inventory of an image's layers (see the module comment). `final_bytes` is the
-/// waste figure of the same name, which the sizes and `unowned` add up to.
-pub fn inventory(layers: &[&LayerTree], stack: &Stack, final_bytes: u64) -> Inventory {
+/// The inventory of an image's layers (see the module comment).
+pub fn inventory(layers: &[&LayerTree], stack: &Stack) -> Inventory {
     let mut live = LiveFiles::default();
     let mut previous: HashMap<Key, Installed> = HashMap::new();
     let mut acc: HashMap<Key, Acc> = HashMap::new();
@@ -333,13 +338,19 @@ pub fn inventory(layers: &[&LayerTree], stack: &Stack, final_bytes: u64) -> Inve
     let mut owned: HashSet<PathId> = HashSet::new();
     let mut views = ViewCache::default();
     let mut below_removal: BTreeMap<usize, View> = BTreeMap::new();
-    let mut packages: Vec<Package> = Vec::with_capacity(acc.len());
+    let mut packages: Vec<(Package, Vec<PathId>)> = Vec::with_capacity(acc.len());
     for (key, a) in acc {
         let mut size = 0;
         let mut hidden_bytes = 0;
+        let mut ids = Vec::new();
         let files = if a.present {
             let files = files_of(&key, &a.last, &resolver);
-            for id in files.iter().filter_map(|p| resolver.file(p)) {
+            // Two paths of a list may lead to one file (`/bin/bash` and `/usr/bin/bash` in a
+            // merged-usr image): counted once.
+            ids.extend(files.iter().filter_map(|p| resolver.file(p)));
+            ids.sort_unstable();
+            ids.dedup();
+            for &id in &ids {
                 size += resolver.size(id);
                 owned.insert(id);
             }
@@ -352,15 +363,14 @@ pub fn inventory(layers: &[&LayerTree], stack: &Stack, final_bytes: u64) -> Inve
             });
             let before = Resolver::new(layers, stack, view);
             let files = files_of(&key, &a.last, &before);
-            hidden_bytes = files
-                .iter()
-                .filter_map(|p| before.file(p))
-                .map(|id| before.size(id))
-                .sum();
+            let mut before_ids: Vec<PathId> = files.iter().filter_map(|p| before.file(p)).collect();
+            before_ids.sort_unstable();
+            before_ids.dedup();
+            hidden_bytes = before_ids.iter().map(|&id| before.size(id)).sum();
             files
         };
         let record = a.last.record;
-        packages.push(Package {
+        let package = Package {
             ecosystem: key.ecosystem,
             name: record.name.clone(),
             version: record.version.clone(),
@@ -376,9 +386,10 @@ pub fn inventory(layers: &[&LayerTree], stack: &Stack, final_bytes: u64) -> Inve
             location: format!("/{}", a.last.location),
             license: record.license.clone(),
             source: record.source.clone(),
-        });
+        };
+        packages.push((package, ids));
     }
-    packages.sort_by(|a, b| {
+    packages.sort_by(|(a, _), (b, _)| {
         b.size
             .cmp(&a.size)
             .then(a.ecosystem.cmp(&b.ecosystem))
@@ -386,8 +397,11 @@ pub fn inventory(layers: &[&LayerTree], stack: &Stack, final_bytes: u64) -> Inve
             .then_with(|| a.location.cmp(&b.location))
     });
     let owned_bytes: u64 = owned.iter().map(|&id| resolver.size(id)).sum();
+    let final_bytes = crate::analysis::waste::final_bytes(layers, stack);
+    let (packages, owned): (Vec<Package>, Vec<Vec<PathId>>) = packages.into_iter().unzip();
     Inventory {
         packages,
+        owned,
         unreadable,
         unowned: final_bytes.saturating_sub(owned_bytes),
         distro: distro.cloned(),
@@ -398,7 +412,11 @@ pub fn inventory(layers: &[&LayerTree], stack: &Stack, final_bytes: u64) -> Inve
 /// How a package present below and in layer `n` changed there, if it did.
 fn changed(before: &Installed, now: &Installed, n: u32, written: &WrittenPaths) -> Option<Change> {
     use std::cmp::Ordering::*;
-    match version::compare(now.record.ecosystem, &before.record.version, &now.record.version) {
+    match version::compare(
+        now.record.ecosystem,
+        &before.record.version,
+        &now.record.version,
+    ) {
         Less => Some(Change::Upgraded),
         Greater => Some(Change::Downgraded),
         Equal if rewritten(now, n, written) => Some(Change::Reinstalled),
@@ -646,8 +664,7 @@ mod tests {
     fn run(layers: &[LayerTree]) -> Inventory {
         let refs: Vec<&LayerTree> = layers.iter().collect();
         let stack = stack(&refs);
-        let waste = crate::analysis::waste::figures(&refs, &stack);
-        inventory(&refs, &stack, waste.final_bytes)
+        inventory(&refs, &stack)
     }
 
     fn find<'a>(inv: &'a Inventory, name: &str) -> &'a Package {
@@ -668,7 +685,8 @@ mod tests {
     /// path dpkg lists through a symlinked directory (`/bin` -> `usr/bin`).
     #[test]
     fn dpkg_packages_are_followed_layer_by_layer() {
-        let status = |records: Vec<Record>| fragment("var/lib/dpkg/status", Found::Packages(records));
+        let status =
+            |records: Vec<Record>| fragment("var/lib/dpkg/status", Found::Packages(records));
         let list = |name: &str, paths: &[&str]| {
             fragment(
                 &format!("var/lib/dpkg/info/{name}.list"),
@@ -718,15 +736,26 @@ mod tests {
         assert_eq!((bash.layer, bash.size, bash.removed), (0, 1200, false));
         assert_eq!(bash.location, "/var/lib/dpkg/status");
         let old = find(&inv, "old");
-        assert_eq!(changes(old), [(0, Change::Added, "1.0"), (1, Change::Removed, "1.0")]);
+        assert_eq!(
+            changes(old),
+            [(0, Change::Added, "1.0"), (1, Change::Removed, "1.0")]
+        );
         assert_eq!((old.size, old.hidden_bytes, old.removed), (0, 300, true));
         let new = find(&inv, "new");
         assert_eq!((new.layer, new.size), (1, 40));
         assert_eq!(
             inv.layers,
             [
-                LayerDelta { added: 2, removed: 0, changed: 0 },
-                LayerDelta { added: 1, removed: 1, changed: 1 },
+                LayerDelta {
+                    added: 2,
+                    removed: 0,
+                    changed: 0
+                },
+                LayerDelta {
+                    added: 1,
+                    removed: 1,
+                    changed: 1
+                },
             ]
         );
         // Largest first; what no package owns is the rest of the final view.
@@ -817,7 +846,10 @@ mod tests {
         let p = &inv.packages[0];
         assert_eq!(
             changes(p),
-            [(0, Change::Added, "2.31.0"), (1, Change::Upgraded, "2.32.3")]
+            [
+                (0, Change::Added, "2.31.0"),
+                (1, Change::Upgraded, "2.32.3")
+            ]
         );
         assert_eq!(p.size, 123);
     }

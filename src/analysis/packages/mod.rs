@@ -26,6 +26,9 @@ pub struct Inventory {
     pub distro: Option<Distro>,
     /// Per layer: how many packages it added, removed and changed.
     pub layers: Vec<LayerDelta>,
+    /// Per package (parallel to `packages`): the regular files of the final view it owns,
+    /// by path id, symlinked directories resolved; empty for a removed package.
+    pub owned: Vec<Vec<crate::tree::paths::PathId>>,
 }
 
 /// One layer's package changes, counted.

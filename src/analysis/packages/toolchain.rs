@@ -48,7 +48,13 @@ const TOOLS: &[&str] = &[
 /// Prefixes of versioned tool packages (`gcc-12`, `g++-12`, `cpp-12`, `clang-16`,
 /// `binutils-x86-64-linux-gnu`, `libgcc-12-dev`, `golang-1.21-go`).
 const TOOL_PREFIXES: &[&str] = &[
-    "gcc-", "g++-", "cpp-", "clang-", "llvm-", "binutils-", "golang-1.",
+    "gcc-",
+    "g++-",
+    "cpp-",
+    "clang-",
+    "llvm-",
+    "binutils-",
+    "golang-1.",
 ];
 
 /// Whether a record is a build tool.
@@ -83,7 +89,13 @@ mod tests {
     #[test]
     fn build_tools_are_known_by_name_in_each_ecosystem() {
         let tool = |eco, name| is_toolchain(&Record::new(eco, name, "1"));
-        for name in ["gcc-12", "g++", "libssl-dev", "build-essential", "linux-libc-dev"] {
+        for name in [
+            "gcc-12",
+            "g++",
+            "libssl-dev",
+            "build-essential",
+            "linux-libc-dev",
+        ] {
             assert!(tool(Ecosystem::Dpkg, name), "{name}");
         }
         assert!(tool(Ecosystem::Apk, "musl-dev"));

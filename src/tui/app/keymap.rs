@@ -80,6 +80,7 @@ pub enum Action {
     History,
     Config,
     Hints,
+    Packages,
 }
 
 /// Every action with its config name and description, in help order.
@@ -146,6 +147,11 @@ pub const ACTIONS: &[(Action, &str, &str)] = &[
     (Action::History, "history", "layers that touched this path"),
     (Action::Config, "config", "image config and history"),
     (Action::Hints, "hints", "advice: hints with evidence"),
+    (
+        Action::Packages,
+        "packages",
+        "packages by size; Enter shows a package's files",
+    ),
     (Action::Help, "help", "this help"),
     (Action::Quit, "quit", "quit"),
 ];

@@ -176,6 +176,20 @@ impl TreeNav {
         self.refresh(paths, keep);
     }
 
+    /// Narrows the tree to a set of paths (a package's files), or widens it again.
+    pub fn set_only(
+        &mut self,
+        paths: &PathTable,
+        only: Option<std::sync::Arc<super::filetree::Only>>,
+    ) {
+        self.filter.only = only;
+        let keep = self.selected();
+        self.refresh(paths, keep);
+        if self.filter.only.is_some() {
+            self.cursor = self.rows.first_leaf(&mut self.tree, paths).unwrap_or(0);
+        }
+    }
+
     /// Sets the filter text as it is typed; a live filter lands on the first matching leaf.
     pub fn set_filter_text(&mut self, paths: &PathTable, text: &str) {
         let keep = self.selected();

@@ -42,8 +42,21 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     if changes.width() + entries.chars().count() <= w {
         changes.push_span(styled(entries, t.dim));
     }
-    let mut lines = vec![
-        changes,
+    let mut lines = vec![changes];
+    if !row.package_lines.is_empty() {
+        let delta = super::layers::package_delta(&row.packages, 20);
+        let names = row
+            .package_lines
+            .iter()
+            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(""))
+            .collect::<Vec<_>>()
+            .join(" ");
+        lines.push(Line::from(vec![
+            label("Packages"),
+            Span::raw(fit(&format!("{delta}: {names}"), w.saturating_sub(9))),
+        ]));
+    }
+    lines.extend([
         Line::from(vec![
             label("Wastes"),
             Span::raw(fit(
@@ -69,7 +82,7 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                 w.saturating_sub(9),
             )),
         ]),
-    ];
+    ]);
     if let Some(created) = row.created.as_deref() {
         lines.push(Line::from(vec![
             label("Created"),
@@ -88,7 +101,8 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     } else {
         cmd
     };
-    lines.insert(2, Line::from(vec![label("Command"), Span::raw(cmd)]));
+    let at = if row.package_lines.is_empty() { 2 } else { 3 };
+    lines.insert(at, Line::from(vec![label("Command"), Span::raw(cmd)]));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 

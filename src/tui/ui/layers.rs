@@ -21,14 +21,29 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-    // A narrow panel drops the Stored column so the commands keep some room.
+    // A narrow panel drops the Stored column so the commands keep some room, and shows
+    // the package delta in five columns (its biggest figure) instead of eleven.
     let stored = width >= 44;
-    let header = if stored {
-        "  #     Size   Stored W Command"
-    } else {
-        "  #     Size W Command"
+    let packages = ex
+        .layer_info
+        .iter()
+        .any(|l| l.packages != Default::default());
+    let pkg_width = match (packages, width >= 56) {
+        (false, _) => 0,
+        (true, true) => 11,
+        (true, false) => 5,
     };
-    let mut lines = vec![Line::from(styled(fit(header, width), t.dim))];
+    let pkg_head = if pkg_width > 0 {
+        format!("{:<pkg_width$} ", "Pkgs")
+    } else {
+        String::new()
+    };
+    let header = if stored {
+        format!("  #     Size   Stored {pkg_head}W Command")
+    } else {
+        format!("  #     Size {pkg_head}W Command")
+    };
+    let mut lines = vec![Line::from(styled(fit(&header, width), t.dim))];
     let rows = inner.height.saturating_sub(1) as usize;
     for entry in ex.layer_rows.iter().skip(ex.layers_offset).take(rows) {
         let line = match *entry {
@@ -44,15 +59,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                     row.command.as_deref().unwrap_or("(no history)"),
                     500,
                 );
+                let pkgs = if pkg_width > 0 {
+                    format!("{:<pkg_width$} ", package_delta(&row.packages, pkg_width))
+                } else {
+                    String::new()
+                };
                 let head = if stored {
                     format!(
-                        "{:>3} {:>8} {:>8} ",
+                        "{:>3} {:>8} {:>8} {pkgs}",
                         i,
                         units::decimal_short(row.size),
                         units::decimal_short(row.compressed_size)
                     )
                 } else {
-                    format!("{:>3} {:>8} ", i, units::decimal_short(row.size))
+                    format!("{:>3} {:>8} {pkgs}", i, units::decimal_short(row.size))
                 };
                 let rest = width.saturating_sub(head.chars().count() + 2);
                 let style = if selected {
@@ -84,11 +104,37 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                     .get(h)
                     .map(|s| crate::model::text::printable(&s.command, 500))
                     .unwrap_or_default();
-                let pad = if stored { 22 } else { 13 };
+                let pad =
+                    if stored { 22 } else { 13 } + if pkg_width > 0 { pkg_width + 1 } else { 0 };
                 Line::from(styled(fit(&format!("{:pad$}  {cmd}", ""), width), t.dim))
             }
         };
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A layer's package changes in `width` columns: `+312 ~4 -1` (zeros left out), or in a
+/// narrow column its biggest figure with a `*` when there are others.
+pub fn package_delta(d: &crate::analysis::packages::LayerDelta, width: usize) -> String {
+    let parts: Vec<(u32, String)> = [
+        (d.added, format!("+{}", d.added)),
+        (d.changed, format!("~{}", d.changed)),
+        (d.removed, format!("-{}", d.removed)),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .collect();
+    let all = parts
+        .iter()
+        .map(|(_, s)| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if all.chars().count() <= width {
+        return all;
+    }
+    let Some((_, biggest)) = parts.iter().max_by_key(|(n, _)| *n) else {
+        return String::new();
+    };
+    fit(&format!("{biggest}*"), width)
 }

@@ -80,6 +80,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         (Action::Filter, "filter".into()),
         (Action::Waste, "waste".into()),
         (Action::Hints, "hints".into()),
+        (Action::Packages, "packages".into()),
         (Action::Open, "open".into()),
         (Action::History, "history".into()),
         (Action::Extract, "extract".into()),
@@ -92,6 +93,9 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         spans.push(Span::raw(format!(":{label}  ")));
     }
     let mut chips = Vec::new();
+    if let Some(only) = &ex.nav.filter.only {
+        chips.push(crate::model::text::printable(&only.label, 200));
+    }
     if !ex.nav.filter.text.is_empty() {
         chips.push(format!("filter \"{}\"", ex.nav.filter.text));
     }
@@ -109,6 +113,18 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     }
     if !chips.is_empty() {
         spans.insert(1, Span::styled(format!("[{}] ", chips.join(" · ")), t.warn));
+    }
+    // On a file a package owns, the package comes first: what a user asks of a file.
+    if ex.focus == crate::tui::app::explorer::Panel::Files {
+        if let Some(p) = ex.selected_owner() {
+            let owner = format!(
+                "{} {} {}  ",
+                p.ecosystem.name(),
+                crate::model::text::printable(&p.name, 100),
+                crate::model::text::printable(&p.version, 60)
+            );
+            spans.insert(1, Span::styled(owner, t.title));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

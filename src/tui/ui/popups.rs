@@ -102,6 +102,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
             frame.render_widget(Paragraph::new(lines).block(panel(title, true, state)), r);
         }
         Popup::Hints(list) => draw_hints(frame, big, state, &ex.analysis.hints, list.cursor),
+        Popup::Packages(list) => draw_packages(frame, big, state, ex, list),
         Popup::Prompt(p) => {
             let t = &state.theme;
             let (title, label) = match &p.kind {
@@ -293,6 +294,128 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, hints: &[Hint], curs
     );
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(Paragraph::new(shown).block(panel(title, true, state)), area);
+}
+
+/// The Packages view: one row per package (size, ecosystem, installing layer, name and
+/// version), installed ones largest first, removed ones after them with the bytes that still
+/// ship, and the bytes no package owns; the filter line at the bottom.
+fn draw_packages(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    ex: &Explorer,
+    list: &crate::tui::app::popups::PackageList,
+) {
+    use crate::tui::app::popups::packages::PackageRow;
+    let t = &state.theme;
+    let inv = &ex.analysis.packages;
+    let width = area.width.saturating_sub(2) as usize;
+    // Columns drop from the right of the fixed part as the popup narrows: the name stays.
+    let wide = width >= 70;
+    let header = if wide {
+        format!(
+            "{:>9}  {:<6}  {:>5}  {:<}",
+            "SIZE", "KIND", "LAYER", "PACKAGE"
+        )
+    } else {
+        format!("{:>9}  {:>3}  {:<}", "SIZE", "L", "PACKAGE")
+    };
+    let mut lines: Vec<Line<'static>> = vec![Line::from(styled(fit(&header, width), t.dim))];
+    let visible = area.height.saturating_sub(4) as usize;
+    let offset = list.cursor.saturating_sub(visible.saturating_sub(1));
+    for (i, row) in list.rows.iter().enumerate().skip(offset).take(visible) {
+        let (text, style) = match *row {
+            PackageRow::AllFiles => (
+                format!(
+                    "{:>9}  all files (the Files panel is narrowed to a package)",
+                    ""
+                ),
+                t.dim,
+            ),
+            PackageRow::Unowned => (
+                format!(
+                    "{:>9}  {}",
+                    units::decimal_short(inv.unowned),
+                    "(files no package owns)"
+                ),
+                t.dim,
+            ),
+            PackageRow::Package(k) => {
+                let Some(p) = inv.packages.get(k) else {
+                    continue;
+                };
+                let (bytes, note, style) = if p.removed {
+                    let at = p.changes.last().map_or(0, |c| c.layer);
+                    (
+                        p.hidden_bytes,
+                        format!("  removed in layer {at}, its bytes still ship"),
+                        t.removed,
+                    )
+                } else if p.toolchain {
+                    (p.size, "  build tool".to_string(), t.modified)
+                } else {
+                    (p.size, String::new(), ratatui::style::Style::new())
+                };
+                let name = format!(
+                    "{} {}{note}",
+                    printable(&p.name, 200),
+                    printable(&p.version, 100)
+                );
+                let text = if wide {
+                    format!(
+                        "{:>9}  {:<6}  {:>5}  {name}",
+                        units::decimal_short(bytes),
+                        p.ecosystem.name(),
+                        p.layer
+                    )
+                } else {
+                    format!("{:>9}  {:>3}  {name}", units::decimal_short(bytes), p.layer)
+                };
+                (text, style)
+            }
+        };
+        let style = if i == list.cursor {
+            style.patch(t.selected)
+        } else {
+            style
+        };
+        lines.push(Line::from(Span::styled(fit(&text, width), style)));
+    }
+    if list.rows.is_empty() {
+        lines.push(Line::from("No package matches."));
+    }
+    let filter = if list.editing {
+        Line::from(vec![
+            Span::styled(" Filter: ", t.key),
+            Span::raw(printable(&list.filter, 200)),
+            Span::styled("█", t.key),
+        ])
+    } else if list.filter.is_empty() {
+        Line::from(Span::styled(
+            format!(
+                " {}: filter · Enter: show its files · Esc: close",
+                state
+                    .keymap
+                    .first_key(crate::tui::app::keymap::Action::Filter)
+            ),
+            t.dim,
+        ))
+    } else {
+        Line::from(Span::styled(
+            format!(" filter \"{}\"", printable(&list.filter, 200)),
+            t.warn,
+        ))
+    };
+    let body_rows = area.height.saturating_sub(3) as usize;
+    lines.resize(body_rows.max(1), Line::default());
+    lines.push(filter);
+    frame.render_widget(Clear, area);
+    let installed = inv.packages.iter().filter(|p| !p.removed).count();
+    let title = format!(
+        "Packages ({installed} installed, {} removed later)",
+        inv.packages.len() - installed
+    );
+    frame.render_widget(Paragraph::new(lines).block(panel(title, true, state)), area);
 }
 
 /// Greedy word wrap to `width` columns (words longer than a line are cut).

@@ -2,6 +2,7 @@
 //! and the order the Layers panel lists them in (history order, with the steps that made no
 //! layer between them).
 
+use crate::analysis::packages::LayerDelta;
 use crate::analysis::Analysis;
 use crate::load::Image;
 use crate::model::history;
@@ -34,6 +35,38 @@ pub struct LayerInfo {
     pub unreachable_bytes: u64,
     /// Bytes of this layer later layers hid.
     pub hidden_later_bytes: u64,
+    /// Packages it added, removed and changed.
+    pub packages: LayerDelta,
+    /// Those changes, one line each: `+ curl 7.88.1-10`, `~ requests 2.31.0 → 2.32.3`,
+    /// `- gcc-12 12.2.0-14`, added first, then changed, then removed, by name.
+    pub package_lines: Vec<String>,
+}
+
+/// One layer's package changes as lines (see `LayerInfo::package_lines`).
+fn package_lines(analysis: &Analysis, layer: usize) -> Vec<String> {
+    use crate::model::packages::Change;
+    let mut lines: Vec<(u8, String)> = Vec::new();
+    for p in &analysis.packages.packages {
+        let mut before: Option<&str> = None;
+        for c in &p.changes {
+            if c.layer == layer {
+                let name = crate::model::text::printable(&p.name, 200);
+                let (order, line) = match c.change {
+                    Change::Added => (0, format!("+ {name} {}", c.version)),
+                    Change::Removed => (2, format!("- {name} {}", c.version)),
+                    Change::Reinstalled => (1, format!("~ {name} {} (reinstalled)", c.version)),
+                    Change::Upgraded | Change::Downgraded => (
+                        1,
+                        format!("~ {name} {} → {}", before.unwrap_or("?"), c.version),
+                    ),
+                };
+                lines.push((order, crate::model::text::printable(&line, 400)));
+            }
+            before = Some(&c.version);
+        }
+    }
+    lines.sort();
+    lines.into_iter().map(|(_, l)| l).collect()
 }
 
 /// Every layer's row, bottom first.
@@ -44,7 +77,8 @@ pub fn infos(image: &Image, analysis: &Analysis) -> Vec<LayerInfo> {
         .iter()
         .zip(&analysis.layers)
         .zip(steps)
-        .map(|((layer, stats), step)| LayerInfo {
+        .enumerate()
+        .map(|(i, ((layer, stats), step))| LayerInfo {
             size: stats.size,
             compressed_size: layer.desc.compressed_size,
             command: step.map(|s| s.command.clone()),
@@ -58,6 +92,8 @@ pub fn infos(image: &Image, analysis: &Analysis) -> Vec<LayerInfo> {
             removed: stats.removed,
             unreachable_bytes: stats.unreachable_bytes,
             hidden_later_bytes: stats.hidden_later_bytes,
+            packages: analysis.packages.layers.get(i).copied().unwrap_or_default(),
+            package_lines: package_lines(analysis, i),
         })
         .collect()
 }

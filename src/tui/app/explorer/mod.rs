@@ -21,7 +21,9 @@ use super::keymap::{Action, Scope};
 use super::keys::{Context, Input};
 use super::layout::{areas, list_rows, popup_area, Areas};
 use super::nav::{scroll_to, TreeNav};
-use super::popups::{help, ConfigView, HintList, Popup, Prompt, PromptKind, Scroll};
+use super::popups::{
+    help, packages, ConfigView, HintList, PackageList, Popup, Prompt, PromptKind, Scroll,
+};
 use super::{Effect, Loaded};
 use crate::analysis::merge::ViewCache;
 use crate::analysis::Analysis;
@@ -61,6 +63,8 @@ pub struct Explorer {
     waste_next: usize,
     /// The terminal's size, from the last resize: where the panels are.
     size: (u16, u16),
+    /// For each path id, the package (index into the inventory) that owns it, or `u32::MAX`.
+    pub owners: Vec<u32>,
 }
 
 impl Explorer {
@@ -73,6 +77,7 @@ impl Explorer {
         let compressed_bytes = image.layers.iter().map(|l| l.desc.compressed_size).sum();
         let mut views = ViewCache::default();
         let tree = FileTree::build(&image.trees(), &loaded.analysis, 0, mode, &mut views);
+        let owners = packages::owners(&loaded.analysis.packages, loaded.analysis.stack.paths.len());
         let mut ex = Explorer {
             session: loaded.session,
             analysis: loaded.analysis,
@@ -92,6 +97,7 @@ impl Explorer {
             notice: None,
             waste_next: 0,
             size: (width, height),
+            owners,
         };
         ex.rebuild();
         ex.fit(width, height);
@@ -165,6 +171,26 @@ impl Explorer {
         );
         tree.sort(sort);
         self.nav.tree = tree;
+    }
+
+    /// The package that owns the selected path, for the footer.
+    pub fn selected_owner(&self) -> Option<&crate::model::packages::Package> {
+        let id = self.nav.selected()?;
+        let owner = *self.owners.get(id as usize)?;
+        self.analysis.packages.packages.get(owner as usize)
+    }
+
+    /// Narrows the Files panel to one row of the Packages view (the final view, where
+    /// packages' sizes are measured), or widens it.
+    fn narrow_to(&mut self, row: packages::PackageRow) {
+        let paths = self.analysis.stack.paths.len();
+        let only = packages::narrowed(&self.analysis.packages, row, paths).map(Arc::new);
+        if only.is_some() {
+            self.set_mode(FileMode::Final);
+            self.focus = Panel::Files;
+        }
+        let paths = &self.analysis.stack.paths;
+        self.nav.set_only(paths, only);
     }
 
     /// The node under the cursor.
@@ -247,6 +273,7 @@ impl Explorer {
         match &self.popup {
             // A yes/no question is typed too: `y` answers, any other key declines.
             Some(Popup::Prompt(_)) => Context::Typing,
+            Some(Popup::Packages(list)) if list.editing => Context::Typing,
             Some(_) => Context::Popup,
             None if self.nav.editing_filter => Context::Typing,
             None => Context::Keys(Some(match self.focus {
@@ -286,6 +313,13 @@ impl Explorer {
             Action::Help => self.open(Popup::Help(Scroll::default())),
             Action::Config => self.open(Popup::Config(Scroll::default())),
             Action::Hints => self.open(Popup::Hints(HintList::of(&self.analysis.hints))),
+            Action::Packages => {
+                let narrowed = self.nav.filter.only.is_some();
+                self.open(Popup::Packages(PackageList::of(
+                    &self.analysis.packages,
+                    narrowed,
+                )))
+            }
             Action::NextPanel | Action::PrevPanel => {
                 self.focus = match self.focus {
                     Panel::Layers => Panel::Files,

@@ -52,6 +52,36 @@ impl Explorer {
                 }
                 _ => {}
             },
+            Popup::Packages(list) if list.editing => {
+                if let Input::Edit(edit) = input {
+                    match edit {
+                        Edit::Push(c) => list.filter.push(c),
+                        Edit::Pop => {
+                            list.filter.pop();
+                        }
+                        Edit::Cancel => list.filter.clear(),
+                        Edit::Submit => {}
+                    }
+                    list.editing = !matches!(edit, Edit::Submit | Edit::Cancel);
+                    list.cursor = 0;
+                    list.refilter(&self.analysis.packages);
+                }
+            }
+            Popup::Packages(list) => match action {
+                _ if close || matches!(action, Some(Action::Packages)) => self.popup = None,
+                Some(a) if is_list_move(a) => {
+                    list.cursor = list_move(list.cursor, a, list.rows.len())
+                }
+                Some(Action::Filter) => list.editing = true,
+                Some(Action::Open) => {
+                    let row = list.selected();
+                    self.popup = None;
+                    if let Some(row) = row {
+                        self.narrow_to(row);
+                    }
+                }
+                _ => {}
+            },
             Popup::History(history) => match action {
                 _ if close => self.popup = None,
                 Some(a) if is_list_move(a) => {

@@ -22,6 +22,17 @@ pub struct Filter {
     pub hidden: [bool; 5],
     /// Only files of at least this many bytes (directories roll up).
     pub min_size: Option<u64>,
+    /// Only these paths (a package's files, from the Packages view).
+    pub only: Option<std::sync::Arc<Only>>,
+}
+
+/// A set of paths the Files panel is narrowed to, and what to call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only {
+    /// For the footer: `package requests 2.32.3`, `files no package owns`.
+    pub label: String,
+    /// `ids[path id]`: whether the path is in the set.
+    pub ids: Vec<bool>,
 }
 
 impl Filter {
@@ -44,7 +55,10 @@ impl Filter {
     }
 
     pub fn is_active(&self) -> bool {
-        !self.text.is_empty() || self.min_size.is_some() || self.hidden.iter().any(|h| *h)
+        !self.text.is_empty()
+            || self.min_size.is_some()
+            || self.hidden.iter().any(|h| *h)
+            || self.only.is_some()
     }
 
     /// Which paths pass: a leaf on its own merit (status, size floor, text), a directory
@@ -66,6 +80,10 @@ impl Filter {
                     && !self.hidden[status.index()]
                     && self.min_size.is_none_or(|m| tree.size[i] >= m)
                     && found.as_ref().is_none_or(|f| f[i])
+                    && self
+                        .only
+                        .as_ref()
+                        .is_none_or(|o| o.ids.get(i).copied().unwrap_or(false))
             };
             if keep[i] || leaf_ok() {
                 keep[i] = true;

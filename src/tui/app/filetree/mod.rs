@@ -19,7 +19,7 @@ use crate::model::text::printable;
 use crate::tree::paths::{PathId, PathTable, ROOT};
 use crate::tree::{EntryKind, LayerTree};
 
-pub use filter::Filter;
+pub use filter::{Filter, Only};
 pub use rows::{Folds, Row, RowIter, Rows};
 
 mod filter;

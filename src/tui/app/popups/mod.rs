@@ -7,6 +7,7 @@ pub mod config;
 pub mod help;
 pub mod hints;
 pub mod history;
+pub mod packages;
 pub mod prompt;
 pub mod viewer;
 
@@ -15,6 +16,7 @@ use super::keymap::Action;
 pub use config::ConfigView;
 pub use hints::HintList;
 pub use history::PathHistory;
+pub use packages::PackageList;
 pub use prompt::{Prompt, PromptKind};
 pub use viewer::{Awaits, Viewer};
 
@@ -27,6 +29,7 @@ pub enum Popup {
     Viewer(Viewer),
     History(PathHistory),
     Hints(HintList),
+    Packages(PackageList),
     Message(String),
 }
 
