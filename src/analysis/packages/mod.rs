@@ -6,9 +6,13 @@
 //! Parsers take bytes and give records or a short reason the file could not be read; they do
 //! no I/O and never panic on any input (each has a fuzz target).
 
+pub mod apk;
 pub mod collect;
+pub mod dpkg;
 pub mod inventory;
+pub mod purl;
 pub mod toolchain;
+pub mod version;
 
 use crate::model::packages::{Distro, Package, Unreadable};
 
