@@ -16,6 +16,7 @@ mod hints;
 mod hostile;
 mod layers;
 mod oracle;
+mod packages;
 mod registry;
 mod report_text;
 mod session;

@@ -158,3 +158,301 @@ fn compare_with_syft(archive: &Path) -> Value {
     }
     report
 }
+
+fn raw(path: &str, data: &[u8]) -> Item {
+    Item::Raw(path.to_string(), tar::EntryType::Regular, data.to_vec())
+}
+
+fn raw_whiteout(path: &str) -> Item {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let wh = if dir.is_empty() {
+        format!(".wh.{name}")
+    } else {
+        format!("{dir}/.wh.{name}")
+    };
+    Item::Raw(wh, tar::EntryType::Regular, Vec::new())
+}
+
+/// A dpkg status paragraph as dpkg writes it.
+fn deb(name: &str, version: &str, arch: &str, extra: &str) -> String {
+    format!(
+        "Package: {name}\nStatus: install ok installed\nPriority: optional\nSection: misc\n\
+         Installed-Size: 100\nMaintainer: Debian <debian@example.org>\nArchitecture: {arch}\n\
+         {extra}Version: {version}\nDescription: the {name} package\n a longer description\n .\n \
+         of {name}\n\n"
+    )
+}
+
+/// A Debian-like image: a base with three packages (one Multi-Arch: same, one from another
+/// source package), apt upgrading one and adding two, a purge with its files deleted, then
+/// pip and npm installs.
+fn debian_spec() -> Spec {
+    let os_release = b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nID=debian\n";
+    let base_status = [
+        deb("base-files", "12.4+deb12u5", "amd64", ""),
+        deb(
+            "libc6",
+            "2.36-9+deb12u4",
+            "amd64",
+            "Multi-Arch: same\nSource: glibc\n",
+        ),
+        deb("tzdata", "2024a-0+deb12u1", "all", ""),
+        // Removed, its configuration kept: not installed.
+        "Package: oldconf\nStatus: deinstall ok config-files\nArchitecture: all\nVersion: 1.0\n\n"
+            .to_string(),
+    ]
+    .concat();
+    let apt_status = [
+        deb("base-files", "12.4+deb12u5", "amd64", ""),
+        deb("curl", "7.88.1-10+deb12u5", "amd64", ""),
+        deb(
+            "libc6",
+            "2.36-9+deb12u7",
+            "amd64",
+            "Multi-Arch: same\nSource: glibc\n",
+        ),
+        deb(
+            "libcurl4",
+            "7.88.1-10+deb12u5",
+            "amd64",
+            "Multi-Arch: same\nSource: curl\n",
+        ),
+        deb("tzdata", "2024a-0+deb12u1", "all", ""),
+    ]
+    .concat();
+    let purged_status = [
+        deb("base-files", "12.4+deb12u5", "amd64", ""),
+        deb("curl", "7.88.1-10+deb12u5", "amd64", ""),
+        deb(
+            "libc6",
+            "2.36-9+deb12u7",
+            "amd64",
+            "Multi-Arch: same\nSource: glibc\n",
+        ),
+        deb(
+            "libcurl4",
+            "7.88.1-10+deb12u5",
+            "amd64",
+            "Multi-Arch: same\nSource: curl\n",
+        ),
+    ]
+    .concat();
+    let site = "usr/local/lib/python3.11/site-packages";
+    Spec::new()
+        .layer(
+            "debootstrap",
+            vec![
+                Item::Dir("etc"),
+                Item::Symlink("bin", "usr/bin"),
+                raw("usr/lib/os-release", os_release),
+                Item::Symlink("etc/os-release", "../usr/lib/os-release"),
+                raw("etc/debian_version", b"12.5\n"),
+                raw("usr/bin/bash-like", &noise(1, 3000)),
+                raw("usr/lib/x86_64-linux-gnu/libc.so.6", &noise(2, 20_000)),
+                raw("usr/share/zoneinfo/UTC", &noise(3, 5000)),
+                raw("var/lib/dpkg/status", base_status.as_bytes()),
+                raw(
+                    "var/lib/dpkg/info/base-files.list",
+                    b"/.\n/etc\n/etc/debian_version\n/bin/bash-like\n",
+                ),
+                raw(
+                    "var/lib/dpkg/info/libc6:amd64.list",
+                    b"/.\n/usr\n/usr/lib/x86_64-linux-gnu/libc.so.6\n",
+                ),
+                raw(
+                    "var/lib/dpkg/info/tzdata.list",
+                    b"/.\n/usr/share/zoneinfo\n/usr/share/zoneinfo/UTC\n",
+                ),
+            ],
+        )
+        .layer(
+            "RUN apt-get install -y curl",
+            vec![
+                raw("usr/bin/curl", &noise(4, 4000)),
+                raw("usr/lib/x86_64-linux-gnu/libcurl.so.4", &noise(5, 9000)),
+                raw("usr/lib/x86_64-linux-gnu/libc.so.6", &noise(6, 21_000)),
+                raw("var/lib/dpkg/status", apt_status.as_bytes()),
+                raw("var/lib/dpkg/info/curl.list", b"/.\n/usr/bin/curl\n"),
+                raw(
+                    "var/lib/dpkg/info/libcurl4:amd64.list",
+                    b"/.\n/usr/lib/x86_64-linux-gnu/libcurl.so.4\n",
+                ),
+                raw(
+                    "var/lib/dpkg/info/libc6:amd64.list",
+                    b"/.\n/usr\n/usr/lib/x86_64-linux-gnu/libc.so.6\n",
+                ),
+            ],
+        )
+        .layer(
+            "RUN apt-get purge -y tzdata",
+            vec![
+                raw_whiteout("usr/share/zoneinfo"),
+                raw_whiteout("var/lib/dpkg/info/tzdata.list"),
+                raw("var/lib/dpkg/status", purged_status.as_bytes()),
+            ],
+        )
+        .layer(
+            "RUN pip install requests six",
+            vec![
+                raw(
+                    &format!("{site}/requests-2.31.0.dist-info/METADATA"),
+                    b"Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n\nRequests is an HTTP library.\n",
+                ),
+                raw(
+                    &format!("{site}/requests-2.31.0.dist-info/RECORD"),
+                    b"requests/__init__.py,sha256=x,4000\nrequests-2.31.0.dist-info/METADATA,,\n",
+                ),
+                raw(&format!("{site}/requests/__init__.py"), &noise(7, 4000)),
+                raw(
+                    &format!("{site}/six-1.16.0-py3.11.egg-info/PKG-INFO"),
+                    b"Metadata-Version: 1.2\nName: six\nVersion: 1.16.0\n",
+                ),
+                raw(&format!("{site}/six.py"), &noise(8, 1000)),
+            ],
+        )
+        .layer(
+            "RUN npm install",
+            vec![
+                raw(
+                    "srv/app/package.json",
+                    br#"{"name": "app", "version": "1.0.0", "private": true, "dependencies": {"debug": "^4"}}"#,
+                ),
+                raw(
+                    "srv/app/node_modules/debug/package.json",
+                    br#"{"name": "debug", "version": "4.3.4", "license": "MIT"}"#,
+                ),
+                raw("srv/app/node_modules/debug/index.js", &noise(9, 2000)),
+                raw(
+                    "srv/app/node_modules/debug/node_modules/ms/package.json",
+                    br#"{"name": "ms", "version": "2.0.0"}"#,
+                ),
+                raw(
+                    "srv/app/node_modules/ms/package.json",
+                    br#"{"name": "ms", "version": "2.1.3"}"#,
+                ),
+                raw(
+                    "srv/app/node_modules/@babel/core/package.json",
+                    br#"{"name": "@babel/core", "version": "7.26.0", "license": {"type": "MIT"}}"#,
+                ),
+            ],
+        )
+}
+
+#[test]
+fn a_debian_image_with_pip_and_npm_matches_syft() {
+    let dir = tempdir();
+    let archive = dir.path().join("debian.tar");
+    debian_spec().docker_archive(&archive);
+    let report = compare_with_syft(&archive);
+    let find = |name: &str| {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone()
+    };
+    let libc = find("libc6");
+    assert_eq!(libc["layer"], 0);
+    assert_eq!(libc["changes"][1]["change"], "upgraded");
+    assert_eq!(libc["size"], 21_000);
+    assert_eq!(
+        libc["purl"],
+        "pkg:deb/debian/libc6@2.36-9%2Bdeb12u7?arch=amd64&distro=debian-12&upstream=glibc"
+    );
+    // The purge: its bytes still ship in layer 0.
+    let tz = find("tzdata");
+    assert_eq!(tz["removed"], true);
+    assert_eq!(tz["hidden_bytes"], 5000);
+    // `/bin/bash-like` is `usr/bin/bash-like` through the `bin` symlink.
+    assert_eq!(find("base-files")["size"], 3000 + 5);
+    assert_eq!(find("requests")["size"], 4000);
+    let layers = report["layers"].as_array().unwrap();
+    let deltas: Vec<(u64, u64, u64)> = layers
+        .iter()
+        .map(|l| {
+            (
+                l["packages_added"].as_u64().unwrap(),
+                l["packages_removed"].as_u64().unwrap(),
+                l["packages_changed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(deltas, [(3, 0, 0), (2, 0, 1), (0, 1, 0), (2, 0, 0), (5, 0, 0)]);
+}
+
+/// An apk `installed` entry as apk-tools writes it: the package's fields, then its files
+/// directory by directory.
+fn apk(name: &str, version: &str, origin: &str, files: &[(&str, &[&str])]) -> String {
+    let mut s = format!(
+        "C:Q1{name}hash=\nP:{name}\nV:{version}\nA:x86_64\nS:1000\nI:4000\nT:the {name} package\n\
+         U:https://example.org/{name}\nL:MIT\no:{origin}\nm:Maintainer <m@example.org>\n\
+         t:1700000000\nc:abcdef\n"
+    );
+    for (dir, names) in files {
+        s.push_str(&format!("F:{dir}\n"));
+        for n in *names {
+            s.push_str(&format!("R:{n}\nZ:Q1hash=\n"));
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// An Alpine-like image: musl and busybox, then an upgrade of busybox and curl with its
+/// library (another origin).
+fn alpine_spec() -> Spec {
+    let os_release =
+        b"NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n";
+    let base = [
+        apk("musl", "1.2.4_git20230717-r4", "musl", &[("lib", &["ld-musl-x86_64.so.1"])]),
+        apk("busybox", "1.36.1-r15", "busybox", &[("bin", &["busybox"])]),
+    ]
+    .concat();
+    let later = [
+        apk("musl", "1.2.4_git20230717-r4", "musl", &[("lib", &["ld-musl-x86_64.so.1"])]),
+        apk("busybox", "1.36.1-r19", "busybox", &[("bin", &["busybox"])]),
+        apk("curl", "8.5.0-r0", "curl", &[("usr/bin", &["curl"])]),
+        apk("libcurl", "8.5.0-r0", "curl", &[("usr/lib", &["libcurl.so.4"])]),
+    ]
+    .concat();
+    Spec::new()
+        .layer(
+            "ADD alpine-minirootfs.tar.gz /",
+            vec![
+                raw("etc/os-release", os_release),
+                raw("lib/ld-musl-x86_64.so.1", &noise(11, 6000)),
+                raw("bin/busybox", &noise(12, 8000)),
+                raw("lib/apk/db/installed", base.as_bytes()),
+            ],
+        )
+        .layer(
+            "RUN apk add --no-cache curl && apk upgrade busybox",
+            vec![
+                raw("bin/busybox", &noise(13, 8100)),
+                raw("usr/bin/curl", &noise(14, 3000)),
+                raw("usr/lib/libcurl.so.4", &noise(15, 7000)),
+                raw("lib/apk/db/installed", later.as_bytes()),
+            ],
+        )
+}
+
+#[test]
+fn an_alpine_image_matches_syft() {
+    let dir = tempdir();
+    let archive = dir.path().join("alpine.tar");
+    alpine_spec().docker_archive(&archive);
+    let report = compare_with_syft(&archive);
+    let packages = report["packages"].as_array().unwrap();
+    let busybox = packages.iter().find(|p| p["name"] == "busybox").unwrap();
+    assert_eq!(busybox["changes"][1]["change"], "upgraded");
+    assert_eq!(busybox["size"], 8100);
+    let libcurl = packages.iter().find(|p| p["name"] == "libcurl").unwrap();
+    assert_eq!(libcurl["layer"], 1);
+    assert_eq!(libcurl["source"], "curl");
+    // Only the database and os-release belong to no package.
+    let db = report["totals"]["final_bytes"].as_u64().unwrap() - (6000 + 8100 + 3000 + 7000);
+    assert_eq!(report["packages_unowned"], db);
+    assert!(db > 0);
+}
