@@ -186,7 +186,7 @@ fn deb(name: &str, version: &str, arch: &str, extra: &str) -> String {
 /// A Debian-like image: a base with three packages (one Multi-Arch: same, one from another
 /// source package), apt upgrading one and adding two, a purge with its files deleted, then
 /// pip and npm installs.
-fn debian_spec() -> Spec {
+pub(crate) fn debian_spec() -> Spec {
     let os_release = b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nID=debian\n";
     let base_status = [
         deb("base-files", "12.4+deb12u5", "amd64", ""),
@@ -455,4 +455,79 @@ fn an_alpine_image_matches_syft() {
     let db = report["totals"]["final_bytes"].as_u64().unwrap() - (6000 + 8100 + 3000 + 7000);
     assert_eq!(report["packages_unowned"], db);
     assert!(db > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The explorer: the Layers panel's package deltas, the Layer panel's package lines, the
+// Packages view, a package's files in the Files panel, at 80x24 and 160x48.
+
+mod explorer {
+    use std::sync::Arc;
+
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use strata::tui::app::keymap::Keymap;
+    use strata::tui::app::theme::Theme;
+    use strata::tui::app::{update, Loaded, Msg, State};
+
+    use crate::support::*;
+
+    fn state(archive: &std::path::Path, w: u16, h: u16) -> State {
+        let session = load_image(archive.to_str().unwrap());
+        let analysis = session.analyse();
+        let mut s = State::new("debian.tar", Keymap::new(None).0, Theme::dark(), w, h);
+        update(
+            &mut s,
+            Msg::Loaded(Loaded {
+                session: Arc::new(session),
+                analysis: Arc::new(analysis),
+            }),
+        );
+        s
+    }
+
+    fn keys(s: &mut State, keys: &str) {
+        for token in keys.split(' ').filter(|t| !t.is_empty()) {
+            let code = match token {
+                "<enter>" => KeyCode::Enter,
+                "<esc>" => KeyCode::Esc,
+                "<down>" => KeyCode::Down,
+                t => {
+                    for c in t.chars() {
+                        update(s, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+                    }
+                    continue;
+                }
+            };
+            update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        }
+    }
+
+    fn render(s: &State) -> String {
+        let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
+        t.draw(|f| strata::tui::ui::draw(f, s)).unwrap();
+        format!("{}", t.backend())
+    }
+
+    #[test]
+    fn packages_in_the_explorer_at_both_sizes() {
+        let dir = tempdir();
+        let archive = dir.path().join("debian.tar");
+        super::debian_spec().docker_archive(&archive);
+        for (w, h) in [(80, 24), (160, 48)] {
+            let mut s = state(&archive, w, h);
+            // The apt layer: +2 ~1 in the Layers panel, the packages in the Layer panel.
+            keys(&mut s, "]");
+            let screen = render(&s);
+            assert!(screen.contains("+2 ~1") || screen.contains("+2*"), "{screen}");
+            insta::assert_snapshot!(format!("packages_layers_{w}x{h}"), screen);
+            keys(&mut s, "p");
+            insta::assert_snapshot!(format!("packages_view_{w}x{h}"), render(&s));
+            keys(&mut s, "/ curl <enter> <enter>");
+            let screen = render(&s);
+            assert!(screen.contains("package curl"), "{screen}");
+            insta::assert_snapshot!(format!("packages_files_{w}x{h}"), screen);
+        }
+    }
 }

@@ -506,3 +506,30 @@ fn a_keymap_without_quit_is_rejected_and_ctrl_c_quits_whatever_the_keymap() {
     assert!(s.contains("EXITED:0"), "{s}");
     assert_eq!(t.terminal_flags(), "0 1");
 }
+
+/// The Packages view in a real 80x24 terminal: `p` opens it, `/` filters it to one package,
+/// Enter narrows the Files panel to that package's files, the footer names the owner.
+#[test]
+fn packages_view_filters_to_a_package_and_jumps_to_its_files() {
+    let home = tempfile::tempdir().unwrap();
+    let archive = home.path().join("debian.tar");
+    crate::packages::debian_spec().docker_archive(&archive);
+    let config = home.path().join("no-config.toml");
+    let t = Tmux::strata(archive.to_str().unwrap(), &config, 80, 24);
+    t.wait_for("Layers (5)");
+    t.keys(&["p"]);
+    let s = t.wait_for("Packages (");
+    assert!(s.contains("libc6"), "{s}");
+    t.keys(&["/", "c", "u", "r", "l"]);
+    let s = t.wait_for("Filter: curl");
+    assert!(!s.contains("libc6"), "the filter leaves other packages: {s}");
+    t.keys(&["Enter", "Enter"]);
+    let s = t.wait_for("[package curl 7.88.1-10+deb12u5]");
+    assert!(s.contains("Files: final filesystem"), "{s}");
+    assert!(s.contains("curl"), "{s}");
+    assert!(!s.contains("libc.so.6"), "files of other packages are hidden: {s}");
+    // The cursor is on curl's only file: the footer names its package.
+    assert!(s.contains("dpkg curl 7.88.1-10+deb12u5"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+}

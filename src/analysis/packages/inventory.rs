@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{purl, toolchain, version, Inventory, LayerDelta};
+use super::{dpkg, purl, toolchain, version, Inventory, LayerDelta};
 use crate::analysis::merge::{entry as entry_at, Stack, View, ViewCache};
 use crate::model::packages::{
     Change, Distro, Ecosystem, Files, Found, Fragment, Package, PackageChange, Record, Unreadable,
@@ -235,16 +235,12 @@ fn join_lists<'a>(
         let target = if dir.ends_with(".dist-info") || dir.ends_with(".egg-info") {
             by_metadata_dir.get(dir).cloned()
         } else {
-            let stem = file_name(path)
-                .trim_end_matches(".list")
-                .trim_end_matches(".md5sums");
-            let (name, arch) = match stem.split_once(':') {
-                Some((n, a)) => (n, Some(a)),
-                None => (stem, None),
+            let Some((name, arch)) = dpkg::list_owner(path) else {
+                continue;
             };
             by_dpkg_name
-                .get(&(dpkg_root(path), name))
-                .and_then(|keys| match arch {
+                .get(&(dpkg_root(path), name.as_str()))
+                .and_then(|keys| match arch.as_deref() {
                     Some(a) => keys.iter().find(|k| k.arch.as_deref() == Some(a)),
                     // `NAME.list` is the list of the one arch installed (dpkg adds `:ARCH`
                     // only to Multi-Arch: same packages).

@@ -56,9 +56,11 @@ impl PackageList {
                 || p.version.to_lowercase().contains(&needle)
                 || p.ecosystem.name() == needle
         };
-        let (installed, removed): (Vec<usize>, Vec<usize>) = (0..inventory.packages.len())
+        let (mut installed, removed): (Vec<usize>, Vec<usize>) = (0..inventory.packages.len())
             .filter(passes)
             .partition(|&i| !inventory.packages[i].removed);
+        // A name typed whole comes first (`curl` before the bigger `libcurl4`).
+        installed.sort_by_key(|&i| inventory.packages[i].name.to_lowercase() != needle);
         let mut rows = Vec::with_capacity(installed.len() + removed.len() + 2);
         if self.narrowed && needle.is_empty() {
             rows.push(PackageRow::AllFiles);
