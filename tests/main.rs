@@ -18,6 +18,7 @@ mod layers;
 mod oracle;
 mod registry;
 mod report_text;
+mod sbom;
 mod session;
 mod sources;
 mod terminal_safety;
