@@ -38,7 +38,8 @@ pub fn render(subject: &Subject, inventory: &Inventory, stamp: &Stamp) -> Result
         value: stamp.created.clone(),
     })?;
 
-    let image_ref = format!("image:{}", subject.digest);
+    // The image ID, where syft's reader (grype's) looks for it.
+    let image_ref = subject.id.clone();
     let mut components = Vec::new();
     let mut taken = HashSet::from([image_ref.clone()]);
     if let Some(distro) = &inventory.distro {
