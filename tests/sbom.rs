@@ -7,6 +7,7 @@
 //! broken document must fail, or a passing validation would prove nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use jsonschema::{Retrieve, Uri, Validator};
@@ -705,9 +706,12 @@ fn output_files_are_never_overwritten_without_force() {
     assert!(err.contains(&format!("written to {file}")), "{err}");
     let doc = read_json(&path);
     assert_valid(&cyclonedx_validator(), &doc);
-    let mode =
-        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
-    assert_ne!(mode & 0o044, 0, "readable by its owner only: {mode:o}");
+    // The mode `File::create` gives here (0666 less the umask), not a temp file's 0600.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let usual = dir.path().join("usual");
+    std::fs::File::create(&usual).unwrap();
+    assert_eq!(mode(&path), mode(&usual));
+    std::fs::remove_file(&usual).unwrap();
 
     std::fs::write(&path, "mine").unwrap();
     let (code, _, err) = strata(&["sbom", "assets/demo.tar", "--format", "spdx", "-o", file]);
