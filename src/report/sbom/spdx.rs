@@ -210,9 +210,9 @@ pub fn render(subject: &Subject, inventory: &Inventory, stamp: &Stamp) -> Result
     for (p, id) in shipped.iter().zip(ids) {
         let mut out = Package::new(&p.name, id.clone(), &p.version);
         out.source_info = Some(format!(
-            "acquired package info from the {} database {}, first installed in layer {}",
-            p.ecosystem.name(),
+            "acquired package info from {} ({}), first installed in layer {}",
             slash(&p.location),
+            p.ecosystem.name(),
             p.layer
         ));
         if let Some(license) = p.license.as_deref().filter(|l| !l.trim().is_empty()) {
