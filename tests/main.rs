@@ -19,6 +19,7 @@ mod oracle;
 mod packages;
 mod registry;
 mod report_text;
+mod sbom;
 mod session;
 mod sources;
 mod terminal_safety;

@@ -39,6 +39,49 @@ pub enum Command {
     Diff(DiffArgs),
     /// Show or empty the cache of downloaded blobs and analysed layers.
     Cache(CacheArgs),
+    /// Write the image's installed packages as an SBOM: CycloneDX 1.5 or SPDX 2.3 JSON, each
+    /// package with the layer that installed it.
+    Sbom(SbomArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// Image to read (see `strata --help` for the forms accepted).
+    pub image: String,
+
+    /// Document format.
+    #[arg(long, value_enum, default_value = "cyclonedx")]
+    pub format: SbomFormat,
+
+    /// Write the document to FILE instead of stdout (an existing FILE is kept unless --force).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `strata sbom --format`; a type of its own so that the library's `Format` knows nothing of
+/// clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.5 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
+
+impl From<SbomFormat> for strata::report::sbom::Format {
+    fn from(f: SbomFormat) -> Self {
+        match f {
+            SbomFormat::Cyclonedx => Self::CycloneDx,
+            SbomFormat::Spdx => Self::Spdx,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

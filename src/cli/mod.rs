@@ -12,6 +12,7 @@ mod extract;
 mod options;
 mod progress;
 mod report;
+mod sbom;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Ci(args)) => return ci::run(&args).unwrap_or_else(|e| fail(&e)),
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Cache(args)) => cache::run(&args.action),
+        Some(Command::Sbom(args)) => sbom::run(&args),
         None => match cli.image {
             // The explorer needs a terminal; piped, `strata IMAGE` prints the report instead.
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {

@@ -3,6 +3,7 @@
 
 pub mod ci;
 pub mod diff;
+pub mod sbom;
 pub mod text;
 
 use std::collections::BTreeMap;
