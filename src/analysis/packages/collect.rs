@@ -73,7 +73,15 @@ impl Keep for Collector {
                     self.rpm.push((path.clone(), kind, bytes.to_vec()));
                     None
                 }
-                Some(kind) => parse(kind, path, bytes),
+                Some(kind) => {
+                    if let Some(cut) = cut_short(kind, bytes) {
+                        self.fragments.push(Fragment {
+                            path: path.clone(),
+                            found: cut,
+                        });
+                    }
+                    parse(kind, path, bytes)
+                }
                 None => None,
             },
         };
@@ -84,6 +92,22 @@ impl Keep for Collector {
             });
         }
     }
+}
+
+/// A text database that does not end its last line was cut short (dpkg and apk end every
+/// line): the entries before the cut are read, and the cut is reported.
+fn cut_short(kind: DbFile, bytes: &[u8]) -> Option<Found> {
+    let text_db = matches!(
+        kind,
+        DbFile::DpkgStatus | DbFile::DpkgStatusD | DbFile::ApkInstalled
+    );
+    (text_db && !bytes.is_empty() && bytes.last() != Some(&b'\n')).then(|| {
+        Found::Unreadable(
+            "the file ends in the middle of a line (cut short?); the entries before the cut \
+             are read"
+                .to_string(),
+        )
+    })
 }
 
 /// What a database or metadata file says; `None` for a file that is not a package after all

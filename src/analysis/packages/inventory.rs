@@ -81,6 +81,11 @@ impl<'a> LiveFiles<'a> {
             .filter_map(|(i, tar)| Some((&**tar, &*layer.entries.get(*i as usize)?.path)))
             .collect();
         for fragment in &layer.packages {
+            // What could not be read stands for nothing (the file it replaced is gone all the
+            // same); it is reported apart.
+            if matches!(fragment.found, Found::Unreadable(_)) {
+                continue;
+            }
             let path = moved
                 .get(&*fragment.path)
                 .copied()
