@@ -11,6 +11,7 @@ pub mod collect;
 pub mod dpkg;
 pub mod inventory;
 pub mod purl;
+pub mod rpm;
 pub mod toolchain;
 pub mod version;
 
