@@ -6,6 +6,11 @@
 //! Parsers take bytes and give records or a short reason the file could not be read; they do
 //! no I/O and never panic on any input (each has a fuzz target).
 
+pub mod go;
+pub mod npm;
+pub mod os_release;
+pub mod python;
+
 use crate::model::packages::{Distro, Package, Unreadable};
 
 /// The packages of an image, layer by layer.
