@@ -122,7 +122,7 @@ fn parse(kind: DbFile, path: &str, bytes: &[u8]) -> Option<Found> {
         DbFile::DpkgStatus | DbFile::DpkgStatusD => records(dpkg::status(bytes)),
         DbFile::DpkgFiles => Found::Files(dpkg::owned_files(bytes)),
         DbFile::ApkInstalled => records(apk::installed(bytes)),
-        DbFile::PythonMetadata => records(python::metadata(bytes).map(|r| vec![r])),
+        DbFile::PythonMetadata => records(python::metadata(bytes).map(|r| r.into_iter().collect())),
         DbFile::PythonRecord => Found::Files(python::record(bytes, dir)),
         DbFile::PythonInstalledFiles => Found::Files(python::installed_files(bytes, dir)),
         DbFile::NpmPackageJson => match npm::package_json(bytes) {

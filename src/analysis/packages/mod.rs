@@ -9,8 +9,12 @@
 pub mod apk;
 pub mod collect;
 pub mod dpkg;
+pub mod go;
 pub mod inventory;
+pub mod npm;
+pub mod os_release;
 pub mod purl;
+pub mod python;
 pub mod rpm;
 pub mod toolchain;
 pub mod version;
