@@ -14,17 +14,19 @@
 # OUTDIR/Packages                   Berkeley DB hash (little endian) of the same headers,
 #                                   written by db_load (Debian's rpm writes only sqlite)
 # OUTDIR/Packages.be                the same, big endian (as s390x or ppc64 images have it)
+# OUTDIR/fuzz-seeds/                small inputs for fuzz/corpus/packages_rpm (see below)
 # OUTDIR/expected.tsv               name, [epoch:]version-release, arch, per package, as
 #                                   `rpm -qa` says (the gpg-pubkey's differs each run)
 #
-# Needs: rpm (rpmbuild, Debian's package `rpm`), sqlite3, db5.3-util (db5.3_load), gnupg.
+# Needs: rpm (rpmbuild, Debian's package `rpm`), sqlite3, db5.3-util (db5.3_load), gnupg,
+# python3 (only for the ndb fuzz seed).
 # Every run makes the same packages; databases differ run to run (install times, ids).
 set -euo pipefail
 
 OUT="${1:?usage: rpm-fixture.sh OUTDIR}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
-for tool in rpmbuild rpm sqlite3 db5.3_load gpg; do
+for tool in rpmbuild rpm sqlite3 db5.3_load gpg python3; do
     command -v "$tool" >/dev/null || { echo "rpm-fixture: $tool is missing" >&2; exit 1; }
 done
 
@@ -172,7 +174,59 @@ bdb() { # out lorder
 bdb "$OUT/Packages" 1234
 bdb "$OUT/Packages.be" 4321
 
+# Small inputs for the fuzz target (fuzz/fuzz_targets/packages_rpm.rs): 512-byte pages keep
+# them a few KB, so its mutations stay fast, and headers still overflow pages. Copy them to
+# fuzz/corpus/packages_rpm/.
+S="$OUT/fuzz-seeds"
+rm -rf "$S"
+mkdir -p "$S"
+(
+    cd "$S"
+    sqlite3 "$DB" "SELECT writefile('header-' || hnum || '.bin', blob) FROM Packages" >/dev/null
+    SMALL="SELECT hnum FROM f.Packages ORDER BY length(blob) LIMIT 2"
+    sqlite3 small.sqlite <<SQL >/dev/null
+PRAGMA page_size=512;
+CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);
+ATTACH '$DB' AS f;
+INSERT INTO Packages SELECT hnum, blob FROM f.Packages WHERE hnum IN ($SMALL);
+SQL
+    cp small.sqlite w.sqlite
+    # The database and its -wal concatenated: the target splits them at the WAL magic.
+    sqlite3 w.sqlite <<'SQL' >/dev/null
+PRAGMA journal_mode=WAL;
+PRAGMA wal_autocheckpoint=0;
+DELETE FROM Packages WHERE hnum = (SELECT min(hnum) FROM Packages);
+.shell cat w.sqlite w.sqlite-wal > small-with-wal.bin
+SQL
+    rm -f w.sqlite w.sqlite-wal w.sqlite-shm
+    {
+        printf 'VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=512\nHEADER=END\n'
+        sqlite3 small.sqlite "SELECT hnum, hex(blob) FROM Packages" | while IFS='|' read -r hnum hex; do
+            printf ' %02x000000\n %s\n' "$hnum" "${hex,,}"
+        done
+        printf 'DATA=END\n'
+    } >dump.txt
+    db5.3_load -f dump.txt small-Packages
+    rm dump.txt
+    # ndb as rpm's rpmpkg.c lays it out (Debian's rpm cannot write ndb): header and one
+    # slot page, then each blob (16-byte blob header, blob, padded to 16 bytes) by blocks.
+    python3 - small.sqlite small-Packages.db <<'PY'
+import sqlite3, struct, sys, zlib
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT hnum, blob FROM Packages").fetchall()
+slots, blobs, block = [], b"", 4096 // 16
+for i, (hnum, blob) in enumerate(rows, 1):
+    body = struct.pack("<4I", 0x53626C42, i, zlib.adler32(blob), len(blob)) + blob
+    body += b"\0" * (-len(body) % 16)
+    slots.append(struct.pack("<4I", 0x746F6C53, i, block, len(body) // 16))
+    blobs += body
+    block += len(body) // 16
+slots += [struct.pack("<4I", 0x746F6C53, 0, 0, 0)] * (254 - len(slots))
+head = struct.pack("<4I", 0x506D7052, 0, 0, 1) + b"\0" * 16
+open(sys.argv[2], "wb").write(head + b"".join(slots) + blobs)
+PY
+)
+
 echo "rpm-fixture: made in $OUT:"
-(cd "$OUT" && ls -l rpmdb.sqlite wal/rpmdb.sqlite wal/rpmdb.sqlite-wal Packages Packages.be rpms/*.rpm)
+(cd "$OUT" && ls -l rpmdb.sqlite wal/rpmdb.sqlite wal/rpmdb.sqlite-wal Packages Packages.be rpms/*.rpm fuzz-seeds/*)
 echo "rpm-fixture: packages (expected.tsv):"
 cat "$OUT/expected.tsv"

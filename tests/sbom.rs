@@ -107,6 +107,8 @@ fn package(ecosystem: Ecosystem, name: &str, version: &str, purl: &str, location
         files: Files::default(),
         size: 1000,
         removed: false,
+        hidden_bytes: 0,
+        toolchain: false,
         location: location.to_string(),
         license: None,
         source: None,
@@ -257,6 +259,7 @@ fn tricky() -> Inventory {
             version_id: "12".to_string(),
         }),
         layers: Vec::new(),
+        owned: Vec::new(),
     }
 }
 

@@ -522,12 +522,18 @@ fn packages_view_filters_to_a_package_and_jumps_to_its_files() {
     assert!(s.contains("libc6"), "{s}");
     t.keys(&["/", "c", "u", "r", "l"]);
     let s = t.wait_for("Filter: curl");
-    assert!(!s.contains("libc6"), "the filter leaves other packages: {s}");
+    assert!(
+        !s.contains("libc6"),
+        "the filter leaves other packages: {s}"
+    );
     t.keys(&["Enter", "Enter"]);
     let s = t.wait_for("[package curl 7.88.1-10+deb12u5]");
     assert!(s.contains("Files: final filesystem"), "{s}");
     assert!(s.contains("curl"), "{s}");
-    assert!(!s.contains("libc.so.6"), "files of other packages are hidden: {s}");
+    assert!(
+        !s.contains("libc.so.6"),
+        "files of other packages are hidden: {s}"
+    );
     // The cursor is on curl's only file: the footer names its package.
     assert!(s.contains("dpkg curl 7.88.1-10+deb12u5"), "{s}");
     t.keys(&["q"]);

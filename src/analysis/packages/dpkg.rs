@@ -3,11 +3,15 @@
 //! and the per-package file lists (`info/NAME[:ARCH].list`, `info/NAME.md5sums`,
 //! `status.d/NAME.md5sums`).
 //!
-//! Which paragraphs count as installed follows syft 1.18 (the tool whose inventories strata's
-//! are checked against): every paragraph with a `Package` field is a package, whatever its
-//! `Status` (syft v1.18.0, syft/pkg/cataloger/debian/parse_dpkg_db.go lines 115-172 never
-//! look at `Status`). So `Status: deinstall ok config-files` (removed, conffiles left) is
-//! kept; syft started dropping `deinstall` entries only in v1.37.0 (anchore/syft#4231).
+//! Which paragraphs count as installed follows DESIGN section 3b ("what a package manager
+//! says is installed") and dpkg's own states (dpkg(1), "package states"): a paragraph whose
+//! `Status` ends in `not-installed` or `config-files` (removed, only its conffiles left) is
+//! not a package, whatever syft 1.18 says. syft 1.18.1, the tool strata's inventories are
+//! checked against, keeps them (syft/pkg/cataloger/debian/parse_dpkg_db.go never looks at
+//! `Status`); it started dropping `deinstall` entries in v1.37.0 (anchore/syft#4231), so the
+//! test against syft lists them as a deliberate difference. Every other state (`installed`,
+//! `unpacked`, `half-configured`, `triggers-*`, `half-installed`) has files on disk and is
+//! kept, and so is a paragraph with no `Status` at all (some distroless `status.d` files).
 //! Two rules are stricter than syft's, so no record carries a made-up value: a paragraph
 //! without a `Version` is skipped (syft 1.18 reports it with an empty version), and so is one
 //! without a `Package` (syft does the same).
@@ -132,6 +136,7 @@ struct Paragraph {
     version: Option<String>,
     arch: Option<String>,
     source: Option<String>,
+    status: Option<String>,
     conffiles: Vec<String>,
     saw_conffiles: bool,
     open: Option<Open>,
@@ -163,6 +168,8 @@ impl Paragraph {
             set_first(&mut self.version, value);
         } else if key.eq_ignore_ascii_case(b"Architecture") {
             set_first(&mut self.arch, value);
+        } else if key.eq_ignore_ascii_case(b"Status") {
+            set_first(&mut self.status, value);
         } else if key.eq_ignore_ascii_case(b"Source") {
             set_first(&mut self.source, source_name(value));
         } else if key.eq_ignore_ascii_case(b"Conffiles") && !self.saw_conffiles {
@@ -174,6 +181,14 @@ impl Paragraph {
     fn into_record(self) -> Option<Record> {
         let name = self.package?;
         let version = self.version?;
+        // `want flag state`: the state is the last word.
+        let state = self
+            .status
+            .as_deref()
+            .and_then(|s| s.split_whitespace().last());
+        if matches!(state, Some("not-installed" | "config-files")) {
+            return None;
+        }
         let mut record = Record::new(Ecosystem::Dpkg, &name, &version);
         record.arch = self.arch;
         record.source = self.source.filter(|source| *source != name);
@@ -308,7 +323,6 @@ Conffiles:
                 ("adduser", "3.134"),
                 ("bsdutils", "1:2.38.1-5+deb12u3"),
                 ("libacl1", "2.3.1-3"),
-                ("nano", "7.2-1+deb12u1"),
             ]
         );
         let adduser = &records[0];
@@ -323,7 +337,27 @@ Conffiles:
         assert_eq!(records[1].source.as_deref(), Some("util-linux"));
         assert_eq!(records[1].arch.as_deref(), Some("amd64"));
         assert_eq!(records[2].source.as_deref(), Some("acl"));
-        assert_eq!(records[3].files.iter().collect::<Vec<_>>(), ["etc/nanorc"]);
+    }
+
+    /// dpkg's states: removed packages (`config-files`, `not-installed`) are not installed;
+    /// every state with files on disk is, and so is a paragraph without `Status`.
+    #[test]
+    fn only_packages_with_files_on_disk_are_installed() {
+        let para = |name: &str, status: &str| {
+            format!("Package: {name}\n{status}Architecture: all\nVersion: 1\n\n")
+        };
+        let file = [
+            para("gone", "Status: deinstall ok config-files\n"),
+            para("never", "Status: purge ok not-installed\n"),
+            para("unpacked", "Status: install ok unpacked\n"),
+            para("pending", "Status: install ok triggers-pending\n"),
+            para("leaving", "Status: deinstall ok installed\n"),
+            para("distroless", ""),
+        ]
+        .concat();
+        let records = status(file.as_bytes()).unwrap_or_default();
+        let kept: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(kept, ["unpacked", "pending", "leaving", "distroless"]);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{dpkg, purl, toolchain, version, Inventory, LayerDelta};
+use super::{dpkg, purl, python, toolchain, version, Inventory, LayerDelta};
 use crate::analysis::merge::{entry as entry_at, Stack, View, ViewCache};
 use crate::model::packages::{
     Change, Distro, Ecosystem, Files, Found, Fragment, Package, PackageChange, Record, Unreadable,
@@ -118,24 +118,6 @@ fn dpkg_root(path: &str) -> &str {
     }
 }
 
-/// Python's name normalisation (PEP 503): `Foo_Bar.baz` and `foo-bar-baz` are one project.
-fn python_key(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-            continue;
-        }
-        if sep && !out.is_empty() {
-            out.push('-');
-        }
-        sep = false;
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
 /// Where a record found in `path` is installed, and whether the file records it alone.
 fn scope_of(record: &Record, path: &str) -> (String, bool) {
     let dir = parent(path).unwrap_or("");
@@ -152,7 +134,7 @@ fn scope_of(record: &Record, path: &str) -> (String, bool) {
 
 fn key_of(record: &Record, scope: String) -> Key {
     let name = match record.ecosystem {
-        Ecosystem::Python => python_key(&record.name),
+        Ecosystem::Python => python::normalize_name(&record.name),
         _ => record.name.clone(),
     };
     Key {
@@ -466,20 +448,25 @@ impl<'a> WrittenPaths<'a> {
     }
 }
 
-/// The files a package owns: what its record and lists say; for an npm package, which lists
-/// none, everything under its directory in the final view but nested `node_modules`.
+/// The files a package owns: what its record and lists say (and a Python package's metadata
+/// file); for an npm package, which lists none, everything under its directory in the final
+/// view but nested `node_modules`.
 fn files_of(key: &Key, p: &Installed, resolver: &Resolver) -> Files {
     if key.ecosystem == Ecosystem::Npm {
         return resolver.npm_files(parent(p.location).unwrap_or(""));
     }
-    if p.lists.is_empty() {
+    // A Python package's own metadata file is its file, whether or not a RECORD lists it
+    // (an egg-info without installed-files.txt lists nothing else).
+    let own = (key.ecosystem == Ecosystem::Python).then_some(p.location);
+    if p.lists.is_empty() && own.is_none() {
         return p.record.files.clone();
     }
     let all = p
         .record
         .files
         .iter()
-        .chain(p.lists.iter().flat_map(|(f, _)| f.iter()));
+        .chain(p.lists.iter().flat_map(|(f, _)| f.iter()))
+        .chain(own);
     let mut seen = HashSet::new();
     Files::from_paths(all.filter(|f| seen.insert(*f)))
 }

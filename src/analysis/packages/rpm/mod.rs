@@ -363,6 +363,23 @@ mod tests {
         let mut bad = n.clone();
         bad[12..16].copy_from_slice(&2048u32.to_le_bytes());
         assert!(ndb(&bad).is_err());
+        // Every slot naming the first one's blob: each slot alone is sound, together they
+        // claim more blob bytes than the file has.
+        let blob_len = |s: usize| {
+            let at = u32::from_le_bytes(n[s + 8..s + 12].try_into().unwrap()) as usize * 16;
+            u32::from_le_bytes(n[at + 12..at + 16].try_into().unwrap())
+        };
+        let biggest = (32..4096)
+            .step_by(16)
+            .filter(|&s| n[s + 4..s + 8] != [0; 4])
+            .max_by_key(|&s| blob_len(s))
+            .unwrap();
+        let mut bad = n.clone();
+        for s in (32..4096).step_by(16) {
+            bad.copy_within(biggest..biggest + 16, s);
+        }
+        let err = ndb(&bad).err().unwrap_or_default();
+        assert!(err.contains("share"), "{err}");
     }
 
     /// Joined paths against header size on every real header at hand: the budget in

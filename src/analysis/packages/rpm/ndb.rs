@@ -6,8 +6,9 @@
 //! format from rpm's `lib/backend/ndb/rpmpkg.c`), over a byte slice. All fields are little
 //! endian, as rpm writes them. As in go-rpmdb, a slot of the wrong magic, a blob of the wrong
 //! magic or of another package's index is an error, and the blob checksum (Adler-32) is not
-//! checked. Blob lengths are checked against the file before any slice is taken, so nothing
-//! is allocated beyond the input's size.
+//! checked. Blob lengths are checked against the file before any slice is taken, and all
+//! blobs together may not be larger than the file (slots sharing one blob are an error), so
+//! nothing is allocated or parsed beyond the input's size.
 //!
 //! No crate reads these but `rpmdb`, whose port reads from a path and allocates the claimed
 //! blob length unchecked.
@@ -47,6 +48,9 @@ pub(super) fn blobs(bytes: &[u8], each: &mut Each) -> Result<(), String> {
     let slots = bytes
         .get(2 * SLOT_BYTES..slot_pages * SLOT_PAGE_BYTES)
         .ok_or_else(|| format!("ndb claims {slot_pages} slot pages, more than the file holds"))?;
+    // In a sound file each blob is stored once: slots sharing a blob could otherwise make
+    // one blob's records (and its file list) hundreds of thousands of times.
+    let mut budget = bytes.len();
     for slot in slots.chunks_exact(SLOT_BYTES) {
         let field = |at| Endian::Little.u32(slot, at).unwrap_or(0);
         if field(0) != SLOT_MAGIC {
@@ -78,6 +82,9 @@ pub(super) fn blobs(bytes: &[u8], each: &mut Each) -> Result<(), String> {
             .checked_add(len)
             .and_then(|end| bytes.get(start + BLOCK_BYTES..end))
             .ok_or_else(|| format!("ndb package {package}: blob of {len} bytes past the end"))?;
+        budget = budget
+            .checked_sub(blob.len())
+            .ok_or("ndb blobs larger than the file: slots share blobs")?;
         each(blob).map_err(|e| format!("ndb package {package}: {e}"))?;
     }
     Ok(())

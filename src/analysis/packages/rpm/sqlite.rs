@@ -130,11 +130,9 @@ impl<'a> File<'a> {
         if let Some(page) = self.wal.get(&n) {
             return Ok(page);
         }
-        let start = (n as usize - 1)
+        (n as usize - 1)
             .checked_mul(self.page_size)
-            .ok_or("page number overflows")?;
-        self.main
-            .get(start..start + self.page_size)
+            .and_then(|start| self.main.get(start..start.checked_add(self.page_size)?))
             .ok_or_else(|| format!("page {n} past the end of the file"))
     }
 
