@@ -17,6 +17,7 @@ mod hostile;
 mod layers;
 mod oracle;
 mod packages;
+mod packages_hostile;
 mod packages_rpm;
 mod registry;
 mod report_text;

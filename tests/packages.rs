@@ -498,7 +498,7 @@ fn an_alpine_image_matches_syft() {
 // The explorer: the Layers panel's package deltas, the Layer panel's package lines, the
 // Packages view, a package's files in the Files panel, at 80x24 and 160x48.
 
-mod explorer {
+pub(crate) mod explorer {
     use std::sync::Arc;
 
     use ratatui::backend::TestBackend;
@@ -510,7 +510,7 @@ mod explorer {
 
     use crate::support::*;
 
-    fn state(archive: &std::path::Path, w: u16, h: u16) -> State {
+    pub(crate) fn state(archive: &std::path::Path, w: u16, h: u16) -> State {
         let session = load_image(archive.to_str().unwrap());
         let analysis = session.analyse();
         let mut s = State::new("debian.tar", Keymap::new(None).0, Theme::dark(), w, h);
@@ -524,7 +524,7 @@ mod explorer {
         s
     }
 
-    fn keys(s: &mut State, keys: &str) {
+    pub(crate) fn keys(s: &mut State, keys: &str) {
         for token in keys.split(' ').filter(|t| !t.is_empty()) {
             let code = match token {
                 "<enter>" => KeyCode::Enter,
@@ -544,7 +544,7 @@ mod explorer {
         }
     }
 
-    fn render(s: &State) -> String {
+    pub(crate) fn render(s: &State) -> String {
         let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
         t.draw(|f| strata::tui::ui::draw(f, s)).unwrap();
         format!("{}", t.backend())

@@ -48,11 +48,7 @@ impl Keep for Collector {
     fn kept(&mut self, entry: &Entry, content: Kept<'_>) {
         let path = &entry.path;
         let found = match content {
-            Kept::TooBig { size, max } => Some(Found::Unreadable(format!(
-                "{} is more than the {} read of such a file",
-                units::decimal(size),
-                units::decimal(max)
-            ))),
+            Kept::TooBig { size, max } => Some(Found::Unreadable(too_big(size, max))),
             Kept::After(bytes) => Some(match go::build_info(bytes) {
                 Ok(mut records) => {
                     // The main module is the binary itself.
@@ -167,5 +163,16 @@ impl Collector {
             });
         }
         self.fragments
+    }
+}
+
+/// Why a file past its read limit is unread; exact byte counts where the rounded figures
+/// would read the same.
+fn too_big(size: u64, max: u64) -> String {
+    let (s, m) = (units::decimal(size), units::decimal(max));
+    if s == m {
+        format!("{size} bytes, more than the {max} bytes read of such a file")
+    } else {
+        format!("{s}, more than the {m} read of such a file")
     }
 }

@@ -38,13 +38,21 @@ const UNKNOWN: &str = "UNKNOWN";
 const MAX_LINE: usize = 64 * 1024;
 
 /// The package a metadata file describes. `Ok(None)`: a metadata file that is not a package
-/// (Python's own `Python-2.7.egg-info`). Invalid UTF-8 is read lossily.
+/// (Python's own `Python-2.7.egg-info`). Invalid UTF-8 is read lossily (old PKG-INFO files
+/// carry Latin-1 author names), except in `Name` and `Version`: a package strata cannot name
+/// exactly is reported unreadable rather than listed under a made-up name (syft would list
+/// the bytes as they are).
 pub fn metadata(bytes: &[u8]) -> Result<Option<Record>, String> {
     let text = String::from_utf8_lossy(bytes);
     let headers = Headers::parse(&text)?;
     let name = headers.get("Name").unwrap_or_default();
     if name.is_empty() {
         return Err("no Name header".to_string());
+    }
+    for (field, value) in [("Name", Some(name)), ("Version", headers.get("Version"))] {
+        if value.is_some_and(|v| v.contains(char::REPLACEMENT_CHARACTER)) {
+            return Err(format!("its {field} is not UTF-8"));
+        }
     }
     if name == "Python" {
         return Ok(None);
@@ -435,6 +443,21 @@ Project-URL: Donate, https://palletsprojects.com/donate
         );
     }
 
+    /// Latin-1 in an author's name reads on; in the name or version, the package cannot be
+    /// named exactly and is an error (reported as unreadable).
+    #[test]
+    fn invalid_utf8_only_matters_in_the_name_and_version() {
+        let author = b"Name: old\nVersion: 1.0\nAuthor: Jos\xe9 M\xfcller\n";
+        assert_eq!(metadata(author), Ok(Some(rec("old", "1.0", None))));
+        let name = b"Name: r\xe9quests\nVersion: 1.0\n";
+        assert_eq!(metadata(name), Err("its Name is not UTF-8".to_string()));
+        let version = b"Name: a\nVersion: 1.\xff\n";
+        assert_eq!(
+            metadata(version),
+            Err("its Version is not UTF-8".to_string())
+        );
+    }
+
     #[test]
     fn license_expression_wins_and_continuations_join() {
         let text = "Name: a\nVersion: 1\nLicense: Copyright (c) 2005, NumPy Developers.\n        All rights reserved.\n \n        Redistribution\nLicense-Expression: MIT\n";
@@ -514,14 +537,6 @@ Project-URL: Donate, https://palletsprojects.com/donate
         text.extend(std::iter::repeat_n(b'x', MAX_LINE));
         text.extend_from_slice(b"\nName: a\n");
         assert!(metadata(&text).is_err());
-    }
-
-    #[test]
-    fn invalid_utf8_is_lossy() {
-        assert_eq!(
-            metadata(b"Name: caf\xe9\nVersion: 1\xff\n"),
-            Ok(Some(rec("caf\u{fffd}", "1\u{fffd}", None)))
-        );
     }
 
     /// The start of `charset_normalizer-3.5.3.dist-info/RECORD` (fixture image), its script

@@ -340,6 +340,18 @@ fn draw_packages(
                 ),
                 t.dim,
             ),
+            PackageRow::Unreadable(k) => {
+                let Some(u) = inv.unreadable.get(k) else {
+                    continue;
+                };
+                let what = format!(
+                    "unreadable {} (layer {}): {}",
+                    printable(&u.path, 300),
+                    u.layer,
+                    printable(&u.reason, 300)
+                );
+                (format!("{:>9}  {what}", "?"), t.warn)
+            }
             PackageRow::Package(k) => {
                 let Some(p) = inv.packages.get(k) else {
                     continue;
@@ -411,10 +423,14 @@ fn draw_packages(
     lines.push(filter);
     frame.render_widget(Clear, area);
     let installed = inv.packages.iter().filter(|p| !p.removed).count();
-    let title = format!(
-        "Packages ({installed} installed, {} removed later)",
+    let mut title = format!(
+        "Packages ({installed} installed, {} removed later",
         inv.packages.len() - installed
     );
+    if !inv.unreadable.is_empty() {
+        title += &format!(", {} unreadable", inv.unreadable.len());
+    }
+    title.push(')');
     frame.render_widget(Paragraph::new(lines).block(panel(title, true, state)), area);
 }
 

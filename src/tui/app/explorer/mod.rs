@@ -182,11 +182,22 @@ impl Explorer {
 
     /// Narrows the Files panel to one row of the Packages view (the final view, where
     /// packages' sizes are measured), or widens it.
+    /// An unreadable database is shown in the layer that wrote it (it may be gone from the
+    /// final view).
     fn narrow_to(&mut self, row: packages::PackageRow) {
-        let paths = self.analysis.stack.paths.len();
+        let paths = &self.analysis.stack.paths;
         let only = packages::narrowed(&self.analysis.packages, row, paths).map(Arc::new);
         if only.is_some() {
-            self.set_mode(FileMode::Final);
+            match row {
+                packages::PackageRow::Unreadable(i) => {
+                    let layer = self.analysis.packages.unreadable.get(i).map(|u| u.layer);
+                    self.set_mode(FileMode::Merged);
+                    if let Some(layer) = layer {
+                        self.select_layer(layer);
+                    }
+                }
+                _ => self.set_mode(FileMode::Final),
+            }
             self.focus = Panel::Files;
         }
         let paths = &self.analysis.stack.paths;

@@ -5,7 +5,7 @@
 //! text of a path.
 
 use crate::analysis::packages::Inventory;
-use crate::tree::paths::PathId;
+use crate::tree::paths::{PathId, PathTable};
 use crate::tui::app::filetree::Only;
 
 /// A row of the list.
@@ -17,6 +17,8 @@ pub enum PackageRow {
     Unowned,
     /// Shown while the Files panel is narrowed: back to every file.
     AllFiles,
+    /// An index into `Inventory::unreadable`: a database strata could not read.
+    Unreadable(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +48,8 @@ impl PackageList {
     }
 
     /// Rows passing the filter: installed packages largest first, removed ones after them,
-    /// then the unowned bytes.
+    /// then the unowned bytes, then the databases that could not be read (their packages are
+    /// missing from the list, so the user must see them).
     pub fn refilter(&mut self, inventory: &Inventory) {
         let needle = self.filter.to_lowercase();
         let passes = |i: &usize| {
@@ -70,6 +73,18 @@ impl PackageList {
         if needle.is_empty() || "unowned".contains(&needle) {
             rows.push(PackageRow::Unowned);
         }
+        rows.extend(
+            (0..inventory.unreadable.len())
+                .filter(|&i| {
+                    needle.is_empty()
+                        || "unreadable".contains(&needle)
+                        || inventory.unreadable[i]
+                            .path
+                            .to_lowercase()
+                            .contains(&needle)
+                })
+                .map(PackageRow::Unreadable),
+        );
         self.rows = rows;
         self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
     }
@@ -79,9 +94,10 @@ impl PackageList {
     }
 }
 
-/// The files of one row, over a path table of `paths` ids, for the Files panel to narrow to;
-/// `None` for `AllFiles`.
-pub fn narrowed(inventory: &Inventory, row: PackageRow, paths: usize) -> Option<Only> {
+/// The files of one row, over the image's path table, for the Files panel to narrow to;
+/// `None` for `AllFiles`. An unreadable database narrows to the database file itself.
+pub fn narrowed(inventory: &Inventory, row: PackageRow, table: &PathTable) -> Option<Only> {
+    let paths = table.len();
     fn mark(ids: &mut [bool], list: &[PathId], value: bool) {
         for &id in list {
             if let Some(slot) = ids.get_mut(id as usize) {
@@ -91,6 +107,18 @@ pub fn narrowed(inventory: &Inventory, row: PackageRow, paths: usize) -> Option<
     }
     match row {
         PackageRow::AllFiles => None,
+        PackageRow::Unreadable(i) => {
+            let u = inventory.unreadable.get(i)?;
+            let mut ids = vec![false; paths];
+            let normalised = u.path.trim_start_matches('/');
+            if let Some(id) = table.get(normalised) {
+                mark(&mut ids, &[id], true);
+            }
+            Some(Only {
+                label: format!("unreadable {}", u.path),
+                ids,
+            })
+        }
         PackageRow::Package(i) => {
             let p = inventory.packages.get(i)?;
             let mut ids = vec![false; paths];
