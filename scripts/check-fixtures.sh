@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks by hand on the large fixture images (kept out of the test suite for their size):
 # for each docker archive, strata's dive_compat must equal dive 0.13.1's JSON, and strata's
-# merged view must equal the rootfs `umoci unpack` builds (paths, kinds, file sizes).
+# merged view must equal the rootfs `umoci unpack` builds (paths, kinds, file sizes); then
+# every image's package set and installing layers must equal syft 1.18.1's
+# (tests/packages.rs, `fixture_images_match_syft`).
 #
 #   scripts/check-fixtures.sh [FIXTURES_DIR]     (default /tmp/fixtures-out)
 set -euo pipefail
@@ -44,4 +46,6 @@ for line in sys.stdin:
   [ "$view_ok" = same ] || diff "$work/umoci.txt" "$work/strata.txt" | head -10
   rm -rf "$work/layout" "$work/bundle"
 done
+STRATA_FIXTURES="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
+  -E 'test(fixture_images_match_syft)' --no-capture || status=1
 exit $status

@@ -70,9 +70,10 @@ fn syft_set(doc: &Value) -> BTreeSet<Key> {
         .collect()
 }
 
-/// The first layer (by index) in which syft's all-layers scope finds each package.
-fn syft_first_layers(doc: &Value, diff_ids: &[String]) -> BTreeMap<Key, usize> {
-    let mut out: BTreeMap<Key, usize> = BTreeMap::new();
+/// The first layer (by index) in which syft's all-layers scope finds each package, by the
+/// file it was read from ("" for every file: the first layer of any copy).
+fn syft_first_layers(doc: &Value, diff_ids: &[String]) -> BTreeMap<(Key, String), usize> {
+    let mut out: BTreeMap<(Key, String), usize> = BTreeMap::new();
     for a in doc["artifacts"].as_array().unwrap() {
         let Some(eco) = a["type"].as_str().and_then(ecosystem) else {
             continue;
@@ -83,16 +84,21 @@ fn syft_first_layers(doc: &Value, diff_ids: &[String]) -> BTreeMap<Key, usize> {
             a["version"].as_str().unwrap().to_string(),
         );
         // The layer of the file the package was read from (its "primary" evidence).
-        let layers = a["locations"].as_array().unwrap().iter().filter_map(|l| {
-            let primary = l["annotations"]["evidence"].as_str() != Some("supporting");
-            let id = l["layerID"].as_str()?;
-            primary
-                .then(|| diff_ids.iter().position(|d| d == id))
-                .flatten()
-        });
-        if let Some(first) = layers.min() {
-            let e = out.entry(key).or_insert(first);
-            *e = (*e).min(first);
+        for l in a["locations"].as_array().unwrap() {
+            if l["annotations"]["evidence"].as_str() == Some("supporting") {
+                continue;
+            }
+            let Some(layer) = l["layerID"]
+                .as_str()
+                .and_then(|id| diff_ids.iter().position(|d| d == id))
+            else {
+                continue;
+            };
+            let path = l["path"].as_str().unwrap_or("").to_string();
+            for k in [(key.clone(), path), (key.clone(), String::new())] {
+                let e = out.entry(k).or_insert(layer);
+                *e = (*e).min(layer);
+            }
         }
     }
     out
@@ -152,7 +158,11 @@ pub(crate) fn compare_with_syft(archive: &Path, syft_only: &[(&str, &str, &str)]
             p["name"].as_str().unwrap().to_string(),
             p["version"].as_str().unwrap().to_string(),
         );
-        let Some(&theirs) = first.get(&key) else {
+        let location = p["location"].as_str().unwrap().to_string();
+        let Some(&theirs) = first
+            .get(&(key.clone(), location.clone()))
+            .or_else(|| first.get(&(key.clone(), String::new())))
+        else {
             panic!("syft's all-layers scope does not have {key:?}");
         };
         // A package whose version changed is installed (in that version) from a later
@@ -167,7 +177,10 @@ pub(crate) fn compare_with_syft(archive: &Path, syft_only: &[(&str, &str, &str)]
             .map_or(p["layer"].as_u64().unwrap(), |c| {
                 c["layer"].as_u64().unwrap()
             });
-        assert_eq!(ours as usize, theirs, "installing layer of {key:?}");
+        assert_eq!(
+            ours as usize, theirs,
+            "installing layer of {key:?} at {location}"
+        );
     }
     report
 }
@@ -572,5 +585,27 @@ pub(crate) mod explorer {
             assert!(screen.contains("package curl"), "{screen}");
             insta::assert_snapshot!(format!("packages_files_{w}x{h}"), screen);
         }
+    }
+}
+
+/// The large fixture images (`../shared/fixtures/build.sh`, kept out of the default run for
+/// their size): each docker archive under `$STRATA_FIXTURES/docker-archive` (default
+/// /tmp/fixtures-out) against syft, as above. Run by `scripts/check-fixtures.sh`.
+#[test]
+#[ignore = "needs the fixture images built by ../shared/fixtures/build.sh"]
+fn fixture_images_match_syft() {
+    let root = std::env::var("STRATA_FIXTURES").unwrap_or_else(|_| "/tmp/fixtures-out".into());
+    let dir = Path::new(&root).join("docker-archive");
+    let mut archives: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (build the fixtures first)", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "tar"))
+        .collect();
+    archives.sort();
+    assert!(archives.len() >= 5, "fixtures in {}: {archives:?}", dir.display());
+    for archive in archives {
+        let report = compare_with_syft(&archive, &[]);
+        let count = report["packages"].as_array().unwrap().len();
+        eprintln!("{}: {count} packages, as syft", archive.display());
     }
 }
