@@ -602,7 +602,11 @@ fn fixture_images_match_syft() {
         .filter(|p| p.extension().is_some_and(|x| x == "tar"))
         .collect();
     archives.sort();
-    assert!(archives.len() >= 5, "fixtures in {}: {archives:?}", dir.display());
+    assert!(
+        archives.len() >= 5,
+        "fixtures in {}: {archives:?}",
+        dir.display()
+    );
     for archive in archives {
         let report = compare_with_syft(&archive, &[]);
         let count = report["packages"].as_array().unwrap().len();
