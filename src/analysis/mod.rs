@@ -63,31 +63,26 @@ impl Analysis {
         known_dive: Option<DiveCompat>,
     ) -> Analysis {
         // dive's figures need nothing of strata's own: they are computed on a second core
-        // while this one stacks the layers and sizes the waste and the hints. When they are
-        // known already, the waste and the hints (both read the stack, nothing of each
-        // other) take the two cores instead.
+        // while this one stacks the layers. The waste needs only the stack, so it is sized
+        // on another thread while this one takes the package inventory and then the hints
+        // (which read both the stack and the packages).
         std::thread::scope(|scope| {
             let dive = known_dive.ok_or_else(|| scope.spawn(|| dive_compat::figures(layers)));
             let stack = merge::stack(layers);
             let stats = Self::layer_stats(layers, &stack);
-            let packages = packages::inventory::inventory(layers, &stack);
-            let hint_input = hints::HintInput {
-                layers,
-                stack: &stack,
-                stats: &stats,
-                history,
-                user,
-                packages: &packages,
-            };
-            let (waste, hints) = if dive.is_ok() {
-                std::thread::scope(|inner| {
-                    let waste = inner.spawn(|| waste::figures(layers, &stack));
-                    let hints = hints::hints(&hint_input);
-                    (join(waste), hints)
-                })
-            } else {
-                (waste::figures(layers, &stack), hints::hints(&hint_input))
-            };
+            let (waste, packages, hints) = std::thread::scope(|inner| {
+                let waste = inner.spawn(|| waste::figures(layers, &stack));
+                let packages = packages::inventory::inventory(layers, &stack);
+                let hints = hints::hints(&hints::HintInput {
+                    layers,
+                    stack: &stack,
+                    stats: &stats,
+                    history,
+                    user,
+                    packages: &packages,
+                });
+                (join(waste), packages, hints)
+            });
             let dive = dive.unwrap_or_else(join);
             Analysis {
                 stack,

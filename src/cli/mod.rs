@@ -74,11 +74,16 @@ fn signal_exit() -> Option<ExitCode> {
 /// Writes a command's output to stdout; a reader that closed the pipe early (`| head`) is
 /// not an error worth a message.
 fn write_out(out: &str, what: &'static str) -> Result<(), Error> {
+    write_with(what, |stdout| stdout.write_all(out.as_bytes()))
+}
+
+/// Writes to stdout with `write`; a reader that went away (`| head`) is not an error.
+fn write_with(
+    what: &'static str,
+    write: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
+    match write(&mut stdout).and_then(|_| stdout.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(source) => Err(Error::Write { what, source }),

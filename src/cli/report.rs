@@ -5,7 +5,7 @@ use strata::report::{text, Report};
 
 use super::args::SourceArgs;
 use super::error::Error;
-use super::{options, write_out};
+use super::{options, write_out, write_with};
 
 pub fn run(
     image: &str,
@@ -28,13 +28,13 @@ pub fn run(
     if let (Some(reference), Some(b)) = (base, base_image) {
         doc.set_base(reference, b?.image(), loaded.image(), &analysis);
     }
-    let out = if json {
-        doc.to_json() + "\n"
+    let written = if json {
+        write_with("report", |stdout| doc.write_json(stdout))
     } else {
-        text::render(&doc, top)
+        write_out(&text::render(&doc, top), "report")
     };
     // The process ends right after: freeing millions of entries one by one would only
     // delay the exit (a tenth of a reopen of a 300k-file image went there).
     std::mem::forget((doc, analysis, loaded));
-    write_out(&out, "report")
+    written
 }

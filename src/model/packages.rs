@@ -49,10 +49,38 @@ impl Ecosystem {
 
 /// Paths a package owns, as one string of normalised image paths (no leading `/`, the form
 /// `tree::Entry::path` has) joined by `\n`: a package list of 100k paths costs its bytes and
-/// not 100k allocations.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Files(Box<str>);
+/// not 100k allocations, and a copy (the inventory's of a database's list, the report's of
+/// the inventory's) costs a reference count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Files(std::sync::Arc<str>);
+
+/// `path` is what `path::normalize` would make of it: not empty, no leading or trailing `/`,
+/// no empty, `.` or `..` component.
+fn is_normal(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+impl Default for Files {
+    fn default() -> Files {
+        Files(std::sync::Arc::from(""))
+    }
+}
+
+impl Serialize for Files {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Files {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Files, D::Error> {
+        let joined = String::deserialize(deserializer)?;
+        Ok(Files(std::sync::Arc::from(joined)))
+    }
+}
 
 impl Files {
     /// Normalises each path (`/usr/bin/x`, `./usr/bin/x` and `usr/bin/x` are one path) and
@@ -60,14 +88,23 @@ impl Files {
     pub fn from_paths<'a>(paths: impl IntoIterator<Item = &'a str>) -> Files {
         let mut out = String::new();
         for raw in paths {
-            if let Some(path) = super::path::normalize(raw) {
-                if !out.is_empty() {
-                    out.push('\n');
-                }
-                out.push_str(&path);
+            // Most paths are normal already (every path of the image's own tables is): no
+            // copy for those, so a list of 100k paths is not 100k short-lived strings.
+            let normal;
+            let path = if is_normal(raw) {
+                raw
+            } else if let Some(p) = super::path::normalize(raw) {
+                normal = p;
+                &normal
+            } else {
+                continue;
+            };
+            if !out.is_empty() {
+                out.push('\n');
             }
+            out.push_str(path);
         }
-        Files(out.into_boxed_str())
+        Files(std::sync::Arc::from(out))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {

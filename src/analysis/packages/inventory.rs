@@ -461,6 +461,12 @@ fn files_of(key: &Key, p: &Installed, resolver: &Resolver) -> Files {
     if p.lists.is_empty() && own.is_none() {
         return p.record.files.clone();
     }
+    // The usual dpkg case: one `.list`, nothing in the record: the list itself, shared.
+    if let ([(list, _)], None) = (p.lists.as_slice(), own) {
+        if p.record.files.is_empty() {
+            return (*list).clone();
+        }
+    }
     let all = p
         .record
         .files
