@@ -47,7 +47,7 @@ impl Cache {
         let payload = codec::encode(tree);
         let mut temp = BlobStore::at(self.root.clone()).temp_file()?;
         temp.write_all(TREE_MAGIC)?;
-        temp.write_all(&codec::VERSION.to_le_bytes())?;
+        temp.write_all(&tree_version().to_le_bytes())?;
         temp.write_all(&[compression_code(compression)])?;
         temp.write_all(&Sha256::digest(&payload))?;
         temp.write_all(&payload)?;
@@ -55,10 +55,16 @@ impl Cache {
     }
 }
 
+/// What a cached tree file was written by: the codec's version and the package readers'
+/// (a tree holds what its package files said), so a change to either reads the layer again.
+pub(super) fn tree_version() -> u32 {
+    codec::VERSION << 16 | crate::model::packages::READ_VERSION
+}
+
 fn decode_tree_file(bytes: &[u8]) -> Option<(Compression, LayerTree)> {
     let rest = bytes.strip_prefix(TREE_MAGIC)?;
     let (version, rest) = rest.split_first_chunk::<4>()?;
-    if u32::from_le_bytes(*version) != codec::VERSION {
+    if u32::from_le_bytes(*version) != tree_version() {
         return None;
     }
     let (&code, rest) = rest.split_first()?;
@@ -110,6 +116,28 @@ mod tests {
             moved: Vec::new(),
             packages: Vec::new(),
         }
+    }
+
+    /// A tree cached by a strata whose package readers knew less (same codec, older
+    /// `READ_VERSION`) is read again, not served without the packages it would now have.
+    #[test]
+    fn trees_from_older_package_readers_are_not_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(dir.path().to_path_buf());
+        let id = Digest::of(b"layer");
+        cache.put_tree(&id, Compression::Gzip, &tree()).unwrap();
+        let path = cache.tree_path(&id);
+        let mut bytes = fs::read(&path).unwrap();
+        let at = TREE_MAGIC.len();
+        assert_eq!(bytes[at..at + 4], tree_version().to_le_bytes());
+        let older = codec::VERSION << 16 | (crate::model::packages::READ_VERSION - 1);
+        bytes[at..at + 4].copy_from_slice(&older.to_le_bytes());
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(cache.tree(&id), None);
+        // And the codec version alone (what strata 5 wrote) is not this version either.
+        bytes[at..at + 4].copy_from_slice(&codec::VERSION.to_le_bytes());
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(cache.tree(&id), None);
     }
 
     #[test]

@@ -47,6 +47,12 @@ impl Ecosystem {
     }
 }
 
+/// Bumped whenever what a layer's package files are read as changes (a new format, a parser
+/// rule), so that layer trees cached by an older strata, whose `packages` fragments lack it,
+/// are read again rather than served short of packages. 1: dpkg, apk, rpm, Python, npm, Go
+/// build info, os-release, dpkg `config-files` not installed, non-UTF-8 METADATA names.
+pub const READ_VERSION: u32 = 1;
+
 /// Paths a package owns, as one string of normalised image paths (no leading `/`, the form
 /// `tree::Entry::path` has) joined by `\n`: a package list of 100k paths costs its bytes and
 /// not 100k allocations, and a copy (the inventory's of a database's list, the report's of
