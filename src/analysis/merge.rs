@@ -87,7 +87,8 @@ impl View {
 /// The result of stacking all layers.
 #[derive(Debug, Clone)]
 pub struct Stack {
-    pub paths: PathTable,
+    /// Shared: a report's package rows name their files by id in it.
+    pub paths: std::sync::Arc<PathTable>,
     /// The merged view of all layers.
     pub top: View,
     /// The merged view below the last layer (what the final view's changes are measured
@@ -165,7 +166,7 @@ pub fn stack(layers: &[&LayerTree]) -> Stack {
         hidden.retain(|h| !kept.contains(&(h.copy.layer, h.copy.entry)));
     }
     Stack {
-        paths,
+        paths: std::sync::Arc::new(paths),
         top: view,
         below_top,
         changes,

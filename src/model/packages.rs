@@ -97,8 +97,9 @@ impl Files {
             // Most paths are normal already (every path of the image's own tables is): no
             // copy for those, so a list of 100k paths is not 100k short-lived strings.
             let normal;
-            let path = if is_normal(raw) {
-                raw
+            let stripped = raw.strip_prefix('/').unwrap_or(raw);
+            let path = if is_normal(stripped) {
+                stripped
             } else if let Some(p) = super::path::normalize(raw) {
                 normal = p;
                 &normal
@@ -237,7 +238,29 @@ impl DbFile {
     /// What a layer file at `path` (normalised) is to the inventory, if anything.
     pub fn of(path: &str) -> Option<DbFile> {
         let name = super::path::file_name(path);
+        // Every layer entry comes by here: most names are none of these, and say so at once.
+        let known = matches!(
+            name,
+            "status"
+                | "installed"
+                | "package.json"
+                | "os-release"
+                | "rpmdb.sqlite"
+                | "rpmdb.sqlite-wal"
+                | "Packages"
+                | "Packages.db"
+                | "METADATA"
+                | "RECORD"
+                | "PKG-INFO"
+                | "installed-files.txt"
+        ) || name.ends_with(".list")
+            || name.ends_with(".md5sums")
+            || name.ends_with(".egg-info");
         let parent = super::path::parent(path).unwrap_or("");
+        // `status.d/NAME`: any name.
+        if !known && super::path::file_name(parent) != "status.d" {
+            return None;
+        }
         let parent_name = super::path::file_name(parent);
         match name {
             "status" if is_dir(parent, "var/lib/dpkg") => return Some(DbFile::DpkgStatus),
@@ -363,7 +386,10 @@ pub struct Package {
     /// The first layer in whose merged view it is installed.
     pub layer: usize,
     pub changes: Vec<PackageChange>,
-    /// Paths it owns (normalised, no leading `/`), as its database lists them.
+    /// Paths it owns (normalised, no leading `/`), as its database lists them. Empty for an
+    /// installed npm package, which lists none: its files (its directory in the final view,
+    /// nested `node_modules` aside) are its ids in `Inventory::owned`, as strings nowhere, for
+    /// on node-app they are 113k paths (5.9 MB).
     pub files: Files,
     /// Bytes of its files in the final view; 0 when removed.
     pub size: u64,

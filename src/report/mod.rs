@@ -8,6 +8,7 @@ pub mod text;
 
 use std::collections::BTreeMap;
 
+use crate::tree::paths::{PathId, PathTable};
 use serde::Serialize;
 
 use crate::analysis::Analysis;
@@ -220,20 +221,34 @@ fn slash(path: &str) -> String {
     format!("/{path}")
 }
 
-/// A package's files as the JSON lists them (each with a leading `/`), serialised from the
-/// one joined string the inventory keeps: no string per path, on node-app 113k of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlashedFiles(pub crate::model::packages::Files);
+/// A package's files as the JSON lists them (each with a leading `/`), serialised from what
+/// the inventory keeps (the one joined string of a database's list, or an npm package's ids
+/// in the image's path table): no string per path, on node-app 113k of them.
+#[derive(Debug, Clone)]
+pub enum SlashedFiles {
+    Listed(crate::model::packages::Files),
+    Ids(std::sync::Arc<PathTable>, Vec<PathId>),
+}
 
 impl SlashedFiles {
-    pub fn iter(&self) -> impl Iterator<Item = String> + '_ {
-        self.0.iter().map(slash)
+    pub fn iter(&self) -> Box<dyn Iterator<Item = String> + '_> {
+        match self {
+            SlashedFiles::Listed(files) => Box::new(files.iter().map(slash)),
+            SlashedFiles::Ids(table, ids) => Box::new(ids.iter().map(|&id| slash(table.path(id)))),
+        }
     }
 }
 
 impl Serialize for SlashedFiles {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|p| SlashedPath(p)))
+        match self {
+            SlashedFiles::Listed(files) => {
+                serializer.collect_seq(files.iter().map(|p| SlashedPath(p)))
+            }
+            SlashedFiles::Ids(table, ids) => {
+                serializer.collect_seq(ids.iter().map(|&id| SlashedPath(table.path(id))))
+            }
+        }
     }
 }
 
@@ -246,7 +261,21 @@ impl Serialize for SlashedPath<'_> {
     }
 }
 
-fn package_row(p: &crate::model::packages::Package) -> PackageRow {
+/// `ids`: the package's files in `table` (`Inventory::owned`), which stand for an installed
+/// npm package's list.
+fn package_row(
+    p: &crate::model::packages::Package,
+    ids: &[PathId],
+    table: &std::sync::Arc<PathTable>,
+) -> PackageRow {
+    let files = if p.ecosystem == crate::model::packages::Ecosystem::Npm && !p.removed {
+        // In path order, as a listed package's files are.
+        let mut ids = ids.to_vec();
+        ids.sort_unstable_by(|&a, &b| table.path(a).cmp(table.path(b)));
+        SlashedFiles::Ids(table.clone(), ids)
+    } else {
+        SlashedFiles::Listed(p.files.clone())
+    };
     PackageRow {
         ecosystem: p.ecosystem,
         name: p.name.clone(),
@@ -255,7 +284,7 @@ fn package_row(p: &crate::model::packages::Package) -> PackageRow {
         purl: p.purl.clone(),
         layer: p.layer,
         changes: p.changes.clone(),
-        files: SlashedFiles(p.files.clone()),
+        files,
         size: p.size,
         removed: p.removed,
         hidden_bytes: p.hidden_bytes,
@@ -399,7 +428,16 @@ impl Report {
                     ..Default::default()
                 })
             },
-            packages: analysis.packages.packages.iter().map(package_row).collect(),
+            packages: {
+                let inv = &analysis.packages;
+                let table = &analysis.stack.paths;
+                (inv.packages.iter().enumerate())
+                    .map(|(i, p)| {
+                        let ids = inv.owned.get(i).map_or(&[][..], Vec::as_slice);
+                        package_row(p, ids, table)
+                    })
+                    .collect()
+            },
             packages_unreadable: analysis.packages.unreadable.clone(),
             packages_unowned: analysis.packages.unowned,
             distro: analysis.packages.distro.clone(),

@@ -133,24 +133,48 @@ impl Collect {
         head[from..upto] == chunk[..upto - from]
     }
 
+    /// Looks for `marker` (at an offset that is a multiple of `align`) in the carried tail of
+    /// the last chunk and this one, without copying the chunk: a large executable streams by
+    /// in chunks of up to a few MiB, and a copy of each was allocator churn that outlived the
+    /// layer read (peak RSS).
     fn search(&mut self, chunk: &[u8], start: u64, marker: &[u8], align: u64, take: usize) {
-        // The window is the carried tail of the last chunk and this one.
-        let carried = self.carry.len() as u64;
-        let mut window = std::mem::take(&mut self.carry);
-        window.extend_from_slice(chunk);
-        let window_start = start - carried;
-        let hit = memmem::find_iter(&window, marker)
-            .find(|&at| (window_start + at as u64).is_multiple_of(align));
+        let carry = std::mem::take(&mut self.carry);
+        let carry_start = start - carry.len() as u64;
+        // A marker that starts in the carried tail: searched in the tail and the chunk's first
+        // `marker.len() - 1` bytes.
+        let mut edge = carry.clone();
+        edge.extend_from_slice(&chunk[..chunk.len().min(marker.len().saturating_sub(1))]);
+        let in_edge = memmem::find_iter(&edge, marker)
+            .filter(|&at| at < carry.len())
+            .find(|&at| (carry_start + at as u64).is_multiple_of(align));
+        if let Some(at) = in_edge {
+            self.found = true;
+            self.bytes.extend_from_slice(&carry[at..]);
+            let room = take.saturating_sub(self.bytes.len());
+            self.bytes
+                .extend_from_slice(&chunk[..chunk.len().min(room)]);
+            self.bytes.truncate(take);
+            self.done = self.bytes.len() >= take;
+            return;
+        }
+        let hit =
+            memmem::find_iter(chunk, marker).find(|&at| (start + at as u64).is_multiple_of(align));
         match hit {
             Some(at) => {
                 self.found = true;
-                let end = window.len().min(at + take);
-                self.bytes.extend_from_slice(&window[at..end]);
+                let end = chunk.len().min(at + take);
+                self.bytes.extend_from_slice(&chunk[at..end]);
                 self.done = self.bytes.len() >= take;
             }
             None => {
-                let keep = marker.len().saturating_sub(1).min(window.len());
-                self.carry = window[window.len() - keep..].to_vec();
+                let keep = marker.len().saturating_sub(1);
+                if chunk.len() >= keep {
+                    self.carry = chunk[chunk.len() - keep..].to_vec();
+                } else {
+                    let mut tail = carry;
+                    tail.extend_from_slice(chunk);
+                    self.carry = tail[tail.len() - keep.min(tail.len())..].to_vec();
+                }
             }
         }
     }
@@ -238,6 +262,46 @@ mod tests {
             take: 100,
         };
         assert_eq!(collect(want, &cut, 4), [b"\xff Go buildinf:".to_vec()]);
+    }
+
+    /// Every chunking finds what one pass over the whole file finds: the first aligned marker
+    /// and `take` bytes from it, wherever the chunk borders fall (inside the marker, inside
+    /// the taken bytes, a marker right at a border).
+    #[test]
+    fn chunking_never_changes_what_is_found() {
+        let want = Want::After {
+            head: b"\x7fELF",
+            marker: b"\xff Go buildinf:",
+            align: 16,
+            take: 24,
+        };
+        let marker = b"\xff Go buildinf:";
+        let mut seed = 7u64;
+        for case in 0..200 {
+            let mut elf = b"\x7fELF".to_vec();
+            let len = 64 + (case * 13) % 300;
+            while elf.len() < len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let alphabet = b"\xff Gobuildinf:x\0";
+                elf.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            // A marker at some offset, aligned or not.
+            let at = 4 + (seed as usize % (len - 20));
+            elf.splice(at..at, marker.iter().copied());
+            let expected = (0..elf.len())
+                .find(|&i| i % 16 == 0 && elf[i..].starts_with(marker))
+                .map(|i| elf[i..elf.len().min(i + 24)].to_vec());
+            for chunk in [1, 2, 5, 13, 14, 15, 16, 17, 31, 64, 4096] {
+                let got = collect(want, &elf, chunk);
+                assert_eq!(
+                    got.first(),
+                    expected.as_ref(),
+                    "case {case}, chunks of {chunk}"
+                );
+            }
+        }
     }
 
     #[test]

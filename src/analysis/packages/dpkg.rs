@@ -63,11 +63,15 @@ pub fn status(bytes: &[u8]) -> Result<Vec<Record>, String> {
 /// skipped. Judging each line, not the file name, keeps the caller from having to say which
 /// it read and copes with a file that is neither.
 pub fn owned_files(bytes: &[u8]) -> Files {
-    let paths: Vec<String> = complete_lines(bytes)
+    // UTF-8 lines (all but a few) are borrowed, not copied.
+    let paths: Vec<std::borrow::Cow<str>> = complete_lines(bytes)
         .filter_map(owned_path)
-        .map(name_from_bytes)
+        .map(|line| match std::str::from_utf8(line) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => std::borrow::Cow::Owned(name_from_bytes(line)),
+        })
         .collect();
-    Files::from_paths(paths.iter().map(String::as_str))
+    Files::from_paths(paths.iter().map(|p| p.as_ref()))
 }
 
 /// The package (and architecture) a file list belongs to, by its name:

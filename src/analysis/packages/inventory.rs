@@ -18,7 +18,7 @@ use crate::model::packages::{
     Change, Distro, Ecosystem, Files, Found, Fragment, Package, PackageChange, Record, Unreadable,
 };
 use crate::model::path::{file_name, normalize, parent};
-use crate::tree::paths::PathId;
+use crate::tree::paths::{PathId, PathTable, ROOT};
 use crate::tree::{EntryKind, LayerTree};
 
 /// Where a package is installed, what it is named and for which arch.
@@ -46,30 +46,61 @@ struct Installed<'a> {
 }
 
 /// The package files live in a merged view: path -> (layer, fragment).
-#[derive(Default)]
 struct LiveFiles<'a> {
     files: BTreeMap<&'a str, (u32, &'a Fragment)>,
+    /// `remove_below`'s `DIR/`, kept to spare an allocation per layer entry.
+    prefix: String,
+    /// By path id: a package file was made live at this path (`LIVE`), or below it
+    /// (`ABOVE`). Never cleared, so a bit may be stale; it only saves the map lookups of the
+    /// layer entries that cannot touch a package file, which are nearly all of them.
+    marks: Vec<u8>,
+    /// A package file the path table does not know (no layer lists it as an entry): the
+    /// marks cannot speak for it, every entry is then checked the slow way.
+    unmarked: bool,
+    paths: &'a PathTable,
 }
 
+const LIVE: u8 = 1;
+const ABOVE: u8 = 2;
+
 impl<'a> LiveFiles<'a> {
+    fn new(paths: &'a PathTable) -> LiveFiles<'a> {
+        LiveFiles {
+            files: BTreeMap::new(),
+            prefix: String::new(),
+            marks: vec![0; paths.len()],
+            unmarked: false,
+            paths,
+        }
+    }
+
+    fn marked(&self, id: Option<PathId>, mark: u8) -> bool {
+        // A path the table does not know is checked the slow way.
+        self.unmarked
+            || id.is_none_or(|id| self.marks.get(id as usize).is_none_or(|m| m & mark != 0))
+    }
+
     /// Applies layer `n`: its deletions and replacements first (they act on the layers
     /// below), then its own package files.
     fn apply(&mut self, n: u32, layer: &'a LayerTree) {
         if !self.files.is_empty() {
-            for e in &layer.entries {
+            for (i, e) in layer.entries.iter().enumerate() {
+                let id = self.paths.entry_id(n as usize, i);
+                let (live, above) = (self.marked(id, LIVE), self.marked(id, ABOVE));
                 match e.kind {
-                    EntryKind::Whiteout => {
-                        self.files.remove(&*e.path);
-                        self.remove_below(&e.path);
-                    }
-                    EntryKind::Opaque => self.remove_below(&e.path),
-                    EntryKind::Dir => {
-                        self.files.remove(&*e.path);
-                    }
+                    EntryKind::Opaque if above => self.remove_below(&e.path),
+                    EntryKind::Opaque | EntryKind::Dir => {}
                     _ => {
-                        self.files.remove(&*e.path);
-                        self.remove_below(&e.path);
+                        if live {
+                            self.files.remove(&*e.path);
+                        }
+                        if above {
+                            self.remove_below(&e.path);
+                        }
                     }
+                }
+                if e.kind == EntryKind::Dir && live {
+                    self.files.remove(&*e.path);
                 }
             }
         }
@@ -90,18 +121,45 @@ impl<'a> LiveFiles<'a> {
                 .get(&*fragment.path)
                 .copied()
                 .unwrap_or(&fragment.path);
+            self.mark(path);
             self.files.insert(path, (n, fragment));
         }
     }
 
+    fn mark(&mut self, path: &str) {
+        let Some(id) = self.paths.get(path) else {
+            self.unmarked = true;
+            return;
+        };
+        if let Some(m) = self.marks.get_mut(id as usize) {
+            *m |= LIVE;
+        }
+        let mut at = id;
+        while at != ROOT {
+            at = self.paths.parent(at);
+            match self.marks.get_mut(at as usize) {
+                Some(m) if *m & ABOVE == 0 => *m |= ABOVE,
+                // Its ancestors are marked already.
+                _ => break,
+            }
+        }
+    }
+
     fn remove_below(&mut self, dir: &str) {
-        let prefix = format!("{dir}/");
-        let gone: Vec<&str> = self
+        self.prefix.clear();
+        self.prefix.push_str(dir);
+        self.prefix.push('/');
+        let prefix = self.prefix.as_str();
+        let mut below = self
             .files
-            .range::<&str, _>(prefix.as_str()..)
-            .take_while(|(p, _)| p.starts_with(&prefix))
+            .range::<&str, _>(prefix..)
+            .take_while(|(p, _)| p.starts_with(prefix))
             .map(|(p, _)| *p)
-            .collect();
+            .peekable();
+        if below.peek().is_none() {
+            return;
+        }
+        let gone: Vec<&str> = below.collect();
         for p in gone {
             self.files.remove(p);
         }
@@ -251,7 +309,7 @@ struct Acc<'a> {
 
 /// The inventory of an image's layers (see the module comment).
 pub fn inventory(layers: &[&LayerTree], stack: &Stack) -> Inventory {
-    let mut live = LiveFiles::default();
+    let mut live = LiveFiles::new(&stack.paths);
     let mut previous: HashMap<Key, Installed> = HashMap::new();
     let mut acc: HashMap<Key, Acc> = HashMap::new();
     let mut deltas = Vec::with_capacity(layers.len());
@@ -327,10 +385,16 @@ pub fn inventory(layers: &[&LayerTree], stack: &Stack) -> Inventory {
         let mut hidden_bytes = 0;
         let mut ids = Vec::new();
         let files = if a.present {
-            let files = files_of(&key, &a.last, &resolver);
-            // Two paths of a list may lead to one file (`/bin/bash` and `/usr/bin/bash` in a
-            // merged-usr image): counted once.
-            ids.extend(files.iter().filter_map(|p| resolver.file(p)));
+            let files = if key.ecosystem == Ecosystem::Npm {
+                ids = resolver.npm_ids(parent(a.last.location).unwrap_or(""));
+                Files::default()
+            } else {
+                let files = files_of(&key, &a.last, &resolver);
+                // Two paths of a list may lead to one file (`/bin/bash` and `/usr/bin/bash`
+                // in a merged-usr image): counted once.
+                ids.extend(files.iter().filter_map(|p| resolver.file(p)));
+                files
+            };
             ids.sort_unstable();
             ids.dedup();
             for &id in &ids {
@@ -591,6 +655,35 @@ impl<'a> Resolver<'a> {
     }
 
     /// The final view's paths under an npm package's directory, nested packages left out.
+    /// The files (and links) of an npm package in the final view: everything under its
+    /// directory but nested `node_modules` and the directories themselves, by id (paths of
+    /// the table: nothing to resolve).
+    fn npm_ids(&self, dir: &str) -> Vec<PathId> {
+        let Some(root) = self.stack.paths.get(dir) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut todo = vec![root];
+        while let Some(id) = todo.pop() {
+            for child in self.stack.paths.children(id) {
+                let Some(loc) = self.view.get(child) else {
+                    continue;
+                };
+                match entry_at(self.layers, loc).map(|e| e.kind) {
+                    // A directory (or one a layer only implied).
+                    Some(EntryKind::Dir) | None => {
+                        if file_name(self.stack.paths.path(child)) != "node_modules" {
+                            todo.push(child);
+                        }
+                    }
+                    // Files, and links (`.bin/x`), which have no bytes of their own.
+                    Some(_) => out.push(child),
+                }
+            }
+        }
+        out
+    }
+
     fn npm_files(&self, dir: &str) -> Files {
         let Some(root) = self.stack.paths.get(dir) else {
             return Files::default();

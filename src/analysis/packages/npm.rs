@@ -32,7 +32,8 @@ use std::fmt;
 
 /// The package a `package.json` declares, `Ok(None)` if syft would not list one.
 pub fn package_json(bytes: &[u8]) -> Result<Option<Record>, String> {
-    if nesting(bytes) > MAX_DEPTH {
+    // A file shorter than the limit cannot nest deeper (most package.json files are).
+    if bytes.len() > MAX_DEPTH && nesting(bytes) > MAX_DEPTH {
         return Err(format!(
             "invalid package.json: nested deeper than {MAX_DEPTH}"
         ));
