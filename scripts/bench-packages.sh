@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# What the package inventory (#21) costs: `strata report --json --no-cache` on the large
-# fixtures (node-app: 113k files, ~3,900 package.json; py-app v2; debian), built at a commit
-# before the inventory (BASE, default aa29488) and at HEAD, side by side in one run; medians
-# of RUNS runs of wall time and peak RSS, page cache warm. Writes bench/packages.md.
-# Target (issue #21): at most +10% time and +10% peak RSS on node-app.
+# What the package inventory (#21) costs: `strata report --no-cache` (text) and `report --json
+# --no-cache` on the large fixtures (node-app: 113k files, ~3,900 package.json; py-app v2;
+# debian), built at a commit before the inventory (BASE, default aa29488) and at HEAD; the two
+# builds' runs interleaved (this machine's speed drifts by more than the effect between
+# batches), medians of RUNS runs of wall time, CPU time and peak RSS, page cache warm.
+# Writes bench/packages.md. Target (issue #21): at most +10% time and +10% peak RSS on
+# node-app.
 #
-# Env: BASE (aa29488), RUNS (5), FIXTURES_DIR (/tmp/fixtures-out), BENCH_OUT (bench/packages.md)
+# Env: BASE (aa29488), RUNS (11), FIXTURES_DIR (/tmp/fixtures-out), BENCH_OUT (bench/packages.md)
 # Not a test: timings belong here, never in the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${BASE:-aa29488}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-11}
 FIXTURES=${FIXTURES_DIR:-/tmp/fixtures-out}
 OUT=${BENCH_OUT:-bench/packages.md}
 command -v /usr/bin/time >/dev/null || { echo "bench-packages.sh: needs /usr/bin/time" >&2; exit 1; }
@@ -25,27 +27,41 @@ cargo build --release --quiet
 base_bin="${BASE_TARGET:-target/bench-base}/release/strata"
 head_bin=target/release/strata
 
-# Median of wall seconds and of peak RSS (KB) over RUNS runs of one binary on one image.
-measure() { # bin archive
-  local bin=$1 archive=$2 t=() m=()
+# Interleaved runs of both builds on one image; prints the table row and the verdict.
+measure() { # label archive args...
+  local label=$1 archive=$2; shift 2
+  rm -f "$work/runs"
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$work/time" "$bin" report --json --no-cache "$archive" > /dev/null
-    read -r secs kb < "$work/time"
-    t+=("$secs"); m+=("$kb")
+    for which in before with; do
+      local bin=$base_bin; [ "$which" = with ] && bin=$head_bin
+      /usr/bin/time -f "$which %e %U %S %M" -a -o "$work/runs" "$bin" report "$@" --no-cache "$archive" > /dev/null
+    done
   done
-  printf '%s\n' "${t[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
-  printf '%s\n' "${m[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
+  python3 - "$work/runs" "$label" <<'PY'
+import statistics as st, sys
+runs = {"before": [], "with": []}
+for line in open(sys.argv[1]):
+    which, wall, user, sys_, rss = line.split()
+    runs[which].append((float(wall), float(user) + float(sys_), int(rss)))
+med = {k: [st.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
+(bw, bc, bm), (hw, hc, hm) = med["before"], med["with"]
+ch = lambda a, b: (b / a - 1) * 100
+ok = ch(bw, hw) <= 10 and ch(bm, hm) <= 10
+print(f"| {sys.argv[2]} | {bw:.3f} s | {hw:.3f} s | {ch(bw, hw):+.1f}% | {ch(bc, hc):+.1f}% "
+      f"| {bm/1024:.1f} MB | {hm/1024:.1f} MB | {ch(bm, hm):+.1f}% | {'ok' if ok else 'MISS'} |")
+PY
 }
 
 {
   echo "# The package inventory's cost (scripts/bench-packages.sh)"
   echo
-  echo "\`strata report --json --no-cache\`, median of $RUNS runs, page cache warm, $(nproc) cores,"
-  echo "before the inventory ($BASE) and with it ($(git rev-parse --short HEAD)), $(date -u +%Y-%m-%d)."
-  echo "Target (#21): node-app at most +10% wall time and +10% peak RSS."
+  echo "\`strata report --no-cache\` (text, and \`--json\`), medians of $RUNS interleaved runs, page"
+  echo "cache warm, $(nproc) cores, before the inventory ($BASE) and with it"
+  echo "($(git rev-parse --short HEAD)), $(date -u +%Y-%m-%d). Target (#21): node-app at most +10% wall"
+  echo "time and +10% peak RSS. CPU is user+sys."
   echo
-  echo "| image, form | wall before | wall with | change | peak RSS before | peak RSS with | change | packages |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| image, form, report | wall before | wall with | wall | CPU | peak RSS before | peak RSS with | RSS | verdict |"
+  echo "|---|---|---|---|---|---|---|---|---|"
 } > "$OUT.tmp"
 status=0
 for image in node-app-latest py-app-v2 debian-bookworm; do
@@ -53,21 +69,14 @@ for image in node-app-latest py-app-v2 debian-bookworm; do
     archive="$FIXTURES/$form/$image.tar"
     [ -f "$archive" ] || { echo "bench-packages.sh: $archive missing (../shared/fixtures/build.sh)" >&2; exit 1; }
     cat "$archive" > /dev/null
-    mapfile -t b < <(measure "$base_bin" "$archive")
-    mapfile -t h < <(measure "$head_bin" "$archive")
-    packages=$("$head_bin" report --json "$archive" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["packages"]))')
-    row=$(python3 - "${b[0]}" "${h[0]}" "${b[1]}" "${h[1]}" <<'PY'
-import sys
-bt, ht, bm, hm = map(float, sys.argv[1:])
-dt, dm = (ht / bt - 1) * 100, (hm / bm - 1) * 100
-ok = dt <= 10 and dm <= 10
-print(f"{bt:.2f} s|{ht:.2f} s|{dt:+.1f}%|{bm/1024:.0f} MB|{hm/1024:.0f} MB|{dm:+.1f}%|{'ok' if ok else 'MISS'}")
-PY
-)
-    IFS='|' read -r bt ht dt bm hm dm verdict <<<"$row"
-    echo "| $image, $form | $bt | $ht | $dt | $bm | $hm | $dm | $packages |" >> "$OUT.tmp"
-    echo "$image $form: $row" >&2
-    if [ "$image" = node-app-latest ] && [ "$verdict" = MISS ]; then status=1; fi
+    modes=("--json")
+    [ "$image" = node-app-latest ] && modes=("" "--json")
+    for mode in "${modes[@]}"; do
+      row=$(measure "$image, $form, ${mode:-text}" "$archive" $mode)
+      echo "$row" >> "$OUT.tmp"
+      echo "$row" >&2
+      if [ "$image" = node-app-latest ] && [[ "$row" == *MISS* ]]; then status=1; fi
+    done
   done
 done
 mv "$OUT.tmp" "$OUT"

@@ -63,26 +63,38 @@ impl Analysis {
         known_dive: Option<DiveCompat>,
     ) -> Analysis {
         // dive's figures need nothing of strata's own: they are computed on a second core
-        // while this one stacks the layers. The waste needs only the stack, so it is sized
-        // on another thread while this one takes the package inventory and then the hints
-        // (which read both the stack and the packages).
+        // while this one stacks the layers, takes the package inventory, sizes the waste and
+        // the hints. When they are known already, the waste (which needs only the stack) takes
+        // the second core while this one takes the inventory and the hints (which read both).
         std::thread::scope(|scope| {
             let dive = known_dive.ok_or_else(|| scope.spawn(|| dive_compat::figures(layers)));
             let stack = merge::stack(layers);
             let stats = Self::layer_stats(layers, &stack);
-            let (waste, packages, hints) = std::thread::scope(|inner| {
-                let waste = inner.spawn(|| waste::figures(layers, &stack));
-                let packages = packages::inventory::inventory(layers, &stack);
-                let hints = hints::hints(&hints::HintInput {
+            let hints_of = |packages: &packages::Inventory| {
+                hints::hints(&hints::HintInput {
                     layers,
                     stack: &stack,
                     stats: &stats,
                     history,
                     user,
-                    packages: &packages,
-                });
-                (join(waste), packages, hints)
-            });
+                    packages,
+                })
+            };
+            let (waste, packages, hints) = if dive.is_ok() {
+                std::thread::scope(|inner| {
+                    let waste = inner.spawn(|| waste::figures(layers, &stack));
+                    let packages = packages::inventory::inventory(layers, &stack);
+                    let hints = hints_of(&packages);
+                    (join(waste), packages, hints)
+                })
+            } else {
+                // The other core computes dive's figures: one thing at a time here also keeps
+                // the waste's and the inventory's working sets from peaking together.
+                let packages = packages::inventory::inventory(layers, &stack);
+                let waste = waste::figures(layers, &stack);
+                let hints = hints_of(&packages);
+                (waste, packages, hints)
+            };
             let dive = dive.unwrap_or_else(join);
             Analysis {
                 stack,

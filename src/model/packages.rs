@@ -63,10 +63,23 @@ pub struct Files(std::sync::Arc<str>);
 /// `path` is what `path::normalize` would make of it: not empty, no leading or trailing `/`,
 /// no empty, `.` or `..` component.
 fn is_normal(path: &str) -> bool {
-    !path.is_empty()
-        && path
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
+    // One pass over the bytes: every component (after the start or a `/`) is neither empty
+    // nor `.` nor `..`.
+    let b = path.as_bytes();
+    let mut start = 0;
+    loop {
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b'/')
+            .map_or(b.len(), |i| start + i);
+        if matches!(&b[start..end], b"" | b"." | b"..") {
+            return false;
+        }
+        if end == b.len() {
+            return true;
+        }
+        start = end + 1;
+    }
 }
 
 impl Default for Files {
@@ -422,6 +435,21 @@ pub struct Unreadable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normal_paths_are_told_apart_from_the_rest() {
+        for p in ["a", "usr/bin/x", "a/.b/c..", "...", "a/..b"] {
+            assert!(is_normal(p), "{p}");
+        }
+        for p in [
+            "", "/a", "a/", "a//b", ".", "..", "./a", "a/.", "a/../b", "a/./b", "../a",
+        ] {
+            assert!(!is_normal(p), "{p}");
+            // What is not normal is normalised before it is joined.
+            let joined = Files::from_paths([p]);
+            assert!(joined.iter().all(is_normal), "{p} -> {joined:?}");
+        }
+    }
 
     #[test]
     fn database_files_are_known_by_path() {

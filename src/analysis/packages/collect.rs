@@ -29,12 +29,17 @@ pub struct Collector {
 
 impl Keep for Collector {
     fn wants(&self, entry: &Entry) -> Want {
+        // Only regular files carry content (directories, links and whiteouts are most of the
+        // entries that are not).
+        if entry.kind != EntryKind::File {
+            return Want::Nothing;
+        }
         if let Some(kind) = DbFile::of(&entry.path) {
             return Want::Whole {
                 max: kind.max_bytes(),
             };
         }
-        if entry.kind == EntryKind::File && entry.mode & 0o111 != 0 && entry.size >= GO_MIN_BINARY {
+        if entry.mode & 0o111 != 0 && entry.size >= GO_MIN_BINARY {
             return Want::After {
                 head: b"\x7fELF",
                 marker: go::BUILDINFO_MAGIC,

@@ -38,7 +38,11 @@ pub fn package_json(bytes: &[u8]) -> Result<Option<Record>, String> {
             "invalid package.json: nested deeper than {MAX_DEPTH}"
         ));
     }
-    let text = String::from_utf8_lossy(bytes);
+    // Valid UTF-8 (nearly every file) is borrowed without `from_utf8_lossy`'s slower scan.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let mut first = None;
     for value in serde_json::Deserializer::from_str(&text).into_iter::<Option<PackageJson>>() {
         let package = value.map_err(|e| format!("invalid package.json: {e}"))?;
