@@ -525,9 +525,10 @@ fn files_of(key: &Key, p: &Installed, resolver: &Resolver) -> Files {
     if p.lists.is_empty() && own.is_none() {
         return p.record.files.clone();
     }
-    // The usual dpkg case: one `.list`, nothing in the record: the list itself, shared.
-    if let ([(list, _)], None) = (p.lists.as_slice(), own) {
-        if p.record.files.is_empty() {
+    // The usual cases: one `.list` (dpkg) or a RECORD that lists its METADATA too (Python),
+    // nothing in the record: the list itself, shared.
+    if let [(list, _)] = p.lists.as_slice() {
+        if p.record.files.is_empty() && own.is_none_or(|own| list.iter().any(|f| f == own)) {
             return (*list).clone();
         }
     }
