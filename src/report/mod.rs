@@ -242,9 +242,7 @@ impl SlashedFiles {
 impl Serialize for SlashedFiles {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            SlashedFiles::Listed(files) => {
-                serializer.collect_seq(files.iter().map(|p| SlashedPath(p)))
-            }
+            SlashedFiles::Listed(files) => serializer.collect_seq(files.iter().map(SlashedPath)),
             SlashedFiles::Ids(table, ids) => {
                 serializer.collect_seq(ids.iter().map(|&id| SlashedPath(table.path(id))))
             }
