@@ -655,7 +655,6 @@ impl<'a> Resolver<'a> {
         Some(at)
     }
 
-    /// The final view's paths under an npm package's directory, nested packages left out.
     /// The files (and links) of an npm package in the final view: everything under its
     /// directory but nested `node_modules` and the directories themselves, by id (paths of
     /// the table: nothing to resolve).
@@ -685,27 +684,13 @@ impl<'a> Resolver<'a> {
         out
     }
 
+    /// `npm_ids` as paths (for a removed package, whose files are not in `Inventory::owned`).
     fn npm_files(&self, dir: &str) -> Files {
-        let Some(root) = self.stack.paths.get(dir) else {
-            return Files::default();
-        };
-        let mut out = Vec::new();
-        let mut todo = vec![root];
-        while let Some(id) = todo.pop() {
-            for child in self.stack.paths.children(id) {
-                if self.view.get(child).is_none() {
-                    continue;
-                }
-                let path = self.stack.paths.path(child);
-                if file_name(path) == "node_modules" {
-                    continue;
-                }
-                out.push(path);
-                todo.push(child);
-            }
-        }
-        out.sort_unstable();
-        Files::from_paths(out)
+        let mut paths: Vec<&str> = (self.npm_ids(dir).into_iter())
+            .map(|id| self.stack.paths.path(id))
+            .collect();
+        paths.sort_unstable();
+        Files::from_paths(paths)
     }
 }
 
