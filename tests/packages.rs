@@ -185,6 +185,17 @@ pub(crate) fn compare_with_syft(archive: &Path, syft_only: &[(&str, &str, &str)]
     report
 }
 
+/// The report's package of this name (the first, if several).
+pub(crate) fn package(report: &Value, name: &str) -> Value {
+    report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .clone()
+}
+
 pub(crate) fn raw(path: &str, data: &[u8]) -> Item {
     Item::Raw(path.to_string(), tar::EntryType::Regular, data.to_vec())
 }
@@ -375,15 +386,7 @@ fn a_debian_image_with_pip_and_npm_matches_syft() {
     // `oldconf` is `deinstall ok config-files`: removed, only its conffiles left. dpkg says it
     // is not installed; syft 1.18 ignores `Status` (it drops such entries from v1.37.0).
     let report = compare_with_syft(&archive, &[("dpkg", "oldconf", "1.0")]);
-    let find = |name: &str| {
-        report["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap_or_else(|| panic!("no {name}"))
-            .clone()
-    };
+    let find = |name: &str| package(&report, name);
     let libc = find("libc6");
     assert_eq!(libc["layer"], 0);
     assert_eq!(libc["changes"][1]["change"], "upgraded");

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::packages::{compare_with_syft, raw, raw_whiteout};
+use crate::packages::{compare_with_syft, package, raw, raw_whiteout};
 use crate::support::*;
 
 /// A spec whose `%install` writes the files, so no sources are needed.
@@ -206,15 +206,7 @@ fn an_rpm_image_written_by_rpm_matches_syft() {
         .layer("RUN rpm -e strata-epoch", layer_items(&s1, &s2))
         .docker_archive(&archive);
     let report = compare_with_syft(&archive, &[]);
-    let find = |name: &str| {
-        report["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap_or_else(|| panic!("no {name}"))
-            .clone()
-    };
+    let find = |name: &str| package(&report, name);
     let up = find("strata-up");
     assert_eq!(up["version"], "2.0-1");
     assert_eq!(up["layer"], 0);

@@ -19,7 +19,7 @@
 
 use std::collections::HashSet;
 
-use super::{header, Each, Endian};
+use super::{Each, Endian};
 use crate::model::packages::Record;
 
 const HASH_MAGIC: u32 = 0x0006_1561;
@@ -33,12 +33,7 @@ const OFFPAGE_ENTRY_BYTES: usize = 12;
 
 /// The packages of a Berkeley DB `Packages` file, in the order its pages hold them.
 pub fn berkeley(bytes: &[u8]) -> Result<Vec<Record>, String> {
-    let mut records = Vec::new();
-    blobs(bytes, &mut |blob| {
-        records.push(header::record(blob)?);
-        Ok(())
-    })?;
-    Ok(records)
+    super::records(|each| blobs(bytes, each))
 }
 
 /// Calls `each` with every header blob, in page order.

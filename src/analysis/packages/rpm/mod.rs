@@ -25,6 +25,19 @@ pub use sqlite::sqlite;
 /// What a backend calls with each header blob it finds.
 type Each<'a> = dyn FnMut(&[u8]) -> Result<(), String> + 'a;
 
+/// The records of the header blobs a backend's `blobs` hands out, in its order; the first bad
+/// header fails the whole database.
+fn records(
+    blobs: impl FnOnce(&mut Each) -> Result<(), String>,
+) -> Result<Vec<crate::model::packages::Record>, String> {
+    let mut records = Vec::new();
+    blobs(&mut |blob| {
+        records.push(header::record(blob)?);
+        Ok(())
+    })?;
+    Ok(records)
+}
+
 /// A database file's byte order (Berkeley DB writes its host's; ndb is little endian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Endian {

@@ -13,7 +13,7 @@
 //! No crate reads these but `rpmdb`, whose port reads from a path and allocates the claimed
 //! blob length unchecked.
 
-use super::{header, Each, Endian};
+use super::{Each, Endian};
 use crate::model::packages::Record;
 
 const HEADER_MAGIC: u32 = u32::from_le_bytes(*b"RpmP");
@@ -27,12 +27,7 @@ const MAX_SLOT_PAGES: usize = 2048;
 
 /// The packages of an ndb `Packages.db`, in slot order.
 pub fn ndb(bytes: &[u8]) -> Result<Vec<Record>, String> {
-    let mut records = Vec::new();
-    blobs(bytes, &mut |blob| {
-        records.push(header::record(blob)?);
-        Ok(())
-    })?;
-    Ok(records)
+    super::records(|each| blobs(bytes, each))
 }
 
 /// Calls `each` with every header blob, in slot order.

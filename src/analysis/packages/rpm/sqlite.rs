@@ -30,7 +30,7 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
-use super::{header, Each};
+use super::Each;
 use crate::model::packages::Record;
 
 const MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -44,12 +44,7 @@ const LEAF_TABLE: u8 = 0x0d;
 /// The packages of an rpm sqlite database, in `hnum` order. With `wal`, the pages of its
 /// committed transactions are read instead of the main file's, as SQLite would read them.
 pub fn sqlite(db: &[u8], wal: Option<&[u8]>) -> Result<Vec<Record>, String> {
-    let mut records = Vec::new();
-    blobs(db, wal, &mut |blob| {
-        records.push(header::record(blob)?);
-        Ok(())
-    })?;
-    Ok(records)
+    super::records(|each| blobs(db, wal, each))
 }
 
 /// Calls `each` with every header blob, in `hnum` order.
