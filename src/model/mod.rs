@@ -13,6 +13,7 @@
 //! - `tar_header`: the checks a tar header block must pass, worded once for both tar readers.
 
 pub mod build_step;
+pub mod civil;
 pub mod digest;
 pub mod error;
 pub mod gocompat;

@@ -238,22 +238,11 @@ pub fn unique_ids(
     out
 }
 
-/// RFC 3339 UTC to the second for a Unix time (the civil calendar from days since the epoch,
-/// after Howard Hinnant's `civil_from_days`).
+/// RFC 3339 UTC to the second for a Unix time.
 pub fn rfc3339(unix_seconds: u64) -> String {
-    let days = unix_seconds / 86_400;
     let rest = unix_seconds % 86_400;
     let (hour, minute, second) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    // Shift to eras starting on 0000-03-01 so leap days fall at the end of a year.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
+    let (year, month, day) = crate::model::civil::days_to_civil((unix_seconds / 86_400) as i64);
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
