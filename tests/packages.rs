@@ -515,55 +515,17 @@ fn an_alpine_image_matches_syft() {
 // Packages view, a package's files in the Files panel, at 80x24 and 160x48.
 
 pub(crate) mod explorer {
-    use std::sync::Arc;
+    use strata::tui::app::State;
 
-    use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use ratatui::Terminal;
-    use strata::tui::app::keymap::Keymap;
-    use strata::tui::app::theme::Theme;
-    use strata::tui::app::{update, Loaded, Msg, State};
-
-    use crate::support::*;
+    use crate::support::tempdir;
+    pub(crate) use crate::ui::render;
 
     pub(crate) fn state(archive: &std::path::Path, w: u16, h: u16) -> State {
-        let session = load_image(archive.to_str().unwrap());
-        let analysis = session.analyse();
-        let mut s = State::new("debian.tar", Keymap::new(None).0, Theme::dark(), w, h);
-        update(
-            &mut s,
-            Msg::Loaded(Loaded {
-                session: Arc::new(session),
-                analysis: Arc::new(analysis),
-            }),
-        );
-        s
+        crate::ui::state_of(archive.to_str().unwrap(), "debian.tar", w, h)
     }
 
     pub(crate) fn keys(s: &mut State, keys: &str) {
-        for token in keys.split(' ').filter(|t| !t.is_empty()) {
-            let code = match token {
-                "<enter>" => KeyCode::Enter,
-                "<esc>" => KeyCode::Esc,
-                "<down>" => KeyCode::Down,
-                t => {
-                    for c in t.chars() {
-                        update(
-                            s,
-                            Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-                        );
-                    }
-                    continue;
-                }
-            };
-            update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        }
-    }
-
-    pub(crate) fn render(s: &State) -> String {
-        let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
-        t.draw(|f| strata::tui::ui::draw(f, s)).unwrap();
-        format!("{}", t.backend())
+        crate::ui::key(s, keys);
     }
 
     #[test]

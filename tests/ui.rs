@@ -26,12 +26,19 @@ fn loaded(path: &str) -> Loaded {
 }
 
 fn state(w: u16, h: u16) -> State {
-    let mut s = State::new("assets/demo.tar", Keymap::new(None).0, Theme::dark(), w, h);
-    update(&mut s, Msg::Loaded(loaded("assets/demo.tar")));
+    state_of("assets/demo.tar", "assets/demo.tar", w, h)
+}
+
+/// An explorer of the image at `path`, titled `title`, loaded as the runtime loads it.
+pub(crate) fn state_of(path: &str, title: &str, w: u16, h: u16) -> State {
+    let mut s = State::new(title, Keymap::new(None).0, Theme::dark(), w, h);
+    update(&mut s, Msg::Loaded(loaded(path)));
     s
 }
 
-fn key(s: &mut State, keys: &str) -> Vec<Effect> {
+/// Types `keys` (space-separated; `<enter>`, `<esc>`, `<tab>`, ... or characters) into the
+/// explorer through `app::update`.
+pub(crate) fn key(s: &mut State, keys: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     for token in keys.split(' ').filter(|t| !t.is_empty()) {
         let code = match token {
@@ -57,7 +64,7 @@ fn key(s: &mut State, keys: &str) -> Vec<Effect> {
     effects
 }
 
-fn render(s: &State) -> String {
+pub(crate) fn render(s: &State) -> String {
     let mut t = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
     t.draw(|f| strata::tui::ui::draw(f, s)).unwrap();
     format!("{}", t.backend())
