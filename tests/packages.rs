@@ -228,53 +228,32 @@ pub(crate) fn debian_spec() -> Spec {
     // Removed, its configuration kept: not installed (in every layer's status).
     let oldconf =
         "Package: oldconf\nStatus: deinstall ok config-files\nArchitecture: all\nVersion: 1.0\n\n";
-    let base_status = [
-        deb("base-files", "12.4+deb12u5", "amd64", ""),
-        deb(
-            "libc6",
-            "2.36-9+deb12u4",
-            "amd64",
-            "Multi-Arch: same\nSource: glibc\n",
-        ),
-        deb("tzdata", "2024a-0+deb12u1", "all", ""),
-        oldconf.to_string(),
-    ]
-    .concat();
+    let base_files = deb("base-files", "12.4+deb12u5", "amd64", "");
+    let libc6 = |v: &str| deb("libc6", v, "amd64", "Multi-Arch: same\nSource: glibc\n");
+    let curl = deb("curl", "7.88.1-10+deb12u5", "amd64", "");
+    let libcurl4 = deb(
+        "libcurl4",
+        "7.88.1-10+deb12u5",
+        "amd64",
+        "Multi-Arch: same\nSource: curl\n",
+    );
+    let tzdata = deb("tzdata", "2024a-0+deb12u1", "all", "");
+    let base_status = [&base_files, &libc6("2.36-9+deb12u4"), &tzdata, oldconf].concat();
     let apt_status = [
-        deb("base-files", "12.4+deb12u5", "amd64", ""),
-        deb("curl", "7.88.1-10+deb12u5", "amd64", ""),
-        deb(
-            "libc6",
-            "2.36-9+deb12u7",
-            "amd64",
-            "Multi-Arch: same\nSource: glibc\n",
-        ),
-        deb(
-            "libcurl4",
-            "7.88.1-10+deb12u5",
-            "amd64",
-            "Multi-Arch: same\nSource: curl\n",
-        ),
-        deb("tzdata", "2024a-0+deb12u1", "all", ""),
-        oldconf.to_string(),
+        &base_files,
+        &curl,
+        &libc6("2.36-9+deb12u7"),
+        &libcurl4,
+        &tzdata,
+        oldconf,
     ]
     .concat();
     let purged_status = [
-        deb("base-files", "12.4+deb12u5", "amd64", ""),
-        deb("curl", "7.88.1-10+deb12u5", "amd64", ""),
-        deb(
-            "libc6",
-            "2.36-9+deb12u7",
-            "amd64",
-            "Multi-Arch: same\nSource: glibc\n",
-        ),
-        deb(
-            "libcurl4",
-            "7.88.1-10+deb12u5",
-            "amd64",
-            "Multi-Arch: same\nSource: curl\n",
-        ),
-        oldconf.to_string(),
+        &base_files,
+        &curl,
+        &libc6("2.36-9+deb12u7"),
+        &libcurl4,
+        oldconf,
     ]
     .concat();
     let site = "usr/local/lib/python3.11/site-packages";
