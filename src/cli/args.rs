@@ -110,11 +110,17 @@ pub struct DiffArgs {
     /// The image to compare to.
     pub b: String,
 
-    /// Print the `strata.diff/v1` JSON document.
-    #[arg(long)]
+    /// Print the `strata.diff/v1` JSON document (the same as `--format json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
-    /// Rows of the biggest changes in the text summary.
+    /// Print the comparison instead of opening the compare screen: text, json (the
+    /// `strata.diff/v1` document) or markdown (a pull-request comment, under GitHub's 65,536
+    /// characters).
+    #[arg(long, value_enum)]
+    pub format: Option<DiffFormat>,
+
+    /// Rows of each table (packages, directories, files) in the text summary.
     #[arg(long, default_value_t = 20)]
     pub top: usize,
 
@@ -322,6 +328,14 @@ fn dive_size(s: &str) -> Result<Setting<u64>, SizeError> {
         return Ok(Setting::Disabled);
     }
     units::parse_size(s).map(Setting::On)
+}
+
+/// `strata diff --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 /// `strata ci --format`; a type of its own so that the library's `Format` knows nothing of

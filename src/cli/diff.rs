@@ -3,13 +3,18 @@
 
 use std::io::IsTerminal;
 
-use super::args::DiffArgs;
+use super::args::{DiffArgs, DiffFormat};
 use super::error::Error;
 use super::{explore, options, write_out};
 
 pub fn run(args: &DiffArgs) -> Result<(), Error> {
     let opts = options::source_options(&args.source)?;
-    if !args.json && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+    let format = if args.json {
+        Some(DiffFormat::Json)
+    } else {
+        args.format
+    };
+    if format.is_none() && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
         let ui = explore::ui_config(&[&args.a, &args.b])?;
         return Ok(strata::tui::runtime::run_compare(
             &args.a, &args.b, opts, ui,
@@ -19,10 +24,12 @@ pub fn run(args: &DiffArgs) -> Result<(), Error> {
     let (a, b) = (a?, b?);
     let (an_a, an_b) = (a.analyse(), b.analyse());
     let (doc, _) = strata::report::diff::compare_images(a.image(), &an_a, b.image(), &an_b);
-    let out = if args.json {
-        doc.to_json() + "\n"
-    } else {
-        doc.render_text(args.top)
+    let out = match format {
+        Some(DiffFormat::Json) => doc.to_json() + "\n",
+        Some(DiffFormat::Markdown) => {
+            doc.render_markdown(strata::report::diff::markdown::COMMENT_LIMIT)
+        }
+        _ => doc.render_text(args.top),
     };
     write_out(&out, "diff")
 }

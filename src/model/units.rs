@@ -98,6 +98,24 @@ pub fn signed_short(d: i64) -> String {
     }
 }
 
+/// A count with thousands separators: `4,720`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `n` and a noun, the noun in the plural unless `n` is one: `1 file`, `4,720 files`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 /// A limit as its flag takes it, so an error's figure can be typed back: the largest unit,
 /// binary or decimal, that states `n` exactly (`64 GiB`, `1 MB`, `999 B`), else binary units
 /// with two decimals (`2.12 MiB`).
@@ -125,6 +143,14 @@ pub fn exact_or_binary(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_group_thousands_and_nouns_agree() {
+        let got: Vec<String> = [0, 7, 999, 1000, 4720, 1_234_567].map(count).to_vec();
+        assert_eq!(got, ["0", "7", "999", "1,000", "4,720", "1,234,567"]);
+        assert_eq!(counted(1, "file", "files"), "1 file");
+        assert_eq!(counted(4720, "file", "files"), "4,720 files");
+    }
 
     #[test]
     fn parse_accepts_go_humanize_forms() {

@@ -308,18 +308,13 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::analysis::compare::{FileChange, FileDiff};
-    use crate::tree::EntryKind;
 
     fn tree_of(paths: &[&str]) -> (FileTree, PathTable) {
         let files: Vec<FileDiff> = paths
             .iter()
             .map(|p| FileDiff {
-                path: p.to_string(),
-                change: FileChange::Added,
-                kind_a: None,
-                kind_b: Some(EntryKind::File),
-                size_a: 0,
                 size_b: 1,
+                ..FileDiff::for_test(p, FileChange::Added)
             })
             .collect();
         let mut table = PathTable::default();

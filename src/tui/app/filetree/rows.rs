@@ -340,12 +340,11 @@ mod tests {
                 FileChange::MetadataOnly,
             ][rng.next(4) as usize];
             files.push(FileDiff {
-                path,
-                change,
                 kind_a: Some(EntryKind::File),
                 kind_b: Some(EntryKind::File),
                 size_a: rng.next(5000),
                 size_b: rng.next(5000),
+                ..FileDiff::for_test(&path, change)
             });
         }
         let mut paths = PathTable::default();

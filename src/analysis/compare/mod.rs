@@ -1,5 +1,12 @@
 //! Comparing two images (DESIGN.md section 4b): which layers they share, how their final
-//! merged views differ path by path, and how their configs and histories line up. Pure.
+//! merged views differ path by path, and how their configs and histories line up, then what
+//! that means to a reader: the packages that changed (`packages`), the directories whose bytes
+//! moved (`dirs`) and the build steps that made waste grow or shrink (`causes`). Pure.
+
+pub mod causes;
+pub mod dirs;
+pub mod meta;
+pub mod packages;
 
 use std::collections::HashMap;
 
@@ -15,6 +22,8 @@ pub struct Side<'a> {
     pub diff_ids: &'a [String],
     /// Each layer's stored (compressed) size.
     pub compressed: &'a [u64],
+    /// Each layer's history step, cleaned for display (`None` when there is none).
+    pub commands: &'a [Option<String>],
 }
 
 /// How a path differs between A and B.
@@ -42,11 +51,75 @@ pub struct FileDiff {
     /// Content bytes (a hardlink shows its target's; a directory 0).
     pub size_a: u64,
     pub size_b: u64,
+    /// Permission bits and owner on each side (`None` where absent or implied).
+    pub meta_a: Option<Meta>,
+    pub meta_b: Option<Meta>,
+    /// Content ids (BLAKE3) of regular files, a hardlink's target's for a hardlink.
+    pub id_a: Option<[u8; 32]>,
+    pub id_b: Option<[u8; 32]>,
+}
+
+/// An entry's permission bits and owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Meta {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Meta {
+    fn of(l: &Listed<'_>) -> Option<Meta> {
+        l.entry.map(|e| Meta {
+            mode: e.mode & 0o7777,
+            uid: e.uid,
+            gid: e.gid,
+        })
+    }
+
+    /// What changed from `self` to `b`, as a reader says it: `owner 0:0 → 1000:1000`,
+    /// `mode 0644 → 0600`, both joined by `, `.
+    pub fn change_to(self, b: Meta) -> String {
+        let mut parts = Vec::new();
+        if (self.uid, self.gid) != (b.uid, b.gid) {
+            parts.push(format!(
+                "owner {}:{} → {}:{}",
+                self.uid, self.gid, b.uid, b.gid
+            ));
+        }
+        if self.mode != b.mode {
+            parts.push(format!("mode {:04o} → {:04o}", self.mode, b.mode));
+        }
+        parts.join(", ")
+    }
 }
 
 impl FileDiff {
     pub fn delta(&self) -> i64 {
         self.size_b as i64 - self.size_a as i64
+    }
+
+    /// For a metadata-only change: what changed (`owner 0:0 → 1000:1000`).
+    pub fn meta_change(&self) -> Option<String> {
+        match (self.change, self.meta_a, self.meta_b) {
+            (FileChange::MetadataOnly, Some(a), Some(b)) => Some(a.change_to(b)),
+            _ => None,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_test(path: &str, change: FileChange) -> FileDiff {
+        FileDiff {
+            path: path.to_string(),
+            change,
+            kind_a: (change != FileChange::Added).then_some(EntryKind::File),
+            kind_b: (change != FileChange::Removed).then_some(EntryKind::File),
+            size_a: 0,
+            size_b: 0,
+            meta_a: None,
+            meta_b: None,
+            id_a: None,
+            id_b: None,
+        }
     }
 }
 
@@ -79,6 +152,14 @@ pub struct Comparison {
     /// What a host that has A must still fetch for B.
     pub fetch_bytes: u64,
     pub fetch_compressed: u64,
+    /// Packages that differ, by ecosystem and name.
+    pub packages: Vec<packages::PackageDiff>,
+    /// The directories whose bytes changed most, rolled up.
+    pub dirs: Vec<dirs::DirDelta>,
+    /// Waste deltas by cause and step, largest first.
+    pub causes: Vec<causes::CauseDelta>,
+    /// Metadata-only changes, one row per directory and kind of change.
+    pub meta: Vec<meta::MetaGroup>,
 }
 
 pub fn compare(a: &Side<'_>, b: &Side<'_>) -> Comparison {
@@ -144,7 +225,34 @@ pub fn compare(a: &Side<'_>, b: &Side<'_>) -> Comparison {
         .zip(b.diff_ids)
         .take_while(|(x, y)| x == y)
         .count();
+    let packages = packages::diff(
+        &packages::Installed {
+            inventory: &a.analysis.packages,
+            paths: &a.analysis.stack.paths,
+        },
+        &packages::Installed {
+            inventory: &b.analysis.packages,
+            paths: &b.analysis.stack.paths,
+        },
+        &files,
+    );
+    let dirs = dirs::dirs(&files);
+    let meta = meta::groups(&files);
+    let causes = causes::cause_deltas(
+        &causes::Steps {
+            hidden: &a.analysis.stack.hidden,
+            commands: a.commands,
+        },
+        &causes::Steps {
+            hidden: &b.analysis.stack.hidden,
+            commands: b.commands,
+        },
+    );
     Comparison {
+        meta,
+        packages,
+        dirs,
+        causes,
         files,
         layers,
         shared_layers,
@@ -184,6 +292,10 @@ fn diff_listings(a: &[Listed<'_>], b: &[Listed<'_>]) -> Vec<FileDiff> {
                         kind_b: Some(b[j].kind),
                         size_a: a[i].size,
                         size_b: b[j].size,
+                        meta_a: Meta::of(&a[i]),
+                        meta_b: Meta::of(&b[j]),
+                        id_a: content_id(&a[i]),
+                        id_b: content_id(&b[j]),
                     });
                 }
                 i += 1;
@@ -195,25 +307,30 @@ fn diff_listings(a: &[Listed<'_>], b: &[Listed<'_>]) -> Vec<FileDiff> {
 }
 
 fn one_sided(l: &Listed<'_>, change: FileChange) -> FileDiff {
-    let (kind, size) = (Some(l.kind), l.size);
-    match change {
-        FileChange::Removed => FileDiff {
-            path: l.path.to_string(),
-            change,
-            kind_a: kind,
-            kind_b: None,
-            size_a: size,
-            size_b: 0,
-        },
-        _ => FileDiff {
-            path: l.path.to_string(),
-            change,
-            kind_a: None,
-            kind_b: kind,
-            size_a: 0,
-            size_b: size,
-        },
+    let (kind, size, meta, id) = (Some(l.kind), l.size, Meta::of(l), content_id(l));
+    let mut d = FileDiff {
+        path: l.path.to_string(),
+        change,
+        kind_a: None,
+        kind_b: None,
+        size_a: 0,
+        size_b: 0,
+        meta_a: None,
+        meta_b: None,
+        id_a: None,
+        id_b: None,
+    };
+    if change == FileChange::Removed {
+        (d.kind_a, d.size_a, d.meta_a, d.id_a) = (kind, size, meta, id);
+    } else {
+        (d.kind_b, d.size_b, d.meta_b, d.id_b) = (kind, size, meta, id);
     }
+    d
+}
+
+/// The content id of a listed file (a hardlink's target's).
+fn content_id(l: &Listed<'_>) -> Option<[u8; 32]> {
+    l.content.and_then(|c| c.digest)
 }
 
 /// `None` when the two are the same for a diff (mtime never counts).

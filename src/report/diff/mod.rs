@@ -1,12 +1,17 @@
-//! The `strata.diff/v1` document (DESIGN.md section 4b) and its text summary.
+//! The `strata.diff/v1` document (DESIGN.md section 4b), and the sentences its text and
+//! markdown forms (`text`, `markdown`) share: they lead with what a reviewer reads first
+//! (packages, layers, config, waste by cause and step), then directories, then files.
+
+pub mod markdown;
+mod text;
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{ImageInfo, Report, Totals};
+use crate::analysis::compare::packages::PackageChange;
 use crate::analysis::compare::{align_history, Comparison, FileChange, HistoryAlign};
 use crate::model::text::printable;
 use crate::model::units;
@@ -24,8 +29,63 @@ pub struct DiffReport {
     /// Changed config keys, each `{ "a": .., "b": .. }`.
     pub config: BTreeMap<String, Changed>,
     pub history: Vec<HistoryAlign>,
-    /// Each waste figure for A, B and the delta.
+    /// Each waste figure for A, B and the delta (`efficiency`'s in percentage points).
     pub waste: BTreeMap<String, WasteDelta>,
+    /// Packages added, removed, upgraded or downgraded, by ecosystem and name.
+    pub packages: Vec<PackageRow>,
+    /// The directories whose bytes changed most, rolled up.
+    pub dirs: Vec<DirRow>,
+    /// Waste deltas by cause and the history step that caused them, largest first.
+    pub waste_causes: Vec<CauseRow>,
+    /// Metadata-only changes, one row per directory and kind of change.
+    pub metadata_only_dirs: Vec<MetaRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageRow {
+    pub ecosystem: crate::model::packages::Ecosystem,
+    pub name: String,
+    pub change: PackageChange,
+    pub version_a: Option<String>,
+    pub version_b: Option<String>,
+    pub size_a: u64,
+    pub size_b: u64,
+    /// The layer of each image that brought the version shown.
+    pub layer_a: Option<usize>,
+    pub layer_b: Option<usize>,
+    /// Differing paths it owns on either side.
+    pub changed_files: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirRow {
+    /// With a leading `/`.
+    pub path: String,
+    pub files: u64,
+    pub bytes_a: u64,
+    pub bytes_b: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseRow {
+    pub cause: crate::analysis::merge::Cause,
+    pub delta: i64,
+    /// The history step (B's, or A's for a step only A runs).
+    pub step: String,
+    pub bytes_a: u64,
+    pub bytes_b: u64,
+    pub layer_a: Option<usize>,
+    pub layer_b: Option<usize>,
+    /// Only B runs this step.
+    pub new_step: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MetaRow {
+    /// With a leading `/`.
+    pub path: String,
+    pub entries: usize,
+    pub change: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +113,10 @@ pub struct Summary {
     pub fetch_compressed_bytes: u64,
     /// Layers the two stacks have in common before they diverge.
     pub common_prefix_layers: usize,
+    pub packages_added: usize,
+    pub packages_removed: usize,
+    pub packages_upgraded: usize,
+    pub packages_downgraded: usize,
     /// How many layers each image has (for the text summary; not in the JSON document).
     #[serde(skip)]
     pub layers_a: usize,
@@ -87,6 +151,8 @@ pub struct LayerRow {
     pub in_b: Option<usize>,
     pub size: u64,
     pub compressed_size: u64,
+    /// The history step that made it (B's when B has it), cleaned for display.
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,6 +225,11 @@ pub fn compare_images(
         img.layers.iter().map(|l| l.desc.compressed_size).collect()
     };
     let (ids_a, ids_b, comp_a, comp_b) = (ids(a), ids(b), compressed(a), compressed(b));
+    let (ra, rb) = (Report::new(a, an_a), Report::new(b, an_b));
+    let commands = |r: &Report| -> Vec<Option<String>> {
+        r.layers.iter().map(|l| l.command.clone()).collect()
+    };
+    let (cmd_a, cmd_b) = (commands(&ra), commands(&rb));
     let (trees_a, trees_b) = (a.trees(), b.trees());
     let cmp = compare(
         &Side {
@@ -166,15 +237,17 @@ pub fn compare_images(
             analysis: an_a,
             diff_ids: &ids_a,
             compressed: &comp_a,
+            commands: &cmd_a,
         },
         &Side {
             layers: &trees_b,
             analysis: an_b,
             diff_ids: &ids_b,
             compressed: &comp_b,
+            commands: &cmd_b,
         },
     );
-    let doc = DiffReport::new(&Report::new(a, an_a), &Report::new(b, an_b), &cmp);
+    let doc = DiffReport::new(&ra, &rb, &cmp);
     (doc, cmp)
 }
 
@@ -193,6 +266,7 @@ fn unset_as_null(v: Option<Value>) -> Value {
 impl DiffReport {
     pub fn new(a: &Report, b: &Report, cmp: &Comparison) -> DiffReport {
         let count = |c: FileChange| cmp.files.iter().filter(|f| f.change == c).count() as u64;
+        let packages = |c: PackageChange| cmp.packages.iter().filter(|p| p.change == c).count();
         let mut config = BTreeMap::new();
         let ca = serde_json::to_value(&a.image.config).unwrap_or(Value::Null);
         let cb = serde_json::to_value(&b.image.config).unwrap_or(Value::Null);
@@ -250,7 +324,12 @@ impl DiffReport {
                 WasteDelta {
                     a: x,
                     b: y,
-                    delta: y - x,
+                    // Efficiency is a ratio; its change is read in percentage points.
+                    delta: if name == "efficiency" {
+                        (y - x) * 100.0
+                    } else {
+                        y - x
+                    },
                     bytes: name != "efficiency",
                 },
             );
@@ -278,6 +357,10 @@ impl DiffReport {
                 fetch_bytes: cmp.fetch_bytes,
                 fetch_compressed_bytes: cmp.fetch_compressed,
                 common_prefix_layers: cmp.diverge_at,
+                packages_added: packages(PackageChange::Added),
+                packages_removed: packages(PackageChange::Removed),
+                packages_upgraded: packages(PackageChange::Upgraded),
+                packages_downgraded: packages(PackageChange::Downgraded),
                 layers_a: a.layers.len(),
                 layers_b: b.layers.len(),
             },
@@ -290,6 +373,11 @@ impl DiffReport {
                     in_b: l.in_b,
                     size: l.size,
                     compressed_size: l.compressed,
+                    command: l
+                        .in_b
+                        .and_then(|i| b.layers.get(i))
+                        .or_else(|| l.in_a.and_then(|i| a.layers.get(i)))
+                        .and_then(|r| r.command.clone()),
                 })
                 .collect(),
             files: cmp
@@ -307,139 +395,173 @@ impl DiffReport {
             config,
             history: align_history(&commands(a), &commands(b)),
             waste,
+            packages: cmp
+                .packages
+                .iter()
+                .map(|p| PackageRow {
+                    ecosystem: p.ecosystem,
+                    name: p.name.clone(),
+                    change: p.change,
+                    version_a: p.version_a.clone(),
+                    version_b: p.version_b.clone(),
+                    size_a: p.size_a,
+                    size_b: p.size_b,
+                    layer_a: p.layer_a,
+                    layer_b: p.layer_b,
+                    changed_files: p.files.len(),
+                })
+                .collect(),
+            dirs: cmp
+                .dirs
+                .iter()
+                .map(|d| DirRow {
+                    path: format!("/{}", d.path),
+                    files: d.files,
+                    bytes_a: d.bytes_a,
+                    bytes_b: d.bytes_b,
+                })
+                .collect(),
+            waste_causes: cmp
+                .causes
+                .iter()
+                .map(|c| CauseRow {
+                    cause: c.cause,
+                    delta: c.delta(),
+                    step: c.step.clone(),
+                    bytes_a: c.bytes_a,
+                    bytes_b: c.bytes_b,
+                    layer_a: c.layer_a,
+                    layer_b: c.layer_b,
+                    new_step: c.new_step(),
+                })
+                .collect(),
+            metadata_only_dirs: cmp
+                .meta
+                .iter()
+                .map(|m| MetaRow {
+                    path: format!("/{}", m.dir),
+                    entries: m.files.len(),
+                    change: m.change.clone(),
+                })
+                .collect(),
         }
     }
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
+}
 
-    /// The human summary; `top` limits the files table.
-    pub fn render_text(&self, top: usize) -> String {
-        let mut o = String::new();
+/// What a cause did to the bytes, as a verb in the past.
+fn cause_verb(cause: crate::analysis::merge::Cause) -> &'static str {
+    use crate::analysis::merge::Cause;
+    match cause {
+        Cause::CopyUp => "copied up",
+        Cause::Overwritten => "overwrote",
+        Cause::Removed => "left behind by removing",
+    }
+}
+
+impl CauseRow {
+    /// The step and what it did, for a person: "new step `RUN chown -R app:app /app` copied up
+    /// 168.24 MB"; the step's command cut to `max` characters.
+    pub fn sentence(&self, max: usize) -> String {
+        let step = printable(&self.step, max);
+        let verb = cause_verb(self.cause);
+        match (self.layer_a, self.layer_b) {
+            (None, _) => format!("new step `{step}` {verb} {}", units::decimal(self.bytes_b)),
+            (_, None) => format!(
+                "step `{step}`, only in A, {verb} {} there",
+                units::decimal(self.bytes_a)
+            ),
+            _ => format!(
+                "step `{step}` {verb} {} → {} ({})",
+                units::decimal(self.bytes_a),
+                units::decimal(self.bytes_b),
+                units::signed_decimal(self.delta)
+            ),
+        }
+    }
+}
+
+impl PackageRow {
+    /// `2.31.0 → 2.32.3`, or the one version a side has.
+    pub fn versions(&self) -> String {
+        match (&self.version_a, &self.version_b) {
+            (Some(a), Some(b)) => format!("{} → {}", printable(a, 100), printable(b, 100)),
+            (Some(v), None) | (None, Some(v)) => printable(v, 100),
+            (None, None) => String::new(),
+        }
+    }
+
+    pub fn delta(&self) -> i64 {
+        self.size_b as i64 - self.size_a as i64
+    }
+}
+
+impl Summary {
+    /// `1 upgraded, 2 added` (the kinds that happened), or `no change`.
+    pub fn packages_line(&self) -> String {
+        let parts: Vec<String> = [
+            (self.packages_upgraded, "upgraded"),
+            (self.packages_downgraded, "downgraded"),
+            (self.packages_added, "added"),
+            (self.packages_removed, "removed"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{} {what}", units::count(*n as u64)))
+        .collect();
+        if parts.is_empty() {
+            "no change".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+impl DiffReport {
+    /// `99.6 % → 68.8 % (-30.8 pp)`.
+    pub fn efficiency_line(&self) -> String {
+        match self.waste.get("efficiency") {
+            Some(e) => format!(
+                "{:.1} % → {:.1} % ({:+.1} pp)",
+                e.a * 100.0,
+                e.b * 100.0,
+                e.delta
+            ),
+            None => String::new(),
+        }
+    }
+
+    /// Counts of each kind of file change, in words.
+    pub fn files_line(&self) -> String {
         let s = &self.summary;
-        let _ = writeln!(
-            o,
-            "A          {} [{}]",
-            printable(&self.a.image.reference, 500),
-            self.a.image.format
-        );
-        let _ = writeln!(
-            o,
-            "B          {} [{}]",
-            printable(&self.b.image.reference, 500),
-            self.b.image.format
-        );
-        let _ = writeln!(
-            o,
-            "Size       {} -> {} ({}) visible; {} -> {} stored",
-            units::decimal(s.bytes_a),
-            units::decimal(s.bytes_b),
-            units::signed_decimal(s.bytes_b as i64 - s.bytes_a as i64),
-            units::decimal(self.a.totals.total_bytes),
-            units::decimal(self.b.totals.total_bytes)
-        );
-        let _ = writeln!(
-            o,
-            "Layers     {} of B's {} layers are in A ({} shared); {}",
-            s.shared_layers,
-            s.layers_b,
-            units::decimal(s.shared_bytes),
-            s.stacks()
-        );
-        let _ = writeln!(
-            o,
-            "Fetch      a host with A needs {} ({} uncompressed) more for B",
-            units::decimal(s.fetch_compressed_bytes),
-            units::decimal(s.fetch_bytes)
-        );
-        let _ = writeln!(
-            o,
-            "Files      {} added, {} removed, {} changed, {} metadata only",
-            s.added, s.removed, s.changed, s.metadata_only
-        );
-        let _ = writeln!(o);
-        if !self.files.is_empty() && top > 0 {
-            let _ = writeln!(o, "Biggest changes");
-            let _ = writeln!(
-                o,
-                "  {:<13} {:>10} {:>10} {:>11}  PATH",
-                "CHANGE", "A", "B", "DELTA"
-            );
-            for f in self.files.iter().take(top) {
-                let change = serde_json::to_value(f.change)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    o,
-                    "  {:<13} {:>10} {:>10} {:>11}  {}",
-                    change,
-                    if f.kind_a.is_some() {
-                        units::decimal(f.size_a)
-                    } else {
-                        "-".into()
-                    },
-                    if f.kind_b.is_some() {
-                        units::decimal(f.size_b)
-                    } else {
-                        "-".into()
-                    },
-                    units::signed_decimal(f.size_b as i64 - f.size_a as i64),
-                    printable(&f.path, 1000)
-                );
-            }
-            if self.files.len() > top {
-                let _ = writeln!(o, "  … {} more", self.files.len() - top);
-            }
-            let _ = writeln!(o);
-        }
-        if !self.config.is_empty() {
-            let _ = writeln!(o, "Config");
-            for (k, c) in &self.config {
-                let _ = writeln!(
-                    o,
-                    "  {k:<14} {} -> {}",
-                    printable(&c.a.to_string(), 300),
-                    printable(&c.b.to_string(), 300)
-                );
-            }
-            let _ = writeln!(o);
-        }
-        let changed_steps: Vec<&HistoryAlign> =
-            self.history.iter().filter(|h| h.op != "equal").collect();
-        if !changed_steps.is_empty() {
-            let _ = writeln!(o, "History");
-            for h in changed_steps {
-                let mark = if h.op == "added" { "+" } else { "-" };
-                let _ = writeln!(o, "  {mark} {}", printable(&h.command, 200));
-            }
-            let _ = writeln!(o);
-        }
-        let _ = writeln!(
-            o,
-            "Waste      {:<18} {:>12} {:>12} {:>12}",
-            "", "A", "B", "delta"
-        );
-        for (k, w) in &self.waste {
-            if k == "efficiency" {
-                let _ = writeln!(
-                    o,
-                    "  {k:<25} {:>11.1}% {:>11.1}% {:>+11.1}%",
-                    w.a * 100.0,
-                    w.b * 100.0,
-                    w.delta * 100.0
-                );
-            } else {
-                let _ = writeln!(
-                    o,
-                    "  {k:<25} {:>12} {:>12} {:>12}",
-                    units::decimal(w.a as u64),
-                    units::decimal(w.b as u64),
-                    units::signed_decimal(w.delta as i64)
-                );
-            }
-        }
-        o
+        format!(
+            "{} added, {} removed, {} changed, {} metadata only",
+            units::count(s.added),
+            units::count(s.removed),
+            units::count(s.changed),
+            units::count(s.metadata_only)
+        )
+    }
+}
+
+/// `=`, `-` or `+`: a layer both images have, only A has, or only B has.
+pub fn share_mark(l: &LayerRow) -> &'static str {
+    match (l.in_a, l.in_b) {
+        (Some(_), Some(_)) => "=",
+        (Some(_), None) => "-",
+        _ => "+",
+    }
+}
+
+/// A change's name as JSON writes it.
+pub fn change_name(c: FileChange) -> &'static str {
+    match c {
+        FileChange::Added => "added",
+        FileChange::Removed => "removed",
+        FileChange::Changed => "changed",
+        FileChange::MetadataOnly => "metadata_only",
     }
 }
