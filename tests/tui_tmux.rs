@@ -335,8 +335,8 @@ fn strata_diff_opens_the_compare_screen() {
         120,
         35,
     );
-    let s = t.wait_for("Differences (");
-    assert!(s.contains("Files    +0 -0 ~1 m0"), "/etc/a changed: {s}");
+    let s = t.wait_for("Differences by");
+    assert!(s.contains("Files      +0 -0 ~1 m0"), "/etc/a changed: {s}");
     assert!(s.contains("└─a"), "{s}");
     assert!(s.contains("Layers (= both, - only A, + only B)"), "{s}");
     t.keys(&["i"]);
@@ -350,6 +350,49 @@ fn strata_diff_opens_the_compare_screen() {
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
     assert_eq!(t.terminal_flags(), "0 1");
+}
+
+/// A reviewer's path through `strata diff`: the compare screen opens on the package that
+/// changed, the flat list finds a changed text file, Enter shows its unified diff read from
+/// both images, `x` extracts B's version, and `q` quits.
+#[test]
+fn strata_diff_drills_into_a_text_file_and_extracts_it_from_b() {
+    let (dir, a, b) = crate::ui_compare::pair();
+    let home = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let t = Tmux::strata(
+        &format!("diff {a} {b}"),
+        &home.path().join("none.toml"),
+        80,
+        24,
+    );
+    let s = t.wait_for("Differences by package");
+    assert!(s.contains("pkg 1.0-1 → 1.1-1 (dpkg)"), "{s}");
+    assert!(s.contains("?:help  q:quit"), "{s}");
+    t.keys(&["3", "/", "m", "o", "t", "d", "Enter"]);
+    t.wait_for("/etc/motd");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("+version 2");
+    assert!(s.contains("1   │ -Welcome"), "{s}");
+    assert!(s.contains("  1 │ +Welcome!"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_gone("+version 2");
+    t.keys(&["x"]);
+    t.wait_for("from B (Tab: from A)");
+    // Replace the suggested directory with ours.
+    for _ in 0.."./strata-extract".len() {
+        t.keys(&["BSpace"]);
+    }
+    t.keys(&[out.to_str().unwrap(), "Enter"]);
+    t.wait_for("extracted 1 file");
+    assert_eq!(
+        std::fs::read(out.join("etc/motd")).unwrap(),
+        b"Welcome!\nto the\ntest image\nversion 2\n"
+    );
+    t.keys(&["Enter"]);
+    t.wait_gone("extracted 1 file");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
 }
 
 fn demo() -> &'static str {

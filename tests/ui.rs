@@ -807,6 +807,7 @@ fn the_overwrite_dialog_says_what_enter_does_and_enter_cancels() {
         path: "opt".into(),
         dir: "out".into(),
         overwrite: false,
+        image: 0,
     };
     let exists = || Msg::Extracted {
         request: request.clone(),

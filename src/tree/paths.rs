@@ -86,6 +86,24 @@ impl PathTable {
         id
     }
 
+    /// Adds `text` as a new child of `parent`, slashes and all: for lists that are not one
+    /// directory tree (the compare screen lists whole paths under a package or flat under the
+    /// root). `text` must be new and, for the filters to read it as a path, start with the
+    /// parent's text and a `/` unless `parent` is the root. `None` when `text` is in the table.
+    pub fn push_child(&mut self, parent: PathId, text: &str) -> Option<PathId> {
+        if self.get(text).is_some() {
+            return None;
+        }
+        let id = self.push(text, parent);
+        let p = parent as usize;
+        match self.last_child[p] {
+            NONE => self.first_child[p] = id,
+            last => self.next_sibling[last as usize] = id,
+        }
+        self.last_child[p] = id;
+        Some(id)
+    }
+
     /// Adds a path known to be new.
     fn push(&mut self, path: &str, parent_id: PathId) -> PathId {
         let id = self.ends.len() as PathId;

@@ -258,9 +258,14 @@ fn perform(effect: Effect, state: &State, opts: &SourceOptions, tx: &Sender<Msg>
                         let (an_a, an_b) = (a.analyse(), b.analyse());
                         let (report, comparison) =
                             crate::report::diff::compare_images(a.image(), &an_a, b.image(), &an_b);
+                        let side = |session, analysis| Loaded {
+                            session: Arc::new(session),
+                            analysis: Arc::new(analysis),
+                        };
                         Msg::Compared {
                             report: Box::new(report),
                             comparison: Box::new(comparison),
+                            sides: Some(Arc::new([side(a, an_a), side(b, an_b)])),
                         }
                     }
                     (Err(e), _) | (_, Err(e)) => Msg::LoadFailed(e.to_string()),
@@ -279,8 +284,16 @@ fn perform(effect: Effect, state: &State, opts: &SourceOptions, tx: &Sender<Msg>
                 file_read(&loaded, layer, path, purpose)
             });
         }
+        Effect::ReadPair { path, a, b } => {
+            let (Some(la), Some(lb)) = (state.loaded_image(0), state.loaded_image(1)) else {
+                return;
+            };
+            spawn_task(tx.clone(), "reading a file", move || {
+                pair_read(&la, &lb, path, a, b)
+            });
+        }
         Effect::Extract(request) => {
-            let Some(loaded) = state.loaded() else {
+            let Some(loaded) = state.loaded_image(request.image) else {
                 return;
             };
             spawn_task(tx.clone(), "extracting", move || {
@@ -300,6 +313,21 @@ pub fn file_read(loaded: &Loaded, layer: usize, path: String, purpose: ReadPurpo
         path,
         purpose,
         result,
+    }
+}
+
+/// `Effect::ReadPair`'s work, off the UI thread: `path` as the final views of A (if `want_a`)
+/// and B (if `want_b`) show it, each read again from its layer and checked.
+pub fn pair_read(a: &Loaded, b: &Loaded, path: String, want_a: bool, want_b: bool) -> Msg {
+    let read = |l: &Loaded| {
+        let top = l.session.image().layers.len().saturating_sub(1);
+        extract::read_file(&l.session, &l.analysis, top, &path, VIEW_LIMIT)
+            .map_err(|e| e.to_string())
+    };
+    Msg::PairRead {
+        a: want_a.then(|| read(a)),
+        b: want_b.then(|| read(b)),
+        path,
     }
 }
 

@@ -82,18 +82,40 @@ pub fn popup_area(area: Rect) -> Rect {
     )
 }
 
-/// The compare screen's panels.
+/// The compare screen's panels. From 120 columns the summary and the layers stand left of
+/// the differences; narrower, the summary goes on top and the differences take the whole
+/// width (the layers are a line of the summary and a section of the details popup), so names
+/// keep their room at 80x24.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompareAreas {
     pub summary: Rect,
+    /// Empty when the terminal is too narrow for it.
     pub layers: Rect,
     pub files: Rect,
     pub footer: Rect,
 }
 
+/// Width from which the compare screen shows the layers panel beside the differences.
+pub const COMPARE_WIDE: u16 = 120;
+
 pub fn compare_areas(width: u16, height: u16) -> CompareAreas {
     let area = Rect::new(0, 0, width, height);
     let [main, footer] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    if width < COMPARE_WIDE {
+        // The summary gives way on short terminals: the list keeps at least 8 rows.
+        let summary_h = match main.height.saturating_sub(8).min(9) {
+            h if h < 3 => 0,
+            h => h,
+        };
+        let [summary, files] =
+            Layout::vertical([Constraint::Length(summary_h), Constraint::Min(3)]).areas(main);
+        return CompareAreas {
+            summary,
+            layers: Rect::new(0, summary.bottom(), 0, 0),
+            files,
+            footer,
+        };
+    }
     let left_w = (width * 2 / 5).clamp(30.min(width), 72);
     let [left, files] =
         Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(main);

@@ -87,6 +87,8 @@ pub struct ExtractRequest {
     pub path: String,
     pub dir: String,
     pub overwrite: bool,
+    /// Which image: 0 for the explorer's or A, 1 for B.
+    pub image: usize,
 }
 
 pub enum Msg {
@@ -105,6 +107,14 @@ pub enum Msg {
     Compared {
         report: Box<DiffReport>,
         comparison: Box<Comparison>,
+        /// Both images, for content diffs and extraction (`None` where only drawing is tested).
+        sides: Option<Arc<[Loaded; 2]>>,
+    },
+    /// Both versions of a path of a comparison (`None`: that image has no such file).
+    PairRead {
+        path: String,
+        a: Option<Result<FileContent, String>>,
+        b: Option<Result<FileContent, String>>,
     },
     LoadFailed(String),
     /// A background task panicked (a bug): the runtime restores the terminal and exits with
@@ -150,6 +160,13 @@ pub enum Effect {
         purpose: ReadPurpose,
     },
     Extract(ExtractRequest),
+    /// Read `path` (up to the viewer's cap) from the final view of A (if `a`) and of B (if
+    /// `b`), for the compare screen's content diff (`Msg::PairRead`).
+    ReadPair {
+        path: String,
+        a: bool,
+        b: bool,
+    },
 }
 
 /// The viewer's cap on file content.
@@ -171,11 +188,17 @@ impl State {
 
     /// The explorer's image and analysis, for the runtime's file reads and extractions.
     pub fn loaded(&self) -> Option<Loaded> {
+        self.loaded_image(0)
+    }
+
+    /// Image `image` on screen: the explorer's (0), or A (0) or B (1) of a comparison.
+    pub fn loaded_image(&self, image: usize) -> Option<Loaded> {
         match &self.screen {
-            Screen::Explorer(ex) => Some(Loaded {
+            Screen::Explorer(ex) if image == 0 => Some(Loaded {
                 session: ex.session.clone(),
                 analysis: ex.analysis.clone(),
             }),
+            Screen::Compare(v) => v.sides.as_ref().and_then(|s| s.get(image).cloned()),
             _ => None,
         }
     }
@@ -208,9 +231,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 l.on_event(ev, true);
             }
         }
-        Msg::Compared { report, comparison } => {
-            let view = compare::CompareView::new(*report, &comparison, state.width, state.height);
+        Msg::Compared {
+            report,
+            comparison,
+            sides,
+        } => {
+            let view =
+                compare::CompareView::new(*report, *comparison, sides, state.width, state.height);
             state.screen = Screen::Compare(Box::new(view));
+        }
+        Msg::PairRead { path, a, b } => {
+            if let Screen::Compare(view) = &mut state.screen {
+                view.on_pair_read(&path, a, b);
+                view.fit(state.width, state.height);
+            }
         }
         Msg::Loaded(loaded) => {
             let ex = Explorer::new(loaded, state.start_mode, state.width, state.height);
@@ -234,11 +268,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 return ex.on_file_read(layer, &path, purpose, result);
             }
         }
-        Msg::Extracted { request, result } => {
-            if let Screen::Explorer(ex) = &mut state.screen {
-                ex.on_extracted(request, result);
-            }
-        }
+        Msg::Extracted { request, result } => match &mut state.screen {
+            Screen::Explorer(ex) => ex.on_extracted(request, result),
+            Screen::Compare(view) => view.on_extracted(request, result),
+            _ => {}
+        },
     }
     Vec::new()
 }
@@ -265,10 +299,7 @@ fn on_key(state: &mut State, key: &KeyEvent) -> Vec<Effect> {
     }
     match &mut state.screen {
         Screen::Explorer(ex) => ex.on_input(input),
-        Screen::Compare(view) => {
-            view.on_input(input);
-            Vec::new()
-        }
+        Screen::Compare(view) => view.on_input(input),
         Screen::Loading(_) | Screen::Failed(_) => Vec::new(),
     }
 }

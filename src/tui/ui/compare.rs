@@ -1,30 +1,42 @@
-//! The compare screen: summary, layer sharing, and the tree of differing paths.
+//! The compare screen: the summary a reviewer reads first, the layers both images share (on
+//! wide terminals), and the list of differences in its grouping, with the content diff,
+//! prompts and the details popup over them.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
+use super::popups::{draw_message, draw_prompt, draw_viewer};
 use super::{fit, panel, styled};
+use crate::analysis::compare::FileChange;
 use crate::model::text::printable;
 use crate::model::units;
-use crate::tree::EntryKind;
+use crate::report::diff::share_mark;
+use crate::tui::app::compare::lists::{Grouping, Target};
 use crate::tui::app::compare::{ComparePopup, CompareView};
 use crate::tui::app::filetree::Status;
 use crate::tui::app::keymap::Action;
-use crate::tui::app::layout::{compare_areas, compare_details_area};
+use crate::tui::app::layout::{centered, compare_areas, compare_details_area};
 use crate::tui::app::State;
 
 pub fn draw(frame: &mut Frame, state: &State, v: &CompareView) {
     let area = frame.area();
     let a = compare_areas(area.width, area.height);
-    draw_summary(frame, a.summary, state, v);
-    draw_layers(frame, a.layers, state, v);
+    if a.summary.area() > 0 {
+        draw_summary(frame, a.summary, state, v);
+    }
+    if a.layers.area() > 0 {
+        draw_layers(frame, a.layers, state, v);
+    }
     draw_files(frame, a.files, state, v);
     draw_footer(frame, a.footer, state, v);
-    match v.popup {
+    match &v.popup {
         Some(ComparePopup::Help) => draw_help(frame, state),
         Some(ComparePopup::Details(scroll)) => draw_details(frame, state, v, scroll.offset),
+        Some(ComparePopup::Viewer(viewer)) => draw_viewer(frame, state, viewer),
+        Some(ComparePopup::Prompt(p)) => draw_prompt(frame, state, p),
+        Some(ComparePopup::Message(m)) => draw_message(frame, state, m),
         None => {}
     }
 }
@@ -37,102 +49,87 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = inner.width as usize;
-    let label = |x: &str| styled(format!("{x:<9}"), t.dim);
-    let b_layers = r.layers.iter().filter(|l| l.in_b.is_some()).count();
-    let unreachable = r.waste.get("unreachable_bytes");
-    let history_changes = r.history.iter().filter(|h| h.op != "equal").count();
-    let lines = vec![
-        Line::from(vec![
-            label("A"),
-            Span::raw(fit(
-                &printable(&r.a.image.reference, 500),
-                w.saturating_sub(9),
-            )),
-        ]),
-        Line::from(vec![
-            label("B"),
-            Span::raw(fit(
-                &printable(&r.b.image.reference, 500),
-                w.saturating_sub(9),
-            )),
-        ]),
-        Line::from(vec![
-            label("Visible"),
-            Span::raw(format!(
-                "{} → {} ",
-                units::decimal_short(s.bytes_a),
-                units::decimal_short(s.bytes_b)
-            )),
-            styled(
-                format!(
-                    "({})",
-                    units::signed_short(s.bytes_b as i64 - s.bytes_a as i64)
-                ),
-                t.title,
-            ),
-        ]),
-        Line::from(vec![
-            label("Stored"),
-            Span::raw(format!(
-                "{} → {}",
-                units::decimal_short(r.a.totals.total_bytes),
-                units::decimal_short(r.b.totals.total_bytes)
-            )),
-        ]),
-        Line::from(vec![
-            label("Shared"),
-            Span::raw(fit(
-                &format!(
-                    "{} of B's {b_layers} layers ({})",
-                    s.shared_layers,
-                    units::decimal_short(s.shared_bytes)
-                ),
-                w.saturating_sub(9),
-            )),
-        ]),
-        Line::from(vec![
-            label("Fetch"),
-            Span::raw(fit(
-                &format!(
-                    "{} for B ({} unpacked)",
-                    units::decimal_short(s.fetch_compressed_bytes),
-                    units::decimal_short(s.fetch_bytes)
-                ),
-                w.saturating_sub(9),
-            )),
-        ]),
+    let room = w.saturating_sub(11);
+    let label = |x: &str| styled(format!("{x:<11}"), t.dim);
+    let text = |x: String| Span::raw(fit(&x, room));
+    let only_a = r.layers.iter().filter(|l| l.in_b.is_none()).count();
+    let only_b = r.layers.iter().filter(|l| l.in_a.is_none()).count();
+    let mut packages = s.packages_line();
+    for p in r.packages.iter().take(3) {
+        packages.push_str(&format!(" · {} {}", printable(&p.name, 60), p.versions()));
+    }
+    let waste = r.waste_causes.first().map_or_else(
+        || "no step's waste changed".to_string(),
+        |c| {
+            format!(
+                "{} {} by {}`{}`",
+                units::signed_short(c.delta),
+                c.cause.name().replace('_', "-"),
+                if c.new_step { "new step " } else { "" },
+                printable(&c.step, 300)
+            )
+        },
+    );
+    // Room for nine lines (the wide layout): efficiency on a line of its own.
+    let tall = inner.height >= 9;
+    let mut size = format!(
+        "{} → {} ({})",
+        units::decimal_short(s.bytes_a),
+        units::decimal_short(s.bytes_b),
+        units::signed_short(s.bytes_b as i64 - s.bytes_a as i64),
+    );
+    if let (false, Some(e)) = (tall, r.waste.get("efficiency")) {
+        size = format!(
+            "{size} · eff. {:.1} → {:.1} % ({:+.1} pp)",
+            e.a * 100.0,
+            e.b * 100.0,
+            e.delta
+        );
+    }
+    let mut layers = format!(
+        "{} shared, {only_a} only in A, {only_b} only in B",
+        s.shared_layers
+    );
+    let fetch = format!(
+        " · fetch {} for B",
+        units::decimal_short(s.fetch_compressed_bytes)
+    );
+    if layers.chars().count() + fetch.chars().count() <= room {
+        layers.push_str(&fetch);
+    }
+    let mut lines = vec![
+        Line::from(vec![label("A"), text(printable(&r.a.image.reference, 500))]),
+        Line::from(vec![label("B"), text(printable(&r.b.image.reference, 500))]),
+        Line::from(vec![label("Size"), text(size)]),
+        Line::from(vec![label("Packages"), text(packages)]),
+        Line::from(vec![label("Layers"), text(layers)]),
+        Line::from(vec![label("Waste"), text(waste)]),
         Line::from(vec![
             label("Files"),
-            styled(format!("+{} ", s.added), t.added),
-            styled(format!("-{} ", s.removed), t.removed),
-            styled(format!("~{} ", s.changed), t.modified),
-            styled(format!("m{}", s.metadata_only), t.metadata),
-        ]),
-        Line::from(vec![
-            label("Waste"),
-            Span::raw(fit(
-                &unreachable.map_or(String::new(), |u| {
-                    format!(
-                        "{} → {} unreachable",
-                        units::decimal_short(u.a as u64),
-                        units::decimal_short(u.b as u64)
-                    )
-                }),
-                w.saturating_sub(9),
-            )),
-        ]),
-        Line::from(vec![
-            label("Config"),
-            Span::raw(fit(
-                &format!(
-                    "{} keys, {history_changes} history steps differ ({})",
-                    r.config.len(),
-                    state.keymap.first_key(Action::Config)
-                ),
-                w.saturating_sub(9),
-            )),
+            styled(format!("+{} ", units::count(s.added)), t.added),
+            styled(format!("-{} ", units::count(s.removed)), t.removed),
+            styled(format!("~{} ", units::count(s.changed)), t.modified),
+            styled(format!("m{}", units::count(s.metadata_only)), t.metadata),
         ]),
     ];
+    if tall {
+        lines.insert(
+            3,
+            Line::from(vec![label("Efficiency"), text(r.efficiency_line())]),
+        );
+    }
+    if inner.height as usize > lines.len() {
+        let steps = r.history.iter().filter(|h| h.op != "equal").count();
+        lines.push(Line::from(vec![
+            label("Config"),
+            text(format!(
+                "{} and {} differ ({})",
+                units::counted(r.config.len() as u64, "key", "keys"),
+                units::counted(steps as u64, "history step", "history steps"),
+                state.keymap.first_key(Action::Config)
+            )),
+        ]));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -143,7 +140,7 @@ fn draw_layers(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
     frame.render_widget(block, area);
     let w = inner.width as usize;
     let mut lines = vec![Line::from(styled(
-        fit("    A   B      Size  diff_id", w),
+        fit("    A   B      Size  Step", w),
         t.dim,
     ))];
     let idx = |i: Option<usize>| i.map_or("-".to_string(), |x| x.to_string());
@@ -153,10 +150,11 @@ fn draw_layers(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         .iter()
         .take(inner.height.saturating_sub(1) as usize)
     {
-        let (mark, style) = match (l.in_a, l.in_b) {
-            (Some(_), Some(_)) => ("=", t.unchanged),
-            (Some(_), None) => ("-", t.removed),
-            _ => ("+", t.added),
+        let mark = share_mark(l);
+        let style = match mark {
+            "=" => t.unchanged,
+            "-" => t.removed,
+            _ => t.added,
         };
         let head = format!(
             " {mark} {:>3} {:>3} {:>9}  ",
@@ -164,34 +162,109 @@ fn draw_layers(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
             idx(l.in_b),
             units::decimal_short(l.size)
         );
-        let id = l.diff_id.trim_start_matches("sha256:");
+        let step = l.command.as_deref().map_or_else(
+            || l.diff_id.trim_start_matches("sha256:").to_string(),
+            super::compact_hashes,
+        );
         lines.push(Line::from(Span::styled(
-            fit(&format!("{head}{id}"), w),
+            fit(&format!("{head}{}", printable(&step, 500)), w),
             style,
         )));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The list's columns before the name, in the order they are dropped when the name needs
+/// the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Perms,
+    Size,
+    Change,
+    Delta,
+}
+
+impl Column {
+    const DROP_ORDER: [Column; 3] = [Column::Perms, Column::Size, Column::Change];
+
+    fn width(self) -> usize {
+        match self {
+            Column::Perms => 12,
+            Column::Size => 10,
+            Column::Change => 11,
+            Column::Delta => 10,
+        }
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Column::Perms => "Mode",
+            Column::Size => "Size",
+            Column::Change => "Change",
+            Column::Delta => "Delta",
+        }
+    }
+}
+
+/// The columns shown in a list `w` wide whose widest name on screen takes `name` columns:
+/// each column in `DROP_ORDER` goes before the name would get less than it needs (at least
+/// 16 columns and at most 40 of it).
+fn columns(w: usize, name: usize) -> Vec<Column> {
+    let mut cols = vec![Column::Change, Column::Perms, Column::Size, Column::Delta];
+    let want = name.clamp(16, 40).min(w);
+    for drop in Column::DROP_ORDER {
+        let used: usize = cols.iter().map(|c| c.width()).sum();
+        if w.saturating_sub(used) >= want {
+            break;
+        }
+        cols.retain(|c| *c != drop);
+    }
+    cols
+}
+
 fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
     let t = &state.theme;
-    let block = panel(
-        format!(
-            "Differences ({} paths, sorted by {})",
-            // The differing paths, not the tree's rows (their directories are rows too).
-            v.report.files.len(),
-            v.sort.name()
-        ),
-        v.popup.is_none(),
-        state,
+    let mut title = format!(
+        "Differences {} ({}, by {})",
+        v.list.grouping.name(),
+        units::counted(v.report.files.len() as u64, "path", "paths"),
+        v.sort.name()
     );
+    if let Some(dir) = &v.narrowed {
+        title = format!("{title} in /{} (Esc: all)", printable(dir, 200));
+    }
+    let block = panel(title, v.popup.is_none(), state);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = inner.width as usize;
-    let mut lines = vec![Line::from(styled(
-        fit("Change         Size     Delta  Name", w),
-        t.dim,
-    ))];
+    let names: Vec<(String, String, bool)> = v
+        .nav
+        .window()
+        .iter()
+        .map(|row| {
+            let guide = if v.list.grouping == Grouping::Flat && row.depth == 0 {
+                String::new()
+            } else {
+                super::tree_guide(row)
+            };
+            (guide, row_name(v, row.path), whole_path(v, row.path))
+        })
+        .collect();
+    let widest = names
+        .iter()
+        .map(|(g, n, _)| g.chars().count() + n.chars().count())
+        .max()
+        .unwrap_or(0);
+    let cols = columns(w, widest);
+    let mut header: String = cols
+        .iter()
+        .map(|c| match c {
+            Column::Change | Column::Perms => format!("{:<w$}", c.header(), w = c.width()),
+            _ => format!("{:>w$} ", c.header(), w = c.width() - 1),
+        })
+        .collect();
+    header.push_str(" Name");
+    let mut lines = vec![Line::from(styled(fit(&header, w), t.dim))];
     if v.nav.rows.is_empty() {
         let why = if v.nav.filter.is_active() {
             "nothing matches the filter"
@@ -200,46 +273,130 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         };
         lines.push(Line::from(styled(format!("  ({why})"), t.dim)));
     }
-    for (i, row) in (v.nav.offset..).zip(v.nav.window()) {
+    for ((i, row), (guide, name, whole)) in (v.nav.offset..).zip(v.nav.window()).zip(names) {
         let Some(n) = v.nav.tree.node(row.path, &[]) else {
             continue;
         };
-        let change = match n.status {
-            Status::Added => "added",
-            Status::Removed => "removed",
-            Status::Modified => "changed",
-            Status::MetadataOnly => "metadata",
-            Status::Unchanged => "",
-        };
+        let target = v.list.target(row.path);
         let mut style = t.status(n.status);
         if i == v.nav.cursor {
             style = style.patch(t.selected);
         }
-        let head = format!(
-            "{change:<9} {:>9} {:>9}  ",
-            units::decimal_short(n.size),
-            if n.delta == 0 {
-                String::new()
-            } else {
-                units::signed_short(n.delta)
-            }
-        );
-        let guide = super::tree_guide(row);
-        let mut name = printable(crate::model::path::file_name(v.paths.path(n.path)), 4096);
-        if n.kind == EntryKind::Dir {
-            name.push('/');
-        }
-        if n.children > 0 && v.nav.folds.is_folded(n.path) && v.nav.filter.text.is_empty() {
-            name.push_str(&format!(" (+{})", n.children));
-        }
-        let room = w.saturating_sub(head.chars().count() + guide.chars().count());
+        let head: String = cols.iter().map(|c| cell(v, *c, target, &n)).collect();
+        let room = w.saturating_sub(head.chars().count() + 1 + guide.chars().count());
         lines.push(Line::from(vec![
-            Span::styled(head, style),
+            Span::styled(format!("{head} "), style),
             Span::styled(guide, if i == v.nav.cursor { style } else { t.dim }),
-            Span::styled(format!("{:<room$}", fit(&name, room)), style),
+            Span::styled(
+                format!(
+                    "{:<room$}",
+                    if whole {
+                        super::fit_left(&name, room)
+                    } else {
+                        fit(&name, room)
+                    }
+                ),
+                style,
+            ),
         ]));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Whether a row's name is a whole path (its end is what to keep when it is cut).
+fn whole_path(v: &CompareView, id: crate::tree::paths::PathId) -> bool {
+    let in_group = matches!(v.list.target(v.list.paths.parent(id)), Target::Meta(_));
+    (v.list.grouping != Grouping::Dirs || in_group) && matches!(v.list.target(id), Target::File(_))
+}
+
+/// A row's name as shown: escaped, a directory's with `/`, a folded row with what it holds.
+fn row_name(v: &CompareView, id: crate::tree::paths::PathId) -> String {
+    let mut name = printable(v.list.name(id), 4096);
+    let kids = v.nav.tree.child_count(id);
+    let target = v.list.target(id);
+    let is_group = matches!(
+        target,
+        Target::Package(_) | Target::Meta(_) | Target::Unowned
+    );
+    if !is_group && kids > 0 && v.list.grouping == Grouping::Dirs {
+        name.push('/');
+    }
+    // A filter's matches show inside folded rows: the marker says what is on screen.
+    let folded = v.nav.folds.is_folded(id) && v.nav.filter.text.is_empty();
+    if kids > 0 && folded {
+        let what = if is_group { "changed path" } else { "entry" };
+        let many = if is_group { "changed paths" } else { "entries" };
+        name = format!("▸ {name}  ({})", units::counted(kids as u64, what, many));
+    } else if kids > 0 {
+        name = format!("▾ {name}");
+    }
+    name
+}
+
+fn cell(
+    v: &CompareView,
+    col: Column,
+    target: Target,
+    n: &crate::tui::app::filetree::Node,
+) -> String {
+    let w = col.width();
+    match col {
+        Column::Change => {
+            let change = match target {
+                Target::Package(k) => v.cmp.packages[k].change.name(),
+                Target::Meta(_) => "metadata",
+                Target::Unowned | Target::Context => "",
+                Target::File(_) => match n.status {
+                    Status::Added => "added",
+                    Status::Removed => "removed",
+                    Status::Modified => "changed",
+                    Status::MetadataOnly => "metadata",
+                    Status::Unchanged => "",
+                },
+            };
+            format!("{change:<w$}")
+        }
+        Column::Perms => {
+            let perms = match target {
+                Target::File(i) => {
+                    let f = &v.cmp.files[i];
+                    match (f.meta_a, f.meta_b) {
+                        (Some(a), Some(b)) if a.mode != b.mode => {
+                            format!("{:04o}→{:04o}", a.mode, b.mode)
+                        }
+                        (_, Some(m)) | (Some(m), None) => format!("{:04o}", m.mode),
+                        _ => String::new(),
+                    }
+                }
+                _ => String::new(),
+            };
+            format!("{perms:<w$}")
+        }
+        Column::Size => {
+            let size = match target {
+                Target::Package(k) => {
+                    let p = &v.cmp.packages[k];
+                    units::decimal_short(p.size_b.max(p.size_a))
+                }
+                Target::Meta(_) => String::new(),
+                _ if n.size == 0 && n.is_dir() => String::new(),
+                _ => units::decimal_short(n.size),
+            };
+            format!("{size:>0$} ", w - 1)
+        }
+        Column::Delta => {
+            let delta = match target {
+                Target::Package(k) => v.cmp.packages[k].delta(),
+                _ => n.delta,
+            };
+            let text = if delta == 0 {
+                String::new()
+            } else {
+                units::signed_short(delta)
+            };
+            format!("{text:>0$} ", w - 1)
+        }
+    }
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
@@ -254,62 +411,118 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         return;
     }
     let km = &state.keymap;
-    let mut spans = vec![Span::raw(" ")];
-    for (a, label) in [
-        (Action::Help, "help"),
+    let open = match v.selected().map(|s| s.1) {
+        Some(Target::File(i)) if v.cmp.files[i].change != FileChange::MetadataOnly => {
+            if v.cmp.files[i].kind_b.or(v.cmp.files[i].kind_a) == Some(crate::tree::EntryKind::Dir)
+            {
+                "narrow"
+            } else {
+                "diff"
+            }
+        }
+        Some(Target::Context) if v.list.grouping == Grouping::Dirs => "narrow",
+        _ => "open",
+    };
+    // Always the last two, whatever the width: the way to help and the way out.
+    let fixed = [(Action::Help, "help"), (Action::Quit, "quit")];
+    let optional = [
+        (Action::Open, open),
+        (Action::Mode, "group"),
+        (Action::Extract, "extract"),
         (Action::Filter, "filter"),
         (Action::Sort, "sort"),
-        (Action::Toggle, "fold"),
-        (Action::Config, "config/history/waste"),
-        (Action::Quit, "quit"),
-    ] {
-        spans.push(Span::styled(km.first_key(a), t.key));
-        spans.push(Span::raw(format!(":{label}  ")));
+        (Action::SizeFloor, "size floor"),
+        (Action::Config, "details"),
+    ];
+    let item = |a: Action, label: &str| format!("{}:{label}  ", km.first_key(a));
+    let fixed_len: usize = fixed.iter().map(|(a, l)| item(*a, l).chars().count()).sum();
+    let mut room = (area.width as usize).saturating_sub(1 + fixed_len);
+    let mut spans = vec![Span::raw(" ")];
+    for (a, label) in optional.iter().chain(fixed.iter()) {
+        let text = item(*a, label);
+        let len = text.chars().count();
+        let is_fixed = fixed.iter().any(|(f, _)| f == a);
+        if !is_fixed {
+            if len > room {
+                continue;
+            }
+            room -= len;
+        }
+        let (key, rest) = text.split_once(':').unwrap_or((&text, ""));
+        spans.push(Span::styled(key.to_string(), t.key));
+        spans.push(Span::raw(format!(":{rest}")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
 }
 
 fn draw_help(frame: &mut Frame, state: &State) {
     let km = &state.keymap;
     let t = &state.theme;
-    let actions = [
-        (Action::Up, "move up"),
-        (Action::Down, "move down"),
-        (Action::PageUp, "page up"),
-        (Action::PageDown, "page down"),
-        (Action::Toggle, "fold / unfold a directory"),
-        (Action::CollapseAll, "fold all"),
-        (Action::ExpandAll, "unfold all"),
-        (Action::Filter, "filter paths (text or glob)"),
-        (Action::Sort, "sort: name / size / delta"),
-        (Action::HideAdded, "hide added"),
-        (Action::HideModified, "hide changed"),
-        (Action::HideRemoved, "hide removed"),
-        (Action::HideUnchanged, "hide metadata-only"),
-        (Action::Config, "config, history and waste differences"),
-        (Action::Quit, "quit"),
+    let keys = |actions: &[Action]| {
+        actions
+            .iter()
+            .map(|a| km.first_key(*a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let rows: Vec<(String, &str)> = vec![
+        (keys(&[Action::Up, Action::Down]), "move"),
+        (keys(&[Action::PageUp, Action::PageDown]), "page up / down"),
+        (
+            keys(&[Action::Open]),
+            "file: content diff · directory: narrow · package: open",
+        ),
+        (keys(&[Action::Diff]), "content diff of the file, A → B"),
+        (
+            keys(&[Action::Extract]),
+            "extract from B (Tab in the prompt: A)",
+        ),
+        (
+            keys(&[
+                Action::Mode,
+                Action::ModeLayer,
+                Action::ModeMerged,
+                Action::ModeFinal,
+            ]),
+            "group: next / by package / by directory / flat",
+        ),
+        (
+            keys(&[Action::Toggle, Action::CollapseAll, Action::ExpandAll]),
+            "fold / fold all / unfold all",
+        ),
+        (
+            keys(&[Action::Filter]),
+            "filter paths (text, glob or regex)",
+        ),
+        (keys(&[Action::Sort]), "sort: name / size / delta"),
+        (
+            keys(&[Action::SizeFloor]),
+            "size floor (files at least this big)",
+        ),
+        (
+            keys(&[
+                Action::HideAdded,
+                Action::HideModified,
+                Action::HideRemoved,
+                Action::HideUnchanged,
+            ]),
+            "hide added / changed / removed / metadata-only",
+        ),
+        (
+            keys(&[Action::Config]),
+            "config, layers, history and waste differences",
+        ),
+        (
+            "Esc".to_string(),
+            "leave the narrowed directory, clear filters",
+        ),
+        (keys(&[Action::Quit]), "quit"),
     ];
-    let lines: Vec<Line> = actions
-        .iter()
-        .map(|(a, d)| {
-            Line::from(vec![
-                styled(format!("{:>14}  ", km.keys_of(*a)), t.key),
-                Span::raw(*d),
-            ])
-        })
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(k, d)| Line::from(vec![styled(format!("{k:>14}  "), t.key), Span::raw(d)]))
         .collect();
-    let r = centered(frame.area(), 60, lines.len() as u16 + 2);
+    let r = centered(frame.area(), 80, lines.len() as u16 + 2);
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines).block(panel("Keys (Esc closes)".into(), true, state)),
@@ -317,16 +530,16 @@ fn draw_help(frame: &mut Frame, state: &State) {
     );
 }
 
-fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize) {
+/// The details popup's lines: config, layers with their steps, waste by cause and step, the
+/// aligned history and the waste table.
+pub fn details_lines(state: &State, v: &CompareView, w: usize) -> Vec<Line<'static>> {
     let t = &state.theme;
-    let area = frame.area();
-    let r = compare_details_area(area.width, area.height);
-    let w = r.width.saturating_sub(2) as usize;
+    let r = &v.report;
     let mut lines = vec![Line::from(styled("Config (A → B)", t.title))];
-    if v.report.config.is_empty() {
+    if r.config.is_empty() {
         lines.push(Line::from("  no difference"));
     }
-    for (k, c) in &v.report.config {
+    for (k, c) in &r.config {
         lines.push(Line::from(fit(
             &format!(
                 "  {k:<14} {} → {}",
@@ -338,10 +551,46 @@ fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize
     }
     lines.push(Line::from(""));
     lines.push(Line::from(styled(
+        "Layers (= both, - only A, + only B)",
+        t.title,
+    )));
+    let idx = |i: Option<usize>| i.map_or("-".to_string(), |x| x.to_string());
+    for l in &r.layers {
+        let step = l.command.as_deref().unwrap_or(&l.diff_id);
+        lines.push(Line::from(fit(
+            &format!(
+                "  {} {:>3} {:>3} {:>9}  {}",
+                share_mark(l),
+                idx(l.in_a),
+                idx(l.in_b),
+                units::decimal_short(l.size),
+                printable(step, 1000)
+            ),
+            w,
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(styled("Waste by cause and step", t.title)));
+    if r.waste_causes.is_empty() {
+        lines.push(Line::from("  no step's waste changed"));
+    }
+    for c in &r.waste_causes {
+        lines.push(Line::from(fit(
+            &format!(
+                "  {:<12} {:>10}  {}",
+                c.cause.name(),
+                units::signed_short(c.delta),
+                c.sentence(500)
+            ),
+            w,
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(styled(
         "History (aligned; - only in A, + only in B)",
         t.title,
     )));
-    for h in &v.report.history {
+    for h in &r.history {
         let (mark, style) = match h.op {
             "added" => ("+", t.added),
             "removed" => ("-", t.removed),
@@ -357,13 +606,13 @@ fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize
         format!("Waste {:>27} {:>12} {:>12}", "A", "B", "delta"),
         t.title,
     )));
-    for (k, d) in &v.report.waste {
+    for (k, d) in &r.waste {
         let line = if k == "efficiency" {
             format!(
-                "  {k:<22} {:>11.1}% {:>11.1}% {:>+11.1}%",
+                "  {k:<22} {:>10.1} % {:>10.1} % {:>+9.1} pp",
                 d.a * 100.0,
                 d.b * 100.0,
-                d.delta * 100.0
+                d.delta
             )
         } else {
             format!(
@@ -375,15 +624,41 @@ fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize
         };
         lines.push(Line::from(line));
     }
+    lines
+}
+
+fn draw_details(frame: &mut Frame, state: &State, v: &CompareView, scroll: usize) {
+    let area = frame.area();
+    let r = compare_details_area(area.width, area.height);
+    let w = r.width.saturating_sub(2) as usize;
+    let lines = details_lines(state, v, w);
     let visible = r.height.saturating_sub(2) as usize;
     frame.render_widget(Clear, r);
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     frame.render_widget(
         Paragraph::new(shown).block(panel(
-            "Config, history and waste (Esc closes)".into(),
+            "Config, layers, history and waste (Esc closes)".into(),
             true,
             state,
         )),
         r,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_drop_in_order_before_names_shrink() {
+        use Column::*;
+        assert_eq!(columns(160, 60), [Change, Perms, Size, Delta]);
+        // 80 columns, a long name: permissions go first, then sizes.
+        assert_eq!(columns(78, 60), [Change, Size, Delta]);
+        assert_eq!(columns(62, 60), [Change, Delta]);
+        assert_eq!(columns(60, 60), [Delta]);
+        assert_eq!(columns(40, 60), [Delta]);
+        // Short names keep every column while half the width is left for them.
+        assert_eq!(columns(100, 10), [Change, Perms, Size, Delta]);
+    }
 }

@@ -14,7 +14,7 @@ use crate::model::units;
 use crate::tui::app::explorer::Explorer;
 use crate::tui::app::filetree::Status;
 use crate::tui::app::layout::{centered, popup_area};
-use crate::tui::app::popups::{help, viewer, Popup, PromptKind};
+use crate::tui::app::popups::{help, viewer, Popup, Prompt, PromptKind};
 use crate::tui::app::State;
 
 pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
@@ -45,21 +45,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
                 state,
             )
         }
-        Popup::Viewer(v) => {
-            let width = big.width.saturating_sub(2) as usize;
-            let lines = viewer::wrapped(&v.lines, width)
-                .into_iter()
-                .map(Line::from)
-                .collect();
-            scrolled(
-                frame,
-                big,
-                &format!("{} (Esc closes)", printable(&v.title, 500)),
-                lines,
-                v.scroll.offset,
-                state,
-            );
-        }
+        Popup::Viewer(v) => draw_viewer(frame, state, v),
         Popup::History(h) => {
             let t = &state.theme;
             let mut lines = vec![Line::from(styled(
@@ -103,64 +89,104 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
         }
         Popup::Hints(list) => draw_hints(frame, big, state, &ex.analysis.hints, list.cursor),
         Popup::Packages(list) => draw_packages(frame, big, state, ex, list),
-        Popup::Prompt(p) => {
-            let t = &state.theme;
-            let (title, label) = match &p.kind {
-                PromptKind::Extract { layer, path } => (
-                    "Extract".to_string(),
-                    format!(
-                        "/{} as after layer {layer}, into directory:",
-                        printable(path, 200)
-                    ),
-                ),
-                PromptKind::SizeFloor => (
-                    "Size floor".to_string(),
-                    "Only show files of at least (empty: all):".to_string(),
-                ),
-                PromptKind::ConfirmOverwrite(req) => (
-                    "Overwrite?".to_string(),
-                    format!(
-                        "Files exist in {}. Overwrite them? [y/N]",
-                        printable(&req.dir, 200)
-                    ),
-                ),
-            };
-            // Enter confirms a typed answer, but never an overwrite: that takes a `y`.
-            let keys = if p.takes_text() {
-                "Enter ok, Esc cancel"
-            } else {
-                "y overwrite, Enter/Esc cancel"
-            };
-            let mut lines = vec![Line::from(label)];
-            if p.takes_text() {
-                lines.push(Line::from(vec![
-                    Span::raw(printable(&p.input, 500)),
-                    Span::styled("█", t.key),
-                ]));
-            }
-            if let Some(e) = &p.error {
-                lines.push(Line::from(Span::styled(e.clone(), t.warn)));
-            }
-            let r = centered(area, 64, lines.len() as u16 + 3);
-            frame.render_widget(Clear, r);
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .wrap(Wrap { trim: false })
-                    .block(panel(format!("{title} ({keys})"), true, state)),
-                r,
-            );
-        }
-        Popup::Message(m) => {
-            let r = centered(area, 64, 5);
-            frame.render_widget(Clear, r);
-            frame.render_widget(
-                Paragraph::new(printable(m, 1000))
-                    .wrap(Wrap { trim: false })
-                    .block(panel("strata (any key)".into(), true, state)),
-                r,
-            );
-        }
+        Popup::Prompt(p) => draw_prompt(frame, state, p),
+        Popup::Message(m) => draw_message(frame, state, m),
     }
+}
+
+/// The file viewer (content or a diff), scrolled and wrapped: over the explorer and the
+/// compare screen alike.
+pub fn draw_viewer(frame: &mut Frame, state: &State, v: &viewer::Viewer) {
+    let big = popup_area(frame.area());
+    let width = big.width.saturating_sub(2) as usize;
+    let lines = viewer::wrapped(&v.lines, width)
+        .into_iter()
+        .map(Line::from)
+        .collect();
+    scrolled(
+        frame,
+        big,
+        &format!("{} (Esc closes)", printable(&v.title, 500)),
+        lines,
+        v.scroll.offset,
+        state,
+    );
+}
+
+/// A one-line question (where to extract, the size floor, an overwrite).
+pub fn draw_prompt(frame: &mut Frame, state: &State, p: &Prompt) {
+    let area = frame.area();
+    let t = &state.theme;
+    let (title, label) = match &p.kind {
+        PromptKind::Extract {
+            layer,
+            path,
+            image,
+            compare,
+        } => (
+            "Extract".to_string(),
+            if *compare {
+                let (from, other) = if *image == 0 { ("A", "B") } else { ("B", "A") };
+                format!(
+                    "/{} from {from} (Tab: from {other}), into directory:",
+                    printable(path, 200)
+                )
+            } else {
+                format!(
+                    "/{} as after layer {layer}, into directory:",
+                    printable(path, 200)
+                )
+            },
+        ),
+        PromptKind::SizeFloor => (
+            "Size floor".to_string(),
+            "Only show files of at least (empty: all):".to_string(),
+        ),
+        PromptKind::ConfirmOverwrite(req) => (
+            "Overwrite?".to_string(),
+            format!(
+                "Files exist in {}. Overwrite them? [y/N]",
+                printable(&req.dir, 200)
+            ),
+        ),
+    };
+    // Enter confirms a typed answer, but never an overwrite: that takes a `y`.
+    let keys = if p.takes_text() {
+        "Enter ok, Esc cancel"
+    } else {
+        "y overwrite, Enter/Esc cancel"
+    };
+    let mut lines = vec![Line::from(label)];
+    if p.takes_text() {
+        lines.push(Line::from(vec![
+            Span::raw(printable(&p.input, 500)),
+            Span::styled("█", t.key),
+        ]));
+    }
+    if let Some(e) = &p.error {
+        lines.push(Line::from(Span::styled(e.clone(), t.warn)));
+    }
+    let r = centered(area, 64, lines.len() as u16 + 3);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(panel(format!("{title} ({keys})"), true, state)),
+        r,
+    );
+}
+
+/// A message that any key closes.
+pub fn draw_message(frame: &mut Frame, state: &State, m: &str) {
+    let area = frame.area();
+    let r = centered(area, 64, 5);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(printable(m, 1000))
+            .wrap(Wrap { trim: false })
+            .block(panel("strata (any key)".into(), true, state)),
+        r,
+    );
 }
 
 fn scrolled(

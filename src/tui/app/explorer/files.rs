@@ -123,6 +123,8 @@ impl Explorer {
             kind: PromptKind::Extract {
                 layer: self.nav.tree.layer,
                 path,
+                image: 0,
+                compare: false,
             },
             input: "./strata-extract".into(),
             error: None,

@@ -7,6 +7,7 @@ use crate::model::text::printable;
 use crate::tui::app::filetree::FileMode;
 use crate::tui::app::keymap::Action;
 use crate::tui::app::keys::{Edit, Input};
+use crate::tui::app::popups::prompt::Answer;
 use crate::tui::app::popups::{is_list_move, list_move, viewer, Popup, Prompt, PromptKind};
 use crate::tui::app::{Effect, ExtractFailure, ExtractRequest, ReadPurpose};
 
@@ -104,74 +105,25 @@ impl Explorer {
         let Some(Popup::Prompt(p)) = self.popup.as_mut() else {
             return Vec::new();
         };
-        if let PromptKind::ConfirmOverwrite(req) = &p.kind {
-            let req = req.clone();
-            self.popup = None;
-            // Enter confirms a typed answer, but never an overwrite: that takes a `y`.
-            if matches!(input, Input::Edit(Edit::Push('y' | 'Y'))) {
-                return vec![Effect::Extract(ExtractRequest {
-                    overwrite: true,
-                    ..req
-                })];
-            }
-            return Vec::new();
-        }
-        let Input::Edit(edit) = input else {
-            return Vec::new();
-        };
-        match edit {
-            Edit::Cancel => self.popup = None,
-            Edit::Pop => {
-                p.input.pop();
-                p.error = None;
-            }
-            Edit::Push(c) => {
-                p.input.push(c);
-                p.error = None;
-            }
-            Edit::Submit => match p.kind.clone() {
-                PromptKind::SizeFloor => {
-                    let min = if p.input.trim().is_empty() {
-                        Some(None)
-                    } else {
-                        crate::model::units::parse_size(p.input.trim())
-                            .ok()
-                            .map(Some)
-                    };
-                    match min {
-                        Some(min) => {
-                            self.popup = None;
-                            let paths = &self.analysis.stack.paths;
-                            self.nav.set_min_size(paths, min);
-                        }
-                        None => {
-                            p.error = Some("sizes look like 500k, 1M, 2.5GB or 1048576".into());
-                            let keep = self.nav.selected();
-                            let paths = &self.analysis.stack.paths;
-                            self.nav.refresh(paths, keep);
-                        }
-                    }
+        match p.on_input(input) {
+            Answer::Open => {
+                if p.error.is_some() {
+                    let keep = self.nav.selected();
+                    self.nav.refresh(&self.analysis.stack.paths, keep);
                 }
-                PromptKind::Extract { layer, path } => {
-                    let dir = p.input.trim().to_string();
-                    if dir.is_empty() {
-                        p.error = Some("type a destination directory".into());
-                        return Vec::new();
-                    }
-                    let req = ExtractRequest {
-                        layer,
-                        path,
-                        dir,
-                        overwrite: false,
-                    };
-                    self.popup = Some(Popup::Message(format!(
-                        "extracting into {}…",
-                        printable(&req.dir, 200)
-                    )));
-                    return vec![Effect::Extract(req)];
-                }
-                PromptKind::ConfirmOverwrite(_) => {}
-            },
+            }
+            Answer::Cancelled => self.popup = None,
+            Answer::SizeFloor(min) => {
+                self.popup = None;
+                self.nav.set_min_size(&self.analysis.stack.paths, min);
+            }
+            Answer::Extract(req) => {
+                self.popup = Some(Popup::Message(format!(
+                    "extracting into {}…",
+                    printable(&req.dir, 200)
+                )));
+                return vec![Effect::Extract(req)];
+            }
         }
         Vec::new()
     }

@@ -132,6 +132,40 @@ impl SortBy {
     }
 }
 
+/// A node to put in a tree built by `FileTree::from_nodes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeSpec {
+    pub path: PathId,
+    pub status: Status,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub delta: i64,
+}
+
+impl NodeSpec {
+    /// A differing path of a comparison: sized by B (by A when removed).
+    pub fn of_diff(path: PathId, f: &crate::analysis::compare::FileDiff) -> NodeSpec {
+        use crate::analysis::compare::FileChange;
+        let status = match f.change {
+            FileChange::Added => Status::Added,
+            FileChange::Removed => Status::Removed,
+            FileChange::Changed => Status::Modified,
+            FileChange::MetadataOnly => Status::MetadataOnly,
+        };
+        NodeSpec {
+            path,
+            status,
+            kind: f.kind_b.or(f.kind_a).unwrap_or(EntryKind::File),
+            size: if f.change == FileChange::Removed {
+                f.size_a
+            } else {
+                f.size_b
+            },
+            delta: f.delta(),
+        }
+    }
+}
+
 /// One node of the displayed tree, with the metadata of the entry it shows.
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -393,12 +427,24 @@ impl FileTree {
         files: &[crate::analysis::compare::FileDiff],
         paths: &mut PathTable,
     ) -> FileTree {
-        use crate::analysis::compare::FileChange;
         let ids: Vec<PathId> = files.iter().map(|f| paths.intern(&f.path)).collect();
+        FileTree::from_nodes(
+            paths,
+            files
+                .iter()
+                .zip(ids)
+                .map(|(f, id)| NodeSpec::of_diff(id, f)),
+        )
+    }
+
+    /// A tree of the given nodes of `paths` (any order; ancestors not given are shown as
+    /// unchanged directories), sizes and deltas rolled up. For lists built for the compare
+    /// screen.
+    pub fn from_nodes(paths: &PathTable, nodes: impl IntoIterator<Item = NodeSpec>) -> FileTree {
         let mut tree = FileTree::empty(paths.len(), 0, FileMode::Final);
-        for (f, &id) in files.iter().zip(&ids) {
+        for n in nodes {
             let mut chain = Vec::new();
-            let mut cur = paths.parent(id);
+            let mut cur = paths.parent(n.path);
             while tree.status[cur as usize].is_none() {
                 chain.push(cur);
                 cur = paths.parent(cur);
@@ -406,19 +452,7 @@ impl FileTree {
             for &dir in chain.iter().rev() {
                 tree.set(paths, dir, Status::Unchanged, EntryKind::Dir, 0, 0);
             }
-            let status = match f.change {
-                FileChange::Added => Status::Added,
-                FileChange::Removed => Status::Removed,
-                FileChange::Changed => Status::Modified,
-                FileChange::MetadataOnly => Status::MetadataOnly,
-            };
-            let kind = f.kind_b.or(f.kind_a).unwrap_or(EntryKind::File);
-            let size = if f.change == FileChange::Removed {
-                f.size_a
-            } else {
-                f.size_b
-            };
-            tree.set(paths, id, status, kind, size, f.delta());
+            tree.set(paths, n.path, n.status, n.kind, n.size, n.delta);
         }
         tree.roll_up(paths);
         tree

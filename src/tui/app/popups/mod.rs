@@ -8,6 +8,7 @@ pub mod help;
 pub mod hints;
 pub mod history;
 pub mod packages;
+pub mod pair_diff;
 pub mod prompt;
 pub mod viewer;
 

@@ -66,30 +66,44 @@ impl Viewer {
     }
 }
 
+/// Whether content reads as binary: a NUL or invalid UTF-8 in its first 8 kB (a character
+/// cut at the end of that window does not count).
+pub fn is_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    head.contains(&0)
+        || std::str::from_utf8(head).is_err()
+            && std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_err()
+}
+
+/// Bytes as a hex dump shows them: `6c 69 00`, and `li.` (printable ASCII, else a dot).
+pub fn hex_and_ascii(chunk: &[u8]) -> (String, String) {
+    let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+    let ascii = chunk
+        .iter()
+        .map(|&b| {
+            if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    (hex.join(" "), ascii)
+}
+
+/// One hex dump row of up to 16 bytes at `offset`: `000004c0  6c 69 ...  |li...|`.
+fn hex_row(offset: usize, chunk: &[u8]) -> String {
+    let (hex, ascii) = hex_and_ascii(chunk);
+    format!("{offset:08x}  {hex:<47}  |{ascii}|")
+}
+
 /// Text with line numbers, or a hex dump for binary content; escaped either way.
 pub fn render_content(c: &FileContent) -> Vec<String> {
-    let head = &c.bytes[..c.bytes.len().min(8192)];
-    let binary = head.contains(&0)
-        || std::str::from_utf8(head).is_err()
-            && std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_err();
-    let mut lines: Vec<String> = if binary {
+    let mut lines: Vec<String> = if is_binary(&c.bytes) {
         c.bytes
             .chunks(16)
             .enumerate()
-            .map(|(i, chunk)| {
-                let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
-                let ascii: String = chunk
-                    .iter()
-                    .map(|&b| {
-                        if (0x20..0x7f).contains(&b) {
-                            b as char
-                        } else {
-                            '.'
-                        }
-                    })
-                    .collect();
-                format!("{:08x}  {:<47}  |{ascii}|", i * 16, hex.join(" "))
-            })
+            .map(|(i, chunk)| hex_row(i * 16, chunk))
             .collect()
     } else {
         let text = String::from_utf8_lossy(&c.bytes);
