@@ -1,7 +1,8 @@
 //! The package diff of two images (DESIGN section 4b, `packages`): which packages of A's final
 //! view B no longer has, which B added, and which it upgraded or downgraded, with both sizes.
 //!
-//! A package is known by its ecosystem and name. One name may be installed more than once in
+//! A package is known by its ecosystem, name and architecture (dpkg's `libc6:amd64` and
+//! `libc6:i386` are two packages). One name may be installed more than once in
 //! one view (npm nests copies of a module at several versions, Python may have a package in
 //! two site-packages): versions both sides have are the same package and drop out; when one
 //! version is left on each side it is an upgrade or downgrade by the ecosystem's own order
@@ -62,6 +63,9 @@ impl PackageDiff {
     }
 }
 
+/// What tells packages apart: ecosystem, name, arch ("" where there is none).
+type Key<'a> = (Ecosystem, &'a str, &'a str);
+
 /// One side's installed packages, for `diff`.
 pub struct Installed<'a> {
     pub inventory: &'a Inventory,
@@ -70,12 +74,13 @@ pub struct Installed<'a> {
 }
 
 impl Installed<'_> {
-    /// Every installed package (not removed), by ecosystem and name, with its index.
-    fn by_name(&self) -> BTreeMap<(Ecosystem, &str), Vec<usize>> {
-        let mut out: BTreeMap<(Ecosystem, &str), Vec<usize>> = BTreeMap::new();
+    /// Every installed package (not removed), by ecosystem, name and arch, with its index.
+    fn by_name(&self) -> BTreeMap<Key<'_>, Vec<usize>> {
+        let mut out: BTreeMap<Key<'_>, Vec<usize>> = BTreeMap::new();
         for (i, p) in self.inventory.packages.iter().enumerate() {
             if !p.removed {
-                out.entry((p.ecosystem, p.name.as_str()))
+                let arch = p.arch.as_deref().unwrap_or("");
+                out.entry((p.ecosystem, p.name.as_str(), arch))
                     .or_default()
                     .push(i);
             }
@@ -97,11 +102,11 @@ impl Installed<'_> {
     }
 }
 
-/// The packages that differ between `a` and `b`, by ecosystem and name (then versions).
+/// The packages that differ between `a` and `b`, by ecosystem, name and arch (then versions).
 /// `files` is the comparison's differing paths, which each package's `files` indexes.
 pub fn diff(a: &Installed<'_>, b: &Installed<'_>, files: &[FileDiff]) -> Vec<PackageDiff> {
     let (by_a, by_b) = (a.by_name(), b.by_name());
-    let mut keys: Vec<(Ecosystem, &str)> = by_a.keys().chain(by_b.keys()).copied().collect();
+    let mut keys: Vec<Key<'_>> = by_a.keys().chain(by_b.keys()).copied().collect();
     keys.sort_unstable();
     keys.dedup();
     let at: HashMap<&str, usize> = files
@@ -124,7 +129,7 @@ pub fn diff(a: &Installed<'_>, b: &Installed<'_>, files: &[FileDiff]) -> Vec<Pac
                 None => true,
             }
         });
-        let (eco, name) = key;
+        let (eco, name, _) = key;
         let row = |change, ia: Option<usize>, ib: Option<usize>| {
             let (pa, pb) = (ia.map(|i| a.package(i)), ib.map(|j| b.package(j)));
             let mut owned: Vec<usize> = ia
@@ -339,6 +344,18 @@ mod tests {
         // One left on each side: a downgrade when B's is lower.
         let got = diff(&side(&b), &side(&a), &[]);
         assert!(got.iter().all(|d| d.change != PackageChange::Downgraded));
+        // One name at two architectures is two packages.
+        let arch = |a: &str, v: &str| Package {
+            arch: Some(a.into()),
+            ..pkg(Ecosystem::Dpkg, "libx", v, 1, &[])
+        };
+        let (x, y) = (
+            inv(vec![arch("amd64", "1.0"), arch("i386", "1.0")]),
+            inv(vec![arch("i386", "1.0"), arch("amd64", "1.1")]),
+        );
+        let got = diff(&side(&x), &side(&y), &[]);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].change, PackageChange::Upgraded);
         let c = inv(vec![pkg(Ecosystem::Npm, "ms", "1.0.0", 1, &[])]);
         let d = inv(vec![pkg(Ecosystem::Npm, "ms", "0.9.0", 1, &[])]);
         assert_eq!(

@@ -55,7 +55,9 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
     let only_a = r.layers.iter().filter(|l| l.in_b.is_none()).count();
     let only_b = r.layers.iter().filter(|l| l.in_a.is_none()).count();
     let mut packages = s.packages_line();
-    for p in r.packages.iter().take(3) {
+    let mut biggest: Vec<_> = r.packages.iter().collect();
+    biggest.sort_by_key(|p| std::cmp::Reverse(p.delta().unsigned_abs()));
+    for p in biggest.into_iter().take(3) {
         packages.push_str(&format!(" · {} {}", printable(&p.name, 60), p.versions()));
     }
     let waste = r.waste_causes.first().map_or_else(
