@@ -106,19 +106,28 @@ impl FileDiff {
         }
     }
 
-    #[cfg(test)]
-    pub(crate) fn for_test(path: &str, change: FileChange) -> FileDiff {
+    /// A change of `path` with nothing known of either side yet.
+    fn bare(path: &str, change: FileChange) -> FileDiff {
         FileDiff {
             path: path.to_string(),
             change,
-            kind_a: (change != FileChange::Added).then_some(EntryKind::File),
-            kind_b: (change != FileChange::Removed).then_some(EntryKind::File),
+            kind_a: None,
+            kind_b: None,
             size_a: 0,
             size_b: 0,
             meta_a: None,
             meta_b: None,
             id_a: None,
             id_b: None,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_test(path: &str, change: FileChange) -> FileDiff {
+        FileDiff {
+            kind_a: (change != FileChange::Added).then_some(EntryKind::File),
+            kind_b: (change != FileChange::Removed).then_some(EntryKind::File),
+            ..FileDiff::bare(path, change)
         }
     }
 }
@@ -308,18 +317,7 @@ fn diff_listings(a: &[Listed<'_>], b: &[Listed<'_>]) -> Vec<FileDiff> {
 
 fn one_sided(l: &Listed<'_>, change: FileChange) -> FileDiff {
     let (kind, size, meta, id) = (Some(l.kind), l.size, Meta::of(l), content_id(l));
-    let mut d = FileDiff {
-        path: l.path.to_string(),
-        change,
-        kind_a: None,
-        kind_b: None,
-        size_a: 0,
-        size_b: 0,
-        meta_a: None,
-        meta_b: None,
-        id_a: None,
-        id_b: None,
-    };
+    let mut d = FileDiff::bare(l.path, change);
     if change == FileChange::Removed {
         (d.kind_a, d.size_a, d.meta_a, d.id_a) = (kind, size, meta, id);
     } else {

@@ -203,17 +203,9 @@ impl CompareView {
                 self.nav.set_sort(paths, self.sort);
             }
             Action::SizeFloor => {
-                let input = self
-                    .nav
-                    .filter
-                    .min_size
-                    .map(|m| m.to_string())
-                    .unwrap_or_default();
-                self.popup = Some(ComparePopup::Prompt(Prompt {
-                    kind: PromptKind::SizeFloor,
-                    input,
-                    error: None,
-                }));
+                self.popup = Some(ComparePopup::Prompt(Prompt::size_floor(
+                    self.nav.filter.min_size,
+                )))
             }
             Action::HideAdded => self.nav.hide(paths, Status::Added, None),
             Action::HideModified => self.nav.hide_modified(paths),

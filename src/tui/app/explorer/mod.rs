@@ -21,9 +21,7 @@ use super::keymap::{Action, Scope};
 use super::keys::{Context, Input};
 use super::layout::{areas, list_rows, popup_area, Areas};
 use super::nav::{scroll_to, TreeNav};
-use super::popups::{
-    help, packages, ConfigView, HintList, PackageList, Popup, Prompt, PromptKind, Scroll,
-};
+use super::popups::{help, packages, ConfigView, HintList, PackageList, Popup, Prompt, Scroll};
 use super::{Effect, Loaded};
 use crate::analysis::merge::ViewCache;
 use crate::analysis::Analysis;
@@ -372,17 +370,7 @@ impl Explorer {
                 self.nav.set_sort(paths, self.sort);
             }
             Action::SizeFloor => {
-                let input = self
-                    .nav
-                    .filter
-                    .min_size
-                    .map(|m| m.to_string())
-                    .unwrap_or_default();
-                self.open(Popup::Prompt(Prompt {
-                    kind: PromptKind::SizeFloor,
-                    input,
-                    error: None,
-                }))
+                self.open(Popup::Prompt(Prompt::size_floor(self.nav.filter.min_size)))
             }
             Action::HideAdded => self.nav.hide(paths, Status::Added, None),
             Action::HideModified => self.nav.hide_modified(paths),

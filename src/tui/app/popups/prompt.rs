@@ -41,6 +41,15 @@ pub enum Answer {
 }
 
 impl Prompt {
+    /// The size floor's question, offering the floor set now.
+    pub fn size_floor(now: Option<u64>) -> Prompt {
+        Prompt {
+            kind: PromptKind::SizeFloor,
+            input: now.map(|m| m.to_string()).unwrap_or_default(),
+            error: None,
+        }
+    }
+
     /// Whether the prompt takes a typed line (a yes/no question does not).
     pub fn takes_text(&self) -> bool {
         !matches!(self.kind, PromptKind::ConfirmOverwrite(_))
