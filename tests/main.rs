@@ -9,6 +9,7 @@ mod architecture;
 mod bad_input;
 mod ci;
 mod diff;
+mod diff_summary;
 mod dive_live;
 mod engine;
 mod extract;

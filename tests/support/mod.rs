@@ -29,10 +29,31 @@ pub enum Item {
     Opaque(&'static str),
     /// A name written as-is.
     Raw(String, tar::EntryType, Vec<u8>),
+    /// An entry with its permission bits and owner: a directory when the name ends in `/`,
+    /// else a regular file.
+    Owned {
+        path: String,
+        data: Vec<u8>,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
 }
 
 pub fn file(path: &'static str, data: &[u8]) -> Item {
     Item::File(path, data.to_vec())
+}
+
+/// A regular file (or, for a name ending in `/`, a directory) with mode `mode` owned by
+/// `uid:gid`.
+pub fn owned(path: &str, data: &[u8], mode: u32, uid: u32, gid: u32) -> Item {
+    Item::Owned {
+        path: path.to_string(),
+        data: data.to_vec(),
+        mode,
+        uid,
+        gid,
+    }
 }
 
 /// `n` bytes that do not compress, different for each seed.
@@ -48,7 +69,13 @@ pub fn noise(seed: u64, n: usize) -> Vec<u8> {
         .collect()
 }
 
-fn header(name: &str, kind: tar::EntryType, size: u64, mode: u32, link: Option<&str>) -> Vec<u8> {
+fn header(
+    name: &str,
+    kind: tar::EntryType,
+    size: u64,
+    (mode, uid, gid): (u32, u32, u32),
+    link: Option<&str>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut h = tar::Header::new_gnu();
     if name.len() > 100 {
@@ -70,8 +97,8 @@ fn header(name: &str, kind: tar::EntryType, size: u64, mode: u32, link: Option<&
     h.set_size(size);
     h.set_mode(mode);
     h.set_mtime(1_700_000_000);
-    h.set_uid(0);
-    h.set_gid(0);
+    h.set_uid(uid.into());
+    h.set_gid(gid.into());
     if let Some(l) = link {
         h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
     }
@@ -89,6 +116,7 @@ pub fn layer_tar(items: &[Item]) -> Vec<u8> {
     use tar::EntryType as T;
     let mut out = Vec::new();
     for item in items {
+        let (mut uid, mut gid) = (0, 0);
         let (name, kind, data, mode, link): (String, T, &[u8], u32, Option<&str>) = match item {
             Item::File(p, d) => (p.to_string(), T::Regular, d, 0o644, None),
             Item::FileMode(p, d, m) => (p.to_string(), T::Regular, d, *m, None),
@@ -124,8 +152,29 @@ pub fn layer_tar(items: &[Item]) -> Vec<u8> {
                 None,
             ),
             Item::Raw(n, k, d) => (n.clone(), *k, d, 0o644, None),
+            Item::Owned {
+                path,
+                data,
+                mode,
+                uid: u,
+                gid: g,
+            } => {
+                (uid, gid) = (*u, *g);
+                let kind = if path.ends_with('/') {
+                    T::Directory
+                } else {
+                    T::Regular
+                };
+                (path.clone(), kind, data, *mode, None)
+            }
         };
-        out.extend(header(&name, kind, data.len() as u64, mode, link));
+        out.extend(header(
+            &name,
+            kind,
+            data.len() as u64,
+            (mode, uid, gid),
+            link,
+        ));
         out.extend_from_slice(data);
         pad(&mut out);
     }
