@@ -3,7 +3,10 @@
 # for each docker archive, strata's dive_compat must equal dive 0.13.1's JSON, and strata's
 # merged view must equal the rootfs `umoci unpack` builds (paths, kinds, file sizes); then
 # every image's package set and installing layers must equal syft 1.18.1's
-# (tests/packages.rs, `fixture_images_match_syft`).
+# (tests/packages.rs, `fixture_images_match_syft`); and `strata diff` must tell the py-app
+# v1 -> v2 story (requests upgraded, the chown step's copy-up, the metadata-only rows, the
+# efficiency delta in points) and keep node-app vs debian-bookworm's markdown within one
+# GitHub comment (tests/diff_summary.rs, `fixture_pairs_tell_the_story`).
 #
 #   scripts/check-fixtures.sh [FIXTURES_DIR]     (default /tmp/fixtures-out)
 set -euo pipefail
@@ -48,4 +51,6 @@ for line in sys.stdin:
 done
 STRATA_FIXTURES="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
   -E 'test(fixture_images_match_syft)' --no-capture || status=1
+FIXTURES_DIR="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
+  -E 'test(fixture_pairs_tell_the_story)' --no-capture || status=1
 exit $status
