@@ -788,7 +788,7 @@ fn diff_summary_markdown_escapes_hostile_names() {
             .any(|r| r[0] == "only B" && r[4] == shown(&command)),
         "{layers:#?}"
     );
-    let config = table(&tables, &["Key", "A", "B"]);
+    let config = table(&tables, &["Key", "in A", "in B"]);
     let labels = config.rows.iter().find(|r| r[0] == "labels").unwrap();
     assert_eq!(labels[2], v["config"]["labels"]["b"].to_string());
     assert!(labels[2].contains("<script>alert(1)</script>"));

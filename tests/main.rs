@@ -30,3 +30,4 @@ mod trust;
 mod tui_tmux;
 mod ui;
 mod ui_compare;
+mod ui_polish;

@@ -152,7 +152,11 @@ impl DiffReport {
         let share =
             |o: &String, part: usize| o.len() + (limit - RESERVE).saturating_sub(o.len()) / part;
         if !self.packages.is_empty() {
-            let _ = writeln!(o, "#### Packages ({})\n", self.packages.len());
+            let _ = writeln!(
+                o,
+                "#### Packages ({})\n",
+                units::count(self.packages.len() as u64)
+            );
             let mut rows: Vec<&super::PackageRow> = self.packages.iter().collect();
             rows.sort_by_key(|p| std::cmp::Reverse(p.delta().unsigned_abs()));
             let budget = share(&o, 3);
@@ -209,7 +213,7 @@ impl DiffReport {
             table(
                 &mut o,
                 budget,
-                &["Key", "A", "B"],
+                &["Key", "in A", "in B"],
                 self.config.iter().map(|(k, c)| {
                     format!(
                         "| {} | {} | {} |",
@@ -247,8 +251,8 @@ impl DiffReport {
         if !self.metadata_only_dirs.is_empty() {
             let _ = writeln!(
                 o,
-                "<details><summary>Metadata-only changes ({} entries)</summary>\n",
-                units::count(s.metadata_only)
+                "<details><summary>Metadata-only changes ({})</summary>\n",
+                units::counted(s.metadata_only, "entry", "entries")
             );
             let budget = share(&o, 4);
             table(

@@ -76,6 +76,8 @@ pub enum ReadPurpose {
     DiffNew {
         old: Box<FileContent>,
     },
+    /// The last copy of a path the next layer removed, to diff against nothing.
+    DiffRemoved,
 }
 
 /// A request to extract a path.

@@ -412,7 +412,6 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    let km = &state.keymap;
     let open = match v.selected().map(|s| s.1) {
         Some(Target::File(i)) if v.cmp.files[i].change != FileChange::MetadataOnly => {
             if v.cmp.files[i].kind_b.or(v.cmp.files[i].kind_a) == Some(crate::tree::EntryKind::Dir)
@@ -425,9 +424,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         Some(Target::Context) if v.list.grouping == Grouping::Dirs => "narrow",
         _ => "open",
     };
-    // Always the last two, whatever the width: the way to help and the way out.
-    let fixed = [(Action::Help, "help"), (Action::Quit, "quit")];
-    let optional = [
+    let keys: Vec<(Action, String)> = [
         (Action::Open, open),
         (Action::Mode, "group"),
         (Action::Extract, "extract"),
@@ -435,26 +432,18 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         (Action::Sort, "sort"),
         (Action::SizeFloor, "size floor"),
         (Action::Config, "details"),
-    ];
-    let item = |a: Action, label: &str| format!("{}:{label}  ", km.first_key(a));
-    let fixed_len: usize = fixed.iter().map(|(a, l)| item(*a, l).chars().count()).sum();
-    let mut room = (area.width as usize).saturating_sub(1 + fixed_len);
-    let mut spans = vec![Span::raw(" ")];
-    for (a, label) in optional.iter().chain(fixed.iter()) {
-        let text = item(*a, label);
-        let len = text.chars().count();
-        let is_fixed = fixed.iter().any(|(f, _)| f == a);
-        if !is_fixed {
-            if len > room {
-                continue;
-            }
-            room -= len;
-        }
-        let (key, rest) = text.split_once(':').unwrap_or((&text, ""));
-        spans.push(Span::styled(key.to_string(), t.key));
-        spans.push(Span::raw(format!(":{rest}")));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    ]
+    .iter()
+    .map(|(a, l)| (*a, l.to_string()))
+    .collect();
+    let fixed: &[(Action, &str)] = if v.popup.is_some() {
+        &[(Action::Help, "help"), (Action::Quit, "close")]
+    } else {
+        &[(Action::Help, "help"), (Action::Quit, "quit")]
+    };
+    let keys = if v.popup.is_some() { Vec::new() } else { keys };
+    let line = super::footer_line(state, area.width, Vec::new(), &keys, fixed);
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 fn draw_help(frame: &mut Frame, state: &State) {

@@ -43,90 +43,151 @@ fn draw_explorer(frame: &mut Frame, state: &State, ex: &Explorer) {
 fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let t = &state.theme;
     if ex.nav.editing_filter {
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::styled(" Filter: ", t.key),
             Span::raw(ex.nav.filter.text.clone()),
             Span::styled("█", t.key),
-            Span::styled(
-                "   Enter keep · Esc clear · text or glob (*.so, /usr/**/*.py)",
+        ];
+        spans.push(match &ex.nav.filter.note {
+            Some(note) => Span::styled(format!("   {note}"), t.warn),
+            None => Span::styled(
+                "   Enter keep · Esc clear · text, glob (*.so) or regex (\\.so$)",
                 t.dim,
             ),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
+        });
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
-    if let Some(n) = &ex.notice {
-        frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(
-                format!(" {}", fit(n, (area.width as usize).saturating_sub(1))),
-                t.warn,
-            ))),
-            area,
-        );
-        return;
-    }
-    let km = &state.keymap;
+    use crate::tui::app::explorer::Panel;
+    let popup = ex.popup.is_some();
     let mode = match ex.mode {
         crate::tui::app::filetree::FileMode::Layer => "changes",
         crate::tui::app::filetree::FileMode::Merged => "merged",
         crate::tui::app::filetree::FileMode::Final => "final",
     };
     let sort = ex.tree_sort_name();
-    let items: Vec<(Action, String)> = vec![
-        (Action::Help, "help".into()),
-        (Action::NextPanel, "panel".into()),
-        (Action::Mode, format!("mode:{mode}")),
-        (Action::Sort, format!("sort:{sort}")),
-        (Action::Filter, "filter".into()),
-        (Action::Waste, "waste".into()),
-        (Action::Hints, "hints".into()),
-        (Action::Packages, "packages".into()),
-        (Action::Open, "open".into()),
-        (Action::History, "history".into()),
-        (Action::Extract, "extract".into()),
-        (Action::Config, "config".into()),
-        (Action::Quit, "quit".into()),
-    ];
-    let mut spans = vec![Span::raw(" ")];
-    for (action, label) in items {
-        spans.push(Span::styled(km.first_key(action), t.key));
-        spans.push(Span::raw(format!(":{label}  ")));
-    }
-    let mut chips = Vec::new();
-    if let Some(only) = &ex.nav.filter.only {
-        chips.push(crate::model::text::printable(&only.label, 200));
-    }
-    if !ex.nav.filter.text.is_empty() {
-        chips.push(format!("filter \"{}\"", ex.nav.filter.text));
-    }
-    if let Some(m) = ex.nav.filter.min_size {
-        chips.push(format!("≥{}", units::decimal_short(m)));
-    }
-    let hidden: Vec<&str> = ["added", "modified", "meta", "removed", "unchanged"]
-        .iter()
-        .zip(ex.nav.filter.hidden)
-        .filter(|(_, h)| *h)
-        .map(|(n, _)| *n)
-        .collect();
-    if !hidden.is_empty() {
-        chips.push(format!("hiding {}", hidden.join(",")));
-    }
-    if !chips.is_empty() {
-        spans.insert(1, Span::styled(format!("[{}] ", chips.join(" · ")), t.warn));
-    }
-    // On a file a package owns, the package comes first: what a user asks of a file.
-    if ex.focus == crate::tui::app::explorer::Panel::Files {
-        if let Some(p) = ex.selected_owner() {
-            let owner = format!(
-                "{} {} {}  ",
-                p.ecosystem.name(),
-                crate::model::text::printable(&p.name, 100),
-                crate::model::text::printable(&p.version, 60)
+    // The focused panel's keys, most useful first; what does not fit is left out.
+    let keys: Vec<(Action, String)> = match (popup, ex.focus) {
+        (true, _) => vec![(Action::PageDown, "page".into())],
+        (false, Panel::Layers) => vec![
+            (Action::NextPanel, "files".into()),
+            (Action::Mode, format!("mode:{mode}")),
+            (Action::Hints, "hints".into()),
+            (Action::Packages, "packages".into()),
+            (Action::Waste, "waste".into()),
+            (Action::Config, "config".into()),
+            (Action::Filter, "filter".into()),
+        ],
+        (false, Panel::Files) => vec![
+            (Action::Open, "open".into()),
+            (Action::NextPanel, "layers".into()),
+            (Action::Filter, "filter".into()),
+            (Action::Mode, format!("mode:{mode}")),
+            (Action::Sort, format!("sort:{sort}")),
+            (Action::Diff, "diff".into()),
+            (Action::Extract, "extract".into()),
+            (Action::History, "history".into()),
+            (Action::SizeFloor, "size".into()),
+            (Action::Waste, "waste".into()),
+            (Action::Hints, "hints".into()),
+            (Action::Packages, "packages".into()),
+            (Action::Config, "config".into()),
+        ],
+    };
+    let mut lead = Vec::new();
+    if let Some(n) = &ex.notice {
+        lead.push(Span::styled(
+            format!("{}  ", crate::model::text::printable(n, 500)),
+            t.warn,
+        ));
+    } else if !popup {
+        let mut chips = Vec::new();
+        if let Some(only) = &ex.nav.filter.only {
+            chips.push(crate::model::text::printable(&only.label, 200));
+        }
+        if !ex.nav.filter.text.is_empty() {
+            let mut chip = format!(
+                "filter \"{}\"",
+                crate::model::text::printable(&ex.nav.filter.text, 200)
             );
-            spans.insert(1, Span::styled(owner, t.title));
+            if let Some(note) = &ex.nav.filter.note {
+                chip.push_str(&format!(" ({note})"));
+            }
+            chips.push(chip);
+        }
+        if let Some(m) = ex.nav.filter.min_size {
+            chips.push(format!("≥{}", units::decimal_short(m)));
+        }
+        let hidden: Vec<&str> = ["added", "modified", "meta", "removed", "unchanged"]
+            .iter()
+            .zip(ex.nav.filter.hidden)
+            .filter(|(_, h)| *h)
+            .map(|(n, _)| *n)
+            .collect();
+        if !hidden.is_empty() {
+            chips.push(format!("hiding {}", hidden.join(", ")));
+        }
+        if !chips.is_empty() {
+            lead.push(Span::styled(format!("[{}]  ", chips.join(" · ")), t.warn));
+        }
+        // On a file a package owns, the package comes first: what a user asks of a file.
+        if ex.focus == Panel::Files {
+            if let Some(p) = ex.selected_owner() {
+                let owner = format!(
+                    "{} {} {}  ",
+                    p.ecosystem.name(),
+                    crate::model::text::printable(&p.name, 100),
+                    crate::model::text::printable(&p.version, 60)
+                );
+                lead.push(Span::styled(owner, t.title));
+            }
         }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let fixed: &[(Action, &str)] = if popup {
+        &[(Action::Help, "help"), (Action::Quit, "close")]
+    } else {
+        &[(Action::Help, "help"), (Action::Quit, "quit")]
+    };
+    let line = footer_line(state, area.width, lead, &keys, fixed);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A footer: `lead` (notices, filters), then as many of `keys` as fit, then `fixed`, which
+/// always show (`?:help  q:quit`): the lead is cut to make room for them.
+pub(crate) fn footer_line(
+    state: &State,
+    width: u16,
+    lead: Vec<Span<'static>>,
+    keys: &[(Action, String)],
+    fixed: &[(Action, &str)],
+) -> Line<'static> {
+    let t = &state.theme;
+    let km = &state.keymap;
+    let item = |a: Action, label: &str| (km.first_key(a), format!(":{label}  "));
+    let len = |(k, l): &(String, String)| k.chars().count() + l.chars().count();
+    let fixed: Vec<(String, String)> = fixed.iter().map(|(a, l)| item(*a, l)).collect();
+    let fixed_len: usize = fixed.iter().map(len).sum();
+    let mut room = (width as usize).saturating_sub(1 + fixed_len);
+    let mut spans = vec![Span::raw(" ")];
+    for span in lead {
+        let text = fit(&span.content, room);
+        room = room.saturating_sub(text.chars().count());
+        spans.push(Span::styled(text, span.style));
+    }
+    for (a, label) in keys {
+        let it = item(*a, label);
+        if len(&it) > room {
+            continue;
+        }
+        room -= len(&it);
+        spans.push(Span::styled(it.0, t.key));
+        spans.push(Span::raw(it.1));
+    }
+    for (k, l) in fixed {
+        spans.push(Span::styled(k, t.key));
+        spans.push(Span::raw(l));
+    }
+    Line::from(spans)
 }
 
 /// A bordered panel; the focused one stands out.

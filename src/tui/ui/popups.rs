@@ -158,8 +158,14 @@ pub fn draw_prompt(frame: &mut Frame, state: &State, p: &Prompt) {
     };
     let mut lines = vec![Line::from(label)];
     if p.takes_text() {
+        // An offered answer shows selected: typing replaces it.
+        let input = printable(&p.input, 500);
         lines.push(Line::from(vec![
-            Span::raw(printable(&p.input, 500)),
+            if p.selected {
+                Span::styled(input, t.selected)
+            } else {
+                Span::raw(input)
+            },
             Span::styled("█", t.key),
         ]));
     }

@@ -203,9 +203,7 @@ impl CompareView {
                 self.nav.set_sort(paths, self.sort);
             }
             Action::SizeFloor => {
-                self.popup = Some(ComparePopup::Prompt(Prompt::size_floor(
-                    self.nav.filter.min_size,
-                )))
+                self.popup = Some(ComparePopup::Prompt(Prompt::size_floor(&self.nav.filter)))
             }
             Action::HideAdded => self.nav.hide(paths, Status::Added, None),
             Action::HideModified => self.nav.hide_modified(paths),
@@ -230,9 +228,10 @@ impl CompareView {
             Some(ComparePopup::Prompt(p)) => match p.on_input(input) {
                 Answer::Open => {}
                 Answer::Cancelled => self.popup = None,
-                Answer::SizeFloor(min) => {
+                Answer::SizeFloor { min, typed } => {
                     self.popup = None;
                     self.nav.set_min_size(&self.list.paths, min);
+                    self.nav.filter.min_size_text = Some(typed);
                 }
                 Answer::Extract(req) => {
                     self.popup = Some(ComparePopup::Message(format!(
@@ -451,6 +450,7 @@ impl CompareView {
             },
             input: "./strata-extract".into(),
             error: None,
+            selected: false,
         }));
     }
 
@@ -472,6 +472,7 @@ impl CompareView {
                 kind: PromptKind::ConfirmOverwrite(request),
                 input: String::new(),
                 error: Some(printable(&e.message, 300)),
+                selected: false,
             }),
             Err(e) => ComparePopup::Message(printable(&e.message, 500)),
         });

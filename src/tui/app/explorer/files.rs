@@ -7,7 +7,7 @@ use crate::analysis::merge::{entry, path_history};
 use crate::analysis::waste::WasteCause;
 use crate::model::text::printable;
 use crate::tree::EntryKind;
-use crate::tui::app::filetree::{FileMode, Status};
+use crate::tui::app::filetree::{FileMode, Node, Status};
 use crate::tui::app::popups::{viewer, Awaits, PathHistory, Popup, Prompt, PromptKind, Viewer};
 use crate::tui::app::{Effect, ReadPurpose};
 
@@ -19,14 +19,6 @@ impl Explorer {
         if node.children > 0 || node.kind == EntryKind::Dir {
             let paths = &self.analysis.stack.paths;
             self.nav.fold(paths, None);
-            return Vec::new();
-        }
-        if node.status == Status::Removed {
-            self.open(Popup::Message(format!(
-                "/{} was removed in layer {}; select a lower layer to view it",
-                printable(&self.selected_path_str(), 200),
-                self.nav.tree.layer
-            )));
             return Vec::new();
         }
         if !matches!(node.kind, EntryKind::File | EntryKind::Hardlink) {
@@ -41,9 +33,9 @@ impl Explorer {
             return Vec::new();
         }
         let path = self.selected_path_str();
-        let layer = self.nav.tree.layer;
+        let (layer, title) = self.source_of(&node, &path);
         self.open(Popup::Viewer(Viewer::reading(
-            format!("/{path} (layer {layer})"),
+            title,
             Awaits::View {
                 layer,
                 path: path.clone(),
@@ -56,6 +48,23 @@ impl Explorer {
         }]
     }
 
+    /// Where the bytes a node shows are read from, and the viewer's title naming the layer
+    /// that wrote them: the view this layer shows, or for a path this layer removed, the view
+    /// below it (the last copy, which still ships).
+    fn source_of(&self, node: &Node, path: &str) -> (usize, String) {
+        let n = self.nav.tree.layer;
+        let written = node.layer.unwrap_or(n);
+        if node.status == Status::Removed {
+            let below = n.saturating_sub(1);
+            (
+                below,
+                format!("/{path} (removed in layer {n}; the copy from layer {written})"),
+            )
+        } else {
+            (n, format!("/{path} (layer {written})"))
+        }
+    }
+
     /// `d`: the selected file against its version in the view below this layer.
     pub(super) fn diff_selected(&mut self) -> Vec<Effect> {
         let Some(node) = self.selected_node() else {
@@ -63,6 +72,26 @@ impl Explorer {
         };
         let path = self.selected_path_str();
         let n = self.nav.tree.layer;
+        if node.status == Status::Removed
+            && matches!(node.kind, EntryKind::File | EntryKind::Hardlink)
+        {
+            // What the removal did: the last copy against nothing.
+            let (below, _) = self.source_of(&node, &path);
+            let written = node.layer.unwrap_or(below);
+            self.open(Popup::Viewer(Viewer::reading(
+                format!("diff /{path}: layer {written} -> removed in layer {n}"),
+                Awaits::Diff {
+                    old: below,
+                    new: n,
+                    path: path.clone(),
+                },
+            )));
+            return vec![Effect::ReadFile {
+                layer: below,
+                path,
+                purpose: ReadPurpose::DiffRemoved,
+            }];
+        }
         let trees = self.image().trees();
         let history = path_history(&trees, &self.analysis.stack.paths, node.path);
         let at = |k: usize| history.get(k).copied().flatten();
@@ -116,18 +145,25 @@ impl Explorer {
         self.open(Popup::History(history));
     }
 
-    /// `x`: asks where to extract the selection.
+    /// `x`: asks where to extract the selection (a removed path from the view below, which
+    /// still has it); with nothing selected, says so.
     pub(super) fn ask_extract(&mut self) {
+        let Some(node) = self.selected_node() else {
+            self.notice = Some("nothing selected to extract".into());
+            return;
+        };
         let path = self.selected_path_str();
+        let (layer, _) = self.source_of(&node, &path);
         self.open(Popup::Prompt(Prompt {
             kind: PromptKind::Extract {
-                layer: self.nav.tree.layer,
+                layer,
                 path,
                 image: 0,
                 compare: false,
             },
             input: "./strata-extract".into(),
             error: None,
+            selected: false,
         }));
     }
 

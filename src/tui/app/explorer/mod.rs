@@ -369,9 +369,7 @@ impl Explorer {
                 self.sort_chosen = true;
                 self.nav.set_sort(paths, self.sort);
             }
-            Action::SizeFloor => {
-                self.open(Popup::Prompt(Prompt::size_floor(self.nav.filter.min_size)))
-            }
+            Action::SizeFloor => self.open(Popup::Prompt(Prompt::size_floor(&self.nav.filter))),
             Action::HideAdded => self.nav.hide(paths, Status::Added, None),
             Action::HideModified => self.nav.hide_modified(paths),
             Action::HideRemoved => self.nav.hide(paths, Status::Removed, None),

@@ -113,9 +113,10 @@ impl Explorer {
                 }
             }
             Answer::Cancelled => self.popup = None,
-            Answer::SizeFloor(min) => {
+            Answer::SizeFloor { min, typed } => {
                 self.popup = None;
                 self.nav.set_min_size(&self.analysis.stack.paths, min);
+                self.nav.filter.min_size_text = Some(typed);
             }
             Answer::Extract(req) => {
                 self.popup = Some(Popup::Message(format!(
@@ -166,6 +167,18 @@ impl Explorer {
                     old: Box::new(content),
                 },
             }],
+            ReadPurpose::DiffRemoved => {
+                let gone = FileContent {
+                    bytes: Vec::new(),
+                    total: 0,
+                    truncated: false,
+                };
+                if let Some(Popup::Viewer(v)) = &mut self.popup {
+                    v.lines = viewer::render_diff(&content, &gone, path, layer + 1);
+                }
+                self.fit_popup();
+                Vec::new()
+            }
             ReadPurpose::DiffNew { old } => {
                 if let Some(Popup::Viewer(v)) = &mut self.popup {
                     v.lines = viewer::render_diff(&old, &content, path, layer);
@@ -183,23 +196,29 @@ impl Explorer {
         result: Result<Summary, ExtractFailure>,
     ) {
         let popup = match result {
-            Ok(s) => Popup::Message(format!(
-                "extracted {} files ({}), {} dirs, {} links into {}{}",
-                s.files,
-                crate::model::units::decimal(s.bytes),
-                s.dirs,
-                s.symlinks + s.hardlinks,
-                printable(&request.dir, 200),
-                if s.skipped.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {} skipped", s.skipped.len())
-                }
-            )),
+            // Success is a notice in the footer: the next key does what it says.
+            Ok(s) => {
+                self.popup = None;
+                self.notice = Some(format!(
+                    "extracted {} ({}), {}, {} into {}{}",
+                    crate::model::units::counted(s.files, "file", "files"),
+                    crate::model::units::decimal(s.bytes),
+                    crate::model::units::counted(s.dirs, "directory", "directories"),
+                    crate::model::units::counted(s.symlinks + s.hardlinks, "link", "links"),
+                    printable(&request.dir, 200),
+                    if s.skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} skipped", s.skipped.len())
+                    }
+                ));
+                return;
+            }
             Err(e) if e.exists && !request.overwrite => Popup::Prompt(Prompt {
                 kind: PromptKind::ConfirmOverwrite(request),
                 input: String::new(),
                 error: Some(printable(&e.message, 300)),
+                selected: false,
             }),
             Err(e) => Popup::Message(printable(&e.message, 500)),
         };

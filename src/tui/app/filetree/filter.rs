@@ -24,6 +24,11 @@ pub struct Filter {
     pub min_size: Option<u64>,
     /// Only these paths (a package's files, from the Packages view).
     pub only: Option<std::sync::Arc<Only>>,
+    /// Why the text is not read as typed: a regex or glob that does not compile is matched as
+    /// text, and the user is told so.
+    pub note: Option<String>,
+    /// The size floor as the user typed it (`50k`), offered again by its prompt.
+    pub min_size_text: Option<String>,
 }
 
 /// A set of paths the Files panel is narrowed to, and what to call it.
@@ -38,19 +43,24 @@ pub struct Only {
 impl Filter {
     pub fn set_text(&mut self, text: &str) {
         self.text = text.to_string();
-        self.glob = if looks_like_regex(text) {
+        let compiled = if looks_like_regex(text) {
             // dive's filter is a regex: `\.png$`, `^/usr/.*\.so`, `(a|b)` work as there.
-            // One that does not compile is matched as a substring.
-            GlobFilter::regex(text)
+            // One that does not compile is matched as a substring, and says so.
+            Some(GlobFilter::regex(text).map_err(|e| format!("not a valid regex ({e})")))
         } else if text.contains(['*', '?', '[']) {
             let pattern = if text.starts_with('/') || text.starts_with('*') {
                 text.to_string()
             } else {
                 format!("*{text}")
             };
-            GlobFilter::new(&pattern)
+            Some(GlobFilter::new(&pattern).ok_or_else(|| "not a valid glob".to_string()))
         } else {
             None
+        };
+        (self.glob, self.note) = match compiled {
+            Some(Ok(g)) => (Some(g), None),
+            Some(Err(why)) => (None, Some(format!("{why}; matched as text"))),
+            None => (None, None),
         };
     }
 
@@ -150,6 +160,17 @@ struct GlobFilter {
     set: Option<GlobSet>,
 }
 
+/// The last line of a regex parser's error (`unclosed group`), which says what is wrong
+/// without the pattern drawn over several lines.
+fn short_error(e: &str) -> String {
+    e.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or(e, str::trim)
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
 /// Text that only a regex would be written as: `\ ^ $ ( ) |`, `.*` or `.+` (`+` alone is
 /// a substring, as in `c++`; `{a,b}` is a glob's).
 fn looks_like_regex(text: &str) -> bool {
@@ -174,12 +195,14 @@ impl GlobFilter {
     }
 
     /// A regex found anywhere in `/path`, case-insensitive unless it has capitals (as the
-    /// substring filter).
-    fn regex(pattern: &str) -> Option<GlobFilter> {
+    /// substring filter); why it does not compile, else.
+    fn regex(pattern: &str) -> Result<GlobFilter, String> {
+        // Checked on its own first: its error names the pattern's own fault, not the wrapper's.
+        regex_automata::util::syntax::parse(pattern).map_err(|e| short_error(&e.to_string()))?;
         let anywhere = format!("(?s-u:.*)(?:{pattern})(?s-u:.*)");
         let smart_case = !pattern.chars().any(char::is_uppercase);
-        let dfa = anchored_dfa(&anywhere, smart_case)?;
-        Some(GlobFilter {
+        let dfa = anchored_dfa(&anywhere, smart_case).ok_or("too large to match")?;
+        Ok(GlobFilter {
             dfa: Some(dfa),
             set: None,
         })

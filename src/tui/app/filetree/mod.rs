@@ -311,7 +311,12 @@ impl FileTree {
                 }
             }
         }
-        // Removed paths: what this layer's whiteouts and opaque markers hid from below.
+        // Removed paths: what this layer's whiteouts and opaque markers hid from below. Not in
+        // the final view, which shows what a container sees.
+        if mode == FileMode::Final {
+            tree.roll_up(paths);
+            return tree;
+        }
         let mut stack = Vec::new();
         for (i, e) in trees[n].entries.iter().enumerate() {
             let Some(id) = paths.entry_id(n, i) else {

@@ -25,6 +25,8 @@ pub struct Prompt {
     pub kind: PromptKind,
     pub input: String,
     pub error: Option<String>,
+    /// The offered input is selected: the first character typed replaces it.
+    pub selected: bool,
 }
 
 /// What a key did to a prompt.
@@ -34,18 +36,24 @@ pub enum Answer {
     Open,
     /// Closed without an answer.
     Cancelled,
-    /// A size floor (`None`: all sizes).
-    SizeFloor(Option<u64>),
+    /// A size floor (`None`: all sizes) and the text it was typed as.
+    SizeFloor { min: Option<u64>, typed: String },
     /// Where to extract (an overwrite is confirmed when `overwrite` is set).
     Extract(ExtractRequest),
 }
 
 impl Prompt {
-    /// The size floor's question, offering the floor set now.
-    pub fn size_floor(now: Option<u64>) -> Prompt {
+    /// The size floor's question, offering the floor set now as it was typed, selected.
+    pub fn size_floor(filter: &crate::tui::app::filetree::Filter) -> Prompt {
+        let input = match (&filter.min_size_text, filter.min_size) {
+            (Some(typed), Some(_)) => typed.clone(),
+            (_, Some(m)) => m.to_string(),
+            _ => String::new(),
+        };
         Prompt {
             kind: PromptKind::SizeFloor,
-            input: now.map(|m| m.to_string()).unwrap_or_default(),
+            selected: !input.is_empty(),
+            input,
             error: None,
         }
     }
@@ -84,6 +92,10 @@ impl Prompt {
         let Input::Edit(edit) = input else {
             return Answer::Open;
         };
+        // An offered input is selected: typing replaces it, any other edit keeps it.
+        if std::mem::replace(&mut self.selected, false) && matches!(edit, Edit::Push(_)) {
+            self.input.clear();
+        }
         match edit {
             Edit::Cancel => return Answer::Cancelled,
             Edit::Pop => {
@@ -98,10 +110,18 @@ impl Prompt {
                 PromptKind::SizeFloor => {
                     let typed = self.input.trim();
                     if typed.is_empty() {
-                        return Answer::SizeFloor(None);
+                        return Answer::SizeFloor {
+                            min: None,
+                            typed: String::new(),
+                        };
                     }
                     match crate::model::units::parse_size(typed) {
-                        Ok(min) => return Answer::SizeFloor(Some(min)),
+                        Ok(min) => {
+                            return Answer::SizeFloor {
+                                min: Some(min),
+                                typed: typed.to_string(),
+                            }
+                        }
                         Err(_) => {
                             self.error = Some("sizes look like 500k, 1M, 2.5GB or 1048576".into())
                         }

@@ -42,6 +42,9 @@ impl Awaits {
             (Awaits::Diff { new, path: p, .. }, ReadPurpose::DiffNew { .. }) => {
                 *new == layer && p == path
             }
+            (Awaits::Diff { old, path: p, .. }, ReadPurpose::DiffRemoved) => {
+                *old == layer && p == path
+            }
             _ => false,
         }
     }

@@ -1,0 +1,225 @@
+//! The explorer's defects found in a new user's trial (issue "Polish from a new user's
+//! trial"), each pinned by a test that failed before its fix. Keys go through `app::update`
+//! as the runtime sends them; what the user reads is the rendered screen.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::support::{self, file, noise, tempdir, Item, Spec};
+use crate::ui::{key, render, state_of};
+
+use strata::tui::app::popups::{Popup, PromptKind};
+use strata::tui::app::{update, Effect, ExtractRequest, Msg, ReadPurpose, Screen, State};
+
+fn demo(w: u16, h: u16) -> State {
+    state_of("assets/demo.tar", "assets/demo.tar", w, h)
+}
+
+fn explorer(s: &State) -> &strata::tui::app::Explorer {
+    let Screen::Explorer(ex) = &s.screen else {
+        panic!("not the explorer")
+    };
+    ex
+}
+
+fn footer(s: &State) -> String {
+    support::title_and_footer(&render(s)).1
+}
+
+/// 2. The viewer names the layer whose bytes it shows: /bin/busybox comes from layer 0, even
+/// in the final view (the view after layer 14).
+#[test]
+fn the_viewer_names_the_layer_the_bytes_come_from() {
+    let mut s = demo(120, 40);
+    let effects = key(&mut s, "3 <tab> / b u s y b o x <enter> <enter>");
+    assert!(
+        matches!(effects.last(), Some(Effect::ReadFile { path, .. }) if path == "bin/busybox"),
+        "{effects:?}"
+    );
+    let screen = render(&s);
+    assert!(screen.contains("/bin/busybox (layer 0)"), "{screen}");
+    assert!(!screen.contains("(layer 14)"), "{screen}");
+}
+
+/// 5. `x` with nothing selected refuses in the footer instead of offering the whole image.
+#[test]
+fn extract_with_nothing_selected_refuses() {
+    let mut s = demo(120, 40);
+    let effects = key(&mut s, "<tab> / z z z q q <enter> x");
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(explorer(&s).popup, None, "no prompt");
+    assert!(
+        footer(&s).contains("nothing selected to extract"),
+        "{}",
+        footer(&s)
+    );
+}
+
+/// 6. A removed file is not a dead end: Enter views the last copy below, `d` diffs that copy
+/// against nothing, `x` extracts it from the view that still has it.
+#[test]
+fn a_removed_file_opens_diffs_and_extracts_its_last_copy() {
+    let mut s = demo(120, 40);
+    // Layer 6 ran `rm -rf /tmp/build`; layer 5 wrote libdemo.a.
+    let effects = key(&mut s, "] ] ] ] ] ] <tab> / l i b d e m o <enter> <enter>");
+    let Some(Effect::ReadFile {
+        layer,
+        path,
+        purpose,
+    }) = effects.last().cloned()
+    else {
+        panic!("Enter on a removed file reads its last copy: {effects:?}")
+    };
+    assert_eq!((layer, path.as_str()), (5, "tmp/build/libdemo.a"));
+    assert_eq!(purpose, ReadPurpose::View);
+    let screen = render(&s);
+    assert!(
+        screen.contains("/tmp/build/libdemo.a (removed in layer 6; the copy from layer 5)"),
+        "{screen}"
+    );
+    key(&mut s, "<esc>");
+    let effects = key(&mut s, "d");
+    assert!(
+        matches!(effects.last(), Some(Effect::ReadFile { layer: 5, .. })),
+        "d reads the last copy: {effects:?}"
+    );
+    let content = strata::extract::FileContent {
+        bytes: b"one\ntwo\n".to_vec(),
+        total: 8,
+        truncated: false,
+    };
+    let Some(Effect::ReadFile { purpose, .. }) = effects.last().cloned() else {
+        panic!()
+    };
+    update(
+        &mut s,
+        Msg::FileRead {
+            layer: 5,
+            path: "tmp/build/libdemo.a".into(),
+            purpose,
+            result: Ok(content),
+        },
+    );
+    let screen = render(&s);
+    assert!(screen.contains("-one"), "removed lines: {screen}");
+    assert!(screen.contains("-two"), "{screen}");
+    key(&mut s, "<esc>");
+    key(&mut s, "x");
+    let Some(Popup::Prompt(p)) = &explorer(&s).popup else {
+        panic!("x asks where: {}", render(&s))
+    };
+    assert!(
+        matches!(&p.kind, PromptKind::Extract { layer: 5, path, .. } if path == "tmp/build/libdemo.a"),
+        "{:?}",
+        p.kind
+    );
+}
+
+/// 7. A regex that does not compile says so, and how the text is matched instead.
+#[test]
+fn an_invalid_regex_says_it_does_not_compile() {
+    let mut s = demo(120, 40);
+    key(&mut s, "<tab> / ( l o g o");
+    let f = footer(&s);
+    assert!(f.contains("not a valid regex"), "{f}");
+    assert!(f.contains("matched as text"), "{f}");
+    key(&mut s, "<enter>");
+    let screen = render(&s);
+    assert!(screen.contains("not a valid regex"), "{screen}");
+}
+
+/// 8. After an extraction, the next key does what it says: success is a footer notice, not a
+/// popup that swallows the key.
+#[test]
+fn the_extraction_notice_does_not_eat_the_next_key() {
+    let mut s = demo(120, 40);
+    let request = ExtractRequest {
+        layer: 14,
+        path: "etc".into(),
+        dir: "out".into(),
+        overwrite: false,
+        image: 0,
+    };
+    let summary = strata::extract::Summary {
+        files: 1,
+        bytes: 10,
+        ..Default::default()
+    };
+    key(&mut s, "<tab>");
+    update(
+        &mut s,
+        Msg::Extracted {
+            request,
+            result: Ok(summary),
+        },
+    );
+    assert!(footer(&s).contains("extracted 1 file"), "{}", footer(&s));
+    assert_eq!(explorer(&s).popup, None);
+    key(&mut s, "x");
+    assert!(
+        matches!(explorer(&s).popup, Some(Popup::Prompt(_))),
+        "x opened the extract prompt: {}",
+        render(&s)
+    );
+}
+
+/// 9. The size floor's prompt offers what was typed, selected: typing replaces it.
+#[test]
+fn the_size_floor_prompt_offers_what_was_typed_and_typing_replaces_it() {
+    let mut s = demo(120, 40);
+    key(&mut s, "<tab> > 5 0 k <enter>");
+    assert_eq!(explorer(&s).nav.filter.min_size, Some(50_000));
+    key(&mut s, ">");
+    let Some(Popup::Prompt(p)) = &explorer(&s).popup else {
+        panic!()
+    };
+    assert_eq!(p.input, "50k");
+    key(&mut s, "1 <enter>");
+    assert_eq!(explorer(&s).nav.filter.min_size, Some(1));
+    // Backspace edits what is offered instead.
+    key(&mut s, "> <bs> 0 <enter>");
+    assert_eq!(explorer(&s).nav.filter.min_size, Some(0));
+}
+
+/// 10. The footer never loses `?:help` and `q:quit`, whatever the width and filter.
+#[test]
+fn the_footer_keeps_help_and_quit() {
+    for (w, typed) in [
+        (140, "<tab> / b i n <enter>"),
+        (80, ""),
+        (80, "<tab>"),
+        (60, "<tab> / b i n <enter> > 1 k <enter>"),
+    ] {
+        let mut s = demo(w, 24);
+        key(&mut s, typed);
+        let f = footer(&s);
+        assert!(f.contains("?:help"), "{w} {typed:?}: {f}");
+        assert!(f.contains("q:quit"), "{w} {typed:?}: {f}");
+    }
+}
+
+/// 13. The final view shows what a container sees: nothing the last layer removed.
+#[test]
+fn the_final_view_lists_no_removed_entries() {
+    let dir = tempdir();
+    let path = dir.path().join("img.tar");
+    Spec::new()
+        .layer(
+            "COPY root",
+            vec![
+                Item::Dir("root"),
+                file("root/keep", b"keep"),
+                file("root/.npm/_cacache/blob", &noise(3, 50_000)),
+            ],
+        )
+        .layer("RUN npm cache clean", vec![Item::Whiteout("root/.npm")])
+        .docker_archive(&path);
+    let p = path.to_str().unwrap();
+    let mut s = state_of(p, p, 120, 30);
+    key(&mut s, "3 <tab>");
+    let screen = render(&s);
+    assert!(screen.contains("keep"), "{screen}");
+    assert!(!screen.contains(".npm"), "{screen}");
+    assert!(!screen.contains("_cacache"), "{screen}");
+    // The layer's own view still lists what it removed.
+    key(&mut s, "1");
+    assert!(render(&s).contains(".npm"), "{}", render(&s));
+}
