@@ -24,7 +24,7 @@ fn footer(s: &State) -> String {
     support::title_and_footer(&render(s)).1
 }
 
-/// 2. The viewer names the layer whose bytes it shows: /bin/busybox comes from layer 0, even
+/// Defect 2: The viewer names the layer whose bytes it shows: /bin/busybox comes from layer 0, even
 /// in the final view (the view after layer 14).
 #[test]
 fn the_viewer_names_the_layer_the_bytes_come_from() {
@@ -39,7 +39,7 @@ fn the_viewer_names_the_layer_the_bytes_come_from() {
     assert!(!screen.contains("(layer 14)"), "{screen}");
 }
 
-/// 5. `x` with nothing selected refuses in the footer instead of offering the whole image.
+/// Defect 5: `x` with nothing selected refuses in the footer instead of offering the whole image.
 #[test]
 fn extract_with_nothing_selected_refuses() {
     let mut s = demo(120, 40);
@@ -53,7 +53,7 @@ fn extract_with_nothing_selected_refuses() {
     );
 }
 
-/// 6. A removed file is not a dead end: Enter views the last copy below, `d` diffs that copy
+/// Defect 6: A removed file is not a dead end: Enter views the last copy below, `d` diffs that copy
 /// against nothing, `x` extracts it from the view that still has it.
 #[test]
 fn a_removed_file_opens_diffs_and_extracts_its_last_copy() {
@@ -113,7 +113,7 @@ fn a_removed_file_opens_diffs_and_extracts_its_last_copy() {
     );
 }
 
-/// 7. A regex that does not compile says so, and how the text is matched instead.
+/// Defect 7: A regex that does not compile says so, and how the text is matched instead.
 #[test]
 fn an_invalid_regex_says_it_does_not_compile() {
     let mut s = demo(120, 40);
@@ -126,7 +126,7 @@ fn an_invalid_regex_says_it_does_not_compile() {
     assert!(screen.contains("not a valid regex"), "{screen}");
 }
 
-/// 8. After an extraction, the next key does what it says: success is a footer notice, not a
+/// Defect 8: After an extraction, the next key does what it says: success is a footer notice, not a
 /// popup that swallows the key.
 #[test]
 fn the_extraction_notice_does_not_eat_the_next_key() {
@@ -161,7 +161,7 @@ fn the_extraction_notice_does_not_eat_the_next_key() {
     );
 }
 
-/// 9. The size floor's prompt offers what was typed, selected: typing replaces it.
+/// Defect 9: The size floor's prompt offers what was typed, selected: typing replaces it.
 #[test]
 fn the_size_floor_prompt_offers_what_was_typed_and_typing_replaces_it() {
     let mut s = demo(120, 40);
@@ -179,7 +179,7 @@ fn the_size_floor_prompt_offers_what_was_typed_and_typing_replaces_it() {
     assert_eq!(explorer(&s).nav.filter.min_size, Some(0));
 }
 
-/// 10. The footer never loses `?:help` and `q:quit`, whatever the width and filter.
+/// Defect 10: The footer never loses `?:help` and `q:quit`, whatever the width and filter.
 #[test]
 fn the_footer_keeps_help_and_quit() {
     for (w, typed) in [
@@ -196,7 +196,7 @@ fn the_footer_keeps_help_and_quit() {
     }
 }
 
-/// 13. The final view shows what a container sees: nothing the last layer removed.
+/// Defect 13: The final view shows what a container sees: nothing the last layer removed.
 #[test]
 fn the_final_view_lists_no_removed_entries() {
     let dir = tempdir();
