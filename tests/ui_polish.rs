@@ -223,3 +223,29 @@ fn the_final_view_lists_no_removed_entries() {
     key(&mut s, "1");
     assert!(render(&s).contains(".npm"), "{}", render(&s));
 }
+
+/// Defect 1: one word for each size. "Stored" meant the blob size in the Layers panel and the
+/// unpacked total in the Image panel; now the unpacked bytes are "in layers", the merged
+/// view's "visible", the compressed blobs "Blob"/"as blobs", in the explorer and the report.
+#[test]
+fn sizes_have_one_name_each_in_every_view() {
+    let s = demo(160, 48);
+    let screen = render(&s);
+    assert!(!screen.contains("Stored"), "{screen}");
+    assert!(!screen.contains("stored"), "{screen}");
+    assert!(screen.contains("Blob"), "{screen}");
+    assert!(
+        screen.contains("2.5 MB in layers, 2.3 MB visible, 2.8 MB as blobs"),
+        "{screen}"
+    );
+    let (code, out, err) = support::strata(&["report", "assets/demo.tar"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "Size       2.55 MB in 15 layers, 2.29 MB visible in 20 files, 2.76 MB as blobs"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("  SIZE        BLOB"), "{out}");
+    assert!(!out.contains("COMPRESSED"), "{out}");
+}

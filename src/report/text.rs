@@ -63,12 +63,12 @@ pub fn render(r: &Report, top: usize) -> String {
     let t = &r.totals;
     let _ = writeln!(
         o,
-        "Size       {} in {} layers ({} compressed); {} visible in {} files",
+        "Size       {} in {}, {} visible in {}, {} as blobs",
         units::decimal(t.total_bytes),
-        r.layers.len(),
-        units::decimal(t.compressed_bytes),
+        units::counted(r.layers.len() as u64, "layer", "layers"),
         units::decimal(t.final_bytes),
-        t.files
+        units::counted(t.files, "file", "files"),
+        units::decimal(t.compressed_bytes),
     );
     if let Some(b) = &r.base {
         let name = b
@@ -107,7 +107,7 @@ pub fn render(r: &Report, top: usize) -> String {
     let _ = writeln!(
         o,
         "  {:>3}  {:>9}  {:>10}  {:>9}  COMMAND",
-        "#", "SIZE", "COMPRESSED", "HIDES"
+        "#", "SIZE", "BLOB", "HIDES"
     );
     for l in &r.layers {
         let hides = if l.unreachable_bytes > 0 {
@@ -133,7 +133,7 @@ pub fn render(r: &Report, top: usize) -> String {
     let w = &r.waste;
     let _ = writeln!(
         o,
-        "Waste      {} unreachable ({} of what the image stores); efficiency {:.1} %",
+        "Waste      {} unreachable ({} of the bytes in layers); efficiency {:.1} %",
         units::decimal(w.unreachable_bytes),
         percent(w.unreachable_bytes, t.total_bytes),
         w.efficiency * 100.0

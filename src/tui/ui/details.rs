@@ -125,28 +125,38 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     frame.render_widget(block, area);
     let w = &ex.analysis.waste;
     let width = inner.width as usize;
-    let mut lines = vec![
-        Line::from(fit(
-            &format!(
-                "{} stored, {} final, {} compressed",
-                units::decimal_short(w.total_bytes),
-                units::decimal_short(w.final_bytes),
-                units::decimal_short(ex.compressed_bytes)
+    let (total, visible, blobs) = (
+        units::decimal_short(w.total_bytes),
+        units::decimal_short(w.final_bytes),
+        units::decimal_short(ex.compressed_bytes),
+    );
+    let sizes = format!("{total} in layers, {visible} visible, {blobs} as blobs");
+    // A narrow panel gives the three sizes more lines rather than cut one of them.
+    let mut lines: Vec<Line> = Vec::new();
+    if sizes.chars().count() <= width {
+        lines.push(Line::from(sizes));
+    } else {
+        let mut rows = vec![format!("{total} in layers"), format!("{visible} visible")];
+        match rows
+            .iter_mut()
+            .find(|r| r.chars().count() + blobs.len() + 8 <= width)
+        {
+            Some(row) => row.push_str(&format!(", {blobs} blobs")),
+            None => rows.push(format!("{blobs} as blobs")),
+        }
+        lines.extend(rows.into_iter().map(|r| Line::from(fit(&r, width))));
+    }
+    lines.extend([Line::from(vec![
+        styled("Efficiency ", t.dim),
+        styled(format!("{:.1} %", w.efficiency * 100.0), t.title),
+        styled(
+            fit(
+                &format!("  (dive {:.1} %)", ex.analysis.dive.efficiency * 100.0),
+                width.saturating_sub(18),
             ),
-            width,
-        )),
-        Line::from(vec![
-            styled("Efficiency ", t.dim),
-            styled(format!("{:.1} %", w.efficiency * 100.0), t.title),
-            styled(
-                fit(
-                    &format!("  (dive {:.1} %)", ex.analysis.dive.efficiency * 100.0),
-                    width.saturating_sub(18),
-                ),
-                t.dim,
-            ),
-        ]),
-    ];
+            t.dim,
+        ),
+    ])]);
     let causes = [
         ("overwritten", w.overwritten),
         ("copy-up", w.copy_up),

@@ -21,7 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-    // A narrow panel drops the Stored column so the commands keep some room, and shows
+    // A narrow panel drops the Blob column so the commands keep some room, and shows
     // the package delta in five columns (its biggest figure) instead of eleven.
     let stored = width >= 44;
     let packages = ex
@@ -39,7 +39,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         String::new()
     };
     let header = if stored {
-        format!("  #     Size   Stored {pkg_head}W Command")
+        format!("  #     Size     Blob {pkg_head}W Command")
     } else {
         format!("  #     Size {pkg_head}W Command")
     };
