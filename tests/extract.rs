@@ -215,7 +215,7 @@ fn a_directory_is_extracted_recursively_whatever_its_spelling() {
             .join(format!("out-{}", spelling.replace('/', "_")));
         let err = extract_ok(&image, &[spelling], &to, &[]);
         assert!(
-            err.starts_with("strata: extracted 3 files (27 B), 1 directories, 1 symlinks"),
+            err.starts_with("strata: extracted 3 files (27 B), 1 directory, 1 symlink,"),
             "{err}"
         );
         let got = snapshot(&to);

@@ -249,3 +249,56 @@ fn sizes_have_one_name_each_in_every_view() {
     assert!(out.contains("  SIZE        BLOB"), "{out}");
     assert!(!out.contains("COMPRESSED"), "{out}");
 }
+
+/// Defect 15: one spelling of each cause for a person ("copy-up"), counts that agree with
+/// their nouns, and the Top wasted list aligned whatever the cause.
+#[test]
+fn causes_are_spelled_one_way_counts_agree_and_columns_align() {
+    let mut s = demo(160, 48);
+    let screen = render(&s);
+    assert!(!screen.contains("copy_up"), "{screen}");
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("/opt/app/data/"))
+        .filter(|l| l.contains("kB copy-up") || l.contains("kB overwritten"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{screen}");
+    let col = |l: &str| l.find("/opt/app/data/").unwrap();
+    assert_eq!(col(rows[0]), col(rows[1]), "{rows:?}");
+    // `w` names one layer as a layer.
+    key(&mut s, "w w w w w w w");
+    let notices: Vec<String> = (0..10)
+        .map(|_| {
+            key(&mut s, "w");
+            footer(&s)
+        })
+        .collect();
+    assert!(
+        notices.iter().any(|n| n.contains("(layer 9)")),
+        "{notices:?}"
+    );
+    assert!(
+        !notices.iter().any(|n| n.contains("(layers 9)")),
+        "{notices:?}"
+    );
+    assert!(
+        !notices.iter().any(|n| n.contains("copy_up")),
+        "{notices:?}"
+    );
+    let (code, out, err) = support::strata(&["report", "assets/demo.tar"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("copy_up"), "{out}");
+    // The CLI's extract summary counts in words that agree.
+    let dir = tempdir();
+    let to = dir.path().join("out");
+    let (code, _, err) = support::strata(&[
+        "extract",
+        "assets/demo.tar",
+        "/opt/app/VERSION",
+        "--to",
+        to.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("extracted 1 file ("), "{err}");
+    assert!(!err.contains("1 files"), "{err}");
+}

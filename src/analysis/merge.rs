@@ -51,6 +51,15 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// How a person reads it: `copy-up` (the JSON key `name` is `copy_up`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Cause::Overwritten => "overwritten",
+            Cause::CopyUp => "copy-up",
+            Cause::Removed => "removed",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Cause::Overwritten => "overwritten",

@@ -48,6 +48,14 @@ pub enum WasteCause {
 }
 
 impl WasteCause {
+    /// How a person reads it: `copy-up` (the JSON value `name` is `copy_up`).
+    pub fn label(self) -> &'static str {
+        match self {
+            WasteCause::Hidden(c) => c.label(),
+            other => other.name(),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             WasteCause::Hidden(c) => c.name(),

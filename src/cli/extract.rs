@@ -31,12 +31,12 @@ pub fn run(args: &ExtractArgs) -> Result<(), Error> {
         return Ok(());
     }
     eprintln!(
-        "strata: extracted {} files ({}), {} directories, {} symlinks, {} hardlinks into {}",
-        summary.files,
+        "strata: extracted {} ({}), {}, {}, {} into {}",
+        units::counted(summary.files, "file", "files"),
         units::decimal(summary.bytes),
-        summary.dirs,
-        summary.symlinks,
-        summary.hardlinks,
+        units::counted(summary.dirs, "directory", "directories"),
+        units::counted(summary.symlinks, "symlink", "symlinks"),
+        units::counted(summary.hardlinks, "hardlink", "hardlinks"),
         strata::model::text::printable(&args.to.display().to_string(), 1000)
     );
     for (path, why) in &summary.skipped {

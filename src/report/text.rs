@@ -189,7 +189,8 @@ pub fn render(r: &Report, top: usize) -> String {
                 o,
                 "  {:>9}  {:<11}  {:<9}  {}{same}",
                 units::decimal(row.bytes),
-                row.cause,
+                // The JSON value is `copy_up`; a person reads `copy-up`.
+                row.cause.replace('_', "-"),
                 layers,
                 safe(&row.path)
             );

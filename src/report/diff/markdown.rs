@@ -138,7 +138,7 @@ impl DiffReport {
                     o,
                     "- {} ({}, {})",
                     cell(&c.sentence(160), 400),
-                    c.cause.name().replace('_', "-"),
+                    c.cause.label(),
                     units::signed_decimal(c.delta)
                 );
             }

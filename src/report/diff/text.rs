@@ -145,7 +145,7 @@ impl DiffReport {
             let _ = writeln!(
                 o,
                 "  {:<12} {:>13}  {}",
-                c.cause.name(),
+                c.cause.label(),
                 units::signed_decimal(c.delta),
                 c.sentence(120)
             );

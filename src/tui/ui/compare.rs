@@ -66,7 +66,7 @@ fn draw_summary(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
             format!(
                 "{} {} by {}`{}`",
                 units::signed_short(c.delta),
-                c.cause.name().replace('_', "-"),
+                c.cause.label(),
                 if c.new_step { "new step " } else { "" },
                 printable(&c.step, 300)
             )
@@ -569,7 +569,7 @@ pub fn details_lines(state: &State, v: &CompareView, w: usize) -> Vec<Line<'stat
         lines.push(Line::from(fit(
             &format!(
                 "  {:<12} {:>10}  {}",
-                c.cause.name(),
+                c.cause.label(),
                 units::signed_short(c.delta),
                 c.sentence(500)
             ),

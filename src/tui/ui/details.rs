@@ -192,9 +192,9 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         lines.push(Line::from(styled("Top wasted", t.dim)));
         for row in w.top.iter().take(room) {
             let head = format!(
-                "{:>9} {:<9} ",
+                "{:>9} {:<11} ",
                 units::decimal_short(row.bytes),
-                row.cause.name()
+                row.cause.label()
             );
             lines.push(Line::from(vec![
                 Span::raw(head.clone()),

@@ -301,7 +301,10 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, hints: &[Hint], curs
         }
         if h.paths.len() > 3 {
             lines.push(Line::from(Span::styled(
-                format!("    … {} more paths", h.paths.len() - 3),
+                {
+                    let more = h.paths.len() - 3;
+                    format!("    … {more} more path{}", if more == 1 { "" } else { "s" })
+                },
                 t.dim,
             )));
         }

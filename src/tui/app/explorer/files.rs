@@ -176,12 +176,17 @@ impl Explorer {
         }
         let row = top[self.waste_next % top.len()].clone();
         self.notice = Some(format!(
-            "waste {}/{}: {} {} of /{} (layers {})",
+            "waste {}/{}: {} {} of /{} ({} {})",
             self.waste_next % top.len() + 1,
             top.len(),
             crate::model::units::decimal(row.bytes),
-            row.cause.name(),
+            row.cause.label(),
             printable(&row.path, 200),
+            if row.layers.len() == 1 {
+                "layer"
+            } else {
+                "layers"
+            },
             row.layers
                 .iter()
                 .map(ToString::to_string)
