@@ -957,14 +957,12 @@ fn the_selected_path_is_shown_whole() {
     let screen = render(&s);
     let bottom = screen.lines().rfind(|l| l.contains('┛')).unwrap();
     assert!(bottom.contains(" /opt/app/data/dataset.bin ┛"), "{bottom}");
-    let mut s = state(44, 24);
-    key(&mut s, "m m <tab> /dataset.bin <enter>");
+    // The narrowest explorer (60 columns): the path's end stays when it is cut.
+    let mut s = state(60, 24);
+    key(&mut s, "m m <tab> /app/data/dataset.bin <enter>");
     let screen = render(&s);
     let bottom = screen.lines().rfind(|l| l.contains('┛')).unwrap();
-    assert!(
-        bottom.contains(" …") && bottom.contains("set.bin ┛"),
-        "{bottom}"
-    );
+    assert!(bottom.contains("set.bin ┛"), "{bottom}");
 }
 
 /// The hints and history popups take End/Home and pages too (only up and down did).

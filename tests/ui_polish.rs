@@ -302,3 +302,65 @@ fn causes_are_spelled_one_way_counts_agree_and_columns_align() {
     assert!(err.contains("extracted 1 file ("), "{err}");
     assert!(!err.contains("1 files"), "{err}");
 }
+
+/// Defect 12: small terminals. Every list says what it hides above and below; below a minimum
+/// size a notice says so; `+` gives the focused panel the whole screen; the loading screen's
+/// phase is whole when there is room.
+#[test]
+fn small_terminals_show_what_is_hidden_and_say_when_too_small() {
+    // 140x42: the Layers panel holds 13 of its 22 rows (15 layers, 7 steps that made none).
+    let mut s = demo(140, 42);
+    let rows = explorer(&s).layer_rows.len();
+    let screen = render(&s);
+    assert!(
+        screen.contains(&format!("▼ {} more", rows - 13)),
+        "{screen}"
+    );
+    key(&mut s, "G");
+    let offset = explorer(&s).layers_offset;
+    assert!(offset > 0);
+    let screen = render(&s);
+    assert!(screen.contains(&format!("▲ {offset} more")), "{screen}");
+    // The Files panel of the final view scrolls too.
+    key(&mut s, "3 <tab>");
+    assert!(render(&s).contains("more"), "{}", render(&s));
+    // Too small: a notice, and keys still work.
+    let mut s = demo(50, 12);
+    let screen = render(&s);
+    assert!(screen.contains("too small"), "{screen}");
+    key(&mut s, "q");
+    assert!(s.quit);
+    // `+` zooms the focused panel to the whole screen and back.
+    let mut s = demo(80, 24);
+    key(&mut s, "<tab> +");
+    let screen = render(&s);
+    assert!(!screen.contains("Layers (15)"), "{screen}");
+    assert!(screen.contains("Files: layer 0"), "{screen}");
+    key(&mut s, "+");
+    assert!(render(&s).contains("Layers (15)"));
+}
+
+#[test]
+fn the_loading_screen_keeps_the_phase_whole() {
+    use strata::load::LoadEvent;
+    use strata::tui::app::keymap::Keymap;
+    use strata::tui::app::theme::Theme;
+    let mut s = State::new("x.tar", Keymap::new(None).0, Theme::dark(), 100, 24);
+    update(
+        &mut s,
+        Msg::Load(LoadEvent::Opened {
+            layer_bytes: vec![1_000_000, 2_000_000],
+        }),
+    );
+    update(&mut s, Msg::Load(LoadEvent::LayerStarted { index: 0 }));
+    update(
+        &mut s,
+        Msg::Load(LoadEvent::LayerProgress {
+            index: 0,
+            read: 500_000,
+            total: 1_000_000,
+        }),
+    );
+    let screen = render(&s);
+    assert!(screen.contains("decompress + index"), "{screen}");
+}

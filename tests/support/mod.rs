@@ -574,7 +574,30 @@ pub fn nested_layout(dir: &Path, platforms: &[(&str, &str)]) -> Vec<String> {
 pub fn title_and_footer(screen: &str) -> (String, String) {
     let lines: Vec<&str> = screen.lines().collect();
     (
-        lines.first().unwrap_or(&"").to_string(),
+        without_scroll_marks(lines.first().unwrap_or(&"")),
         lines.last().unwrap_or(&"").to_string(),
     )
+}
+
+/// A border line without its `▲ N more` mark: how far a list is scrolled depends on where
+/// the user scrolled it (at whatever size), which the titles themselves do not.
+fn without_scroll_marks(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find(" ▲ ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + " ▲ ".len()..];
+        match after.find(" more ") {
+            Some(end) => {
+                out.push_str(&"─".repeat(after[..end + " more ".len()].chars().count() + 3));
+                rest = &after[end + " more ".len()..];
+            }
+            None => {
+                out.push_str(" ▲ ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }

@@ -81,6 +81,8 @@ pub enum Action {
     Config,
     Hints,
     Packages,
+    /// Give the focused panel the whole screen, or back.
+    Zoom,
 }
 
 /// Every action with its config name and description, in help order.
@@ -151,6 +153,11 @@ pub const ACTIONS: &[(Action, &str, &str)] = &[
         Action::Packages,
         "packages",
         "packages by size; Enter shows a package's files",
+    ),
+    (
+        Action::Zoom,
+        "zoom",
+        "give the focused panel the whole screen (again: back)",
     ),
     (Action::Help, "help", "this help"),
     (Action::Quit, "quit", "quit"),

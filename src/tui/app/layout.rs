@@ -37,6 +37,34 @@ pub fn areas(width: u16, height: u16, layer_rows: usize) -> Areas {
     }
 }
 
+/// Which panel has the whole screen (`+`), if one does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zoom {
+    Layers,
+    Files,
+}
+
+/// `areas`, or with one panel zoomed, that panel over everything but the footer and the
+/// others empty (drawing skips empty panels).
+pub fn zoomed_areas(width: u16, height: u16, layer_rows: usize, zoom: Option<Zoom>) -> Areas {
+    let mut a = areas(width, height, layer_rows);
+    let Some(z) = zoom else {
+        return a;
+    };
+    let main = Rect::new(0, 0, width, height.saturating_sub(1));
+    let none = Rect::new(0, 0, 0, 0);
+    (a.layers, a.layer_details, a.image_details, a.files) = match z {
+        Zoom::Layers => (main, none, none, none),
+        Zoom::Files => (none, none, none, main),
+    };
+    a
+}
+
+/// Below this size the explorer says the terminal is too small instead of drawing panels
+/// too narrow to hold a name.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
 /// Heights of the Layers, Layer and Image panels in a left column `total` rows high. Tall
 /// terminals give the details their full size and the layers the rest. Below that the
 /// details keep their full size only while every layer row still shows; otherwise the

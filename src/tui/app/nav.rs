@@ -24,6 +24,8 @@ pub struct TreeNav {
     shown: usize,
     /// Rows `offset..offset + shown`, listed by the last change.
     window: Vec<Row>,
+    /// Where the user left the list scrolled: a resize scrolls from here (`refit`).
+    anchor: usize,
 }
 
 impl TreeNav {
@@ -38,6 +40,7 @@ impl TreeNav {
             editing_filter: false,
             shown: 1,
             window: Vec::new(),
+            anchor: 0,
         }
     }
 
@@ -74,6 +77,17 @@ impl TreeNav {
     pub fn fit(&mut self, paths: &PathTable, shown: usize) {
         self.shown = shown.max(1);
         self.offset = scroll_to(self.offset, self.cursor, self.rows.len(), self.shown);
+        self.anchor = self.offset;
+        self.window = self
+            .rows
+            .window(&mut self.tree, paths, self.offset, self.shown);
+    }
+
+    /// `fit` for a new terminal size: scrolled from where the user left the list, which it
+    /// keeps (a shrink and a grow back show the same rows again).
+    pub fn refit(&mut self, paths: &PathTable, shown: usize) {
+        self.shown = shown.max(1);
+        self.offset = scroll_to(self.anchor, self.cursor, self.rows.len(), self.shown);
         self.window = self
             .rows
             .window(&mut self.tree, paths, self.offset, self.shown);

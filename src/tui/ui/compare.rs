@@ -236,6 +236,8 @@ fn draw_files(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         title = format!("{title} in /{} (Esc: all)", printable(dir, 200));
     }
     let block = panel(title, v.popup.is_none(), state);
+    let shown = block.inner(area).height.saturating_sub(1) as usize;
+    let block = super::scroll_marks(block, v.nav.offset, shown, v.nav.rows.len(), state);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = inner.width as usize;

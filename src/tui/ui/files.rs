@@ -37,6 +37,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         };
         block = block.title_bottom(Line::from(styled(format!(" {shown} "), t.dim)).right_aligned());
     }
+    let shown = block.inner(area).height.saturating_sub(1) as usize;
+    let block = super::scroll_marks(block, ex.nav.offset, shown, ex.nav.rows.len(), state);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;

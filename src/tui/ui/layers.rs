@@ -1,4 +1,4 @@
-//! The Layers panel: one row per layer (size, stored size, waste marker, command), with the
+//! The Layers panel: one row per layer (size, blob size, waste marker, command), with the
 //! history steps that made no layer dimmed between them.
 
 use ratatui::layout::Rect;
@@ -18,6 +18,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         focused(ex, Panel::Layers),
         state,
     );
+    let shown = block.inner(area).height.saturating_sub(1) as usize;
+    let block = super::scroll_marks(block, ex.layers_offset, shown, ex.layer_rows.len(), state);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;

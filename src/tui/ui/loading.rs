@@ -89,10 +89,13 @@ pub fn draw(frame: &mut Frame, state: &State, l: &Loading) {
             Phase::Reading => "decompress + index",
             Phase::Done => "done",
         };
+        let bar_w = w.saturating_sub(48).clamp(8, 40);
+        // The figures and the phase take what the label and the bar leave.
+        let room = w.saturating_sub(label.chars().count() + bar_w);
         lines.push(Line::from(vec![
             styled(label.clone(), t.dim),
             styled(
-                bar(f, w.saturating_sub(48).clamp(8, 40)),
+                bar(f, bar_w),
                 if layer.phase == Phase::Done {
                     t.added
                 } else {
@@ -105,7 +108,7 @@ pub fn draw(frame: &mut Frame, state: &State, l: &Loading) {
                     units::decimal_short(layer.read.min(layer.total)),
                     units::decimal_short(layer.total)
                 ),
-                40,
+                room,
             )),
         ]));
     }

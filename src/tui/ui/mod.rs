@@ -29,11 +29,26 @@ pub fn draw(frame: &mut Frame, state: &State) {
 }
 
 fn draw_explorer(frame: &mut Frame, state: &State, ex: &Explorer) {
+    use crate::tui::app::layout::{MIN_HEIGHT, MIN_WIDTH};
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, state, MIN_WIDTH, MIN_HEIGHT);
+        return;
+    }
     let a = ex.areas();
-    layers::draw(frame, a.layers, state, ex);
-    details::draw_layer(frame, a.layer_details, state, ex);
-    details::draw_image(frame, a.image_details, state, ex);
-    files::draw(frame, a.files, state, ex);
+    // A zoomed panel has the screen; the others are empty and not drawn.
+    if !a.layers.is_empty() {
+        layers::draw(frame, a.layers, state, ex);
+    }
+    if !a.layer_details.is_empty() {
+        details::draw_layer(frame, a.layer_details, state, ex);
+    }
+    if !a.image_details.is_empty() {
+        details::draw_image(frame, a.image_details, state, ex);
+    }
+    if !a.files.is_empty() {
+        files::draw(frame, a.files, state, ex);
+    }
     draw_footer(frame, a.footer, state, ex);
     if let Some(p) = &ex.popup {
         popups::draw(frame, state, ex, p);
@@ -188,6 +203,45 @@ pub(crate) fn footer_line(
         spans.push(Span::raw(l));
     }
     Line::from(spans)
+}
+
+/// Below the minimum size: what the terminal is and what strata needs; keys still work.
+fn draw_too_small(frame: &mut Frame, state: &State, w: u16, h: u16) {
+    let area = frame.area();
+    let t = &state.theme;
+    let text = format!(
+        "terminal too small ({}x{}); strata needs {w}x{h}. Enlarge it, or press {} to quit.",
+        area.width,
+        area.height,
+        state.keymap.first_key(Action::Quit)
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(text, t.warn)))
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        area,
+    );
+}
+
+/// A list's scroll marks on its border: `▲ 3 more` at the top right while rows are scrolled
+/// away above, `▼ 2 more` at the bottom left while rows are below.
+pub(crate) fn scroll_marks<'a>(
+    mut block: Block<'a>,
+    offset: usize,
+    shown: usize,
+    total: usize,
+    state: &State,
+) -> Block<'a> {
+    let t = &state.theme;
+    if offset > 0 {
+        block = block
+            .title_top(Line::from(styled(format!(" ▲ {offset} more "), t.dim)).right_aligned());
+    }
+    let below = total.saturating_sub(offset + shown);
+    if below > 0 && shown > 0 {
+        block = block
+            .title_bottom(Line::from(styled(format!(" ▼ {below} more "), t.dim)).left_aligned());
+    }
+    block
 }
 
 /// A bordered panel; the focused one stands out.

@@ -205,11 +205,16 @@ fn scrolled(
 ) {
     let visible = area.height.saturating_sub(2) as usize;
     frame.render_widget(Clear, area);
+    let total = lines.len();
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
-    frame.render_widget(
-        Paragraph::new(shown).block(panel(title.to_string(), true, state)),
-        area,
+    let block = super::scroll_marks(
+        panel(title.to_string(), true, state),
+        scroll,
+        visible,
+        total,
+        state,
     );
+    frame.render_widget(Paragraph::new(shown).block(block), area);
 }
 
 fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>> {
@@ -327,8 +332,10 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, hints: &[Hint], curs
         "Hints ({}): Enter jumps to the layer and path, Esc closes",
         hints.len()
     );
+    let total = lines.len();
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
-    frame.render_widget(Paragraph::new(shown).block(panel(title, true, state)), area);
+    let block = super::scroll_marks(panel(title, true, state), scroll, visible, total, state);
+    frame.render_widget(Paragraph::new(shown).block(block), area);
 }
 
 /// The Packages view: one row per package (size, ecosystem, installing layer, name and
@@ -466,7 +473,14 @@ fn draw_packages(
         title += &format!(", {} unreadable", inv.unreadable.len());
     }
     title.push(')');
-    frame.render_widget(Paragraph::new(lines).block(panel(title, true, state)), area);
+    let block = super::scroll_marks(
+        panel(title, true, state),
+        offset,
+        visible,
+        list.rows.len(),
+        state,
+    );
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 /// Greedy word wrap to `width` columns (words longer than a line are cut).

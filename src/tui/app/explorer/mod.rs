@@ -19,7 +19,7 @@ use ratatui::layout::Rect;
 use super::filetree::{FileMode, FileTree, Node, SortBy, Status};
 use super::keymap::{Action, Scope};
 use super::keys::{Context, Input};
-use super::layout::{areas, list_rows, popup_area, Areas};
+use super::layout::{list_rows, popup_area, Areas};
 use super::nav::{scroll_to, TreeNav};
 use super::popups::{help, packages, ConfigView, HintList, PackageList, Popup, Prompt, Scroll};
 use super::{Effect, Loaded};
@@ -58,6 +58,10 @@ pub struct Explorer {
     /// A one-line note for the footer (what `w` or a hint jumped to), cleared by the next key
     /// (another `w` puts the next one there).
     pub notice: Option<String>,
+    /// Where the user left the Layers list scrolled (resizes scroll from here).
+    layers_anchor: usize,
+    /// The panel that has the whole screen (`+`), if one does.
+    pub zoom: Option<crate::tui::app::layout::Zoom>,
     waste_next: usize,
     /// The terminal's size, from the last resize: where the panels are.
     size: (u16, u16),
@@ -93,6 +97,8 @@ impl Explorer {
             views,
             popup: None,
             notice: None,
+            layers_anchor: 0,
+            zoom: None,
             waste_next: 0,
             size: (width, height),
             owners,
@@ -218,7 +224,12 @@ impl Explorer {
 
     /// Where the panels are on the terminal.
     pub fn areas(&self) -> Areas {
-        areas(self.size.0, self.size.1, self.layer_rows.len())
+        crate::tui::app::layout::zoomed_areas(
+            self.size.0,
+            self.size.1,
+            self.layer_rows.len(),
+            self.zoom,
+        )
     }
 
     /// Lays the screen out for a `width` x `height` terminal: the cursors stay inside their
@@ -229,13 +240,30 @@ impl Explorer {
         self.size = (width, height);
         let a = self.areas();
         let paths = &self.analysis.stack.paths;
-        self.nav.fit(paths, list_rows(a.files));
+        // A resize scrolls from where the user left each list (a shrink to nothing scrolls it
+        // to the cursor; grown back, it is where it was); a key moves that place, unless the
+        // terminal is too small to show the lists at all.
+        use crate::tui::app::layout::{MIN_HEIGHT, MIN_WIDTH};
+        let keep = resized || width < MIN_WIDTH || height < MIN_HEIGHT;
+        if keep {
+            self.nav.refit(paths, list_rows(a.files));
+        } else {
+            self.nav.fit(paths, list_rows(a.files));
+        }
+        let from = if keep {
+            self.layers_anchor
+        } else {
+            self.layers_offset
+        };
         self.layers_offset = scroll_to(
-            self.layers_offset,
+            from,
             self.layer_row_index(),
             self.layer_rows.len(),
             list_rows(a.layers),
         );
+        if !keep {
+            self.layers_anchor = self.layers_offset;
+        }
         // A popup's limit depends on its size and content only: it is set when it opens, when
         // its content arrives and here when the terminal changed (a viewer re-wraps its text).
         if resized {
@@ -320,6 +348,14 @@ impl Explorer {
             // The app quits before a key reaches a screen.
             Action::Quit => {}
             Action::Help => self.open(Popup::Help(Scroll::default())),
+            Action::Zoom => {
+                use crate::tui::app::layout::Zoom;
+                self.zoom = match (self.zoom, self.focus) {
+                    (Some(_), _) => None,
+                    (None, Panel::Layers) => Some(Zoom::Layers),
+                    (None, Panel::Files) => Some(Zoom::Files),
+                };
+            }
             Action::Config => self.open(Popup::Config(Scroll::default())),
             Action::Hints => self.open(Popup::Hints(HintList::of(&self.analysis.hints))),
             Action::Packages => {
@@ -333,6 +369,14 @@ impl Explorer {
                 self.focus = match self.focus {
                     Panel::Layers => Panel::Files,
                     Panel::Files => Panel::Layers,
+                };
+                // Zoomed, the panel that takes the focus takes the screen.
+                if self.zoom.is_some() {
+                    use crate::tui::app::layout::Zoom;
+                    self.zoom = Some(match self.focus {
+                        Panel::Layers => Zoom::Layers,
+                        Panel::Files => Zoom::Files,
+                    });
                 }
             }
             Action::PrevLayer => self.select_layer(self.layer.saturating_sub(1)),
