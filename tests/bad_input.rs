@@ -110,6 +110,104 @@ fn truncated_archive() {
     fails(path.to_str().unwrap(), &["cut.tar"]);
 }
 
+/// Each entry of a tar: (name, where its header starts, where its data starts, data size).
+fn entries_of(bytes: &[u8]) -> Vec<(String, u64, u64, u64)> {
+    let mut archive = tar::Archive::new(bytes);
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                e.raw_header_position(),
+                e.raw_file_position(),
+                e.size(),
+            )
+        })
+        .collect()
+}
+
+/// Issue #23, item 3: a `docker save` or OCI archive cut short (a download or `head -c` that
+/// stopped) says the archive ends early and names the last entry read, wherever the cut
+/// falls: inside an entry's data, inside a header, or exactly between two entries before the
+/// manifest or index came (no end-of-archive marker). It used to say "not a container image:
+/// no manifest.json or index.json found". An archive that lacks only its end-of-archive
+/// marker still opens, and a complete tar that holds no image is still "not a container
+/// image".
+#[test]
+fn a_cut_archive_says_it_ends_early_and_names_the_last_entry_read() {
+    let dir = tempdir();
+    let docker = dir.path().join("docker.tar");
+    simple().docker_archive(&docker);
+    let oci = dir.path().join("oci.tar");
+    simple().oci(&oci, Comp::Gzip, false);
+    for (whole, prefix) in [(&docker, "docker-archive:"), (&oci, "oci-archive:")] {
+        let bytes = std::fs::read(whole).unwrap();
+        let entries = entries_of(&bytes);
+        let (last, _, _, _) = entries.last().unwrap();
+        assert!(last == "manifest.json" || last == "index.json", "{last}");
+        // The largest entry after the first is a layer.
+        let layer = entries[1..].iter().max_by_key(|e| e.3).unwrap();
+        let layer_at = entries.iter().position(|e| e == layer).unwrap();
+        assert!(
+            layer.0.contains("layer") || layer.0.starts_with("blobs/"),
+            "{entries:?}"
+        );
+        let before_layer = &entries[layer_at - 1].0;
+        let before_last = &entries[entries.len() - 2].0;
+        let cuts = [
+            ("inside a layer's data", layer.2 + layer.3 / 2, &layer.0),
+            ("inside a layer's header", layer.1 + 100, before_layer),
+            (
+                "inside the last header",
+                entries.last().unwrap().1 + 300,
+                before_last,
+            ),
+            (
+                "between two entries",
+                entries.last().unwrap().1,
+                before_last,
+            ),
+        ];
+        for (where_, at, after) in cuts {
+            let cut = dir.path().join(format!(
+                "cut-{}",
+                whole.file_name().unwrap().to_str().unwrap()
+            ));
+            std::fs::write(&cut, &bytes[..at as usize]).unwrap();
+            let cut = cut.to_str().unwrap();
+            for target in [cut.to_string(), format!("{prefix}{cut}")] {
+                let msg = fails(&target, &[]);
+                assert_eq!(
+                    msg.trim_end(),
+                    format!(
+                        "strata: error: {target}: the archive ends early (truncated) after \
+                         '{after}' (read {at} bytes)"
+                    ),
+                    "{target}, cut {where_}"
+                );
+            }
+        }
+        // Without the two zero blocks at its end but whole: it opens.
+        let unmarked = dir.path().join("unmarked.tar");
+        let (_, _, data, size) = entries.last().unwrap();
+        let end = (data + size).div_ceil(512) * 512;
+        assert!(end < bytes.len() as u64);
+        std::fs::write(&unmarked, &bytes[..end as usize]).unwrap();
+        let (code, _, err) = strata(&["report", unmarked.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {err}", whole.display());
+    }
+    // A whole tar that is no image is not called truncated.
+    let plain = dir.path().join("plain.tar");
+    write_tar(&plain, &[("hello.txt".into(), b"hi\n".to_vec())]);
+    fails(
+        plain.to_str().unwrap(),
+        &["not a container image: no manifest.json or index.json found"],
+    );
+}
+
 #[test]
 fn corrupt_tar_header_in_a_layer() {
     let dir = tempdir();

@@ -515,6 +515,10 @@ fn an_engine_archive_without_a_manifest_or_not_a_tar_is_refused() {
     let dir = tempdir();
     let no_manifest = dir.path().join("no-manifest.tar");
     write_tar(&no_manifest, &[("config.json".into(), b"{}".to_vec())]);
+    let cut = dir.path().join("cut.tar");
+    Spec::new()
+        .layer("x", vec![file("etc/x", &noise(1, 40_000))])
+        .docker_archive(&cut);
     let bodies = [
         (
             std::fs::read(&no_manifest).unwrap(),
@@ -523,6 +527,12 @@ fn an_engine_archive_without_a_manifest_or_not_a_tar_is_refused() {
         (
             vec![b'x'; 2048],
             "not a container image: the docker engine sent an archive that is not a tar",
+        ),
+        // Cut inside its first layer's data (and announced so: the stream ends cleanly).
+        (
+            std::fs::read(&cut).unwrap()[..5000].to_vec(),
+            "docker-daemon:app:v1: the archive ends early (truncated) after 'l0/layer.tar' \
+             (read 5000 bytes)",
         ),
     ];
     for (body, expected) in bodies {

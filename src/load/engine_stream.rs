@@ -229,7 +229,7 @@ fn walk(
     Ok((store, passed))
 }
 
-/// An archive that broke off (an engine error) or is not a tar.
+/// An archive that broke off (an engine error), ends early or is not a tar.
 fn archive_error(engine: Engine, e: WalkError) -> Error {
     match e {
         WalkError::Read(io) | WalkError::Visit(io) if source::is_transfer_error(&io) => {
@@ -237,6 +237,7 @@ fn archive_error(engine: Engine, e: WalkError) -> Error {
                 reason: io.to_string(),
             }
         }
+        WalkError::Truncated { after, read } => Error::Truncated { after, read },
         e => Error::NotAnImage {
             reason: format!(
                 "the {} engine sent an archive that is not a tar ({})",

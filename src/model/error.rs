@@ -29,6 +29,12 @@ pub enum Error {
     #[error("not a container image: {reason}")]
     NotAnImage { reason: String },
 
+    /// An archive file that ends before its last entry does, or without its end-of-archive
+    /// marker and without what the image needs (a copy or download cut short); `after` names
+    /// the last entry whose header was read, `read` the bytes there were.
+    #[error("the archive ends early (truncated){} (read {read} bytes)", after_entry(.after))]
+    Truncated { after: Option<String>, read: u64 },
+
     /// A well-formed request strata does not do (a reference it cannot parse, a compression
     /// it does not read, a path that is not in the image).
     #[error("{reason}")]
@@ -186,6 +192,14 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// ` after 'NAME'` (printable), or ` before its first entry`: where an archive was cut.
+pub(crate) fn after_entry(after: &Option<String>) -> String {
+    match after {
+        Some(name) => format!(" after '{}'", super::text::printable(name, 200)),
+        None => " before its first entry".to_string(),
+    }
+}
 
 /// `text` after a space, or nothing: a registry's 429 may come without a word.
 fn spaced(text: &str) -> String {

@@ -31,9 +31,11 @@ pub enum WalkError {
     /// A header block that is not a tar header.
     #[error("{0}")]
     Header(HeaderProblem),
-    /// The archive ends inside an entry; `after` names the last entry read whole.
-    #[error("the archive ends early (truncated{})", after.as_ref().map(|a| format!(" after {a}")).unwrap_or_default())]
-    Truncated { after: Option<String> },
+    /// The archive ends inside an entry (its header, its data or an extension header before
+    /// it); `after` names the last entry whose header was read, `read` counts the bytes there
+    /// were.
+    #[error("the archive ends early (truncated){} (read {read} bytes)", crate::model::error::after_entry(.after))]
+    Truncated { after: Option<String>, read: u64 },
     /// The bytes could not be read (a file error, an engine's stream breaking off) or the tar
     /// crate refused them for a reason no header check names.
     #[error("{0}")]
@@ -43,24 +45,55 @@ pub enum WalkError {
     Visit(#[source] io::Error),
 }
 
+/// How a walk over a file ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// At the end-of-archive marker (a zero block), or where the visitor stopped.
+    Marked,
+    /// At the end of the file, right after a whole entry, with no end-of-archive marker:
+    /// every tar writer ends with two zero blocks, and a copy cut between two entries looks
+    /// exactly like this. Whether it was cut is the caller's to say: when what it needs is
+    /// missing, it was.
+    Unmarked { after: Option<String>, read: u64 },
+}
+
 /// Walks the archive in `file` with the data of each entry skipped by seeking. A broken header
-/// is read again and named (see `model::tar_header`).
+/// is read again and named (see `model::tar_header`); a file that ends inside an entry is
+/// `Truncated`.
 pub fn walk_file<F: Read + Seek>(
     mut file: F,
     visit: impl FnMut(ArchiveFile) -> io::Result<Next>,
-) -> Result<(), WalkError> {
-    let mut next_header = 0u64;
+) -> Result<Ending, WalkError> {
+    let mut walk = Walk::default();
     let outcome = {
         let mut archive = tar::Archive::new(io::BufReader::new(&mut file));
         match archive.entries_with_seek() {
-            Ok(entries) => walk_entries(entries, &mut next_header, visit),
-            Err(e) => Err((WalkError::Read(e), None)),
+            Ok(entries) => walk_entries(entries, &mut walk, visit),
+            Err(e) => Err(WalkError::Read(e)),
         }
     };
     match outcome {
-        Ok(()) => Ok(()),
-        Err((WalkError::Read(e), after)) => Err(diagnose(&mut file, next_header, e, after)),
-        Err((e, _)) => Err(e),
+        Ok(()) if walk.stopped => Ok(Ending::Marked),
+        Ok(()) => {
+            // Seeking past the end of the file and finding no header there is the end of the
+            // archive to the tar crate: a file cut inside an entry's data ends without an error.
+            let len = file.seek(SeekFrom::End(0)).map_err(WalkError::Read)?;
+            if walk.next_header > len {
+                Err(WalkError::Truncated {
+                    after: walk.last,
+                    read: len,
+                })
+            } else if walk.next_header == len {
+                Ok(Ending::Unmarked {
+                    after: walk.last,
+                    read: len,
+                })
+            } else {
+                Ok(Ending::Marked)
+            }
+        }
+        Err(WalkError::Read(e)) => Err(diagnose(&mut file, walk.next_header, e, walk.last)),
+        Err(e) => Err(e),
     }
 }
 
@@ -70,30 +103,36 @@ pub fn walk_stream<R: Read>(
     visit: impl FnMut(ArchiveFile) -> io::Result<Next>,
 ) -> Result<(), WalkError> {
     let mut ended = false;
+    let mut read = 0;
+    let mut walk = Walk::default();
     let outcome = {
         let watched = EndWatch {
             inner: stream,
             ended: &mut ended,
+            read: &mut read,
         };
         let mut archive = tar::Archive::new(io::BufReader::with_capacity(256 * 1024, watched));
-        let mut next_header = 0;
         match archive.entries() {
-            Ok(entries) => walk_entries(entries, &mut next_header, visit),
-            Err(e) => Err((WalkError::Read(e), None)),
+            Ok(entries) => walk_entries(entries, &mut walk, visit),
+            Err(e) => Err(WalkError::Read(e)),
         }
     };
-    outcome.map_err(|(e, after)| match e {
+    outcome.map_err(|e| match e {
         // The stream ended and the tar crate still wanted bytes: the archive is cut short.
-        WalkError::Read(_) if ended => WalkError::Truncated { after },
+        WalkError::Read(_) if ended => WalkError::Truncated {
+            after: walk.last,
+            read,
+        },
         e => e,
     })
 }
 
-/// Notes when the stream below has ended, so that an error of the tar crate right after can
-/// be told to be an archive cut short without reading its message.
+/// Notes when the stream below has ended, and how many bytes it gave, so that an error of the
+/// tar crate right after can be told to be an archive cut short without reading its message.
 struct EndWatch<'a, R> {
     inner: R,
     ended: &'a mut bool,
+    read: &'a mut u64,
 }
 
 impl<R: Read> Read for EndWatch<'_, R> {
@@ -102,26 +141,35 @@ impl<R: Read> Read for EndWatch<'_, R> {
         if n == 0 && !buf.is_empty() {
             *self.ended = true;
         }
+        *self.read += n as u64;
         Ok(n)
     }
 }
 
-type Failed = (WalkError, Option<String>);
+/// Where a walk has got to.
+#[derive(Default)]
+struct Walk {
+    /// Where the header after the last entry read starts (its data rounded up to blocks).
+    next_header: u64,
+    /// The raw name of the last entry whose header was read.
+    last: Option<String>,
+    /// The visitor asked to stop.
+    stopped: bool,
+}
 
 fn walk_entries<R: Read>(
     entries: tar::Entries<'_, R>,
-    next_header: &mut u64,
+    walk: &mut Walk,
     mut visit: impl FnMut(ArchiveFile) -> io::Result<Next>,
-) -> Result<(), Failed> {
-    let mut last: Option<String> = None;
+) -> Result<(), WalkError> {
     for entry in entries {
-        let mut entry = entry.map_err(|e| (WalkError::Read(e), last.clone()))?;
+        let mut entry = entry.map_err(WalkError::Read)?;
         let size = entry.size();
         let offset = entry.raw_file_position();
-        *next_header = offset.saturating_add(size.div_ceil(512) * 512);
+        walk.next_header = offset.saturating_add(size.div_ceil(512) * 512);
         let kind = entry.header().entry_type();
         let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        last = Some(raw_name.clone());
+        walk.last = Some(raw_name.clone());
         if !(kind.is_file() || kind == tar::EntryType::Continuous) {
             continue;
         }
@@ -134,35 +182,60 @@ fn walk_entries<R: Read>(
             offset,
             content: &mut entry,
         })
-        .map_err(|e| (WalkError::Visit(e), last.clone()))?;
+        .map_err(WalkError::Visit)?;
         if next == Next::Stop {
+            walk.stopped = true;
             break;
         }
     }
     Ok(())
 }
 
+/// Extension headers (GNU long name and link, pax) an entry's own header may follow, at most.
+const MAX_EXTENSIONS: usize = 8;
+
 /// Names what the tar crate refused at `at` (where the next header should start): a header
-/// problem, an archive that ends early, or the read error itself.
+/// problem, an archive that ends early (inside a header, or inside the data of an extension
+/// header the tar crate reads whole), or the read error itself.
 fn diagnose<F: Read + Seek>(
     file: &mut F,
-    at: u64,
+    mut at: u64,
     e: io::Error,
     after: Option<String>,
 ) -> WalkError {
-    let mut block = [0u8; 512];
-    let read = file
-        .seek(SeekFrom::Start(at))
-        .and_then(|_| file.read_exact(&mut block));
-    match read {
-        Ok(()) => match tar_header::diagnose(&block) {
-            Some(problem) => WalkError::Header(problem),
-            None => WalkError::Read(e),
-        },
+    let Ok(len) = file.seek(SeekFrom::End(0)) else {
+        return WalkError::Read(e);
+    };
+    let truncated = WalkError::Truncated { after, read: len };
+    for _ in 0..MAX_EXTENSIONS {
         // Less than a header's worth of bytes where one must start.
-        Err(r) if r.kind() == io::ErrorKind::UnexpectedEof => WalkError::Truncated { after },
-        Err(_) => WalkError::Read(e),
+        if at.saturating_add(512) > len {
+            return truncated;
+        }
+        let mut block = [0u8; 512];
+        let read = file
+            .seek(SeekFrom::Start(at))
+            .and_then(|_| file.read_exact(&mut block));
+        if read.is_err() {
+            return WalkError::Read(e);
+        }
+        if let Some(problem) = tar_header::diagnose(&block) {
+            return WalkError::Header(problem);
+        }
+        let Ok(size) = tar_header::numeric(&block, tar_header::SIZE) else {
+            return WalkError::Read(e);
+        };
+        let data = at.saturating_add(512);
+        if data.saturating_add(size) > len {
+            return truncated;
+        }
+        // Only an extension header is followed by the header it extends.
+        if !matches!(block[156], b'L' | b'K' | b'x' | b'g') {
+            break;
+        }
+        at = data.saturating_add(size.div_ceil(512) * 512);
     }
+    WalkError::Read(e)
 }
 
 #[cfg(test)]
@@ -224,7 +297,7 @@ mod tests {
         let e = names_by_file(cut).err().map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
-            Some("the archive ends early (truncated after a)")
+            Some("the archive ends early (truncated) after 'a' (read 1324 bytes)")
         );
         let mut stream_err = None;
         if let Err(e) = walk_stream(cut, |_| Ok(Next::Continue)) {
@@ -232,7 +305,55 @@ mod tests {
         }
         assert_eq!(
             stream_err.as_deref(),
-            Some("the archive ends early (truncated after a)")
+            Some("the archive ends early (truncated) after 'a' (read 1324 bytes)")
         );
+    }
+
+    /// What a walk over a file says where it is cut: inside an entry's data (the tar crate,
+    /// seeking past the end, sees no error), inside a long name's data, or between entries.
+    #[test]
+    fn a_file_cut_inside_data_is_truncated_and_one_cut_between_entries_is_unmarked() {
+        let long = format!("{}/layer.tar", "d".repeat(120));
+        let bytes = archive(&[("a", &[1u8; 700]), (&long, b"y"), ("c", b"z")]);
+        let ending = |bytes: &[u8]| walk_file(io::Cursor::new(bytes), |_| Ok(Next::Continue));
+        let truncated = |bytes: &[u8]| match ending(bytes) {
+            Err(WalkError::Truncated { after, read }) => Some((after, read)),
+            _ => None,
+        };
+        // Inside a's data, and inside its padding.
+        assert_eq!(truncated(&bytes[..600]), Some((Some("a".into()), 600)));
+        assert_eq!(truncated(&bytes[..1300]), Some((Some("a".into()), 1300)));
+        // Inside the long name that precedes the second entry's header.
+        assert_eq!(
+            truncated(&bytes[..1536 + 600]),
+            Some((Some("a".into()), 2136))
+        );
+        // Right after a whole entry, and after the last one: no marker, no error.
+        assert_eq!(
+            ending(&bytes[..1536]).ok(),
+            Some(Ending::Unmarked {
+                after: Some("a".into()),
+                read: 1536
+            })
+        );
+        let whole = archive(&[("a", &[1u8; 700])]);
+        assert_eq!(ending(&whole).ok(), Some(Ending::Marked));
+        assert_eq!(
+            ending(&whole[..1536]).ok(),
+            Some(Ending::Unmarked {
+                after: Some("a".into()),
+                read: 1536
+            })
+        );
+        assert_eq!(
+            ending(&[]).ok(),
+            Some(Ending::Unmarked {
+                after: None,
+                read: 0
+            })
+        );
+        // A visitor that stops has what it wanted, wherever the file ends.
+        let stopped = walk_file(io::Cursor::new(&bytes[..600]), |_| Ok(Next::Stop));
+        assert_eq!(stopped.ok(), Some(Ending::Marked));
     }
 }

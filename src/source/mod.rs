@@ -182,20 +182,43 @@ fn open_path(reference: &ImageRef, path: &Path, opts: &SourceOptions) -> Result<
     let meta = std::fs::metadata(path).map_err(Error::Open)?;
     // A pipe or device would block or never be an image: refused before it is opened.
     store::check_file_type(&meta)?;
-    let (store, temp): (Box<dyn Store>, _) = if meta.is_dir() {
-        (Box::new(DirStore::new(path)), None)
+    let (store, temp, ending): (Box<dyn Store>, _, _) = if meta.is_dir() {
+        (Box::new(DirStore::new(path)), None, archive::Ending::Marked)
     } else {
         let (tar_path, temp) = decompressed_archive(path)?;
-        let store = TarStore::index(&tar_path, path).map_err(|e| Error::NotAnImage {
-            reason: match e {
-                archive::WalkError::Header(problem) => format!("not a tar archive ({problem})"),
-                e => format!(
+        let store = TarStore::index(&tar_path, path).map_err(|e| match e {
+            archive::WalkError::Truncated {
+                after: after @ Some(_),
+                read,
+            } => Error::Truncated { after, read },
+            archive::WalkError::Header(problem) => Error::NotAnImage {
+                reason: format!("not a tar archive ({problem})"),
+            },
+            e => Error::NotAnImage {
+                reason: format!(
                     "not a tar archive ({})",
                     crate::model::text::printable(&e.to_string(), 80)
                 ),
             },
         })?;
-        (Box::new(store) as Box<dyn Store>, temp)
+        let ending = store.ending().clone();
+        (Box::new(store) as Box<dyn Store>, temp, ending)
+    };
+    // An archive that stops right after an entry, without the end-of-archive marker, was cut
+    // there if what the image needs is missing: that, not "not an image", is what to say.
+    let cut_or = |otherwise: Error| match &ending {
+        archive::Ending::Unmarked {
+            after: after @ Some(_),
+            read,
+        } => Error::Truncated {
+            after: after.clone(),
+            read: *read,
+        },
+        _ => otherwise,
+    };
+    let missing_after_cut = |e: Error| match e {
+        e @ Error::MissingBlob { .. } => cut_or(e),
+        e => e,
     };
     let has_docker = store.contains("manifest.json");
     let has_oci = store.contains("index.json");
@@ -207,29 +230,33 @@ fn open_path(reference: &ImageRef, path: &Path, opts: &SourceOptions) -> Result<
     let meta = match reference {
         ImageRef::DockerArchive { name, .. } => {
             if !has_docker {
-                return Err(Error::NotAnImage {
+                return Err(cut_or(Error::NotAnImage {
                     reason: "no manifest.json (not a `docker save` archive)".into(),
-                });
+                }));
             }
-            docker_archive::read(store.as_ref(), name.as_deref(), &opts.limits)?
+            docker_archive::read(store.as_ref(), name.as_deref(), &opts.limits)
+                .map_err(missing_after_cut)?
         }
         ImageRef::OciArchive { tag, .. } | ImageRef::OciLayout { tag, .. } => {
             if !has_oci {
-                return Err(Error::NotAnImage {
+                return Err(cut_or(Error::NotAnImage {
                     reason: "no index.json (not an OCI image layout)".into(),
-                });
+                }));
             }
-            oci_layout::read(store.as_ref(), tag.as_deref(), opts, oci_format)?
+            oci_layout::read(store.as_ref(), tag.as_deref(), opts, oci_format)
+                .map_err(missing_after_cut)?
         }
         ImageRef::Path(_) if has_docker => {
-            docker_archive::read(store.as_ref(), None, &opts.limits)?
+            docker_archive::read(store.as_ref(), None, &opts.limits).map_err(missing_after_cut)?
         }
-        ImageRef::Path(_) if has_oci => oci_layout::read(store.as_ref(), None, opts, oci_format)?,
-        _ => return Err(Error::NotAnImage {
+        ImageRef::Path(_) if has_oci => {
+            oci_layout::read(store.as_ref(), None, opts, oci_format).map_err(missing_after_cut)?
+        }
+        _ => return Err(cut_or(Error::NotAnImage {
             reason:
                 "no manifest.json or index.json found (a bare layer tar, or not an image at all)"
                     .into(),
-        }),
+        })),
     };
     Ok(OpenedImage {
         meta,

@@ -88,6 +88,8 @@ pub struct TarStore {
     /// The archive the user named (a compressed one is read from a decompressed copy), as it
     /// was when it was indexed.
     origin: Option<FileIdentity>,
+    /// How the archive ended: with its end-of-archive marker or, perhaps cut, without.
+    ending: super::archive::Ending,
 }
 
 impl TarStore {
@@ -98,7 +100,7 @@ impl TarStore {
         let origin = FileIdentity::of(named, "");
         let f = File::open(file).map_err(super::archive::WalkError::Read)?;
         let mut entries = HashMap::new();
-        super::archive::walk_file(f, |entry| {
+        let ending = super::archive::walk_file(f, |entry| {
             entries.insert(entry.name, (entry.offset, entry.size));
             Ok(super::archive::Next::Continue)
         })?;
@@ -106,7 +108,13 @@ impl TarStore {
             file: file.to_path_buf(),
             entries,
             origin,
+            ending,
         })
+    }
+
+    /// How the archive ended (see `archive::Ending`).
+    pub fn ending(&self) -> &super::archive::Ending {
+        &self.ending
     }
 
     pub fn is_empty(&self) -> bool {
