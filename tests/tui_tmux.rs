@@ -582,3 +582,90 @@ fn packages_view_filters_to_a_package_and_jumps_to_its_files() {
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
 }
+
+/// The progress lines `pane.log` (everything the pane was sent) holds: the text drawn after
+/// each `\r` + erase-line, up to the next control character (but the shell's marker, printed
+/// on the line the last one cleared).
+fn progress_lines(log: &str) -> Vec<String> {
+    log.split("\r\x1b[K")
+        .skip(1)
+        .map(|rest| {
+            rest.chars()
+                .take_while(|c| !c.is_control())
+                .collect::<String>()
+        })
+        .filter(|line| !line.is_empty() && !line.starts_with("EXITED:"))
+        .collect()
+}
+
+/// Issue #23, item 4: `strata report --no-cache IMAGE >/dev/null` on a narrow terminal left
+/// the first rows of its progress line on screen after exit 0 (the line was wider than the
+/// terminal, wrapped, and only its last row was cleared). Each line now fits the terminal's
+/// width, read at each draw, by cutting the image's name in the middle, not the figures; after
+/// exit the screen holds nothing but what the shell printed next.
+#[test]
+fn the_progress_line_fits_the_terminal_and_leaves_nothing_behind() {
+    use crate::support::{file, noise, Spec};
+    let home = tempfile::tempdir().unwrap();
+    let dir = home
+        .path()
+        .join("a-directory-with-a-rather-long-name/and-another-level-below-it/images");
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("node-app-latest.tar");
+    Spec::new()
+        .layer("base", vec![file("etc/a", &noise(1, 300_000))])
+        .layer("app", vec![file("srv/b", &noise(2, 200_000))])
+        .docker_archive(&image);
+    let bin = env!("CARGO_BIN_EXE_strata");
+    for width in [80u16, 70] {
+        let log = home.path().join(format!("pane-{width}.log"));
+        // The shell waits for a line before strata runs, so that the pane's output is
+        // recorded from its first byte.
+        let cmd = format!(
+            "read go; env TERM=xterm-256color STRATA_TEST_PROGRESS=1 STRATA_CACHE_DIR={}/cache \
+             {bin} report --no-cache {} >/dev/null; echo EXITED:$?; sleep 60",
+            home.path().display(),
+            image.display()
+        );
+        let t = Tmux::start(&cmd, width, 20);
+        t.run(&["pipe-pane", "-t", "s", &format!("cat >> {}", log.display())]);
+        t.keys(&["Enter"]);
+        let s = t.wait_for("EXITED:");
+        let shown: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            shown,
+            ["EXITED:0"],
+            "{width} columns: the progress line left rows behind:\n{s}"
+        );
+        // What was drawn: the whole log, once the marker has gone through the pipe.
+        let start = Instant::now();
+        let log = loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("EXITED:0") {
+                break text;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the pane's log never got the marker: {text:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let lines = progress_lines(&log);
+        assert!(
+            lines.iter().any(|l| l.contains("layers 2/2")),
+            "{width} columns: no progress line was drawn: {log:?}"
+        );
+        for line in &lines {
+            assert!(
+                line.chars().count() < usize::from(width),
+                "{width} columns: a line of {} characters: {line:?}",
+                line.chars().count()
+            );
+            // The name is cut in its middle; its end and the figures stay.
+            assert!(line.starts_with("strata: "), "{line:?}");
+            assert!(line.contains('…'), "{line:?}");
+            assert!(line.contains("latest.tar: layers "), "{line:?}");
+            assert!(line.contains(" %"), "{line:?}");
+        }
+    }
+}

@@ -37,6 +37,16 @@ pub enum RunError {
     Crashed(String),
 }
 
+/// The width of the terminal in columns, asked anew at each call (a resize shows at once), or
+/// `None` without a terminal to ask. crossterm asks the controlling terminal, the one whose
+/// stderr the commands' progress line is drawn on.
+pub fn terminal_columns() -> Option<u16> {
+    ratatui::crossterm::terminal::size()
+        .ok()
+        .map(|(columns, _)| columns)
+        .filter(|c| *c > 0)
+}
+
 /// The signal (SIGTERM, SIGINT, SIGHUP) that ended the last `run`/`run_compare`, if one did:
 /// the caller exits with 128 + its number.
 pub fn ended_by_signal() -> Option<i32> {
