@@ -35,8 +35,9 @@ impl Tmux {
         t
     }
 
-    /// `strata ARGS` in a terminal with the given config file (a missing one is fine); the
-    /// pane stays open after strata exits and shows `EXITED:<code>`.
+    /// `strata ARGS` in a terminal with the given config file (a missing one: no config file,
+    /// the default path being empty); the pane stays open after strata exits and shows
+    /// `EXITED:<code>`.
     fn strata(args: &str, config: &std::path::Path, width: u16, height: u16) -> Tmux {
         Tmux::strata_env("", args, config, width, height)
     }
@@ -50,10 +51,17 @@ impl Tmux {
         height: u16,
     ) -> Tmux {
         let bin = env!("CARGO_BIN_EXE_strata");
+        let home = config.parent().unwrap_or(std::path::Path::new("/tmp"));
+        // `$STRATA_CONFIG` naming a missing file is an error: without a file, the default
+        // path is used, in a directory of the test's own (never the user's config).
+        let config_env = if config.exists() {
+            format!("STRATA_CONFIG={}", config.display())
+        } else {
+            format!("XDG_CONFIG_HOME={}/xdg-config", home.display())
+        };
         let cmd = format!(
-            "env TERM=xterm-256color {env} STRATA_CONFIG={} STRATA_CACHE_DIR={}/cache {bin} {args}; echo EXITED:$?; sleep 60",
-            config.display(),
-            config.parent().unwrap_or(std::path::Path::new("/tmp")).display()
+            "env -u STRATA_CONFIG TERM=xterm-256color {env} {config_env} STRATA_CACHE_DIR={}/cache {bin} {args}; echo EXITED:$?; sleep 60",
+            home.display()
         );
         Tmux::start(&cmd, width, height)
     }
@@ -262,9 +270,85 @@ fn a_config_file_rebinds_keys_and_picks_a_theme() {
     let t = Tmux::strata(demo, &config, 100, 20);
     let s = t.wait_for("EXITED:2");
     assert!(
-        s.contains("config: [keys] quit: unknown key 'not-a-key'"),
+        s.contains(&format!(
+            "strata: error: {}:2: [keys] quit: unknown key 'not-a-key'",
+            config.display()
+        )),
         "{s}"
     );
+}
+
+/// Issue #23, item 11: `$STRATA_CONFIG` naming a file that is missing or cannot be read is an
+/// error (it was ignored silently), and every problem in a config file names the file and the
+/// line (and the column, for TOML syntax), all before the terminal is taken.
+#[test]
+fn config_problems_name_the_file_and_line_and_a_missing_strata_config_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    let unused = home.path().join("unused.toml");
+    let missing = home.path().join("missing.toml");
+    let a_dir = home.path().join("a-dir.toml");
+    std::fs::create_dir(&a_dir).unwrap();
+    let expect = |env: String, want: String| {
+        let t = Tmux::strata_env(&env, demo(), &unused, 200, 20);
+        let s = t.wait_for("EXITED:");
+        assert!(s.contains("EXITED:2"), "{env}: {s}");
+        assert!(s.contains(&want), "{env}: expected {want:?} in:\n{s}");
+        assert_eq!(
+            s.lines().filter(|l| l.starts_with("strata: ")).count(),
+            1,
+            "{env}: one line: {s}"
+        );
+        assert_eq!(t.terminal_flags(), "0 1", "{env}");
+    };
+    expect(
+        format!("STRATA_CONFIG={}", missing.display()),
+        format!(
+            "strata: error: {}: cannot read the config file (named by $STRATA_CONFIG): No such \
+             file or directory (os error 2)",
+            missing.display()
+        ),
+    );
+    expect(
+        format!("STRATA_CONFIG={}", a_dir.display()),
+        format!(
+            "strata: error: {}: cannot read the config file (named by $STRATA_CONFIG): Is a \
+             directory (os error 21)",
+            a_dir.display()
+        ),
+    );
+    let config = home.path().join("config.toml");
+    for (text, want) in [
+        (
+            "theme = \"mono\"\n\n[keys]\nquitt = [\"x\"]\n",
+            ":4: unknown action 'quitt' in [keys]",
+        ),
+        (
+            "# mine\n[keys]\npreset = \"vim\"\n",
+            ":3: [keys] preset: unknown preset \"vim\" (\"strata\" or \"dive\")",
+        ),
+        (
+            "\n\ntheme = \"neon\"\n",
+            ":3: unknown theme 'neon' (dark, light, mono)",
+        ),
+        (
+            "theme = \"mono\"\nmode = \"aggregated\"\n",
+            ":2: unknown mode \"aggregated\" (\"layer\", \"merged\", \"final\")",
+        ),
+        (
+            "[keys]\nup = \"x\"\ndown = [\"j\",\n  \"x\"]\n",
+            ":3: [keys] 'x' is bound to both up and down",
+        ),
+        (
+            "[keys]\nquit = [\"q\"\n",
+            ":2:12: unclosed array, expected `]`",
+        ),
+    ] {
+        std::fs::write(&config, text).unwrap();
+        expect(
+            format!("STRATA_CONFIG={}", config.display()),
+            format!("strata: error: {}{want}", config.display()),
+        );
+    }
 }
 
 #[test]
@@ -531,7 +615,10 @@ fn a_keymap_without_quit_is_rejected_and_ctrl_c_quits_whatever_the_keymap() {
     let s = t.wait_for("EXITED:");
     assert!(s.contains("EXITED:2"), "{s}");
     assert!(
-        s.contains("strata: error: config: [keys] quit: needs at least one key"),
+        s.contains(&format!(
+            "strata: error: {}:2: [keys] quit: needs at least one key",
+            config.display()
+        )),
         "{s}"
     );
     assert_eq!(t.terminal_flags(), "0 1");

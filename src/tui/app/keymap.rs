@@ -249,6 +249,30 @@ pub struct Keymap {
     by_action: HashMap<Action, Vec<Key>>,
 }
 
+/// Something wrong with the user's `[keys]`: `entry` names the entry it is about (the action's
+/// name, or `preset`), so the config file can say on which line; none for a problem of the
+/// built-in tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProblem {
+    pub entry: Option<String>,
+    pub message: String,
+}
+
+impl KeyProblem {
+    fn at(entry: &str, message: String) -> KeyProblem {
+        KeyProblem {
+            entry: Some(entry.to_string()),
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 #[derive(serde::Deserialize, Default)]
 struct KeysFile {
     #[serde(default)]
@@ -266,7 +290,7 @@ impl Keymap {
     /// `[keys]` table of a config file) on top: a key the user binds leaves the action the
     /// defaults gave it. Unknown action names, unparsable keys and a key bound to two actions
     /// of the same panel are reported, not fatal.
-    pub fn new(user: Option<&toml::Table>) -> (Keymap, Vec<String>) {
+    pub fn new(user: Option<&toml::Table>) -> (Keymap, Vec<KeyProblem>) {
         let mut warnings = Vec::new();
         let mut base = table_of(DEFAULT);
         let mut mine: HashMap<String, Vec<String>> = HashMap::new();
@@ -275,8 +299,9 @@ impl Keymap {
                 match value.as_str() {
                     Some("dive") => base = table_of(DIVE),
                     Some("strata") => {}
-                    _ => warnings.push(format!(
-                        "[keys] preset: unknown preset {value} (\"strata\" or \"dive\")"
+                    _ => warnings.push(KeyProblem::at(
+                        name,
+                        format!("[keys] preset: unknown preset {value} (\"strata\" or \"dive\")"),
                     )),
                 }
                 continue;
@@ -289,21 +314,32 @@ impl Keymap {
             match keys {
                 // Unbinding quit would leave Ctrl-C (hard-wired) as the only way out,
                 // unadvertised: surely not what the user meant.
-                Some(keys) if name == "quit" && keys.is_empty() => warnings
-                    .push("[keys] quit: needs at least one key (e.g. quit = [\"q\"])".into()),
+                Some(keys) if name == "quit" && keys.is_empty() => warnings.push(KeyProblem::at(
+                    name,
+                    "[keys] quit: needs at least one key (e.g. quit = [\"q\"])".into(),
+                )),
                 Some(keys) if ACTIONS.iter().any(|(_, n, _)| n == name) => {
                     mine.insert(name.clone(), keys);
                 }
-                Some(_) => warnings.push(format!("unknown action '{name}' in [keys]")),
-                None => warnings.push(format!("[keys] {name}: expected a key or a list of keys")),
+                Some(_) => warnings.push(KeyProblem::at(
+                    name,
+                    format!("unknown action '{name}' in [keys]"),
+                )),
+                None => warnings.push(KeyProblem::at(
+                    name,
+                    format!("[keys] {name}: expected a key or a list of keys"),
+                )),
             }
         }
-        let parse = |name: &str, keys: &[String], warnings: &mut Vec<String>| -> Vec<Key> {
+        let parse = |name: &str, keys: &[String], warnings: &mut Vec<KeyProblem>| -> Vec<Key> {
             keys.iter()
                 .filter_map(|k| {
                     let key = Key::parse(k);
                     if key.is_none() {
-                        warnings.push(format!("[keys] {name}: unknown key '{k}'"));
+                        warnings.push(KeyProblem::at(
+                            name,
+                            format!("[keys] {name}: unknown key '{k}'"),
+                        ));
                     }
                     key
                 })
@@ -330,11 +366,19 @@ impl Keymap {
                 if let Some(other) = actions.iter().find(|a| {
                     a.scope().is_none() || action.scope().is_none() || a.scope() == action.scope()
                 }) {
-                    warnings.push(format!(
-                        "[keys] '{}' is bound to both {} and {name}",
-                        key.label(),
-                        name_of(*other)
-                    ));
+                    let other = name_of(*other);
+                    // The user's entry that made the clash: this one, else the other.
+                    let entry = [*name, other]
+                        .into_iter()
+                        .find(|n| mine.contains_key(*n))
+                        .map(str::to_string);
+                    warnings.push(KeyProblem {
+                        entry,
+                        message: format!(
+                            "[keys] '{}' is bound to both {other} and {name}",
+                            key.label()
+                        ),
+                    });
                     continue;
                 }
                 actions.push(*action);
@@ -405,7 +449,13 @@ mod tests {
         let (km, warnings) = Keymap::new(Some(&user));
         assert_eq!(km.keys_of(Action::Quit), "Q");
         assert_eq!(km.keys_of(Action::Help), "^h");
-        assert_eq!(warnings, vec!["unknown action 'bogus' in [keys]"]);
+        assert_eq!(
+            warnings,
+            vec![KeyProblem::at(
+                "bogus",
+                "unknown action 'bogus' in [keys]".into()
+            )]
+        );
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(km.action(&q), None);
     }
@@ -496,7 +546,14 @@ mod tests {
     fn a_key_for_two_actions_of_one_panel_and_an_unknown_preset_are_reported() {
         let user: toml::Table = toml::from_str("up = \"x\"\ndown = [\"x\"]").unwrap();
         let (_, warnings) = Keymap::new(Some(&user));
-        assert_eq!(warnings, vec!["[keys] 'x' is bound to both up and down"]);
+        // The user's later entry is the one named.
+        assert_eq!(
+            warnings,
+            vec![KeyProblem::at(
+                "down",
+                "[keys] 'x' is bound to both up and down".into()
+            )]
+        );
         // Two panels' actions may share a key, as in dive.
         let user: toml::Table = toml::from_str("mode_final = \"z\"\nhistory = \"z\"").unwrap();
         let (km, warnings) = Keymap::new(Some(&user));
@@ -509,8 +566,9 @@ mod tests {
             let (_, warnings) = Keymap::new(Some(&user));
             assert_eq!(
                 warnings,
-                vec![format!(
-                    "[keys] preset: unknown preset {preset} (\"strata\" or \"dive\")"
+                vec![KeyProblem::at(
+                    "preset",
+                    format!("[keys] preset: unknown preset {preset} (\"strata\" or \"dive\")")
                 )]
             );
         }
@@ -527,7 +585,10 @@ mod tests {
             let (km, warnings) = Keymap::new(Some(user));
             assert_eq!(
                 warnings,
-                vec!["[keys] quit: needs at least one key (e.g. quit = [\"q\"])"]
+                vec![KeyProblem::at(
+                    "quit",
+                    "[keys] quit: needs at least one key (e.g. quit = [\"q\"])".into()
+                )]
             );
             assert_eq!(km.keys_of(Action::Quit), "q/^c", "the defaults stay");
         }
