@@ -21,6 +21,7 @@ mod packages;
 mod packages_hostile;
 mod packages_rpm;
 mod registry;
+mod registry_tls;
 mod report_text;
 mod sbom;
 mod session;

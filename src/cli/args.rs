@@ -221,7 +221,8 @@ pub struct SourceArgs {
     #[arg(long, global = true, value_enum)]
     pub source: Option<SourceChoice>,
 
-    /// Talk plain HTTP to the registry (registries on loopback always get it).
+    /// Accept a registry certificate that does not verify (said on stderr), and plain HTTP
+    /// from a registry that does not answer TLS (registries on loopback get the latter anyway).
     #[arg(long, global = true)]
     pub insecure: bool,
 

@@ -34,7 +34,8 @@ pub struct SourceOptions {
     /// Where a bare name (`nginx:alpine`) is looked up; `None`: the local engine if it has
     /// the image, else the registry.
     pub source: Option<SourceKind>,
-    /// Plain HTTP to the registry (loopback registries get it anyway).
+    /// Accept a registry certificate that does not verify, and plain HTTP from a registry
+    /// that does not answer TLS (loopback registries get the latter anyway).
     pub insecure: bool,
     /// Credentials given on the command line; else they are looked up (see `credentials`).
     pub credentials: Option<credentials::Credentials>,

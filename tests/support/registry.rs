@@ -37,15 +37,84 @@ fn wait_for_port(port: u16) {
     panic!("nothing listens on 127.0.0.1:{port} after 20 s");
 }
 
+/// A CA made for one test, and a server certificate it signed for `127.0.0.1` and
+/// `localhost`, as PEM files in a directory of their own.
+pub struct TestCa {
+    dir: tempfile::TempDir,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "strata test CA");
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, ca_key);
+
+        let mut server =
+            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "strata test registry");
+        server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        server.use_authority_key_identifier_extension = true;
+        let server_key = KeyPair::generate().unwrap();
+        let server_cert = server.signed_by(&server_key, &issuer).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.crt"), ca_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("server.crt"), server_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("server.key"), server_key.serialize_pem()).unwrap();
+        TestCa { dir }
+    }
+
+    /// The CA's certificate (PEM), what a client trusts.
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("ca.crt")).unwrap()
+    }
+
+    fn server_files(&self) -> (std::path::PathBuf, std::path::PathBuf) {
+        (
+            self.dir.path().join("server.crt"),
+            self.dir.path().join("server.key"),
+        )
+    }
+}
+
 impl Registry {
     /// Starts a registry; with `user`, every request needs that user's basic auth.
     pub fn start(user: Option<(&str, &str)>) -> Registry {
+        Registry::start_with(user, None)
+    }
+
+    /// Starts a registry that speaks only TLS, with a certificate `ca` signed.
+    pub fn start_tls(ca: &TestCa) -> Registry {
+        Registry::start_with(None, Some(ca))
+    }
+
+    fn start_with(user: Option<(&str, &str)>, tls: Option<&TestCa>) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut config = format!(
             "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
             dir.path().join("data").display()
         );
+        if let Some(ca) = tls {
+            let (cert, key) = ca.server_files();
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            ));
+        }
         if let Some((name, password)) = user {
             let hash = bcrypt::hash(password, 5).unwrap();
             let file = dir.path().join("htpasswd");

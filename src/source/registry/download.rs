@@ -92,9 +92,10 @@ impl<'a> Download<'a> {
         let store = self.store;
         let digest = self.digest.to_string();
         let offset = self.offset;
+        let client = store.client();
         let response = store
             .rt
-            .block_on(store.policy.once(store.client.pull_blob_stream_partial(
+            .block_on(store.policy.once(client.pull_blob_stream_partial(
                 &store.reference,
                 digest.as_str(),
                 offset,

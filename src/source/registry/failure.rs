@@ -292,8 +292,8 @@ mod tests {
         }
     }
 
-    /// A plain-HTTP server answers on 127.0.0.1 (loopback is plain HTTP anyway; the client
-    /// here is made to speak HTTPS, as it does to any other host without --insecure).
+    /// A plain-HTTP server answers on 127.0.0.1 (the client here is made to speak HTTPS, as
+    /// it does to any host that answers TLS or may not fall back to plain HTTP).
     /// It reads the client's hello before it answers and closes: closing with the hello
     /// unread would send a reset, which the client may see before the answer or the end.
     fn plain_server(answer: &'static [u8]) -> SocketAddr {

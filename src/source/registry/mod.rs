@@ -7,16 +7,18 @@
 //! the tree builder as they download, and into the blob cache at the same time (kept only if
 //! the digest checks out).
 //!
-//! The parts: `open` (client, credentials, the tag's manifest, the offline fallback),
-//! `retry` (the one retry policy), `download` (resumable blob streams), `failure` (what a
-//! failed request means). This file is what the rest of strata sees: `open`, the store, and
-//! the typed errors its reads carry inside `io::Error`s.
+//! The parts: `open` (clients, credentials, the tag's manifest, the offline fallback), `tls`
+//! (HTTPS or plain HTTP, certificates, a registry's own CA), `retry` (the one retry policy),
+//! `download` (resumable blob streams), `failure` (what a failed request means). This file is
+//! what the rest of strata sees: `open`, the store, and the typed errors its reads carry
+//! inside `io::Error`s.
 
 pub mod docker_ref;
 mod download;
 mod failure;
 mod open;
 mod retry;
+mod tls;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
@@ -49,7 +51,7 @@ const ACCEPT: &[&str] = &[
 /// A registry image, opened: its top manifest is known, the rest is fetched on demand.
 pub struct RegistryStore {
     rt: tokio::runtime::Runtime,
-    client: Client,
+    transport: tls::Transport,
     auth: RegistryAuth,
     /// The repository (and tag or digest) as given.
     reference: Reference,
@@ -108,6 +110,12 @@ impl RegistryStore {
         &self.registry
     }
 
+    /// The client to ask the registry with (HTTPS or plain HTTP, see `tls`). Outside the
+    /// runtime: the first call may ask the registry whether it answers TLS.
+    fn client(&self) -> &Client {
+        self.transport.client()
+    }
+
     /// The manifest or index the reference resolved to.
     pub fn top_digest(&self) -> &Digest {
         &self.top
@@ -138,11 +146,11 @@ impl RegistryStore {
             self.reference.repository().to_string(),
             digest.to_string(),
         );
+        let client = self.client();
         let (bytes, _) = self
             .rt
             .block_on(self.policy.run(None, || {
-                self.client
-                    .pull_manifest_raw(&by_digest, &self.auth, ACCEPT)
+                client.pull_manifest_raw(&by_digest, &self.auth, ACCEPT)
             }))
             .map_err(|failure| {
                 io::Error::other(match failure.kind {

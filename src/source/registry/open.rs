@@ -1,5 +1,6 @@
-//! Opening a registry image: the client (TLS, or plain HTTP for loopback and `--insecure`),
-//! the credentials, the tag resolved to its manifest, and the store built around it.
+//! Opening a registry image: the clients (see `tls`: HTTPS first, plain HTTP only to a
+//! loopback or `--insecure` registry that does not answer TLS), the credentials, the tag
+//! resolved to its manifest, and the store built around it.
 //!
 //! This is the only step that may fall back to the cache when the registry cannot be reached:
 //! the manifest a tag pointed to last time stands in, with a notice saying how old it is, and
@@ -10,13 +11,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::client::ClientConfig;
 use oci_client::manifest;
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use oci_client::Reference;
 
 use super::failure::{Failure, Kind};
 use super::retry::Policy;
+use super::tls::{self, Transport};
 use super::{RegistryStore, ACCEPT, DEFAULT_TIMEOUT};
 use crate::blob::store::BlobStore;
 use crate::model::digest::Digest;
@@ -37,28 +39,22 @@ pub fn open(
     let host = reference.resolve_registry().to_string();
     let timeout = opts.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let policy = Policy::new(timeout);
-    let plain_http = opts.insecure || is_loopback(&host);
-    let config = ClientConfig {
-        protocol: if plain_http {
-            ClientProtocol::HttpsExcept(vec![host.clone()])
-        } else {
-            ClientProtocol::Https
-        },
+    // Shorter than the whole try's `timeout`, so that a host that never answers is a
+    // connect failure (unreachable: the cache may stand in), not a slow answer.
+    let connect_timeout = timeout.mul_f64(0.8).min(Duration::from_secs(10));
+    install_crypto_provider();
+    let transport = Transport::new(&host, opts.insecure, connect_timeout, || ClientConfig {
         platform_resolver: None,
-        // Shorter than the whole try's `timeout`, so that a host that never answers is a
-        // connect failure (unreachable: the cache may stand in), not a slow answer.
-        connect_timeout: Some(timeout.mul_f64(0.8).min(Duration::from_secs(10))),
+        connect_timeout: Some(connect_timeout),
         read_timeout: Some(timeout),
         user_agent: concat!("strata/", env!("CARGO_PKG_VERSION")),
         ..Default::default()
-    };
+    })?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(Error::Open)?;
-    install_crypto_provider();
-    let client = Client::new(config);
     let found = credentials::lookup(&registry, opts.credentials.as_ref()).map_err(|reason| {
         Error::Auth {
             registry: registry.clone(),
@@ -83,13 +79,20 @@ pub fn open(
     let (top, top_bytes, offline) = match cached_pinned {
         Some((d, bytes)) => (d, bytes, false),
         None => {
-            let address = socket_address(&host, plain_http);
+            // Asks the registry whether it answers TLS, where that decides (not in the runtime).
+            let client = transport.client();
+            let address = transport.address();
             let fetched = rt.block_on(policy.run(Some(&address), || {
                 client.pull_manifest_raw(&reference, &auth, ACCEPT)
             }));
             match fetched {
                 Ok((bytes, digest)) => {
                     let d = checked_digest(&bytes, &digest, &host)?;
+                    if transport.unverified_tls() {
+                        notices.push(format!(
+                            "not verifying the TLS certificate of {host} (--insecure)"
+                        ));
+                    }
                     if let Some(c) = &cache {
                         let _ = c.put_blob(&d, &bytes);
                         if pinned.is_none() {
@@ -132,7 +135,7 @@ pub fn open(
     Ok((
         RegistryStore {
             rt,
-            client,
+            transport,
             auth,
             reference,
             registry: host,
@@ -173,30 +176,6 @@ fn checked_digest(bytes: &[u8], named: &str, host: &str) -> Result<Digest> {
 pub(super) fn install_crypto_provider() {
     // An error means one is installed already, which is what we want.
     let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-fn is_loopback(host: &str) -> bool {
-    let name = match host.rsplit_once(':') {
-        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
-        _ => host,
-    };
-    let name = name.trim_start_matches('[').trim_end_matches(']');
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// `host[:port]` with the port the scheme implies when there is none.
-fn socket_address(host: &str, plain_http: bool) -> String {
-    let has_port = host.rsplit_once(':').is_some_and(|(h, p)| {
-        !h.ends_with(':') && p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty()
-    }) && !host.ends_with(']');
-    if has_port {
-        host.to_string()
-    } else {
-        format!("{host}:{}", if plain_http { 80 } else { 443 })
-    }
 }
 
 fn age(when: SystemTime) -> String {
@@ -251,6 +230,13 @@ fn manifest_error(
             answer: failure.detail,
             attempts: failure.gave_up_after.unwrap_or(1),
         },
+        Kind::Certificate => Error::Registry {
+            reason: match tls::own_ca_hint(reference.resolve_registry()) {
+                Some(hint) => format!("{failure}; {hint}"),
+                None => failure.to_string(),
+            },
+            registry,
+        },
         _ => Error::Registry {
             registry,
             reason: failure.to_string(),
@@ -261,29 +247,6 @@ fn manifest_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_hosts_are_recognised() {
-        for h in [
-            "127.0.0.1:5000",
-            "localhost:5000",
-            "localhost",
-            "[::1]:5000",
-            "127.0.0.2",
-            "LOCALHOST:5000",
-            "LocalHost",
-        ] {
-            assert!(is_loopback(h), "{h}");
-        }
-        for h in [
-            "docker.io",
-            "index.docker.io",
-            "10.0.0.1:5000",
-            "example.com:443",
-        ] {
-            assert!(!is_loopback(h), "{h}");
-        }
-    }
 
     #[test]
     fn a_registry_that_keeps_answering_429_is_rate_limited_in_the_words_of_before() {
