@@ -364,3 +364,20 @@ fn the_loading_screen_keeps_the_phase_whole() {
     let screen = render(&s);
     assert!(screen.contains("decompress + index"), "{screen}");
 }
+
+/// Friction: a `COPY file:<hash> in /dest` step reads as `COPY file → /dest` in the Layers
+/// panel and the report; the hash stays in the layer's details.
+#[test]
+fn copies_read_as_their_destination_and_the_hash_stays_in_the_details() {
+    let s = demo(160, 48);
+    let screen = render(&s);
+    assert!(screen.contains("COPY file → /bin/busybox"), "{screen}");
+    assert!(
+        screen.contains("file:01b0553b128d"),
+        "details keep the hash: {screen}"
+    );
+    let (code, out, err) = support::strata(&["report", "assets/demo.tar"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("COPY file → /bin/busybox"), "{out}");
+    assert!(out.contains("COPY dir → /srv/www/"), "{out}");
+}

@@ -56,6 +56,26 @@ pub fn steps(config: &ImageConfig, layers: usize) -> Vec<HistoryStep> {
         .collect()
 }
 
+/// A command as a list shows it: the classic builder's, buildah's and kaniko's `COPY` and
+/// `ADD` name what they copied by a content hash (`COPY file:01b0553b…2d in /bin/busybox`,
+/// `COPY dir:4265… in .`), which spends a narrow column on noise; the destination is what a
+/// reader wants: `COPY file → /bin/busybox`. Anything else is returned as it is. The hash
+/// stays in the layer's details and in `command`.
+pub fn short_command(command: &str) -> String {
+    let shortened = (|| {
+        let (verb, rest) = command.split_once(' ')?;
+        if verb != "COPY" && verb != "ADD" {
+            return None;
+        }
+        let (source, dest) = rest.split_once(" in ")?;
+        let (kind, hash) = source.split_once(':')?;
+        let hex = hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        (matches!(kind, "file" | "dir" | "multi") && hex)
+            .then(|| format!("{verb} {kind} → {}", dest.trim()))
+    })();
+    shortened.unwrap_or_else(|| command.to_string())
+}
+
 /// The history step that made each layer, by layer index.
 pub fn by_layer(steps: &[HistoryStep], layers: usize) -> Vec<Option<&HistoryStep>> {
     let mut out = vec![None; layers];
@@ -105,6 +125,20 @@ mod tests {
         );
         assert_eq!(clean_command("RUN /bin/sh -c make # buildkit"), "RUN make");
         assert_eq!(clean_command("COPY . . # buildkit"), "COPY . .");
+        let h = "01b0553b128d4b3874da2687f49510d7a1f9882a69db52690c33df2a986d2a8f";
+        assert_eq!(
+            short_command(&format!("COPY file:{h} in /bin/busybox")),
+            "COPY file → /bin/busybox"
+        );
+        assert_eq!(short_command(&format!("ADD dir:{h} in . ")), "ADD dir → .");
+        for keep in [
+            "COPY . .",
+            "COPY file:abc in /x",
+            "RUN echo file:{h} in /",
+            "ADD x in y",
+        ] {
+            assert_eq!(short_command(keep), keep);
+        }
     }
 
     #[test]

@@ -123,7 +123,9 @@ pub fn render(r: &Report, top: usize) -> String {
             units::decimal(l.compressed_size),
             hides,
             shorten(
-                l.command.as_deref().unwrap_or("(no history)"),
+                &crate::model::history::short_command(
+                    l.command.as_deref().unwrap_or("(no history)")
+                ),
                 COMMAND_WIDTH
             )
         );

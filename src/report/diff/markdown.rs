@@ -201,7 +201,12 @@ impl DiffReport {
                         idx(l.in_a),
                         idx(l.in_b),
                         units::decimal(l.size),
-                        cell(l.command.as_deref().unwrap_or(&l.diff_id), 200)
+                        cell(
+                            &crate::model::history::short_command(
+                                l.command.as_deref().unwrap_or(&l.diff_id)
+                            ),
+                            200
+                        )
                     )
                 }),
                 "layers",

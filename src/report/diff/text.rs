@@ -114,7 +114,12 @@ impl DiffReport {
                 idx(l.in_a),
                 idx(l.in_b),
                 units::decimal(l.size),
-                printable(l.command.as_deref().unwrap_or(&l.diff_id), 120)
+                printable(
+                    &crate::model::history::short_command(
+                        l.command.as_deref().unwrap_or(&l.diff_id)
+                    ),
+                    120
+                )
             );
         }
         let _ = writeln!(o);

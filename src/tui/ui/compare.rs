@@ -166,7 +166,7 @@ fn draw_layers(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         );
         let step = l.command.as_deref().map_or_else(
             || l.diff_id.trim_start_matches("sha256:").to_string(),
-            super::compact_hashes,
+            crate::model::history::short_command,
         );
         lines.push(Line::from(Span::styled(
             fit(&format!("{head}{}", printable(&step, 500)), w),

@@ -58,7 +58,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                     " "
                 };
                 let cmd = crate::model::text::printable(
-                    row.command.as_deref().unwrap_or("(no history)"),
+                    &crate::model::history::short_command(
+                        row.command.as_deref().unwrap_or("(no history)"),
+                    ),
                     500,
                 );
                 let pkgs = if pkg_width > 0 {
