@@ -381,3 +381,39 @@ fn copies_read_as_their_destination_and_the_hash_stays_in_the_details() {
     assert!(out.contains("COPY file → /bin/busybox"), "{out}");
     assert!(out.contains("COPY dir → /srv/www/"), "{out}");
 }
+
+/// Friction: what the panels' marks and counts mean is on screen. A folded directory reads
+/// `▸ bin/  (77 entries)`, not `bin/ (+77)` (which read as "77 added"); a layer's change
+/// counts add up to what its total counts; the two efficiencies say which is dive's; the
+/// Layers panel marks a layer whose bytes a later one hid (●) apart from one that hides
+/// bytes below (✕), and help explains both.
+#[test]
+fn marks_and_counts_say_what_they_mean() {
+    let mut s = demo(160, 48);
+    let screen = render(&s);
+    assert!(screen.contains("% as dive counts)"), "{screen}");
+    // Layer 0 writes 2 entries, both added.
+    assert!(
+        screen.contains("+2 ~0 m0 -0 =0  (2 tar entries)"),
+        "{screen}"
+    );
+    // Layer 4 (chmod) hides dataset.bin of layer 3; layer 3's bytes are hidden later.
+    let row = |screen: &str, n: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(&format!("┃{n:>3} ")) || l.contains(&format!("│{n:>3} ")))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert!(row(&screen, "3").contains("● "), "{}", row(&screen, "3"));
+    assert!(row(&screen, "4").contains(" ✕"), "{}", row(&screen, "4"));
+    key(&mut s, "3 <tab> c");
+    let screen = render(&s);
+    assert!(screen.contains("▸ bin/"), "{screen}");
+    assert!(screen.contains("entries)"), "{screen}");
+    assert!(!screen.contains("(+"), "{screen}");
+    key(&mut s, "?");
+    let help = render(&s);
+    assert!(help.contains("● "), "{help}");
+    assert!(help.contains("✕ "), "{help}");
+}

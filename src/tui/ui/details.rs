@@ -36,9 +36,15 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         styled(format!("m{}", row.metadata_only), t.metadata),
         Span::raw(" "),
         styled(format!("-{}", row.removed), t.removed),
+        Span::raw(" "),
+        styled(format!("={}", row.unchanged), t.unchanged),
     ]);
-    // The entry count goes where it fits: this line must not wrap over the command.
-    let entries = format!("  {} entries", row.entries);
+    // The entry count goes where it fits: this line must not wrap over the command. It
+    // counts the tar's entries (whiteouts too), which the kinds above add up to.
+    let entries = format!(
+        "  ({})",
+        units::counted(row.entries, "tar entry", "tar entries")
+    );
     if changes.width() + entries.chars().count() <= w {
         changes.push_span(styled(entries, t.dim));
     }
@@ -151,7 +157,17 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         styled(format!("{:.1} %", w.efficiency * 100.0), t.title),
         styled(
             fit(
-                &format!("  (dive {:.1} %)", ex.analysis.dive.efficiency * 100.0),
+                &{
+                    // dive counts every copy of a path seen twice as wasted: its figure
+                    // differs, and says whose it is.
+                    let dive = ex.analysis.dive.efficiency * 100.0;
+                    let long = format!("  ({dive:.1} % as dive counts)");
+                    if long.chars().count() + 18 <= width {
+                        long
+                    } else {
+                        format!("  (dive's {dive:.1} %)")
+                    }
+                },
                 width.saturating_sub(18),
             ),
             t.dim,

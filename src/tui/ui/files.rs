@@ -120,8 +120,14 @@ fn file_line<'a>(
     if node.kind == EntryKind::Dir {
         name.push('/');
     }
+    // Fold marks: ▸ folded (with what it holds), ▾ open.
     if collapsed {
-        name.push_str(&format!(" (+{})", node.children));
+        name = format!(
+            "▸ {name}  ({})",
+            units::counted(node.children as u64, "entry", "entries")
+        );
+    } else if node.children > 0 {
+        name = format!("▾ {name}");
     }
     if let Some(l) = &node.link {
         name.push_str(if node.kind == EntryKind::Hardlink {

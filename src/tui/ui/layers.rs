@@ -41,9 +41,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         String::new()
     };
     let header = if stored {
-        format!("  #     Size     Blob {pkg_head}W Command")
+        format!("  #     Size     Blob {pkg_head}W  Command")
     } else {
-        format!("  #     Size {pkg_head}W Command")
+        format!("  #     Size {pkg_head}W  Command")
     };
     let mut lines = vec![Line::from(styled(fit(&header, width), t.dim))];
     let rows = inner.height.saturating_sub(1) as usize;
@@ -52,11 +52,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             LayerEntry::Layer(i) => {
                 let row = &ex.layer_info[i];
                 let selected = i == ex.layer;
-                let marker = if row.hidden_later_bytes > 0 {
-                    "●"
-                } else {
-                    " "
-                };
+                // ● its bytes are hidden by a later layer (wasted); ✕ it hides bytes of the
+                // layers below (the report's HIDES).
+                let marker = format!(
+                    "{}{}",
+                    if row.hidden_later_bytes > 0 {
+                        "●"
+                    } else {
+                        " "
+                    },
+                    if row.unreachable_bytes > 0 {
+                        "✕"
+                    } else {
+                        " "
+                    }
+                );
                 let cmd = crate::model::text::printable(
                     &crate::model::history::short_command(
                         row.command.as_deref().unwrap_or("(no history)"),
@@ -78,7 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                 } else {
                     format!("{:>3} {:>8} {pkgs}", i, units::decimal_short(row.size))
                 };
-                let rest = width.saturating_sub(head.chars().count() + 2);
+                let rest = width.saturating_sub(head.chars().count() + 3);
                 let style = if selected {
                     if focused(ex, Panel::Layers) {
                         t.selected
@@ -109,7 +119,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                     .map(|s| crate::model::text::printable(&s.command, 500))
                     .unwrap_or_default();
                 let pad =
-                    if stored { 22 } else { 13 } + if pkg_width > 0 { pkg_width + 1 } else { 0 };
+                    if stored { 23 } else { 14 } + if pkg_width > 0 { pkg_width + 1 } else { 0 };
                 Line::from(styled(fit(&format!("{:pad$}  {cmd}", ""), width), t.dim))
             }
         };

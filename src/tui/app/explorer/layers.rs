@@ -31,6 +31,8 @@ pub struct LayerInfo {
     pub modified: u64,
     pub metadata_only: u64,
     pub removed: u64,
+    /// Directories the layer lists again without changing them.
+    pub unchanged: u64,
     /// Bytes of lower layers this layer made unreachable.
     pub unreachable_bytes: u64,
     /// Bytes of this layer later layers hid.
@@ -90,6 +92,7 @@ pub fn infos(image: &Image, analysis: &Analysis) -> Vec<LayerInfo> {
             modified: stats.modified,
             metadata_only: stats.metadata_only,
             removed: stats.removed,
+            unchanged: stats.unchanged,
             unreachable_bytes: stats.unreachable_bytes,
             hidden_later_bytes: stats.hidden_later_bytes,
             packages: analysis.packages.layers.get(i).copied().unwrap_or_default(),

@@ -3,15 +3,30 @@
 
 use crate::tui::app::keymap::{Keymap, ACTIONS};
 
-/// One line: the keys bound to an action, and its description.
+/// What the marks on screen mean, after the keys.
+const LEGEND: [(&str, &str); 4] = [
+    (
+        "●",
+        "Layers: a later layer hides some of this layer's bytes (they still ship)",
+    ),
+    (
+        "✕",
+        "Layers: this layer hides bytes of the layers below (the report's HIDES)",
+    ),
+    ("▸ ▾", "Files: a folded / an open directory"),
+    ("▲ ▼", "on a border: rows scrolled away above / below"),
+];
+
+/// One line: the keys bound to an action, and its description; then the legend.
 pub fn rows(keymap: &Keymap) -> Vec<(String, &'static str)> {
     ACTIONS
         .iter()
         .map(|(action, _, desc)| (keymap.keys_of(*action), *desc))
+        .chain(LEGEND.iter().map(|(mark, desc)| (mark.to_string(), *desc)))
         .collect()
 }
 
 /// Lines the help shows.
 pub fn len() -> usize {
-    ACTIONS.len()
+    ACTIONS.len() + LEGEND.len()
 }
