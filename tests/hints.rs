@@ -217,9 +217,10 @@ fn chmod_of_copied_files_is_a_metadata_copy_up() {
     assert_mentions(
         h,
         &[
-            "`RUN chmod -R 755 /app` in layer 2",
+            "`RUN chmod -R 755 /app` in layer 2 changed only the mode of 3 files",
             "88 kB",
-            "COPY --chmod/--chown",
+            "copy-up",
+            "COPY --chmod",
         ],
     );
 }
@@ -758,8 +759,13 @@ fn setuid_and_world_writable_paths_the_image_adds() {
             ],
         );
     let (r, _) = report(&spec);
-    assert_eq!(ids(&r), ["setuid", "world-writable"]);
-    let s = only(&r, "setuid");
+    // The base's own setuid programs are the base's hint, after the image's.
+    assert_eq!(ids(&r), ["setuid", "world-writable", "setuid"]);
+    assert_eq!(from_base(&r), [false, false, true]);
+    let base = &hints(&r)[2];
+    assert_eq!(base["layer"], 0);
+    assert_eq!(paths(base), ["/usr/bin/chage", "/usr/bin/passwd"]);
+    let s = &hints(&r)[0];
     assert_eq!(s["severity"], "warning");
     assert_eq!(s["layer"], 1);
     assert_eq!(s["bytes"], 14_000);
@@ -887,4 +893,382 @@ fn clean_multi_stage_image_has_no_hints() {
     let (r, _) = report(&spec);
     assert_eq!(r["image"]["config"]["user"], "1000:1000");
     assert!(hints(&r).is_empty(), "{:#?}", hints(&r));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings in layers the user did not write (issue #23, item 14): the same base layer gets
+// the same hints in every image built on it, marked `from_base` and listed after the user's.
+
+/// A Debian-like root filesystem: two setuid programs and a changelog shipped twice.
+fn debian_rootfs() -> Vec<Item> {
+    let changelog = noise(200, 150_000);
+    vec![
+        Item::Dir("etc"),
+        file("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n"),
+        Item::DirMode("tmp", 0o1777),
+        Item::FileMode("bin/sh", noise(201, 120_000), 0o755),
+        Item::FileMode("usr/bin/passwd", noise(202, 60_000), 0o4755),
+        Item::FileMode("usr/bin/su", noise(203, 70_000), 0o4755),
+        Item::File("usr/share/doc/libc6/changelog.gz", changelog.clone()),
+        Item::File("usr/share/doc/libc-bin/changelog.gz", changelog),
+    ]
+}
+
+/// debian:bookworm as the classic builder records it: the root filesystem, then its CMD.
+fn debian() -> Spec {
+    Spec::new()
+        .layer(
+            "/bin/sh -c #(nop) ADD file:f487632a30525707e9e43c5cf528 in / ",
+            debian_rootfs(),
+        )
+        .empty_step("/bin/sh -c #(nop)  CMD [\"bash\"]")
+}
+
+/// A web server on debian: a deletion that does not shrink the image and a picture stored
+/// twice, both the user's doing.
+fn web_on_debian() -> Spec {
+    debian()
+        .layer(
+            "/bin/sh -c apt-get update && apt-get install -y nginx",
+            vec![
+                Item::FileMode("usr/sbin/nginx", noise(210, 900_000), 0o755),
+                file("tmp/nginx.deb", &noise(211, 300_000)),
+            ],
+        )
+        .layer(
+            "/bin/sh -c #(nop) COPY dir:02890ae628089e27 in /var/www/html/ ",
+            vec![
+                file("var/www/html/hero.jpg", &noise(212, 200_000)),
+                file("var/www/html/img/hero.jpg", &noise(212, 200_000)),
+            ],
+        )
+        .layer(
+            "/bin/sh -c rm /tmp/nginx.deb",
+            vec![Item::Whiteout("tmp/nginx.deb")],
+        )
+        .empty_step("/bin/sh -c #(nop)  CMD [\"nginx\", \"-g\", \"daemon off;\"]")
+}
+
+fn from_base(report: &Value) -> Vec<bool> {
+    hints(report)
+        .iter()
+        .map(|h| {
+            h["from_base"]
+                .as_bool()
+                .unwrap_or_else(|| panic!("from_base in {h:#}"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_base_layer_gets_the_same_hints_in_every_image_built_on_it() {
+    let (alone, _) = report(&debian());
+    let (web, _) = report(&web_on_debian());
+    // The base image on its own: all of it is the base.
+    assert_eq!(ids(&alone), ["setuid", "duplicate-content"]);
+    assert_eq!(from_base(&alone), [true, true]);
+    let setuid = only(&alone, "setuid");
+    assert_eq!(setuid["layer"], 0);
+    assert_eq!(paths(setuid), ["/usr/bin/su", "/usr/bin/passwd"]);
+    let dup = only(&alone, "duplicate-content");
+    assert_eq!(dup["bytes"], 150_000);
+    assert_eq!(
+        paths(dup),
+        [
+            "/usr/share/doc/libc-bin/changelog.gz",
+            "/usr/share/doc/libc6/changelog.gz"
+        ]
+    );
+    // The same layer at the bottom of another image: the very same hints, word for word.
+    let web_base: Vec<&Value> = hints(&web)
+        .iter()
+        .filter(|h| h["from_base"] == true)
+        .collect();
+    assert_eq!(
+        web_base,
+        hints(&alone).iter().collect::<Vec<_>>(),
+        "{:#?}",
+        hints(&web)
+    );
+    assert_eq!(web["hints_base"]["layers"], 1);
+    assert_eq!(web["hints_base"]["by"], "history");
+}
+
+#[test]
+fn base_findings_come_after_the_users_own_and_stay_out_of_them() {
+    let dir = tempdir();
+    let archive = dir.path().join("web.tar");
+    web_on_debian().docker_archive(&archive);
+    let (r, _) = report_of(&archive);
+    // The user's hints first (an info before a base warning), then the base's.
+    assert_eq!(
+        ids(&r),
+        [
+            "deleted-later",
+            "duplicate-content",
+            "setuid",
+            "duplicate-content"
+        ],
+        "{:#?}",
+        hints(&r)
+    );
+    assert_eq!(from_base(&r), [false, false, true, true]);
+    // The user's duplicate names only the user's files; Debian's changelogs are the base's.
+    let mine = &hints(&r)[1];
+    assert_eq!(mine["layer"], 2);
+    assert_eq!(mine["bytes"], 200_000);
+    assert_eq!(
+        paths(mine),
+        ["/var/www/html/hero.jpg", "/var/www/html/img/hero.jpg"]
+    );
+    assert!(!message(mine).contains("changelog"), "{}", message(mine));
+    assert_mentions(mine, &["1 group of identical files waste 200 kB"]);
+
+    // The text report prints the base's under their own heading, after the user's.
+    let (code, text, err) = strata(&["report", archive.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let line = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} in the text report:\n{text}"))
+    };
+    let heading = line("From the base image");
+    assert!(line("] deleted-later") < heading, "{text}");
+    assert!(line("] setuid") > heading, "{text}");
+    assert!(
+        text.lines().nth(heading).unwrap().contains("layer 0"),
+        "{text}"
+    );
+    let dups: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("] duplicate-content"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(dups.len(), 2, "{text}");
+    assert!(dups[0] < heading && dups[1] > heading, "{text}");
+}
+
+#[test]
+fn the_base_ends_at_the_last_cmd_before_the_users_steps_or_where_base_says() {
+    // A base on a base (python on debian): it ends with its own CMD.
+    let spec = debian()
+        .layer(
+            "/bin/sh -c apt-get install -y python3",
+            vec![Item::FileMode("usr/bin/newgrp", noise(220, 40_000), 0o4755)],
+        )
+        .empty_step("/bin/sh -c #(nop)  CMD [\"python3\"]")
+        .layer(
+            "COPY helper /usr/local/bin/helper # buildkit",
+            vec![Item::FileMode(
+                "usr/local/bin/helper",
+                noise(221, 9_000),
+                0o4755,
+            )],
+        );
+    let (r, _) = report(&spec);
+    assert_eq!(ids(&r), ["setuid", "setuid", "setuid", "duplicate-content"]);
+    let layers: Vec<&Value> = hints(&r).iter().map(|h| &h["layer"]).collect();
+    assert_eq!(layers, [2, 0, 1, 0]);
+    assert_eq!(from_base(&r), [false, true, true, true]);
+    assert_eq!(r["hints_base"]["layers"], 2);
+
+    // A base whose history has none of the marks: only `--base` tells.
+    let dir = tempdir();
+    let base_spec = || {
+        Spec::new()
+            .layer(
+                "/bin/sh -c #(nop) COPY file:01b0553b128d in /bin/busybox ",
+                vec![Item::FileMode("bin/busybox", noise(230, 200_000), 0o4755)],
+            )
+            .layer(
+                "/bin/sh -c /bin/busybox --install -s",
+                vec![Item::Symlink("bin/ls", "busybox")],
+            )
+    };
+    let base_tar = dir.path().join("base.tar");
+    base_spec().docker_archive(&base_tar);
+    let image = dir.path().join("image.tar");
+    base_spec()
+        .layer(
+            "/bin/sh -c #(nop) COPY file:77a0e1 in /usr/local/bin/tool ",
+            vec![Item::FileMode(
+                "usr/local/bin/tool",
+                noise(231, 5_000),
+                0o2755,
+            )],
+        )
+        .docker_archive(&image);
+    let (plain, _) = report_of(&image);
+    assert_eq!(ids(&plain), ["setuid", "setuid"]);
+    assert_eq!(from_base(&plain), [false, false]);
+    assert_eq!(plain["hints_base"]["layers"], 0);
+    let (code, out, err) = strata(&[
+        "report",
+        "--json",
+        "--base",
+        base_tar.to_str().unwrap(),
+        image.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let based: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(ids(&based), ["setuid", "setuid"]);
+    let layers: Vec<&Value> = hints(&based).iter().map(|h| &h["layer"]).collect();
+    assert_eq!(layers, [2, 0]);
+    assert_eq!(from_base(&based), [false, true]);
+    assert_eq!(based["hints_base"]["layers"], 2);
+    assert_eq!(based["hints_base"]["by"], "--base");
+    assert_eq!(based["base"]["layers"], 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a copy-up changed (issue #23, item 16).
+
+#[test]
+fn apt_rewriting_its_state_in_three_layers_is_one_hint_and_not_a_chmod() {
+    let templates = noise(300, 757_560);
+    let config = noise(301, 120_000);
+    let debconf = |mtime: u64| {
+        vec![
+            Item::FileMeta(
+                "var/cache/debconf/templates.dat",
+                templates.clone(),
+                Meta::new().mtime(mtime),
+            ),
+            Item::FileMeta(
+                "var/cache/debconf/config.dat",
+                config.clone(),
+                Meta::new().mtime(mtime),
+            ),
+        ]
+    };
+    let with = |mut items: Vec<Item>, more: Item| {
+        items.push(more);
+        items
+    };
+    let mut rootfs = base();
+    rootfs.extend(debconf(MTIME));
+    let spec = Spec::new()
+        .layer(BASE, rootfs)
+        .layer(
+            "/bin/sh -c apt-get update && apt-get install -y curl",
+            with(
+                debconf(MTIME + 100),
+                Item::FileMode("usr/bin/curl", noise(302, 300_000), 0o755),
+            ),
+        )
+        .layer(
+            "/bin/sh -c apt-get install -y git",
+            with(
+                debconf(MTIME + 200),
+                Item::FileMode("usr/bin/git", noise(303, 400_000), 0o755),
+            ),
+        )
+        .layer(
+            "/bin/sh -c apt-get install -y jq",
+            with(
+                debconf(MTIME + 300),
+                Item::FileMode("usr/bin/jq", noise(304, 200_000), 0o755),
+            ),
+        );
+    let (r, _) = report(&spec);
+    assert_eq!(ids(&r), ["metadata-copy-up"], "{:#?}", hints(&r));
+    let h = only(&r, "metadata-copy-up");
+    assert_eq!(h["layer"], 1);
+    assert_eq!(h["from_base"], false);
+    assert_eq!(h["severity"], "warning");
+    assert_eq!(h["bytes"], 3 * (757_560 + 120_000));
+    assert_eq!(
+        paths(h),
+        [
+            "/var/cache/debconf/templates.dat",
+            "/var/cache/debconf/config.dat"
+        ]
+    );
+    assert_mentions(
+        h,
+        &[
+            "`RUN apt-get update && apt-get install -y curl` in layer 1",
+            "layers 2 and 3",
+            "same content, mode and owner",
+            "only the mtime changed",
+            "2.63 MB",
+            "copy-up",
+            "package manager's own state",
+            "one RUN",
+        ],
+    );
+    for wrong in ["chmod", "chown", "--chmod"] {
+        assert!(!message(h).contains(wrong), "{wrong}: {}", message(h));
+    }
+}
+
+#[test]
+fn a_chmod_says_mode_a_chown_says_owner_and_each_gets_its_flag() {
+    let server = noise(310, 60_000);
+    let db = noise(311, 25_000);
+    let model = noise(312, 50_000);
+    let spec = Spec::new()
+        .layer(BASE, base())
+        .layer(
+            "COPY dir:9c1e77aa in /app",
+            vec![
+                Item::File("app/server.js", server.clone()),
+                Item::File("app/lib/db.js", db.clone()),
+            ],
+        )
+        .layer(
+            "RUN chmod 755 /app/server.js /app/lib/db.js",
+            vec![
+                Item::FileMode("app/server.js", server, 0o755),
+                Item::FileMode("app/lib/db.js", db, 0o755),
+            ],
+        )
+        .layer(
+            "COPY file:5f313c65 in /data/model.bin",
+            vec![Item::File("data/model.bin", model.clone())],
+        )
+        .layer(
+            "RUN chown -R 1000:1000 /data",
+            vec![Item::FileMeta(
+                "data/model.bin",
+                model,
+                Meta::new().owner(1000, 1000),
+            )],
+        );
+    let (r, _) = report(&spec);
+    assert_eq!(
+        ids(&r),
+        ["metadata-copy-up", "metadata-copy-up"],
+        "{:#?}",
+        hints(&r)
+    );
+    let chmod = &hints(&r)[0];
+    assert_eq!(chmod["layer"], 2);
+    assert_eq!(chmod["bytes"], 85_000);
+    assert_eq!(paths(chmod), ["/app/server.js", "/app/lib/db.js"]);
+    assert_mentions(
+        chmod,
+        &[
+            "`RUN chmod 755 /app/server.js /app/lib/db.js` in layer 2",
+            "changed only the mode",
+            "copy-up",
+            "COPY --chmod",
+        ],
+    );
+    assert!(!message(chmod).contains("--chown"), "{}", message(chmod));
+    let chown = &hints(&r)[1];
+    assert_eq!(chown["layer"], 4);
+    assert_eq!(chown["bytes"], 50_000);
+    assert_eq!(paths(chown), ["/data/model.bin"]);
+    assert_mentions(
+        chown,
+        &[
+            "`RUN chown -R 1000:1000 /data` in layer 4",
+            "changed only the owner",
+            "copy-up",
+            "COPY --chown",
+        ],
+    );
+    assert!(!message(chown).contains("--chmod"), "{}", message(chown));
 }

@@ -559,6 +559,45 @@ fn hints_panel() {
     snap("hints_second", "a <down>");
 }
 
+/// The base image's hints come after the image's own, under a heading of their own.
+#[test]
+fn hints_of_the_base_image_are_listed_under_their_own_heading() {
+    let dir = tempdir();
+    let path = dir.path().join("image.tar");
+    Spec::new()
+        .layer(
+            "/bin/sh -c #(nop) ADD file:f487632a30525707 in / ",
+            vec![Item::FileMode(
+                "usr/bin/passwd",
+                support::noise(1, 60_000),
+                0o4755,
+            )],
+        )
+        .empty_step("/bin/sh -c #(nop)  CMD [\"bash\"]")
+        .layer(
+            "/bin/sh -c make",
+            vec![support::file("tmp/build.o", &support::noise(2, 50_000))],
+        )
+        .layer(
+            "/bin/sh -c rm /tmp/build.o",
+            vec![Item::Whiteout("tmp/build.o")],
+        )
+        .docker_archive(&path);
+    let path = path.to_str().unwrap();
+    let mut s = state_of(path, path, 120, 40);
+    key(&mut s, "a");
+    let screen = render(&s);
+    let line = |needle: &str| {
+        screen
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} on the screen:\n{screen}"))
+    };
+    let heading = line("From the base image");
+    assert!(line("deleted-later") < heading, "{screen}");
+    assert!(line("setuid") > heading, "{screen}");
+}
+
 #[test]
 fn selecting_a_hint_jumps_to_its_layer_and_path() {
     let mut s = state(120, 40);

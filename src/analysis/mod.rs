@@ -44,24 +44,33 @@ pub struct Analysis {
     pub hints: Vec<Hint>,
     /// Packages by layer (DESIGN section 3b).
     pub packages: packages::Inventory,
+    /// The bottom layers that are the base image's, as the hints count them.
+    pub base: hints::BaseLayers,
 }
 
 impl Analysis {
     /// The analysis of bare layers: the hints that read the history or the config's user
     /// see none.
     pub fn new(layers: &[&LayerTree]) -> Analysis {
-        Analysis::of_image(layers, &[], None, None)
+        Analysis::of_image(layers, &[], None, None, None)
     }
 
     /// The analysis of an image's layers, its history (each step mapped to its layer) and
     /// its config's `User`. `known_dive` is dive's figures for these same layers when they
     /// were computed before (they depend on the layers alone); they are computed otherwise.
+    /// `base_layers` is how many bottom layers are the base image's when the caller knows
+    /// (`--base`); the history tells otherwise (`hints::BaseLayers`).
     pub fn of_image(
         layers: &[&LayerTree],
         history: &[HistoryStep],
         user: Option<&str>,
         known_dive: Option<DiveCompat>,
+        base_layers: Option<usize>,
     ) -> Analysis {
+        let base = match base_layers {
+            Some(n) => hints::BaseLayers::given(n.min(layers.len())),
+            None => hints::BaseLayers::from_history(history, layers.len()),
+        };
         // dive's figures need nothing of strata's own: they are computed on a second core
         // while this one stacks the layers, takes the package inventory, sizes the waste and
         // the hints. When they are known already, the waste (which needs only the stack) takes
@@ -78,6 +87,7 @@ impl Analysis {
                     history,
                     user,
                     packages,
+                    base,
                 })
             };
             let (waste, packages, hints) = if dive.is_ok() {
@@ -103,6 +113,7 @@ impl Analysis {
                 dive,
                 hints,
                 packages,
+                base,
             }
         })
     }

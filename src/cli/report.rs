@@ -23,10 +23,15 @@ pub fn run(
         None => (options::load(image, source, &opts), None),
     };
     let loaded = loaded?;
-    let analysis = loaded.analyse();
+    let base_image = base_image.transpose()?;
+    // The hints count the layers `--base` matched as the base's, not the history's guess.
+    let shared = base_image
+        .as_ref()
+        .map(|b| strata::report::shared_base_layers(loaded.image(), b.image()));
+    let analysis = loaded.analyse_with_base(shared);
     let mut doc = Report::new(loaded.image(), &analysis);
-    if let (Some(reference), Some(b)) = (base, base_image) {
-        doc.set_base(reference, b?.image(), loaded.image(), &analysis);
+    if let (Some(reference), Some(b)) = (base, &base_image) {
+        doc.set_base(reference, b.image(), loaded.image(), &analysis);
     }
     let written = if json {
         write_with("report", |stdout| doc.write_json(stdout))
@@ -35,6 +40,6 @@ pub fn run(
     };
     // The process ends right after: freeing millions of entries one by one would only
     // delay the exit (a tenth of a reopen of a 300k-file image went there).
-    std::mem::forget((doc, analysis, loaded));
+    std::mem::forget((doc, analysis, loaded, base_image));
     written
 }

@@ -114,6 +114,12 @@ impl Session {
     /// layers was analysed before (a reopen then computes only strata's own), and are stored
     /// there otherwise; a cache that cannot be read or written only costs the time.
     pub fn analyse(&self) -> Analysis {
+        self.analyse_with_base(None)
+    }
+
+    /// As `analyse`, with the bottom `base_layers` layers counted as the base image's (what
+    /// `--base` matched) rather than read from the history.
+    pub fn analyse_with_base(&self, base_layers: Option<usize>) -> Analysis {
         let started = std::time::Instant::now();
         let trees = self.image.trees();
         let sizes: Vec<u64> = trees.iter().map(|t| t.header_bytes).collect();
@@ -121,7 +127,13 @@ impl Session {
         let stored = self.cache.as_ref().zip(key.as_ref());
         let known = stored.and_then(|(cache, key)| cache.dive(key, &sizes));
         let fresh = known.is_none();
-        let analysis = Analysis::of_image(&trees, &self.image.history, self.image.user(), known);
+        let analysis = Analysis::of_image(
+            &trees,
+            &self.image.history,
+            self.image.user(),
+            known,
+            base_layers,
+        );
         if let (true, Some((cache, key))) = (fresh, stored) {
             let _ = cache.put_dive(key, &analysis.dive);
         }

@@ -107,6 +107,16 @@ impl CopyStep {
         };
         args[..end].to_vec()
     }
+
+    /// Where it copies to: the last argument. None when the step names fewer than a source
+    /// and a destination.
+    pub fn destination(&self) -> Option<&str> {
+        let args: Vec<&str> = copy_args(&self.args).skip_while(|w| is_flag(w)).collect();
+        match args.as_slice() {
+            [_, .., last] => Some(last),
+            _ => None,
+        }
+    }
 }
 
 impl BuildStep {
@@ -321,6 +331,20 @@ mod tests {
             Some((false, true, words(&["/out"])))
         );
         assert_eq!(sources("copy x"), Some((false, false, vec![])));
+        let destination = |raw: &str| match step(raw) {
+            BuildStep::Copy(c) => c.destination().map(str::to_string),
+            _ => None,
+        };
+        assert_eq!(
+            destination("/bin/sh -c #(nop) ADD file:f487 in / "),
+            Some("/".into())
+        );
+        assert_eq!(
+            destination("ADD --chown=1 rootfs.tar.gz / # buildkit"),
+            Some("/".into())
+        );
+        assert_eq!(destination("ADD [\"a\", \"/app\"]"), Some("/app".into()));
+        assert_eq!(destination("copy x"), None);
         assert_eq!(sources("RUN cp . /x"), None);
         assert_eq!(sources("CMD [\"sh\"]"), None);
     }

@@ -28,6 +28,9 @@ pub struct Report {
     pub waste: WasteReport,
     pub dive_compat: DiveReport,
     pub hints: Vec<Hint>,
+    /// The bottom layers the hints count as the base image's (`from_base`): `layers`, and
+    /// `by` `history` (read from the history's marks) or `--base`.
+    pub hints_base: crate::analysis::hints::BaseLayers,
     /// The split between the base image and what this image adds: from `--base IMAGE`, or
     /// only the base's name and digest from the OCI annotations. Absent when neither.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -215,6 +218,9 @@ pub struct Hint {
     /// How many paths there are in all (the text report counts the ones not listed).
     #[serde(skip)]
     pub paths_total: usize,
+    /// Every layer the finding is in is the base image's (`hints_base`): listed after the
+    /// image's own hints.
+    pub from_base: bool,
 }
 
 fn slash(path: &str) -> String {
@@ -257,6 +263,16 @@ impl Serialize for SlashedPath<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&format_args!("/{}", self.0))
     }
+}
+
+/// How many layers at the bottom of `image` are `base`'s, matched by diff_id in order.
+pub fn shared_base_layers(image: &Image, base: &Image) -> usize {
+    image
+        .layers
+        .iter()
+        .zip(&base.layers)
+        .take_while(|(a, b)| a.desc.diff_id.is_some() && a.desc.diff_id == b.desc.diff_id)
+        .count()
 }
 
 /// `ids`: the package's files in `table` (`Inventory::owned`), which stand for an installed
@@ -408,8 +424,10 @@ impl Report {
                     layer: h.layer,
                     paths: h.paths.iter().map(|p| slash(p)).collect(),
                     paths_total: h.paths_total.max(h.paths.len()),
+                    from_base: h.from_base,
                 })
                 .collect(),
+            hints_base: analysis.base,
             base: {
                 let name = meta
                     .annotations
@@ -449,18 +467,7 @@ impl Report {
         image: &Image,
         analysis: &Analysis,
     ) {
-        let ids = |img: &Image| -> Vec<Option<String>> {
-            img.layers
-                .iter()
-                .map(|l| l.desc.diff_id.as_ref().map(ToString::to_string))
-                .collect()
-        };
-        let (mine, theirs) = (ids(image), ids(base));
-        let n = mine
-            .iter()
-            .zip(&theirs)
-            .take_while(|(a, b)| a.is_some() && a == b)
-            .count();
+        let n = shared_base_layers(image, base);
         let sum = |range: std::ops::Range<usize>, compressed: bool| -> u64 {
             range
                 .map(|i| {
@@ -492,7 +499,7 @@ impl Report {
             reference: Some(base_reference.to_string()),
             digest: previous.digest,
             layers: Some(n),
-            complete: Some(n == theirs.len()),
+            complete: Some(n == base.layers.len()),
             base_bytes: Some(sum(0..n, false)),
             base_compressed_bytes: Some(sum(0..n, true)),
             added_bytes: Some(sum(n..all, false)),

@@ -201,25 +201,33 @@ pub fn render(r: &Report, top: usize) -> String {
     }
 
     if !r.hints.is_empty() {
+        // The image's own hints, then the base image's under their own heading.
+        let (base, mine): (Vec<&super::Hint>, Vec<&super::Hint>) =
+            r.hints.iter().partition(|h| h.from_base);
         let _ = writeln!(o, "Hints");
-        for h in &r.hints {
-            let sev = serde_json::to_value(h.severity)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            let at = match (h.bytes, h.layer) {
-                (0, None) => String::new(),
-                (0, Some(l)) => format!(" (layer {l})"),
-                (b, None) => format!(" ({})", units::decimal(b)),
-                (b, Some(l)) => format!(" ({}, layer {l})", units::decimal(b)),
-            };
-            let _ = writeln!(o, "  [{sev}] {}{at}: {}", h.id, safe(&h.message));
-            for p in h.paths.iter().take(3) {
-                let _ = writeln!(o, "      {}", safe(p));
-            }
-            let total = h.paths_total.max(h.paths.len());
-            if total > 3 {
-                let _ = writeln!(o, "      … {} more", total - 3);
+        if mine.is_empty() {
+            let _ = writeln!(o, "  none in this image's own layers");
+        }
+        for h in mine {
+            hint(&mut o, h);
+        }
+        if !base.is_empty() {
+            let n = r.hints_base.layers;
+            let _ = writeln!(
+                o,
+                "  From the base image ({}, {}): fix them in the base, or pick a slimmer one",
+                if n == 1 {
+                    "layer 0".to_string()
+                } else {
+                    format!("layers 0-{}", n.saturating_sub(1))
+                },
+                match r.hints_base.by {
+                    crate::analysis::hints::BaseFrom::History => "as the history shows it",
+                    crate::analysis::hints::BaseFrom::Given => "as --base matched it",
+                }
+            );
+            for h in base {
+                hint(&mut o, h);
             }
         }
         let _ = writeln!(o);
@@ -240,6 +248,28 @@ pub fn render(r: &Report, top: usize) -> String {
         d.inefficient_files.len()
     );
     o
+}
+
+/// One hint: severity, id, bytes and layer, the message, the first paths.
+fn hint(o: &mut String, h: &super::Hint) {
+    let sev = serde_json::to_value(h.severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let at = match (h.bytes, h.layer) {
+        (0, None) => String::new(),
+        (0, Some(l)) => format!(" (layer {l})"),
+        (b, None) => format!(" ({})", units::decimal(b)),
+        (b, Some(l)) => format!(" ({}, layer {l})", units::decimal(b)),
+    };
+    let _ = writeln!(o, "  [{sev}] {}{at}: {}", h.id, safe(&h.message));
+    for p in h.paths.iter().take(3) {
+        let _ = writeln!(o, "      {}", safe(p));
+    }
+    let total = h.paths_total.max(h.paths.len());
+    if total > 3 {
+        let _ = writeln!(o, "      … {} more", total - 3);
+    }
 }
 
 /// Rows of each list in the Packages section.

@@ -38,6 +38,45 @@ pub enum Item {
         uid: u32,
         gid: u32,
     },
+    /// A regular file with its owner and mtime given (the others are owned by root and dated
+    /// `MTIME`).
+    FileMeta(&'static str, Vec<u8>, Meta),
+}
+
+/// The mtime every entry gets unless `Item::FileMeta` says otherwise.
+pub const MTIME: u64 = 1_700_000_000;
+
+/// A tar header's mode, owner and mtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Meta {
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub mtime: u64,
+}
+
+impl Meta {
+    /// Mode 0644, owned by root, dated `MTIME`.
+    pub fn new() -> Meta {
+        Meta {
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: MTIME,
+        }
+    }
+
+    pub fn mode(self, mode: u32) -> Meta {
+        Meta { mode, ..self }
+    }
+
+    pub fn owner(self, uid: u64, gid: u64) -> Meta {
+        Meta { uid, gid, ..self }
+    }
+
+    pub fn mtime(self, mtime: u64) -> Meta {
+        Meta { mtime, ..self }
+    }
 }
 
 pub fn file(path: &'static str, data: &[u8]) -> Item {
@@ -69,13 +108,7 @@ pub fn noise(seed: u64, n: usize) -> Vec<u8> {
         .collect()
 }
 
-fn header(
-    name: &str,
-    kind: tar::EntryType,
-    size: u64,
-    (mode, uid, gid): (u32, u32, u32),
-    link: Option<&str>,
-) -> Vec<u8> {
+fn header(name: &str, kind: tar::EntryType, size: u64, meta: Meta, link: Option<&str>) -> Vec<u8> {
     let mut out = Vec::new();
     let mut h = tar::Header::new_gnu();
     if name.len() > 100 {
@@ -95,10 +128,10 @@ fn header(
     }
     h.set_entry_type(kind);
     h.set_size(size);
-    h.set_mode(mode);
-    h.set_mtime(1_700_000_000);
-    h.set_uid(uid.into());
-    h.set_gid(gid.into());
+    h.set_mode(meta.mode);
+    h.set_mtime(meta.mtime);
+    h.set_uid(meta.uid);
+    h.set_gid(meta.gid);
     if let Some(l) = link {
         h.as_old_mut().linkname[..l.len()].copy_from_slice(l.as_bytes());
     }
@@ -116,7 +149,7 @@ pub fn layer_tar(items: &[Item]) -> Vec<u8> {
     use tar::EntryType as T;
     let mut out = Vec::new();
     for item in items {
-        let (mut uid, mut gid) = (0, 0);
+        let mut meta = Meta::new();
         let (name, kind, data, mode, link): (String, T, &[u8], u32, Option<&str>) = match item {
             Item::File(p, d) => (p.to_string(), T::Regular, d, 0o644, None),
             Item::FileMode(p, d, m) => (p.to_string(), T::Regular, d, *m, None),
@@ -156,10 +189,10 @@ pub fn layer_tar(items: &[Item]) -> Vec<u8> {
                 path,
                 data,
                 mode,
-                uid: u,
-                gid: g,
+                uid,
+                gid,
             } => {
-                (uid, gid) = (*u, *g);
+                meta = meta.owner((*uid).into(), (*gid).into());
                 let kind = if path.ends_with('/') {
                     T::Directory
                 } else {
@@ -167,14 +200,13 @@ pub fn layer_tar(items: &[Item]) -> Vec<u8> {
                 };
                 (path.clone(), kind, data, *mode, None)
             }
+            Item::FileMeta(p, d, m) => {
+                meta = *m;
+                (p.to_string(), T::Regular, d, m.mode, None)
+            }
         };
-        out.extend(header(
-            &name,
-            kind,
-            data.len() as u64,
-            (mode, uid, gid),
-            link,
-        ));
+        let meta = meta.mode(mode);
+        out.extend(header(&name, kind, data.len() as u64, meta, link));
         out.extend_from_slice(data);
         pad(&mut out);
     }
@@ -212,6 +244,9 @@ pub struct Spec {
     pub runtime: Option<serde_json::Value>,
     /// The config's `os/architecture[/variant]` (default linux/amd64).
     pub platform: Option<String>,
+    /// History steps that made no layer (`CMD`, `ENV`, ...): how many layers come before
+    /// each, and its command.
+    pub empty_steps: Vec<(usize, String)>,
 }
 
 impl Spec {
@@ -220,7 +255,14 @@ impl Spec {
             layers: Vec::new(),
             runtime: None,
             platform: None,
+            empty_steps: Vec::new(),
         }
+    }
+
+    /// A history step that makes no layer (`empty_layer: true`), after the layers so far.
+    pub fn empty_step(mut self, cmd: &str) -> Spec {
+        self.empty_steps.push((self.layers.len(), cmd.to_string()));
+        self
     }
 
     /// The platform the config names, as `os/architecture[/variant]`.
@@ -242,11 +284,18 @@ impl Spec {
 
     fn config(&self, tars: &[Vec<u8>]) -> Vec<u8> {
         let diff_ids: Vec<String> = tars.iter().map(|t| sha(t)).collect();
-        let history: Vec<serde_json::Value> = self
-            .layers
-            .iter()
-            .map(|(cmd, _)| serde_json::json!({"created": "2024-01-01T00:00:00Z", "created_by": cmd}))
-            .collect();
+        let empty_before = |n: usize| {
+            self.empty_steps
+                .iter()
+                .filter(move |(at, _)| *at == n)
+                .map(|(_, cmd)| serde_json::json!({"created": "2024-01-01T00:00:00Z", "created_by": cmd, "empty_layer": true}))
+        };
+        let mut history: Vec<serde_json::Value> = Vec::new();
+        for (i, (cmd, _)) in self.layers.iter().enumerate() {
+            history.extend(empty_before(i));
+            history.push(serde_json::json!({"created": "2024-01-01T00:00:00Z", "created_by": cmd}));
+        }
+        history.extend(empty_before(self.layers.len()));
         let runtime = self.runtime.clone().unwrap_or_else(|| {
             serde_json::json!({"User": "1000:1000", "Env": ["PATH=/usr/bin"], "Cmd": ["sh"], "WorkingDir": "/srv",
                        "ExposedPorts": {"8080/tcp": {}}, "Labels": {"org.example": "yes"}})

@@ -1,6 +1,7 @@
 //! Package-manager caches left in the final view. One table names each manager's cache
 //! directories and the flag or cleanup that keeps them out, so adding a manager is one row;
-//! the final view is scanned once for all of them.
+//! the final view is scanned once for all of them. A manager's cache files in the base's
+//! layers are a hint of their own, apart from the user's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -63,10 +64,9 @@ const MANAGERS: &[Manager] = &[
 ];
 
 pub(super) fn package_cache(input: &HintInput<'_>, out: &mut Vec<Hint>) {
-    let mut found: Vec<(Paths, BTreeMap<usize, u64>)> = MANAGERS
-        .iter()
-        .map(|_| (Paths::default(), BTreeMap::new()))
-        .collect();
+    // Per manager, the user's files and the base's: [mine, base].
+    let mut found: Vec<[(Paths, BTreeMap<usize, u64>); 2]> =
+        MANAGERS.iter().map(|_| Default::default()).collect();
     // The top-level directories the caches live in: most paths are ruled out by one compare.
     let mut tops: Vec<&str> = MANAGERS
         .iter()
@@ -87,40 +87,55 @@ pub(super) fn package_cache(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             .iter()
             .position(|m| m.dirs.iter().any(|d| under(path, d) && path != *d))
         {
-            found[i].0.add(path, e.size);
-            *found[i].1.entry(layer).or_default() += e.size;
+            let part = &mut found[i][usize::from(input.base.contains(layer))];
+            part.0.add(path, e.size);
+            *part.1.entry(layer).or_default() += e.size;
         }
     }
-    for (m, (paths, layers)) in MANAGERS.iter().zip(found) {
-        let bytes = paths.total();
-        if bytes < WASTE_FLOOR {
-            continue;
+    for (m, parts) in MANAGERS.iter().zip(found) {
+        for (part, (paths, layers)) in parts.into_iter().enumerate() {
+            if let Some(hint) = cache_hint(m, paths, &layers, part == 1) {
+                out.push(hint);
+            }
         }
-        let layer = main_layer(&layers);
-        let top = paths.top();
-        let dirs: BTreeSet<String> = top
-            .iter()
-            .filter_map(|p| m.dirs.iter().find(|d| under(p, d)).map(|d| (p, d)))
-            .map(|(p, d)| {
-                let n = d.split('/').count();
-                format!("/{}", p.split('/').take(n).collect::<Vec<_>>().join("/"))
-            })
-            .collect();
-        out.push(Hint {
-            id: "package-cache",
-            severity: waste_severity(bytes),
-            message: format!(
-                "the {} cache ({}) keeps {} in the image{}; {}",
-                m.name,
-                dirs.into_iter().collect::<Vec<_>>().join(", "),
-                size(bytes),
-                layer.map_or(String::new(), |l| format!(", mostly from layer {l}")),
-                m.fix,
-            ),
-            bytes,
-            layer,
-            paths: top,
-            paths_total: paths.len(),
-        });
     }
+}
+
+fn cache_hint(
+    m: &Manager,
+    paths: Paths,
+    layers: &BTreeMap<usize, u64>,
+    from_base: bool,
+) -> Option<Hint> {
+    let bytes = paths.total();
+    if bytes < WASTE_FLOOR {
+        return None;
+    }
+    let layer = main_layer(layers);
+    let top = paths.top();
+    let dirs: BTreeSet<String> = top
+        .iter()
+        .filter_map(|p| m.dirs.iter().find(|d| under(p, d)).map(|d| (p, d)))
+        .map(|(p, d)| {
+            let n = d.split('/').count();
+            format!("/{}", p.split('/').take(n).collect::<Vec<_>>().join("/"))
+        })
+        .collect();
+    Some(Hint {
+        id: "package-cache",
+        severity: waste_severity(bytes),
+        message: format!(
+            "the {} cache ({}) keeps {} in the image{}; {}",
+            m.name,
+            dirs.into_iter().collect::<Vec<_>>().join(", "),
+            size(bytes),
+            layer.map_or(String::new(), |l| format!(", mostly from layer {l}")),
+            m.fix,
+        ),
+        bytes,
+        layer,
+        paths: top,
+        paths_total: paths.len(),
+        from_base,
+    })
 }

@@ -52,6 +52,7 @@ pub(super) fn written_below_non_directories(input: &HintInput<'_>, out: &mut Vec
                 .map(|p| p.to_string())
                 .collect(),
             paths_total: n,
+            from_base: input.base.contains(layer),
         });
     }
 }

@@ -10,7 +10,14 @@
 //! would refuse). This file holds what they share: the `Hint` they produce, the thresholds
 //! (one table, so they are tuned side by side), the evidence helpers that make every message
 //! look alike, and the one entry point that runs every group and orders the result.
+//!
+//! Findings in the base image's layers (the layers the user's Dockerfile did not write; `base`
+//! says how they are told apart) are the same hints as anywhere else, marked `from_base` and
+//! ordered after the user's own, so they never crowd those out and the same base layer gets
+//! the same hints in every image built on it. A rule that sums over the whole image (identical
+//! files, build tools, caches) sums the base's findings and the user's apart.
 
+mod base;
 mod caches;
 mod layout;
 mod packages;
@@ -27,6 +34,7 @@ use super::LayerStats;
 use crate::model::history::HistoryStep;
 use crate::tree::{Entry, LayerTree};
 
+pub use base::{BaseFrom, BaseLayers};
 pub use security::runs_as_root;
 
 /// How much a hint matters.
@@ -54,6 +62,9 @@ pub struct Hint {
     pub paths: Vec<String>,
     /// How many paths the hint is about in all (`paths` may list only the first of them).
     pub paths_total: usize,
+    /// Every layer the finding is in is the base image's (see `base`): the user's Dockerfile
+    /// did not make it.
+    pub from_base: bool,
 }
 
 /// What the hints look at.
@@ -68,6 +79,8 @@ pub struct HintInput<'a> {
     pub user: Option<&'a str>,
     /// The packages by layer, for hints that name the packages behind paths.
     pub packages: &'a crate::analysis::packages::Inventory,
+    /// The bottom layers that are the base image's.
+    pub base: BaseLayers,
 }
 
 // Thresholds. Sizes are decimal, like every size strata prints (1 kB = 1000 bytes).
@@ -93,7 +106,8 @@ pub const MAX_PATHS: usize = 20;
 /// Commands quoted in messages are cut to this many characters.
 const COMMAND_CHARS: usize = 60;
 
-/// Every hint for an image, most severe first, then by bytes.
+/// Every hint for an image: the user's own first, then the base image's; each part most
+/// severe first, then by bytes.
 pub fn hints(input: &HintInput<'_>) -> Vec<Hint> {
     let mut out = Vec::new();
     waste::deleted_later(input, &mut out);
@@ -108,8 +122,9 @@ pub fn hints(input: &HintInput<'_>) -> Vec<Hint> {
     steps::tiny_layers(input, &mut out);
     layout::written_below_non_directories(input, &mut out);
     out.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
+        a.from_base
+            .cmp(&b.from_base)
+            .then_with(|| b.severity.cmp(&a.severity))
             .then_with(|| b.bytes.cmp(&a.bytes))
             .then_with(|| a.id.cmp(b.id))
             .then_with(|| a.layer.cmp(&b.layer))
@@ -208,6 +223,33 @@ fn step_in_layer(history: &[HistoryStep], layer: usize) -> String {
     }
 }
 
+/// "`RUN x` in layer 3" for one layer; "`RUN x` in layer 3 and the steps in layers 5 and 7"
+/// for several (ascending).
+fn steps_in_layers(history: &[HistoryStep], layers: &[usize]) -> String {
+    match layers {
+        [] => String::new(),
+        [one] => step_in_layer(history, *one),
+        [first, rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(ToString::to_string).collect();
+            format!(
+                "{} and the steps in layer{} {}",
+                step_in_layer(history, *first),
+                if rest.len() == 1 { "" } else { "s" },
+                and_list(&rest)
+            )
+        }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// The layer holding the most bytes (lowest index on ties).
 fn main_layer(by_layer: &BTreeMap<usize, u64>) -> Option<usize> {
     by_layer
@@ -289,6 +331,21 @@ mod tests {
         );
         assert_eq!(path_list(&top[..2], 2, 3), "/tmp/f50, /tmp/f49");
         assert_eq!(path_list(&top[..1], 1, 1), "/tmp/f50");
+    }
+
+    #[test]
+    fn lists_of_steps_read_as_a_sentence() {
+        assert_eq!(steps_in_layers(&[], &[3]), "layer 3");
+        assert_eq!(
+            steps_in_layers(&[], &[1, 2, 3]),
+            "layer 1 and the steps in layers 2 and 3"
+        );
+        assert_eq!(
+            steps_in_layers(&[], &[1, 4]),
+            "layer 1 and the steps in layer 4"
+        );
+        let items = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(and_list(&items(&["a", "b", "c"])), "a, b and c");
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub(super) fn root_user(input: &HintInput<'_>, out: &mut Vec<Hint>) {
         layer: None,
         paths: Vec::new(),
         paths_total: 0,
+        from_base: false,
     });
 }
 
@@ -99,6 +100,7 @@ pub(super) fn secrets_found(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             layer: Some(layer),
             paths: top,
             paths_total: paths.len(),
+            from_base: input.base.contains(layer),
         });
     }
 
@@ -133,21 +135,20 @@ pub(super) fn secrets_found(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             layer: Some(stored),
             paths: top,
             paths_total: paths.len(),
+            from_base: input.base.contains(by),
         });
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Setuid/setgid files and world-writable paths the image adds.
+// Setuid/setgid files and world-writable paths, in every layer: the base's are the base's
+// hints (they once were left out whenever an image had more than one layer, so the same
+// Debian layer got a setuid hint in debian:bookworm and none in an image built on it).
 
 pub(super) fn permissions(input: &HintInput<'_>, out: &mut Vec<Hint>) {
-    let skip_base = input.layers.len() > 1;
     let mut setuid: BTreeMap<usize, Paths> = BTreeMap::new();
     let mut writable: BTreeMap<usize, Paths> = BTreeMap::new();
     for (path, e, layer) in final_entries(input) {
-        if skip_base && layer == 0 {
-            continue;
-        }
         if e.kind == EntryKind::File && e.mode & 0o6000 != 0 {
             setuid.entry(layer).or_default().add(path, e.size);
         }
@@ -175,6 +176,7 @@ pub(super) fn permissions(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             layer: Some(layer),
             paths: top,
             paths_total: paths.len(),
+            from_base: input.base.contains(layer),
         });
     }
     for (layer, paths) in writable {
@@ -195,6 +197,7 @@ pub(super) fn permissions(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             layer: Some(layer),
             paths: top,
             paths_total: paths.len(),
+            from_base: input.base.contains(layer),
         });
     }
 }

@@ -174,7 +174,12 @@ pub(super) fn cache_busting_order(input: &HintInput<'_>, out: &mut Vec<Hint>) {
         .collect();
     let mut broad: Option<&HistoryStep> = None;
     let mut reported = BTreeSet::new();
+    let in_base = |s: &HistoryStep| s.layer.is_some_and(|l| input.base.contains(l));
     for (i, step) in steps.iter().enumerate() {
+        // The base's COPY busts no cache of the user's build: it was built once, elsewhere.
+        if broad.is_some_and(in_base) && !in_base(step) {
+            broad = None;
+        }
         if let Some(install) = install_in(&step.step) {
             if let (Some(copy), Some(layer)) = (broad, step.layer) {
                 if reported.insert(layer) {
@@ -240,6 +245,7 @@ fn busting_hint(
         layer: Some(install_step.layer.unwrap_or(layer)),
         paths: found,
         paths_total: manifests.len(),
+        from_base: input.base.contains(layer),
     }
 }
 
@@ -258,7 +264,10 @@ pub(super) fn tiny_layers(input: &HintInput<'_>, out: &mut Vec<Hint>) {
         let Some(layer) = step.layer else { continue };
         let size = input.stats.get(layer).map_or(0, |s| s.size);
         let tiny = step.step.is_run() && size < TINY_LAYER_BYTES;
-        let follows = run.last().is_none_or(|&l| l + 1 == layer);
+        // A run stops where the base's layers end: the user can join only their own steps.
+        let follows = run.last().is_none_or(|&l| {
+            l + 1 == layer && input.base.contains(l) == input.base.contains(layer)
+        });
         if !tiny || !follows {
             flush(&mut run);
         }
@@ -295,6 +304,7 @@ fn tiny_hint(input: &HintInput<'_>, run: &[usize]) -> Hint {
         layer: Some(first),
         paths: paths.top(),
         paths_total: paths.len(),
+        from_base: input.base.contains(first),
     }
 }
 

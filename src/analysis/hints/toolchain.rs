@@ -1,12 +1,13 @@
 //! Build tools in the final view: compilers, headers, language toolchains. They are summed
-//! over the whole image (one hint, split by part) because the fix is one multi-stage build,
-//! whichever layers installed them.
+//! over the user's layers (one hint, split by part) because the fix is one multi-stage build,
+//! whichever layers installed them; the base's build tools are one hint of their own.
 
 use std::collections::BTreeMap;
 
 use super::{
     final_entries, main_layer, size, under, waste_severity, Hint, HintInput, Paths, TOOLCHAIN_FLOOR,
 };
+use crate::model::packages::Package;
 use crate::tree::EntryKind;
 
 /// What part of a build toolchain a path belongs to.
@@ -51,9 +52,8 @@ fn toolchain_part(path: &str) -> Option<&'static str> {
 }
 
 pub(super) fn build_toolchain(input: &HintInput<'_>, out: &mut Vec<Hint>) {
-    let mut paths = Paths::default();
-    let mut layers: BTreeMap<usize, u64> = BTreeMap::new();
-    let mut parts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    // The user's build tools and the base's: [mine, base].
+    let mut found: [Found; 2] = Default::default();
     // Files of build-tool packages count too, under their package's name in the message.
     let tools = super::packages::toolchain(input);
     let tool_files: std::collections::HashSet<&str> = tools
@@ -70,19 +70,43 @@ pub(super) fn build_toolchain(input: &HintInput<'_>, out: &mut Vec<Hint>) {
                 .then_some("other build-tool packages")
         });
         if let Some(part) = part {
-            paths.add(path, e.size);
-            *layers.entry(layer).or_default() += e.size;
-            *parts.entry(part).or_default() += e.size;
+            let f = &mut found[usize::from(input.base.contains(layer))];
+            f.paths.add(path, e.size);
+            *f.layers.entry(layer).or_default() += e.size;
+            *f.parts.entry(part).or_default() += e.size;
         }
     }
-    let bytes = paths.total();
-    if bytes < TOOLCHAIN_FLOOR {
-        return;
+    for (i, f) in found.into_iter().enumerate() {
+        let from_base = i == 1;
+        // Each part names the packages it installed.
+        let packages: Vec<&Package> = tools
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| input.base.contains(p.layer) == from_base)
+            .collect();
+        if let Some(hint) = toolchain_hint(f, &packages, from_base) {
+            out.push(hint);
+        }
     }
-    let mut parts: Vec<(&str, u64)> = parts.into_iter().collect();
+}
+
+/// Build-tool files found in one part of the image (the user's layers or the base's).
+#[derive(Default)]
+struct Found {
+    paths: Paths,
+    layers: BTreeMap<usize, u64>,
+    parts: BTreeMap<&'static str, u64>,
+}
+
+fn toolchain_hint(f: Found, tools: &[&Package], from_base: bool) -> Option<Hint> {
+    let bytes = f.paths.total();
+    if bytes < TOOLCHAIN_FLOOR {
+        return None;
+    }
+    let mut parts: Vec<(&str, u64)> = f.parts.into_iter().collect();
     parts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-    let layer = main_layer(&layers);
-    out.push(Hint {
+    let layer = main_layer(&f.layers);
+    Some(Hint {
         id: "build-toolchain",
         severity: waste_severity(bytes),
         message: format!(
@@ -98,15 +122,15 @@ pub(super) fn build_toolchain(input: &HintInput<'_>, out: &mut Vec<Hint>) {
             if tools.is_empty() {
                 String::new()
             } else {
-                let list: Vec<_> = tools.iter().map(|(p, _)| *p).collect();
-                format!("; packages {}", super::packages::sized_names(&list))
+                format!("; packages {}", super::packages::sized_names(tools))
             },
         ),
         bytes,
         layer,
-        paths: paths.top(),
-        paths_total: paths.len(),
-    });
+        paths: f.paths.top(),
+        paths_total: f.paths.len(),
+        from_base,
+    })
 }
 
 #[cfg(test)]

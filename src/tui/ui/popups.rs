@@ -255,7 +255,8 @@ fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>
 }
 
 /// The Hints panel: each hint's severity, id, bytes and layer, its message wrapped, and its
-/// first paths; the selected one highlighted and kept in view.
+/// first paths; the selected one highlighted and kept in view; the base image's hints after
+/// a heading of their own.
 fn draw_hints(frame: &mut Frame, area: Rect, state: &State, hints: &[Hint], cursor: usize) {
     use crate::analysis::hints::Severity;
     let t = &state.theme;
@@ -264,6 +265,13 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, hints: &[Hint], curs
     let mut starts = Vec::new();
     for (i, h) in hints.iter().enumerate() {
         starts.push(lines.len());
+        // The base image's hints come last (the analysis orders them so), under a heading.
+        if h.from_base && (i == 0 || !hints[i - 1].from_base) {
+            lines.push(Line::from(Span::styled(
+                "From the base image: fix them in the base, or pick a slimmer one".to_string(),
+                t.title,
+            )));
+        }
         let sev = match h.severity {
             Severity::Error => ("error  ", t.removed),
             Severity::Warning => ("warning", t.modified),
