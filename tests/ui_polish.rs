@@ -417,3 +417,34 @@ fn marks_and_counts_say_what_they_mean() {
     assert!(help.contains("● "), "{help}");
     assert!(help.contains("✕ "), "{help}");
 }
+
+/// Friction: `W` goes back through the biggest wasted paths; `y` copies the selected path
+/// through the terminal (OSC 52, so it works over ssh).
+#[test]
+fn w_goes_back_and_y_copies_the_path() {
+    let mut s = demo(160, 48);
+    key(&mut s, "w w");
+    assert!(footer(&s).contains("waste 2/"), "{}", footer(&s));
+    key(&mut s, "W");
+    assert!(footer(&s).contains("waste 1/"), "{}", footer(&s));
+    key(&mut s, "W");
+    let last = explorer(&s).analysis.waste.top.len();
+    assert!(
+        footer(&s).contains(&format!("waste {last}/{last}")),
+        "{}",
+        footer(&s)
+    );
+    let mut s = demo(160, 48);
+    let effects = key(&mut s, "3 <tab> / V E R S I O N <enter> y");
+    assert_eq!(
+        effects,
+        vec![Effect::Copy("/opt/app/VERSION".into())],
+        "{}",
+        render(&s)
+    );
+    assert!(
+        footer(&s).contains("copied /opt/app/VERSION"),
+        "{}",
+        footer(&s)
+    );
+}

@@ -294,6 +294,15 @@ fn perform(effect: Effect, state: &State, opts: &SourceOptions, tx: &Sender<Msg>
                 file_read(&loaded, layer, path, purpose)
             });
         }
+        Effect::Copy(text) => {
+            use base64::Engine as _;
+            use std::io::Write as _;
+            // OSC 52: the terminal (local, or at the end of an ssh session) sets its clipboard.
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+            let mut out = std::io::stdout();
+            let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+            let _ = out.flush();
+        }
         Effect::ReadPair { path, a, b } => {
             let (Some(la), Some(lb)) = (state.loaded_image(0), state.loaded_image(1)) else {
                 return;

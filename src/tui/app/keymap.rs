@@ -83,6 +83,10 @@ pub enum Action {
     Packages,
     /// Give the focused panel the whole screen, or back.
     Zoom,
+    /// The previous of the biggest wasted paths (`w` goes forward).
+    WastePrev,
+    /// Copy the selected path to the clipboard, through the terminal (OSC 52).
+    Copy,
 }
 
 /// Every action with its config name and description, in help order.
@@ -140,6 +144,16 @@ pub const ACTIONS: &[(Action, &str, &str)] = &[
     (Action::HideRemoved, "hide_removed", "hide removed"),
     (Action::HideUnchanged, "hide_unchanged", "hide unchanged"),
     (Action::Waste, "waste", "jump to the next biggest waste"),
+    (
+        Action::WastePrev,
+        "waste_prev",
+        "jump to the previous biggest waste",
+    ),
+    (
+        Action::Copy,
+        "copy",
+        "copy the selected path to the clipboard (OSC 52: works over ssh)",
+    ),
     (
         Action::Extract,
         "extract",

@@ -162,6 +162,8 @@ pub enum Effect {
         purpose: ReadPurpose,
     },
     Extract(ExtractRequest),
+    /// Put `text` on the clipboard through the terminal (OSC 52).
+    Copy(String),
     /// Read `path` (up to the viewer's cap) from the final view of A (if `a`) and of B (if
     /// `b`), for the compare screen's content diff (`Msg::PairRead`).
     ReadPair {

@@ -167,17 +167,26 @@ impl Explorer {
         }));
     }
 
-    /// `w`: the next of the biggest wasted paths, in the layer holding the wasted copy.
-    pub(super) fn jump_to_waste(&mut self) {
+    /// `w` / `W`: the next (`forward`) or previous of the biggest wasted paths, in the layer
+    /// holding the wasted copy.
+    pub(super) fn jump_to_waste(&mut self, forward: bool) {
         let top = &self.analysis.waste.top;
         if top.is_empty() {
             self.open(Popup::Message("no wasted bytes in this image".into()));
             return;
         }
-        let row = top[self.waste_next % top.len()].clone();
+        let n = top.len();
+        let at = match (self.waste_at, forward) {
+            (None, true) => 0,
+            (None, false) => n - 1,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        };
+        self.waste_at = Some(at);
+        let row = top[at].clone();
         self.notice = Some(format!(
             "waste {}/{}: {} {} of /{} ({} {})",
-            self.waste_next % top.len() + 1,
+            at + 1,
             top.len(),
             crate::model::units::decimal(row.bytes),
             row.cause.label(),
@@ -193,7 +202,6 @@ impl Explorer {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        self.waste_next += 1;
         let layer = row.layers.first().copied().unwrap_or(0);
         let mode = match row.cause {
             WasteCause::Hidden(_) => FileMode::Layer,

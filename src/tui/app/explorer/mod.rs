@@ -26,6 +26,7 @@ use super::{Effect, Loaded};
 use crate::analysis::merge::ViewCache;
 use crate::analysis::Analysis;
 use crate::load::{Image, Session};
+use crate::model::text::printable;
 use crate::tree::paths::PathTable;
 pub use layers::{LayerEntry, LayerInfo};
 
@@ -62,7 +63,8 @@ pub struct Explorer {
     layers_anchor: usize,
     /// The panel that has the whole screen (`+`), if one does.
     pub zoom: Option<crate::tui::app::layout::Zoom>,
-    waste_next: usize,
+    /// The row of the biggest wasted paths `w`/`W` showed last.
+    waste_at: Option<usize>,
     /// The terminal's size, from the last resize: where the panels are.
     size: (u16, u16),
     /// For each path id, the package (index into the inventory) that owns it, or `u32::MAX`.
@@ -99,7 +101,7 @@ impl Explorer {
             notice: None,
             layers_anchor: 0,
             zoom: None,
-            waste_next: 0,
+            waste_at: None,
             size: (width, height),
             owners,
         };
@@ -418,7 +420,24 @@ impl Explorer {
             Action::HideModified => self.nav.hide_modified(paths),
             Action::HideRemoved => self.nav.hide(paths, Status::Removed, None),
             Action::HideUnchanged => self.nav.hide(paths, Status::Unchanged, None),
-            Action::Waste => self.jump_to_waste(),
+            Action::Waste => self.jump_to_waste(true),
+            Action::WastePrev => self.jump_to_waste(false),
+            Action::Copy => {
+                let Some(path) = self
+                    .nav
+                    .selected()
+                    .map(|p| self.paths().path(p).to_string())
+                else {
+                    self.notice = Some("nothing selected to copy".into());
+                    return Vec::new();
+                };
+                let path = format!("/{path}");
+                self.notice = Some(format!(
+                    "copied {} to the clipboard (through the terminal, OSC 52)",
+                    printable(&path, 200)
+                ));
+                return vec![Effect::Copy(path)];
+            }
             Action::Extract => self.ask_extract(),
             Action::Diff => return self.diff_selected(),
             Action::History => self.open_history(),
