@@ -194,6 +194,14 @@ fn the_footer_keeps_help_and_quit() {
         assert!(f.contains("?:help"), "{w} {typed:?}: {f}");
         assert!(f.contains("q:quit"), "{w} {typed:?}: {f}");
     }
+    // Defect 15's `hiding modified,meta`: the hidden kinds are a list a person reads.
+    let mut s = demo(160, 24);
+    key(&mut s, "<tab> M U");
+    assert!(
+        footer(&s).contains("hiding modified, meta, unchanged"),
+        "{}",
+        footer(&s)
+    );
 }
 
 /// Defect 13: The final view shows what a container sees: nothing the last layer removed.
