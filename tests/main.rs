@@ -8,6 +8,7 @@ mod support;
 mod architecture;
 mod bad_input;
 mod ci;
+mod config_fields;
 mod diff;
 mod diff_summary;
 mod dive_live;

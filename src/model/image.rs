@@ -112,6 +112,49 @@ pub struct RuntimeConfig {
     pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(rename = "Labels")]
     pub labels: Option<BTreeMap<String, String>>,
+    // The fields below came later; a value of the wrong type is read as absent (`lenient`)
+    // rather than refusing an image that loaded before they were read.
+    #[serde(rename = "Volumes", deserialize_with = "lenient")]
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(rename = "StopSignal", deserialize_with = "lenient")]
+    pub stop_signal: Option<String>,
+    #[serde(rename = "Healthcheck", deserialize_with = "lenient")]
+    pub healthcheck: Option<Healthcheck>,
+    #[serde(rename = "Shell", deserialize_with = "lenient")]
+    pub shell: Option<Vec<String>>,
+    #[serde(rename = "OnBuild", deserialize_with = "lenient")]
+    pub on_build: Option<Vec<String>>,
+    #[serde(rename = "ArgsEscaped", deserialize_with = "lenient")]
+    pub args_escaped: Option<bool>,
+}
+
+/// `HEALTHCHECK` as docker records it: durations in nanoseconds, 0 or absent for the default.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(default)]
+pub struct Healthcheck {
+    /// `["CMD", ...]`, `["CMD-SHELL", "..."]`, or `["NONE"]` (checks inherited are off).
+    #[serde(rename = "Test", deserialize_with = "lenient")]
+    pub test: Option<Vec<String>>,
+    #[serde(rename = "Interval", deserialize_with = "lenient")]
+    pub interval: Option<i64>,
+    #[serde(rename = "Timeout", deserialize_with = "lenient")]
+    pub timeout: Option<i64>,
+    #[serde(rename = "StartPeriod", deserialize_with = "lenient")]
+    pub start_period: Option<i64>,
+    #[serde(rename = "StartInterval", deserialize_with = "lenient")]
+    pub start_interval: Option<i64>,
+    #[serde(rename = "Retries", deserialize_with = "lenient")]
+    pub retries: Option<i64>,
+}
+
+/// A value of the expected type, else `None` (a `null`, or a type no builder writes).
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -111,6 +111,39 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// A duration in nanoseconds as Go's `time.Duration` writes it (and a Dockerfile's
+/// `HEALTHCHECK --interval=` takes it): `30s`, `1m30s`, `1h0m0s`, `1.5s`, `500ms`.
+pub fn duration_ns(ns: i64) -> String {
+    const SECOND: i64 = 1_000_000_000;
+    if ns <= 0 {
+        return format!("{ns}ns");
+    }
+    if ns < SECOND {
+        return match ns {
+            n if n % 1_000_000 == 0 => format!("{}ms", n / 1_000_000),
+            n if n % 1_000 == 0 => format!("{}µs", n / 1_000),
+            n => format!("{n}ns"),
+        };
+    }
+    let (secs, frac) = (ns / SECOND, ns % SECOND);
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if h > 0 || m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    out.push_str(&s.to_string());
+    if frac > 0 {
+        let digits = format!("{frac:09}");
+        out.push('.');
+        out.push_str(digits.trim_end_matches('0'));
+    }
+    out.push('s');
+    out
+}
+
 /// `n` and a noun, the noun in the plural unless `n` is one: `1 file`, `4,720 files`.
 pub fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", count(n), if n == 1 { one } else { many })
@@ -143,6 +176,18 @@ pub fn exact_or_binary(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_go_writes_them() {
+        let s = 1_000_000_000;
+        let got: Vec<String> = [30 * s, 90 * s, 3600 * s, s + s / 2, s / 2, 2_000, 7, 0]
+            .map(duration_ns)
+            .to_vec();
+        assert_eq!(
+            got,
+            ["30s", "1m30s", "1h0m0s", "1.5s", "500ms", "2µs", "7ns", "0ns"]
+        );
+    }
 
     #[test]
     fn counts_group_thousands_and_nouns_agree() {

@@ -118,6 +118,153 @@ pub struct ConfigInfo {
     pub workdir: Option<String>,
     pub exposed_ports: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    // The rest of the config, each present only when the image's config has it (so a
+    // document of an image without them is as it was).
+    /// `VOLUME` mount points.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<HealthcheckInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell: Option<Vec<String>>,
+    /// `ONBUILD` instructions, as recorded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub on_build: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args_escaped: Option<bool>,
+}
+
+impl ConfigInfo {
+    /// What the config says (`None`: a config without one), with the empty forms of "not
+    /// set" left out.
+    pub fn of(rc: Option<&crate::model::image::RuntimeConfig>) -> ConfigInfo {
+        let rc = rc.cloned().unwrap_or_default();
+        ConfigInfo {
+            user: rc.user,
+            env: rc.env.unwrap_or_default(),
+            entrypoint: rc.entrypoint,
+            cmd: rc.cmd,
+            workdir: rc.working_dir.filter(|w| !w.is_empty()),
+            exposed_ports: rc.exposed_ports.unwrap_or_default().into_keys().collect(),
+            labels: rc.labels.unwrap_or_default(),
+            volumes: rc.volumes.unwrap_or_default().into_keys().collect(),
+            stop_signal: rc.stop_signal,
+            healthcheck: rc.healthcheck.map(HealthcheckInfo::of),
+            shell: rc.shell,
+            on_build: rc.on_build.unwrap_or_default(),
+            args_escaped: rc.args_escaped,
+        }
+    }
+
+    /// The config as (label, value) rows, in `docker inspect`'s words: User, Workdir,
+    /// Entrypoint, Cmd and Ports always (empty when unset; an unset user is `(root)`), then
+    /// one row per Env variable and Label, then Volumes, StopSignal, Healthcheck, Shell, each
+    /// OnBuild step and ArgsEscaped where the config has them. Values are as recorded (the
+    /// caller escapes them for the terminal).
+    pub fn rows(&self) -> Vec<(&'static str, String)> {
+        let list =
+            |v: &Option<Vec<String>>| v.as_ref().map(|e| format!("{e:?}")).unwrap_or_default();
+        let mut rows = vec![
+            (
+                "User",
+                self.user
+                    .clone()
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| "(root)".into()),
+            ),
+            ("Workdir", self.workdir.clone().unwrap_or_default()),
+            ("Entrypoint", list(&self.entrypoint)),
+            ("Cmd", list(&self.cmd)),
+            ("Ports", self.exposed_ports.join(", ")),
+        ];
+        rows.extend(self.env.iter().map(|e| ("Env", e.clone())));
+        rows.extend(
+            self.labels
+                .iter()
+                .map(|(k, v)| ("Label", format!("{k}={v}"))),
+        );
+        if !self.volumes.is_empty() {
+            rows.push(("Volumes", self.volumes.join(", ")));
+        }
+        if let Some(s) = &self.stop_signal {
+            rows.push(("StopSignal", s.clone()));
+        }
+        if let Some(h) = &self.healthcheck {
+            rows.push(("Healthcheck", h.summary()));
+        }
+        if self.shell.is_some() {
+            rows.push(("Shell", list(&self.shell)));
+        }
+        rows.extend(self.on_build.iter().map(|o| ("OnBuild", o.clone())));
+        if let Some(a) = self.args_escaped {
+            rows.push(("ArgsEscaped", a.to_string()));
+        }
+        rows
+    }
+}
+
+/// The config's `Healthcheck`; durations in nanoseconds as the config records them (absent or
+/// 0: docker's default).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HealthcheckInfo {
+    /// `["CMD", ...]`, `["CMD-SHELL", "..."]` or `["NONE"]`.
+    pub test: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_period: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_interval: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<i64>,
+}
+
+impl HealthcheckInfo {
+    fn of(h: crate::model::image::Healthcheck) -> HealthcheckInfo {
+        HealthcheckInfo {
+            test: h.test.unwrap_or_default(),
+            interval: h.interval,
+            timeout: h.timeout,
+            start_period: h.start_period,
+            start_interval: h.start_interval,
+            retries: h.retries,
+        }
+    }
+
+    /// One line, as `docker inspect` users read it: `CMD curl -f http://localhost/ (interval
+    /// 30s, timeout 5s, retries 3)`; `NONE` says the inherited check is off.
+    pub fn summary(&self) -> String {
+        let test = match self.test.split_first() {
+            Some((kind, _)) if kind == "NONE" => return "NONE (inherited check disabled)".into(),
+            Some((kind, rest)) if kind == "CMD" => format!("CMD {rest:?}"),
+            Some((kind, rest)) if kind == "CMD-SHELL" => format!("CMD-SHELL {}", rest.join(" ")),
+            Some(_) => format!("{:?}", self.test),
+            None => "(inherited test)".into(),
+        };
+        let mut opts = Vec::new();
+        for (name, ns) in [
+            ("interval", self.interval),
+            ("timeout", self.timeout),
+            ("start period", self.start_period),
+            ("start interval", self.start_interval),
+        ] {
+            if let Some(ns) = ns.filter(|n| *n != 0) {
+                opts.push(format!("{name} {}", crate::model::units::duration_ns(ns)));
+            }
+        }
+        if let Some(r) = self.retries.filter(|r| *r != 0) {
+            opts.push(format!("retries {r}"));
+        }
+        if opts.is_empty() {
+            test
+        } else {
+            format!("{test} ({})", opts.join(", "))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -312,16 +459,7 @@ impl Report {
     pub fn new(image: &Image, analysis: &Analysis) -> Report {
         let meta = &image.meta;
         let steps = history::by_layer(&image.history, image.layers.len());
-        let rc = meta.config.config.clone().unwrap_or_default();
-        let config = ConfigInfo {
-            user: rc.user,
-            env: rc.env.unwrap_or_default(),
-            entrypoint: rc.entrypoint,
-            cmd: rc.cmd,
-            workdir: rc.working_dir.filter(|w| !w.is_empty()),
-            exposed_ports: rc.exposed_ports.unwrap_or_default().into_keys().collect(),
-            labels: rc.labels.unwrap_or_default(),
-        };
+        let config = ConfigInfo::of(meta.config.config.as_ref());
         let layers = image
             .layers
             .iter()

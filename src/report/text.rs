@@ -103,6 +103,17 @@ pub fn render(r: &Report, top: usize) -> String {
     }
     let _ = writeln!(o);
 
+    // Every field the config has; the always-listed ones only when set (User always: unset
+    // is root).
+    let _ = writeln!(o, "Config");
+    for (label, value) in img.config.rows() {
+        if value.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "  {label:<12} {}", safe(&value));
+    }
+    let _ = writeln!(o);
+
     let _ = writeln!(o, "Layers");
     let _ = writeln!(
         o,

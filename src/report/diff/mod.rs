@@ -278,6 +278,12 @@ impl DiffReport {
             "workdir",
             "exposed_ports",
             "labels",
+            "volumes",
+            "stop_signal",
+            "healthcheck",
+            "shell",
+            "on_build",
+            "args_escaped",
         ] {
             let (x, y) = (
                 unset_as_null(ca.get(key).cloned()),

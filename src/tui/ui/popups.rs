@@ -14,6 +14,7 @@ use crate::model::units;
 use crate::tui::app::explorer::Explorer;
 use crate::tui::app::filetree::Status;
 use crate::tui::app::layout::{centered, popup_area};
+use crate::tui::app::popups::config::{Row as ConfigRow, LABEL_WIDTH};
 use crate::tui::app::popups::{help, viewer, Popup, Prompt, PromptKind};
 use crate::tui::app::State;
 
@@ -217,41 +218,32 @@ fn scrolled(
     frame.render_widget(Paragraph::new(shown).block(block), area);
 }
 
+/// The config popup's rows (wrapped by its view model, which the scroll limit counts too).
 fn config_lines(ex: &Explorer, state: &State, width: usize) -> Vec<Line<'static>> {
     let t = &state.theme;
-    let c = &ex.config;
-    let mut out = Vec::new();
-    for (k, v) in &c.fields {
-        out.push(Line::from(vec![
-            styled(format!("{k:<12}"), t.dim),
-            Span::raw(fit(&printable(v, 2000), width.saturating_sub(12))),
-        ]));
-    }
-    out.push(Line::from(""));
-    out.push(Line::from(styled(
-        "History  (layer, created, command as recorded)",
-        t.title,
-    )));
-    for h in &c.history {
-        let layer = h.layer.map_or("  -".to_string(), |l| format!("{l:>3}"));
-        let style = if h.empty {
-            t.dim
-        } else {
-            ratatui::style::Style::new()
-        };
-        out.push(Line::from(Span::styled(
-            fit(
-                &format!(
-                    "{layer}  {:<20}  {}",
-                    printable(&h.created, 20),
-                    printable(&h.created_by, 4000)
-                ),
-                width,
-            ),
-            style,
-        )));
-    }
-    out
+    ex.config
+        .rows(width)
+        .into_iter()
+        .map(|row| match row {
+            ConfigRow::Field { label, text } => Line::from(vec![
+                styled(format!("{label:<LABEL_WIDTH$}"), t.dim),
+                Span::raw(text),
+            ]),
+            ConfigRow::Blank => Line::from(""),
+            ConfigRow::Heading => Line::from(styled(
+                "History  (layer, created, command as recorded)",
+                t.title,
+            )),
+            ConfigRow::Step { text, empty } => Line::from(Span::styled(
+                text,
+                if empty {
+                    t.dim
+                } else {
+                    ratatui::style::Style::new()
+                },
+            )),
+        })
+        .collect()
 }
 
 /// The Hints panel: each hint's severity, id, bytes and layer, its message wrapped, and its

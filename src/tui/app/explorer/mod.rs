@@ -280,7 +280,7 @@ impl Explorer {
         let width = big.width.saturating_sub(2) as usize;
         match &mut self.popup {
             Some(Popup::Help(scroll)) => scroll.fit(help::len(), visible),
-            Some(Popup::Config(scroll)) => scroll.fit(self.config.len(), visible),
+            Some(Popup::Config(scroll)) => scroll.fit(self.config.len(width), visible),
             Some(Popup::Viewer(v)) => v.fit(width, visible),
             _ => {}
         }
