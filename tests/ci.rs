@@ -80,6 +80,40 @@ fn rule_lines(out: &str) -> (BTreeMap<String, String>, Option<String>) {
     (rules, result)
 }
 
+/// strata's line for one of dive's rules with strata's note taken off (`(N B (X MB) >
+/// threshold M B (Y MB))`, `(dive's default; set RULE in the rules file to change it)` or
+/// both, `; `-joined): dive's own line. A note of any other form stays, and then differs.
+fn dive_line(line: &str, rule: &str) -> String {
+    let Some(open) = line.find(") (").map(|i| i + 1) else {
+        return line.to_string();
+    };
+    let Some(note) = line[open + 2..].strip_suffix(')') else {
+        return line.to_string();
+    };
+    let default = format!("dive's default; set {rule} in the rules file to change it");
+    let size = |s: &str| {
+        s.split_once(" B (").is_some_and(|(n, rest)| {
+            !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit() || b == b',')
+                && rest.ends_with(')')
+        })
+    };
+    let sizes = |s: &str| {
+        s.split_once(" > threshold ")
+            .is_some_and(|(a, b)| size(a) && size(b))
+    };
+    let known = note == default
+        || sizes(note)
+        || note
+            .strip_suffix(&format!("; {default}"))
+            .is_some_and(sizes);
+    if known {
+        line[..open].to_string()
+    } else {
+        line.to_string()
+    }
+}
+
 fn status_of(line: &str) -> &str {
     line.split(':').next().unwrap().trim()
 }
@@ -176,7 +210,8 @@ fn compare(image: &Path, name: &str, rules: Option<&str>) -> Vec<String> {
         ));
     }
     for rule in DIVE_RULES {
-        let (d, s) = (dl.get(rule), sl.get(rule));
+        let stripped = sl.get(rule).map(|l| dive_line(l, rule));
+        let (d, s) = (dl.get(rule), stripped.as_ref());
         match (d, s) {
             (Some(d), Some(s)) if status_of(d) != status_of(s) => {
                 diffs.push(format!("{what}: {rule}: dive {:?} strata {:?}", d, s))
@@ -923,13 +958,16 @@ fn junit_format() {
     };
     assert_eq!(
         failure(cases[2]).as_deref(),
-        Some("image efficiency is too low (efficiency=0.4444444444444444 < threshold=0.9)")
+        Some(
+            "image efficiency is too low (efficiency=0.4444444444444444 < threshold=0.9) \
+             (dive's default; set lowestEfficiency in the rules file to change it)"
+        )
     );
     assert!(cases[1].children.iter().any(|e| e.name == "skipped"));
     assert!(failure(cases[1]).is_none());
     assert_eq!(
         failure(cases[3]).as_deref(),
-        Some("image is too large (size=3600 > threshold=10)")
+        Some("image is too large (size 3,600 B (3.60 kB) > threshold 10 B (10 B))")
     );
     assert!(cases[4].children.is_empty(), "a pass has no children");
 }
@@ -952,10 +990,12 @@ fn github_format() {
         lines,
         [
             "::error title=strata ci: highestUserWastedPercent::too many bytes wasted, relative to \
-             the user bytes added (%25-user-wasted-bytes=1.7692307692307692 > threshold=0.1)",
+             the user bytes added (%25-user-wasted-bytes=1.7692307692307692 > threshold=0.1) \
+             (dive's default; set highestUserWastedPercent in the rules file to change it)",
             "SKIP: highestWastedBytes: rule disabled",
             "::error title=strata ci: lowestEfficiency::image efficiency is too low \
-             (efficiency=0.4444444444444444 < threshold=0.9)",
+             (efficiency=0.4444444444444444 < threshold=0.9) (dive's default; set \
+             lowestEfficiency in the rules file to change it)",
             "PASS: max_layers: layers=3 <= threshold=5",
             "Result:FAIL [Total:4] [Passed:1] [Failed:2] [Warn:0] [Skipped:1]",
         ]
@@ -963,6 +1003,95 @@ fn github_format() {
     let (code, out, _) = strata(&["ci", &oracle("single-layer"), "--format", "github"]);
     assert_eq!(code, 0);
     assert!(!out.contains("::error"), "{out}");
+}
+
+/// Issue #23: a byte figure is shown counted and in readable units, strata's rules in their
+/// message, dive's in a note after dive's own text; a dive rule that fails on a threshold
+/// nothing set (not the file, not a flag) says the threshold is dive's default.
+#[test]
+fn sizes_read_as_sizes_and_dive_defaults_say_so() {
+    let dir = tempdir();
+    let image = oracle("triple");
+    let wasted = report_json(&image)["dive_compat"]["wasted_bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(wasted > 100, "{wasted}");
+    let rules = write(
+        dir.path(),
+        "r.yaml",
+        "rules:\n  max_size: 1kB\n  highestWastedBytes: 100\n  max_layers: 9\n",
+    );
+    let (code, out, err) = strata(&["ci", &image, "--rules", &rules]);
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let units = |n: u64| {
+        format!(
+            "{} B ({})",
+            strata::model::units::count(n),
+            strata::model::units::decimal(n)
+        )
+    };
+    assert_eq!(
+        lines,
+        [
+            "FAIL: highestUserWastedPercent: too many bytes wasted, relative to the user bytes \
+             added (%-user-wasted-bytes=1.7692307692307692 > threshold=0.1) (dive's default; \
+             set highestUserWastedPercent in the rules file to change it)"
+                .to_string(),
+            format!(
+                "FAIL: highestWastedBytes: too many bytes wasted (wasted-bytes={wasted} > \
+                 threshold=100) ({} > threshold 100 B (100 B))",
+                units(wasted)
+            ),
+            "FAIL: lowestEfficiency: image efficiency is too low (efficiency=0.4444444444444444 \
+             < threshold=0.9) (dive's default; set lowestEfficiency in the rules file to change \
+             it)"
+            .to_string(),
+            "FAIL: max_size: image is too large (size 3,600 B (3.60 kB) > threshold 1,000 B \
+             (1 kB))"
+                .to_string(),
+            "PASS: max_layers: layers=3 <= threshold=9".to_string(),
+            "Result:FAIL [Total:5] [Passed:1] [Failed:4] [Warn:0] [Skipped:0]".to_string(),
+        ]
+    );
+    // dive's text stays dive's: the JSON keeps the note apart.
+    let (_, out, _) = strata(&["ci", &image, "--rules", &rules, "--format", "json"]);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        doc["results"][0]["message"],
+        "too many bytes wasted, relative to the user bytes added \
+         (%-user-wasted-bytes=1.7692307692307692 > threshold=0.1)"
+    );
+    assert_eq!(
+        doc["results"][0]["note"],
+        "dive's default; set highestUserWastedPercent in the rules file to change it"
+    );
+    assert!(doc["results"][4].get("note").is_none(), "{doc:#}");
+    // Set by the file or by a flag, a threshold is nobody's default; a key without a value
+    // keeps it, as in dive. Without any file, the defaults say so too.
+    let set = write(
+        dir.path(),
+        "set.yaml",
+        "rules:\n  highestUserWastedPercent: 0.1\n  lowestEfficiency:\n",
+    );
+    let (_, out, _) = strata(&["ci", &image, "--rules", &set, "--lowestEfficiency", "0.9"]);
+    assert!(!out.contains("dive's default"), "{out}");
+    let (_, out, _) = strata(&["ci", &image, "--rules", &set]);
+    let defaulted: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("dive's default"))
+        .collect();
+    assert_eq!(defaulted.len(), 1, "{out}");
+    assert!(
+        defaulted[0].starts_with("FAIL: lowestEfficiency: "),
+        "{out}"
+    );
+    let (_, out, _) = strata_in(dir.path(), &["ci", &image]);
+    assert_eq!(
+        out.lines().filter(|l| l.contains("dive's default")).count(),
+        2,
+        "{out}"
+    );
 }
 
 /// Messages carrying image bytes (control characters, newlines, `%`, XML specials) come out
@@ -978,6 +1107,7 @@ fn hostile_messages_are_escaped_in_every_format() {
             rule: "deny_secrets".into(),
             status: Status::Fail,
             message: "bad\nline\r\u{1b}[31m 100% <x> & \"q\"\n::error::injected".into(),
+            note: Some("and\n::error::a note".into()),
         }],
     };
     let text = ci::render(&verdict, &report, Format::Text);
@@ -1143,7 +1273,9 @@ fn strata_size_rules() {
         line,
         format!(
             "FAIL: max_cache_bytes: package-manager caches left in the image \
-             (cache-bytes={cache} > threshold=0)"
+             (cache-bytes {} B ({}) > threshold 0 B (0 B))",
+            strata::model::units::count(cache),
+            strata::model::units::decimal(cache)
         )
     );
 

@@ -76,12 +76,15 @@ fn ci_rules(args: &CiArgs) -> Result<Rules, Error> {
 fn with_dive_flags(mut rules: Rules, args: &CiArgs) -> Rules {
     if let Some(s) = args.lowest_efficiency {
         rules.lowest_efficiency = s;
+        rules.dive_defaults.lowest_efficiency = false;
     }
     if let Some(s) = args.highest_user_wasted_percent {
         rules.highest_user_wasted_percent = s;
+        rules.dive_defaults.highest_user_wasted_percent = false;
     }
     if let Some(s) = args.highest_wasted_bytes {
         rules.highest_wasted_bytes = s;
+        rules.dive_defaults.highest_wasted_bytes = false;
     }
     rules
 }

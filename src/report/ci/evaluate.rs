@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use super::rules::{Rules, Setting};
 use crate::model::gocompat::go_float;
 use crate::model::text::printable;
+use crate::model::units;
 use crate::report::{Hint, Report};
 
 /// The outcome of one rule.
@@ -32,6 +33,11 @@ pub struct RuleResult {
     /// dive's message for dive's rules (empty when one passes, like dive); for strata's rules
     /// the measured value against the threshold. Anything from the image is already escaped.
     pub message: String,
+    /// What strata adds to dive's message for a failure: that its threshold is dive's default
+    /// (nothing set it), and byte figures in readable units. Shown after the message in the
+    /// text formats; absent from the JSON when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// All rules' outcomes.
@@ -88,17 +94,32 @@ enum Bound {
 /// floats as Go's `%v`.
 trait Figure: Copy + PartialOrd {
     fn show(self) -> String;
+    /// As a size, with its bytes counted and in decimal units (`544,749,398 B (544.75 MB)`);
+    /// `None` for a figure that is no byte count.
+    fn bytes(self) -> Option<String>;
 }
 
 impl Figure for u64 {
     fn show(self) -> String {
         self.to_string()
     }
+
+    fn bytes(self) -> Option<String> {
+        Some(format!(
+            "{} B ({})",
+            units::count(self),
+            units::decimal(self)
+        ))
+    }
 }
 
 impl Figure for f64 {
     fn show(self) -> String {
         go_float(self)
+    }
+
+    fn bytes(self) -> Option<String> {
+        None
     }
 }
 
@@ -112,6 +133,10 @@ struct Threshold<T> {
     value: T,
     /// What a failure means, before the figures.
     fails_because: &'static str,
+    /// The figure is a byte count (shown with readable units too).
+    bytes: bool,
+    /// The threshold is dive's default: nothing set it.
+    defaulted: bool,
 }
 
 /// The one threshold check: `None` for a strata rule that is not set.
@@ -127,24 +152,40 @@ fn threshold<T: Figure>(t: Threshold<T>, setting: Setting<T>) -> Option<RuleResu
         Bound::AtMost => (t.value > limit, ">", "<="),
         Bound::AtLeast => (t.value < limit, "<", ">="),
     };
+    // Sizes in strata's messages, and in a note after dive's (whose text stays dive's).
+    let sizes = (t.value.bytes(), limit.bytes());
+    let sizes = match sizes {
+        (Some(v), Some(l)) if t.bytes => Some((v, l)),
+        _ => None,
+    };
     let (value, limit) = (t.value.show(), limit.show());
+    let compared = |op: &str| match (&sizes, t.origin) {
+        (Some((v, l)), Origin::Strata) => format!("{} {v} {op} threshold {l}", t.what),
+        _ => format!("{}={value} {op} threshold={limit}", t.what),
+    };
     Some(if fails {
-        result(
-            t.rule,
-            Status::Fail,
-            format!(
-                "{} ({}={value} {fail_op} threshold={limit})",
-                t.fails_because, t.what
-            ),
-        )
+        let mut notes = Vec::new();
+        if let (Some((v, l)), Origin::Dive) = (&sizes, t.origin) {
+            notes.push(format!("{v} {fail_op} threshold {l}"));
+        }
+        if t.defaulted {
+            notes.push(format!(
+                "dive's default; set {} in the rules file to change it",
+                t.rule
+            ));
+        }
+        RuleResult {
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+            ..result(
+                t.rule,
+                Status::Fail,
+                format!("{} ({})", t.fails_because, compared(fail_op)),
+            )
+        }
     } else if t.origin == Origin::Dive {
         result(t.rule, Status::Pass, String::new())
     } else {
-        result(
-            t.rule,
-            Status::Pass,
-            format!("{}={value} {pass_op} threshold={limit}", t.what),
-        )
+        result(t.rule, Status::Pass, compared(pass_op))
     })
 }
 
@@ -161,6 +202,7 @@ fn result(rule: &str, status: Status, message: String) -> RuleResult {
         rule: rule.to_string(),
         status,
         message,
+        note: None,
     }
 }
 
@@ -184,6 +226,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             // float64(wasted) / float64(user), as dive: 0/0 = NaN (passes), x/0 = +Inf (fails).
             value: d.wasted_bytes as f64 / d.user_size_bytes as f64,
             fails_because: "too many bytes wasted, relative to the user bytes added",
+            bytes: false,
+            defaulted: rules.dive_defaults.highest_user_wasted_percent,
         },
         rules.highest_user_wasted_percent,
     ));
@@ -195,6 +239,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             what: "wasted-bytes",
             value: d.wasted_bytes,
             fails_because: "too many bytes wasted",
+            bytes: true,
+            defaulted: rules.dive_defaults.highest_wasted_bytes,
         },
         rules.highest_wasted_bytes,
     ));
@@ -206,6 +252,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             what: "efficiency",
             value: d.efficiency,
             fails_because: "image efficiency is too low",
+            bytes: false,
+            defaulted: rules.dive_defaults.lowest_efficiency,
         },
         rules.lowest_efficiency,
     ));
@@ -219,6 +267,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             what: "size",
             value: t.total_bytes,
             fails_because: "image is too large",
+            bytes: true,
+            defaulted: false,
         },
         rules.max_size,
     ));
@@ -230,6 +280,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             what: "layers",
             value: report.layers.len() as u64,
             fails_because: "too many layers",
+            bytes: false,
+            defaulted: false,
         },
         rules.max_layers,
     ));
@@ -241,6 +293,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             what: "efficiency",
             value: w.efficiency,
             fails_because: "image efficiency is too low",
+            bytes: false,
+            defaulted: false,
         },
         rules.min_efficiency,
     ));
@@ -252,6 +306,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             what: "unreachable-bytes",
             value: w.unreachable_bytes,
             fails_because: "too many bytes unreachable, hidden or deleted by later layers",
+            bytes: true,
+            defaulted: false,
         },
         rules.max_unreachable_bytes,
     ));
@@ -263,6 +319,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             what: "unreachable-ratio",
             value: ratio_of(w.unreachable_bytes, t.total_bytes),
             fails_because: "too many bytes unreachable, relative to all layer bytes",
+            bytes: false,
+            defaulted: false,
         },
         rules.max_unreachable_percent,
     ));
@@ -274,6 +332,8 @@ pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
             what: "cache-bytes",
             value: w.cache,
             fails_because: "package-manager caches left in the image",
+            bytes: true,
+            defaulted: false,
         },
         rules.max_cache_bytes,
     ));
@@ -361,6 +421,8 @@ mod tests {
             what: "x",
             value,
             fails_because: "bad",
+            bytes: false,
+            defaulted: false,
         };
         match threshold(t, setting) {
             None => "none".into(),

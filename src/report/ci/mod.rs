@@ -38,6 +38,13 @@
 //! `wasted_bytes / user_size_bytes` in floating point, so 0/0 is NaN (never fails) and x/0 is
 //! +Inf (fails every threshold).
 //!
+//! A failure's message is dive's for dive's rules, so a pipeline's greps keep working; what
+//! strata adds comes after it in parentheses (the `note` of the JSON): byte figures counted and
+//! in readable units, and, for a threshold neither the file nor a flag set, that it is dive's
+//! default (`(dive's default; set highestUserWastedPercent in the rules file to change it)`).
+//! strata's size rules say both forms in their message: `image is too large (size 544,749,398
+//! B (544.75 MB) > threshold 500,000,000 B (500 MB))`.
+//!
 //! An empty file, or `rules:` with no value, or a key with no value, means the defaults. What
 //! dive reports as "CI Misconfigured" (an unparsable value, a ratio outside 0-1) is an error
 //! here, as are what dive silently ignores: unknown keys and keys outside `rules:`. Errors name
@@ -49,4 +56,6 @@ mod rules;
 
 pub use evaluate::{evaluate, RuleResult, Status, Tally, Verdict};
 pub use render::{render, Format, SCHEMA};
-pub use rules::{parse_dive_ci, parse_rules, Ignored, Rules, RulesError, Setting, ValueError};
+pub use rules::{
+    parse_dive_ci, parse_rules, DiveDefaults, Ignored, Rules, RulesError, Setting, ValueError,
+};

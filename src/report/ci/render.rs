@@ -45,7 +45,8 @@ fn label(status: Status) -> &'static str {
     }
 }
 
-/// dive's line for one rule: `PASS: lowestEfficiency`, `FAIL: max_size: image is too large...`.
+/// dive's line for one rule: `PASS: lowestEfficiency`, `FAIL: max_size: image is too large...`,
+/// with strata's note after dive's message.
 fn text_line(r: &RuleResult) -> String {
     if r.message.is_empty() {
         format!("{}: {}", label(r.status), r.rule)
@@ -54,8 +55,16 @@ fn text_line(r: &RuleResult) -> String {
             "{}: {}: {}",
             label(r.status),
             r.rule,
-            printable(&r.message, 2000)
+            printable(&with_note(r), 2000)
         )
+    }
+}
+
+/// The message, and the note in parentheses after it where there is one.
+fn with_note(r: &RuleResult) -> String {
+    match &r.note {
+        Some(note) => format!("{} ({note})", r.message),
+        None => r.message.clone(),
     }
 }
 
@@ -93,7 +102,7 @@ fn github(verdict: &Verdict) -> String {
                 out,
                 "::error title={}::{}",
                 gh_property(&format!("strata ci: {}", r.rule)),
-                gh_data(&printable(&r.message, 2000))
+                gh_data(&printable(&with_note(r), 2000))
             );
         } else {
             out.push_str(&text_line(r));
@@ -156,7 +165,7 @@ fn junit(verdict: &Verdict, report: &Report) -> String {
     );
     for r in &verdict.results {
         let name = xml(&r.rule);
-        let msg = xml(&printable(&r.message, 2000));
+        let msg = xml(&printable(&with_note(r), 2000));
         match r.status {
             Status::Pass => {
                 let _ = writeln!(

@@ -41,6 +41,28 @@ pub struct Rules {
     pub max_cache_bytes: Setting<u64>,
     pub deny_root_user: Setting<()>,
     pub deny_secrets: Setting<()>,
+    /// Which of dive's rules hold dive's default because neither the file nor a flag set them
+    /// (a failure then says where its threshold came from).
+    pub dive_defaults: DiveDefaults,
+}
+
+/// For each of dive's three rules, whether it is at dive's default (nothing set it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiveDefaults {
+    pub lowest_efficiency: bool,
+    pub highest_wasted_bytes: bool,
+    pub highest_user_wasted_percent: bool,
+}
+
+impl Default for DiveDefaults {
+    /// All three at dive's default.
+    fn default() -> DiveDefaults {
+        DiveDefaults {
+            lowest_efficiency: true,
+            highest_wasted_bytes: true,
+            highest_user_wasted_percent: true,
+        }
+    }
 }
 
 impl Default for Rules {
@@ -57,6 +79,7 @@ impl Default for Rules {
             max_cache_bytes: Setting::Unset,
             deny_root_user: Setting::Unset,
             deny_secrets: Setting::Unset,
+            dive_defaults: DiveDefaults::default(),
         }
     }
 }
@@ -242,11 +265,18 @@ fn parse(text: Option<&str>, ignored: &mut Option<Vec<Ignored>>) -> Result<Rules
         }
         let err = |source| RulesError::Value { rule, source };
         match rule {
-            "lowestEfficiency" => rules.lowest_efficiency = dive_ratio(&v).map_err(err)?,
-            "highestUserWastedPercent" => {
-                rules.highest_user_wasted_percent = dive_ratio(&v).map_err(err)?
+            "lowestEfficiency" => {
+                rules.lowest_efficiency = dive_ratio(&v).map_err(err)?;
+                rules.dive_defaults.lowest_efficiency = false;
             }
-            "highestWastedBytes" => rules.highest_wasted_bytes = size(&v).map_err(err)?,
+            "highestUserWastedPercent" => {
+                rules.highest_user_wasted_percent = dive_ratio(&v).map_err(err)?;
+                rules.dive_defaults.highest_user_wasted_percent = false;
+            }
+            "highestWastedBytes" => {
+                rules.highest_wasted_bytes = size(&v).map_err(err)?;
+                rules.dive_defaults.highest_wasted_bytes = false;
+            }
             "max_size" => rules.max_size = size(&v).map_err(err)?,
             "max_unreachable_bytes" => rules.max_unreachable_bytes = size(&v).map_err(err)?,
             "max_cache_bytes" => rules.max_cache_bytes = size(&v).map_err(err)?,
