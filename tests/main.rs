@@ -7,6 +7,7 @@ mod support;
 
 mod architecture;
 mod bad_input;
+mod cache_ls;
 mod ci;
 mod config_fields;
 mod diff;

@@ -356,6 +356,11 @@ fn a_second_open_works_from_the_cache_with_the_registry_stopped() {
         listing.contains(&format!("{host}/demo:cached")),
         "{listing}"
     );
+    // Each blob names the image it was loaded as, and that image pinned by its digest.
+    let pinned = format!("{host}/demo@{}", first["image"]["digest"].as_str().unwrap());
+    for line in listing.lines().filter(|l| l.starts_with("blob ")) {
+        assert!(line.ends_with(&format!("  {name}, {pinned}")), "{line}");
+    }
 
     // The demo archive's layers are the same tars, stored uncompressed: with the trees
     // cached from the registry's gzip blobs, the archive still reports its own compression.

@@ -3,7 +3,8 @@
 //! nothing), dive's figures of an ordered list of layers (`dive/v1/HEX`, so a reopen computes
 //! only strata's own), and which local blobs were verified with the state of their file then
 //! (`trust/v1/HEX`: a cached tree stands in for a local blob only while its file is
-//! unchanged). It stores analysed trees, so it sits above `tree` and `analysis`; the blobs and
+//! unchanged), and the names of the images each cached file was loaded as (`names/v1`, for
+//! `strata cache ls`). It stores analysed trees, so it sits above `tree` and `analysis`; the blobs and
 //! tag records in the same directory are `blob::store`'s, and this module lists and prunes
 //! them all (`strata cache ls|prune`, the size cap).
 //!
@@ -12,6 +13,7 @@
 //! Using a file touches its mtime, and `prune` evicts the least recently used first.
 
 mod dive;
+mod names;
 mod trees;
 mod trust;
 
@@ -30,6 +32,7 @@ pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
 const TREE_DIR: &str = "trees/v1";
 const DIVE_DIR: &str = "dive/v1";
 const TRUST_DIR: &str = "trust/v1";
+const NAMES_DIR: &str = "names";
 /// Temp files older than this were left by a process that died; prune removes them.
 const STALE_TEMP_SECS: u64 = 24 * 3600;
 
@@ -56,6 +59,8 @@ pub enum Kind {
     Ref,
     /// A record that a local blob was verified, and the state of its file then.
     Trust,
+    /// The images each cached file belongs to (`names`).
+    Names,
     Temp,
 }
 
@@ -67,6 +72,7 @@ impl Kind {
             Kind::Dive => "dive",
             Kind::Ref => "ref",
             Kind::Trust => "trust",
+            Kind::Names => "names",
             Kind::Temp => "temp",
         }
     }
@@ -130,6 +136,7 @@ impl Cache {
             (DIVE_DIR, Kind::Dive),
             ("refs", Kind::Ref),
             (TRUST_DIR, Kind::Trust),
+            (NAMES_DIR, Kind::Names),
             ("tmp", Kind::Temp),
         ] {
             let Ok(items) = fs::read_dir(self.root.join(dir)) else {
@@ -153,6 +160,7 @@ impl Cache {
                         .ok()
                         .and_then(|t| t.lines().next().map(str::to_string))
                         .unwrap_or(name),
+                    Kind::Names => format!("{NAMES_DIR}/{name}"),
                     Kind::Temp => name,
                 };
                 out.push(CacheEntry {

@@ -92,7 +92,8 @@ pub struct CacheArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum CacheAction {
-    /// List what the cache holds, least recently used first.
+    /// List what the cache holds, least recently used first, with the images each file was
+    /// loaded as.
     Ls,
     /// Remove cached files: all of them, or the least recently used until the cache is at
     /// most --max-size.
@@ -210,78 +211,80 @@ pub struct ReportArgs {
     pub source: SourceArgs,
 }
 
+/// How to read an image: the flags of every command that opens one (not of `cache`, which
+/// opens none). Not `global`: a global flag is offered by every subcommand, `cache` too.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SourceArgs {
     /// Platform to pick from a multi-platform image: os/arch[/variant] (default: the host's).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub platform: Option<String>,
 
     /// Where a bare image name is looked up (default: the local engine if it has the image,
     /// else the registry).
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, value_enum)]
     pub source: Option<SourceChoice>,
 
     /// Accept a registry certificate that does not verify (said on stderr), and plain HTTP
     /// from a registry that does not answer TLS (registries on loopback get the latter anyway).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub insecure: bool,
 
     /// Registry user name; the password is read from stdin (--password-stdin).
-    #[arg(long, global = true, requires = "password_stdin")]
+    #[arg(long, requires = "password_stdin")]
     pub username: Option<String>,
 
     /// Read the registry password (or token) from the first line of stdin.
-    #[arg(long, global = true, requires = "username")]
+    #[arg(long, requires = "username")]
     pub password_stdin: bool,
 
     /// Neither read nor write the cache of downloaded blobs and analysed layers.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_cache: bool,
 
     /// Seconds a registry or engine may stay silent before strata retries or gives up.
-    #[arg(long, global = true, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: Option<u64>,
 
     /// Check each compressed layer's uncompressed tar against its diff_id as well (a second
     /// SHA-256 pass over several times the bytes). By default a blob is checked against the
     /// digest it is addressed by, and a diff_id only where nothing else names the layer.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub verify_diff_ids: bool,
 
     /// No progress or notices on stderr (errors are still printed).
-    #[arg(long, short, global = true)]
+    #[arg(long, short)]
     pub quiet: bool,
 
     /// Largest uncompressed layer [default: 64GiB].
-    #[arg(long, global = true, value_name = "SIZE", value_parser = size, help_heading = LIMITS)]
+    #[arg(long, value_name = "SIZE", value_parser = size, help_heading = LIMITS)]
     pub max_layer_size: Option<u64>,
 
     /// Largest uncompressed:compressed ratio of a layer past its first 256 MiB [default: 250].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
     pub max_ratio: Option<u64>,
 
     /// Most entries in one layer [default: 5000000].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
     pub max_entries: Option<u64>,
 
     /// Most entries in all layers together [default: 10000000].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
     pub max_total_entries: Option<u64>,
 
     /// Longest path inside a layer, in bytes [default: 4096].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
     pub max_path_length: Option<u64>,
 
     /// Deepest path inside a layer, in components, at most 4096 [default: 256].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=strata::model::limits::MAX_PATH_DEPTH), help_heading = LIMITS)]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=strata::model::limits::MAX_PATH_DEPTH), help_heading = LIMITS)]
     pub max_path_depth: Option<u64>,
 
     /// Largest manifest, index or image config [default: 16MiB].
-    #[arg(long, global = true, value_name = "SIZE", value_parser = size, help_heading = LIMITS)]
+    #[arg(long, value_name = "SIZE", value_parser = size, help_heading = LIMITS)]
     pub max_json_size: Option<u64>,
 
     /// Most layers in one image [default: 1000].
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), help_heading = LIMITS)]
     pub max_layers: Option<u64>,
 }
 

@@ -1,7 +1,9 @@
-//! `strata cache ls|prune`: what the cache holds, and emptying it down to a size.
+//! `strata cache ls|prune`: what the cache holds (and the images each file was loaded as), and
+//! emptying it down to a size.
 
 use std::io::Write;
 
+use strata::model::text::printable;
 use strata::model::units;
 
 use super::args::CacheAction;
@@ -14,16 +16,22 @@ pub fn run(action: &CacheAction) -> Result<(), Error> {
     match action {
         CacheAction::Ls => {
             let entries = cache.entries();
+            let names = cache.names();
             let mut out = String::new();
             let now = std::time::SystemTime::now();
             for e in &entries {
                 let age = now.duration_since(e.used).map(|d| d.as_secs()).unwrap_or(0);
+                // The images the file was loaded as, most recent first.
+                let of = names
+                    .get(&e.key)
+                    .map(|n| format!("  {}", printable(&n.join(", "), 2000)))
+                    .unwrap_or_default();
                 out.push_str(&format!(
-                    "{:<5} {:>10}  {:>8}  {}\n",
+                    "{:<5} {:>10}  {:>8}  {}{of}\n",
                     e.kind.name(),
                     units::decimal(e.bytes),
                     short_age(age),
-                    strata::model::text::printable(&e.key, 300)
+                    printable(&e.key, 300)
                 ));
             }
             let total: u64 = entries.iter().map(|e| e.bytes).sum();

@@ -56,6 +56,8 @@ impl Session {
         let reference = ImageRef::parse(input)?;
         let target = source::resolve(&reference, opts);
         let cache = if opts.no_cache { None } else { Cache::user() };
+        // Names and digests of the image for the cache's names beyond its own (a registry's).
+        let mut also = (Vec::new(), Vec::new());
         let (mut meta, trees, origin) = match target {
             Target::Engine { engine, name } => {
                 let (meta, trees) =
@@ -69,7 +71,13 @@ impl Session {
                     meta,
                     blobs,
                     notices,
+                    pinned,
+                    index_digest,
                 } = source::open(&target, opts)?;
+                also = (
+                    pinned.into_iter().collect(),
+                    index_digest.into_iter().collect(),
+                );
                 for notice in notices {
                     progress(LoadEvent::Notice(notice));
                 }
@@ -89,16 +97,43 @@ impl Session {
         };
         meta.reference = input.to_string();
         super::trace::stage(started, || format!("{} layers loaded", trees.len()));
-        if let Some(cache) = &cache {
-            keep_under_cap(cache, progress);
-        }
-        Ok(Session {
+        let session = Session {
             input: input.to_string(),
             opts: opts.clone(),
             image: assemble(meta, trees),
             origin,
             cache,
-        })
+        };
+        if let Some(cache) = &session.cache {
+            session.remember_names(cache, also);
+            keep_under_cap(cache, progress);
+        }
+        Ok(session)
+    }
+
+    /// Records in the cache which names this image's files were loaded as (for `strata cache
+    /// ls`): what the user typed, the names the image gives itself and `also.0`; for its
+    /// layers (by digest and diff_id, as blobs and trees are kept), config, manifest, dive's
+    /// figures and `also.1`. A cache that cannot be written only loses the names.
+    fn remember_names(&self, cache: &Cache, also: (Vec<String>, Vec<Digest>)) {
+        let meta = &self.image.meta;
+        // A file by its absolute path: the same file is the same name from any directory.
+        let typed = ImageRef::parse(&self.input)
+            .ok()
+            .and_then(|r| r.path().and_then(|p| std::fs::canonicalize(p).ok()))
+            .map_or_else(|| self.input.clone(), |p| p.display().to_string());
+        let mut names = vec![typed];
+        names.extend(meta.names.iter().cloned());
+        names.extend(also.0);
+        let mut digests: Vec<Digest> = Vec::new();
+        for l in &meta.layers {
+            digests.extend(l.digest.iter().chain(l.diff_id.iter()).cloned());
+        }
+        digests.push(meta.config_digest.clone());
+        digests.extend(meta.manifest_digest.iter().cloned());
+        digests.extend(also.1);
+        digests.extend(self.dive_key());
+        let _ = cache.remember_names(&digests, &names);
     }
 
     /// What the user typed to name the image.

@@ -75,6 +75,11 @@ pub struct OpenedImage {
     pub blobs: Blobs,
     /// Things to tell the user (not errors).
     pub notices: Vec<String>,
+    /// A registry image pinned by its manifest's digest (`docker.io/library/nginx@sha256:..`),
+    /// one of its names in the cache.
+    pub pinned: Option<String>,
+    /// The index a multi-platform tag resolved to (cached beside the manifest).
+    pub index_digest: Option<Digest>,
 }
 
 /// The store an opened image's blobs are read from, and what must live as long as it.
@@ -169,6 +174,9 @@ fn open_registry(name: &str, opts: &SourceOptions) -> Result<OpenedImage> {
     let (store, notices) = registry::open(name, opts, opts.blob_store())?;
     let mut meta = oci_layout::read(&store, None, opts, Format::Registry)?;
     meta.names = vec![name.to_string()];
+    let pinned = (meta.manifest_digest.as_ref()).map(|d| format!("{}@{d}", store.repository()));
+    let top = store.top_digest();
+    let index_digest = (meta.manifest_digest.as_ref() != Some(top)).then(|| top.clone());
     Ok(OpenedImage {
         meta,
         blobs: Blobs {
@@ -176,6 +184,8 @@ fn open_registry(name: &str, opts: &SourceOptions) -> Result<OpenedImage> {
             _temp: None,
         },
         notices,
+        pinned,
+        index_digest,
     })
 }
 
@@ -263,6 +273,8 @@ fn open_path(reference: &ImageRef, path: &Path, opts: &SourceOptions) -> Result<
         meta,
         blobs: Blobs { store, _temp: temp },
         notices: Vec::new(),
+        pinned: None,
+        index_digest: None,
     })
 }
 

@@ -477,6 +477,16 @@ pub fn load_image(reference: &str) -> strata::Session {
 }
 
 /// `strata report --json` parsed.
+/// No local engine: the sockets a bare name's engines are asked on do not exist, so a registry
+/// error about a bare name reads the same whatever runs on the machine.
+pub const NO_ENGINES: [(&str, &str); 2] = [
+    ("DOCKER_HOST", "unix:///nonexistent/strata-test/docker.sock"),
+    (
+        "CONTAINER_HOST",
+        "unix:///nonexistent/strata-test/podman.sock",
+    ),
+];
+
 pub fn report_json(image: &str) -> serde_json::Value {
     let (code, out, err) = strata(&["report", "--json", image]);
     assert_eq!(code, 0, "strata report --json {image} failed: {err}");

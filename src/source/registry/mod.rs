@@ -116,6 +116,15 @@ impl RegistryStore {
         self.transport.client()
     }
 
+    /// `registry/repository` as the reference names them, normalised (`docker.io/library/nginx`).
+    pub fn repository(&self) -> String {
+        format!(
+            "{}/{}",
+            self.reference.registry(),
+            self.reference.repository()
+        )
+    }
+
     /// The manifest or index the reference resolved to.
     pub fn top_digest(&self) -> &Digest {
         &self.top
