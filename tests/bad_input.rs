@@ -463,3 +463,57 @@ fn a_fifo_is_refused_before_it_is_opened() {
     assert_eq!(err.lines().count(), 1, "{err:?}");
     assert!(err.starts_with("strata: error: /dev/null: "), "{err}");
 }
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// `strata` alone points at the explorer (issue #23), not at `report`.
+#[test]
+fn no_image_suggests_the_explorer() {
+    let (code, out, err) = strata(&[]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(
+        err,
+        "strata: error: no image given; try `strata IMAGE` to explore one, or `strata --help`\n"
+    );
+}
+
+/// A bare name that no local engine has and no registry answers for says both (issue #23):
+/// the user may have meant a local image. A name for the registry alone (`docker://`,
+/// `--source registry`) asks no engine and says nothing of them.
+#[test]
+fn a_bare_name_found_nowhere_says_no_local_engine_had_it_either() {
+    let port = closed_port();
+    let name = format!("127.0.0.1:{port}/app:v1");
+    let cache = tempdir();
+    let mut env = vec![("STRATA_CACHE_DIR", cache.path().to_str().unwrap())];
+    env.extend(NO_ENGINES);
+    let (code, out, err) = strata_env(&["report", &name], &env, None);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "strata: error: {name}: registry 127.0.0.1:{port}: cannot connect (Connection \
+             refused (os error 111)); {NO_ENGINE_HAS_IT}\n"
+        )
+    );
+    for args in [
+        vec!["report".to_string(), format!("docker://{name}")],
+        vec![
+            "report".into(),
+            "--source".into(),
+            "registry".into(),
+            name.clone(),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = strata_env(&args, &env, None);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("cannot connect"), "{args:?}: {err}");
+        assert!(!err.contains("engine"), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}

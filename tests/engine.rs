@@ -143,6 +143,31 @@ fn engine_errors_name_the_engine_and_what_to_do() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 
+    // A bare name the engine does not have, and no registry answering for it: both said.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let bare = format!("127.0.0.1:{port}/no-such-image:v9");
+    let (code, _, err) = strata_env(
+        &["report", &bare],
+        &[
+            ("STRATA_CACHE_DIR", &cache_dir),
+            ("DOCKER_HOST", &url),
+            NO_ENGINES[1],
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "strata: error: {bare}: registry 127.0.0.1:{port}: cannot connect (Connection \
+             refused (os error 111)); no local engine has it either (docker: does not have it; \
+             podman: not running (no socket at /nonexistent/strata-test/podman.sock))\n"
+        )
+    );
+
     let gone = format!("unix://{}", podman.dir.path().join("gone.sock").display());
     let (code, _, err) = strata_env(
         &["report", "docker-daemon:app:v1"],

@@ -46,8 +46,11 @@ fn figures(r: &Value) -> Value {
     })
 }
 
+/// A cache of its own, and no local engine (errors about bare names read the same anywhere).
 fn cache_env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
-    vec![("STRATA_CACHE_DIR", dir.display().to_string())]
+    let mut env = vec![("STRATA_CACHE_DIR", dir.display().to_string())];
+    env.extend(NO_ENGINES.map(|(k, v)| (k, v.to_string())));
+    env
 }
 
 fn run(args: &[&str], env: &[(&str, String)], stdin: Option<&str>) -> (i32, String, String) {
@@ -180,13 +183,13 @@ fn platforms_missing_tags_and_missing_repositories() {
     assert_eq!(code, 2);
     assert_eq!(
         err,
-        format!("strata: error: {host}/multi:nope: registry {host}: tag nope not found in repository multi (MANIFEST_UNKNOWN: manifest unknown)\n")
+        format!("strata: error: {host}/multi:nope: registry {host}: tag nope not found in repository multi (MANIFEST_UNKNOWN: manifest unknown); {NO_ENGINE_HAS_IT}\n")
     );
     let (code, _, err) = run(&["report", &format!("{host}/nothing/here:v1")], &env, None);
     assert_eq!(code, 2);
     assert_eq!(
         err,
-        format!("strata: error: {host}/nothing/here:v1: registry {host}: tag v1 not found in repository nothing/here (MANIFEST_UNKNOWN: manifest unknown)\n")
+        format!("strata: error: {host}/nothing/here:v1: registry {host}: tag v1 not found in repository nothing/here (MANIFEST_UNKNOWN: manifest unknown); {NO_ENGINE_HAS_IT}\n")
     );
     // A child manifest the registry lost: the error names it. (The registry's revision link
     // is what makes a manifest servable by digest.)
@@ -246,6 +249,8 @@ fn basic_auth_credentials_are_found_where_docker_and_podman_keep_them() {
     let empty_home = dir.path().join("home");
     std::fs::create_dir_all(&empty_home).unwrap();
     let base = vec![
+        ("DOCKER_HOST", NO_ENGINES[0].1.to_string()),
+        ("CONTAINER_HOST", NO_ENGINES[1].1.to_string()),
         ("STRATA_CACHE_DIR", cache.display().to_string()),
         ("HOME", empty_home.display().to_string()),
         (
@@ -272,7 +277,7 @@ fn basic_auth_credentials_are_found_where_docker_and_podman_keep_them() {
     assert_eq!(code, 2);
     assert_eq!(
         err,
-        format!("strata: error: {name}: registry {host} requires credentials and none were found (HTTP 401 Unauthorized; the repository may also not exist); log in with `docker login {host}` (or pass --username NAME --password-stdin)\n")
+        format!("strata: error: {name}: registry {host} requires credentials and none were found (HTTP 401 Unauthorized; the repository may also not exist); log in with `docker login {host}` (or pass --username NAME --password-stdin); {NO_ENGINE_HAS_IT}\n")
     );
 
     // docker's config.json, found through DOCKER_CONFIG.
@@ -408,7 +413,7 @@ fn a_second_open_works_from_the_cache_with_the_registry_stopped() {
     assert_eq!(code, 2);
     assert_eq!(
         err,
-        format!("strata: error: {name}: registry {host}: cannot connect (Connection refused (os error 111))\n")
+        format!("strata: error: {name}: registry {host}: cannot connect (Connection refused (os error 111)); {NO_ENGINE_HAS_IT}\n")
     );
 
     let (code, out, _) = run(&["cache", "prune", "--max-size", "1GB"], &env, None);

@@ -16,7 +16,7 @@ pub enum Error {
     Image(#[from] strata::Error),
 
     /// `strata` alone: nothing to open.
-    #[error("no image given; try `strata report IMAGE` or `strata --help`")]
+    #[error("no image given; try `strata IMAGE` to explore one, or `strata --help`")]
     NoImage,
 
     /// A rules file (`--rules FILE` or `.dive-ci`) could not be read.

@@ -92,6 +92,15 @@ pub enum Error {
     #[error("registry {registry} {reason}; log in with `docker login {registry}` (or pass --username NAME --password-stdin)")]
     Auth { registry: String, reason: String },
 
+    /// A bare name no local engine had (`engines`: what each said) and the registry did not
+    /// give either (`registry`: why).
+    #[error("{registry}; no local engine has it either ({engines})")]
+    NotLocal {
+        #[source]
+        registry: Box<Error>,
+        engines: String,
+    },
+
     /// A local Docker or Podman engine could not be asked for the image.
     #[error("{reason}")]
     Engine { reason: String },

@@ -70,31 +70,79 @@ pub fn endpoint(engine: Engine) -> Result<Endpoint> {
     }
 }
 
-/// The first engine (Docker, then Podman) that is running here and has the image `name`.
-/// Engines without a socket are skipped at once, so this costs nothing where none runs.
-pub fn which_has(name: &str, _opts: &SourceOptions) -> Option<Engine> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+/// What the local engines said about a bare name (`which_has`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Probe {
+    /// The first engine that has the image.
+    pub found: Option<Engine>,
+    /// Each engine asked before it (all of them, when none has it), and why it did not give
+    /// the image: one phrase each.
+    pub absent: Vec<(Engine, String)>,
+}
+
+impl Probe {
+    /// `docker: not running (no socket at /var/run/docker.sock); podman: does not have it`.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = (self.absent.iter())
+            .map(|(engine, why)| format!("{}: {why}", engine.name()))
+            .collect();
+        parts.join("; ")
+    }
+}
+
+/// Asks each engine (Docker, then Podman) that runs here whether it has the image `name`, up
+/// to the first that does. Engines without a socket are skipped at once, so this costs nothing
+/// where none runs.
+pub fn which_has(name: &str, _opts: &SourceOptions) -> Probe {
+    let mut probe = Probe::default();
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .ok()?;
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            for engine in [Engine::Docker, Engine::Podman] {
+                probe.absent.push((engine, format!("not asked ({e})")));
+            }
+            return probe;
+        }
+    };
     for engine in [Engine::Docker, Engine::Podman] {
-        let Ok(ep) = endpoint(engine) else { continue };
+        let ep = match endpoint(engine) {
+            Ok(ep) => ep,
+            Err(e) => {
+                probe.absent.push((engine, e.to_string()));
+                continue;
+            }
+        };
         if let Endpoint::Unix(p) = &ep {
             if !p.exists() {
+                let why = format!("not running (no socket at {})", p.display());
+                probe.absent.push((engine, why));
                 continue;
             }
         }
         let path = format!("/images/{}/json", encode(name));
-        let found = rt.block_on(async {
-            tokio::time::timeout(PROBE_TIMEOUT, get(&ep, &path))
-                .await
-                .is_ok_and(|r| r.is_ok_and(|resp| resp.status().is_success()))
-        });
-        if found {
-            return Some(engine);
-        }
+        let answer =
+            rt.block_on(async { tokio::time::timeout(PROBE_TIMEOUT, get(&ep, &path)).await });
+        let why = match answer {
+            Ok(Ok(resp)) if resp.status().is_success() => {
+                probe.found = Some(engine);
+                return probe;
+            }
+            Ok(Ok(resp)) if resp.status() == hyper::StatusCode::NOT_FOUND => {
+                "does not have it".to_string()
+            }
+            Ok(Ok(resp)) => format!("answered HTTP {} at {ep}", resp.status().as_u16()),
+            Ok(Err(e)) => format!("cannot be reached at {ep} ({e})"),
+            Err(_) => format!(
+                "did not answer at {ep} within {} s",
+                PROBE_TIMEOUT.as_secs()
+            ),
+        };
+        probe.absent.push((engine, why));
     }
-    None
+    probe
 }
 
 /// The image's layers as the engine lists them (`RootFS.Layers` of `GET /images/{name}/json`):

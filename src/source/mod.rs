@@ -95,8 +95,12 @@ pub struct Blobs {
 pub enum Target {
     /// An image in a local engine, by its name there.
     Engine { engine: Engine, name: String },
-    /// An image in a registry (`nginx:alpine`, `host:5000/app@sha256:...`).
-    Registry(String),
+    /// An image in a registry (`nginx:alpine`, `host:5000/app@sha256:...`); `engines`: for a
+    /// bare name the local engines were asked about first, what they said.
+    Registry {
+        name: String,
+        engines: Option<engine::Probe>,
+    },
     /// A file or directory: a `docker save` archive, an OCI archive or layout.
     Path(ImageRef),
 }
@@ -109,19 +113,28 @@ pub fn resolve(reference: &ImageRef, opts: &SourceOptions) -> Target {
             engine: *engine,
             name: name.clone(),
         },
-        ImageRef::Registry(name) => Target::Registry(name.clone()),
+        ImageRef::Registry(name) => Target::Registry {
+            name: name.clone(),
+            engines: None,
+        },
         ImageRef::Name(name) => {
-            let engine = match opts.source {
-                Some(SourceKind::Registry) => None,
-                Some(SourceKind::Engine(engine)) => Some(engine),
-                None => engine::which_has(name, opts),
+            let (engine, probe) = match opts.source {
+                Some(SourceKind::Registry) => (None, None),
+                Some(SourceKind::Engine(engine)) => (Some(engine), None),
+                None => {
+                    let probe = engine::which_has(name, opts);
+                    (probe.found, Some(probe))
+                }
             };
             match engine {
                 Some(engine) => Target::Engine {
                     engine,
                     name: name.clone(),
                 },
-                None => Target::Registry(name.clone()),
+                None => Target::Registry {
+                    name: name.clone(),
+                    engines: probe,
+                },
             }
         }
         path => Target::Path(path.clone()),
@@ -133,7 +146,10 @@ pub fn resolve(reference: &ImageRef, opts: &SourceOptions) -> Target {
 /// that holds its layers too: `crate::load` reads it with `archive::walk_stream`.
 pub fn open(target: &Target, opts: &SourceOptions) -> Result<OpenedImage> {
     let opened = match target {
-        Target::Registry(name) => open_registry(name, opts)?,
+        Target::Registry { name, engines } => {
+            let said = engines.as_ref().map(engine::Probe::summary);
+            open_registry(name, opts, said.as_deref())?
+        }
         Target::Path(reference) => match reference.path() {
             Some(path) => open_path(reference, path, opts)?,
             None => {
@@ -170,8 +186,9 @@ pub fn check_opened(meta: &ImageMeta, opts: &SourceOptions) -> Result<()> {
     Ok(())
 }
 
-fn open_registry(name: &str, opts: &SourceOptions) -> Result<OpenedImage> {
-    let (store, notices) = registry::open(name, opts, opts.blob_store())?;
+/// `engines`: what the local engines said of a bare name (see `registry::open`).
+fn open_registry(name: &str, opts: &SourceOptions, engines: Option<&str>) -> Result<OpenedImage> {
+    let (store, notices) = registry::open(name, opts, opts.blob_store(), engines)?;
     let mut meta = oci_layout::read(&store, None, opts, Format::Registry)?;
     meta.names = vec![name.to_string()];
     let pinned = (meta.manifest_digest.as_ref()).map(|d| format!("{}@{d}", store.repository()));

@@ -487,6 +487,11 @@ pub const NO_ENGINES: [(&str, &str); 2] = [
     ),
 ];
 
+/// What a registry error about a bare name says of the engines, under `NO_ENGINES`.
+pub const NO_ENGINE_HAS_IT: &str = "no local engine has it either (docker: not running (no \
+     socket at /nonexistent/strata-test/docker.sock); podman: not running (no socket at \
+     /nonexistent/strata-test/podman.sock))";
+
 pub fn report_json(image: &str) -> serde_json::Value {
     let (code, out, err) = strata(&["report", "--json", image]);
     assert_eq!(code, 0, "strata report --json {image} failed: {err}");

@@ -26,11 +26,14 @@ use crate::model::error::{Error, Result};
 use crate::source::{credentials, SourceOptions};
 
 /// Opens `name` (docker-style: `nginx:alpine`, `host:port/ns/app@sha256:...`) in its registry.
-/// Returns the store and notices for the user (e.g. "working from the cache").
+/// Returns the store and notices for the user (e.g. "working from the cache"). `engines`: what
+/// the local engines said of a bare name, asked first; an answer that the image may not be in
+/// the registry (unreachable, not found, credentials needed and none found) says it too.
 pub fn open(
     name: &str,
     opts: &SourceOptions,
     cache: Option<BlobStore>,
+    engines: Option<&str>,
 ) -> Result<(RegistryStore, Vec<String>)> {
     let reference = super::docker_ref::parse(name).map_err(|e| Error::Unsupported {
         reason: format!("not a valid image reference ({e})"),
@@ -107,10 +110,11 @@ pub fn open(
                         Some((d.clone(), c.read_blob(&d)?, when))
                     });
                     let Some((d, bytes, when)) = cached else {
-                        return Err(Error::Registry {
+                        let e = Error::Registry {
                             registry: host,
                             reason: format!("cannot connect ({f})"),
-                        });
+                        };
+                        return Err(not_local_either(e, engines));
                     };
                     notices.push(format!(
                         "registry {host} is unreachable ({f}); using the manifest of {key} cached {}",
@@ -118,7 +122,16 @@ pub fn open(
                     ));
                     (d, bytes, true)
                 }
-                Err(f) => return Err(manifest_error(&registry, &reference, f, found.as_ref())),
+                Err(f) => {
+                    let absent = f.kind == Kind::NotFound
+                        || (f.kind == Kind::Unauthorized && found.is_none());
+                    let e = manifest_error(&registry, &reference, f, found.as_ref());
+                    return Err(if absent {
+                        not_local_either(e, engines)
+                    } else {
+                        e
+                    });
+                }
             }
         }
     };
@@ -150,6 +163,17 @@ pub fn open(
         },
         notices,
     ))
+}
+
+/// `e`, and what the local engines said of the name, when they were asked.
+fn not_local_either(e: Error, engines: Option<&str>) -> Error {
+    match engines {
+        Some(engines) => Error::NotLocal {
+            registry: Box::new(e),
+            engines: engines.to_string(),
+        },
+        None => e,
+    }
 }
 
 /// The digest of the manifest the registry sent, which must be the one it named.
