@@ -589,7 +589,8 @@ fn a_load_that_fails_on_screen_is_the_commands_error_once_the_terminal_is_back()
         let (code, line) = piped(&report);
         assert_eq!(code, 2, "{report:?}");
         assert!(line.starts_with("strata: error: "), "{line}");
-        let t = Tmux::strata(&args, &config, 250, 20);
+        // Wide enough for the line whole (a bare name's error names what each engine said).
+        let t = Tmux::strata(&args, &config, 400, 20);
         t.wait_for("could not open the image");
         t.keys(&["q"]);
         let s = t.wait_for("EXITED:");
