@@ -1272,3 +1272,49 @@ fn a_chmod_says_mode_a_chown_says_owner_and_each_gets_its_flag() {
     );
     assert!(!message(chown).contains("--chmod"), "{}", message(chown));
 }
+
+/// Files written under a VOLUME an earlier step declared: one hint per layer and volume,
+/// naming the files and their bytes; what was written before the declaration seeds the
+/// volume and is fine.
+#[test]
+fn files_written_under_a_declared_volume_are_a_warning() {
+    let spec = Spec::new()
+        .layer(BASE, base())
+        .layer(
+            "RUN mkdir /data && echo seed > /data/seed",
+            vec![file("data/seed", b"seed\n")],
+        )
+        .empty_step("VOLUME [/data]")
+        .layer(
+            "RUN echo x > /data/cache.db && echo y > /srv/y",
+            vec![
+                file("data/cache.db", &noise(5, 4000)),
+                file("data/sub/more.db", &noise(6, 1000)),
+                file("srv/y", b"y\n"),
+            ],
+        );
+    let (rep, _) = report(&spec);
+    let found: Vec<&Value> = hints(&rep)
+        .iter()
+        .filter(|h| h["id"] == "written-under-volume")
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", hints(&rep));
+    let h = found[0];
+    assert_eq!(h["layer"], 2);
+    assert_eq!(h["bytes"], 5000);
+    assert_eq!(h["severity"], "warning");
+    assert_eq!(
+        h["paths"],
+        serde_json::json!(["/data/cache.db", "/data/sub/more.db"])
+    );
+    let message = h["message"].as_str().unwrap();
+    assert!(message.contains("under /data"), "{message}");
+    assert!(message.contains("VOLUME"), "{message}");
+    // Without the VOLUME step, nothing.
+    let spec = Spec::new().layer(BASE, base()).layer(
+        "RUN echo x > /data/cache.db",
+        vec![file("data/cache.db", b"x")],
+    );
+    let (rep, _) = report(&spec);
+    assert!(!ids(&rep).contains(&"written-under-volume"));
+}

@@ -24,6 +24,7 @@ mod packages;
 mod security;
 mod steps;
 mod toolchain;
+mod volumes;
 mod waste;
 
 use std::collections::BTreeMap;
@@ -121,6 +122,7 @@ pub fn hints(input: &HintInput<'_>) -> Vec<Hint> {
     security::permissions(input, &mut out);
     steps::tiny_layers(input, &mut out);
     layout::written_below_non_directories(input, &mut out);
+    volumes::written_under_volume(input, &mut out);
     out.sort_by(|a, b| {
         a.from_base
             .cmp(&b.from_base)
