@@ -456,3 +456,39 @@ fn w_goes_back_and_y_copies_the_path() {
         footer(&s)
     );
 }
+
+/// Friction: `n` / `N` jump between the paths that contain the last filter text, once the
+/// filter is cleared too, unfolding what hides them and wrapping at the ends.
+#[test]
+fn n_and_n_jump_between_matches_without_filtering() {
+    let mut s = demo(160, 48);
+    key(&mut s, "3 <tab> n");
+    assert!(
+        footer(&s).contains("type / and a text first"),
+        "{}",
+        footer(&s)
+    );
+    key(&mut s, "/ l o g o <enter> / <esc> c");
+    assert!(
+        explorer(&s).nav.filter.text.is_empty(),
+        "the filter is cleared"
+    );
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        key(&mut s, "n");
+        let ex = explorer(&s);
+        let at = ex.selected_path_str();
+        assert!(at.contains("logo"), "{at}: {}", footer(&s));
+        seen.push(at);
+    }
+    assert_eq!(seen[3], seen[0], "wraps: {seen:?}");
+    let distinct: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(distinct.len(), 3, "{seen:?}");
+    key(&mut s, "N");
+    assert_eq!(explorer(&s).selected_path_str(), seen[2]);
+    assert!(
+        render(&s).contains("logo.png"),
+        "revealed though folded: {}",
+        render(&s)
+    );
+}

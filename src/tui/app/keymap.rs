@@ -87,6 +87,9 @@ pub enum Action {
     WastePrev,
     /// Copy the selected path to the clipboard, through the terminal (OSC 52).
     Copy,
+    /// The next / previous path containing the last filter text, the filter as it is.
+    SearchNext,
+    SearchPrev,
 }
 
 /// Every action with its config name and description, in help order.
@@ -148,6 +151,16 @@ pub const ACTIONS: &[(Action, &str, &str)] = &[
         Action::WastePrev,
         "waste_prev",
         "jump to the previous biggest waste",
+    ),
+    (
+        Action::SearchNext,
+        "search_next",
+        "next path containing the last filter text (kept after the filter is cleared)",
+    ),
+    (
+        Action::SearchPrev,
+        "search_prev",
+        "previous path containing the last filter text",
     ),
     (
         Action::Copy,

@@ -26,6 +26,8 @@ pub struct TreeNav {
     window: Vec<Row>,
     /// Where the user left the list scrolled: a resize scrolls from here (`refit`).
     anchor: usize,
+    /// The last filter text typed, kept when the filter is cleared: what `n` / `N` look for.
+    pub search: String,
 }
 
 impl TreeNav {
@@ -41,6 +43,7 @@ impl TreeNav {
             shown: 1,
             window: Vec::new(),
             anchor: 0,
+            search: String::new(),
         }
     }
 
@@ -70,6 +73,70 @@ impl TreeNav {
         let at = keep.and_then(|p| self.rows.index_of(&mut self.tree, paths, p));
         self.cursor = at.unwrap_or_else(|| self.cursor.min(self.rows.len().saturating_sub(1)));
         self.fit(paths, self.shown);
+    }
+
+    /// `n` / `N`: the cursor to the next (`forward`) or previous path, in the list's order,
+    /// whose `/path` contains `needle` (any case, unless it has capitals), unfolding what hides
+    /// it and wrapping at the ends; the filter stays as it is. The path found, if any.
+    pub fn search_jump(
+        &mut self,
+        paths: &PathTable,
+        needle: &str,
+        forward: bool,
+    ) -> Option<PathId> {
+        if needle.is_empty() {
+            return None;
+        }
+        let exact = needle.chars().any(char::is_uppercase);
+        let lower = needle.to_lowercase();
+        let hit = |p: &str| {
+            let full = format!("/{p}");
+            if exact {
+                full.contains(needle)
+            } else {
+                full.to_lowercase().contains(&lower)
+            }
+        };
+        let shown = self.filter.keep(&self.tree, paths);
+        // Every node the filter lets through, in list order (the sorted tree, depth first),
+        // folds ignored.
+        let current = self.selected();
+        let (mut matches, mut at) = (Vec::new(), None);
+        let mut stack = vec![ROOT];
+        while let Some(node) = stack.pop() {
+            if node != ROOT {
+                if Some(node) == current {
+                    at = Some(matches.len());
+                }
+                if hit(paths.path(node)) {
+                    matches.push(node);
+                }
+            }
+            let kids = self.tree.children(node, paths);
+            stack.extend(
+                kids.iter()
+                    .rev()
+                    .filter(|&&k| shown.get(k as usize).copied().unwrap_or(false)),
+            );
+        }
+        if matches.is_empty() {
+            return None;
+        }
+        // `at`: how many matches come before the selection (the selection itself first when
+        // it matches).
+        let n = matches.len();
+        let target = match (at, forward) {
+            (None, true) => matches[0],
+            (None, false) => matches[n - 1],
+            (Some(i), true) => {
+                let here = matches.get(i) == current.as_ref();
+                matches[if here { (i + 1) % n } else { i % n }]
+            }
+            (Some(i), false) => matches[(i + n - 1) % n],
+        };
+        self.reveal(paths, target);
+        self.refresh(paths, Some(target));
+        Some(target)
     }
 
     /// Keeps the cursor inside a list of `shown` rows and the list filled (no empty rows below
@@ -207,6 +274,9 @@ impl TreeNav {
     /// Sets the filter text as it is typed; a live filter lands on the first matching leaf.
     pub fn set_filter_text(&mut self, paths: &PathTable, text: &str) {
         let keep = self.selected();
+        if !text.is_empty() {
+            self.search = text.to_string();
+        }
         self.filter.set_text(text);
         self.refresh(paths, keep);
         if !self.filter.text.is_empty() {

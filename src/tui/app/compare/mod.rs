@@ -210,6 +210,19 @@ impl CompareView {
             Action::HideRemoved => self.nav.hide(paths, Status::Removed, None),
             // Nothing is unchanged in a comparison: the key hides metadata-only changes.
             Action::HideUnchanged => self.nav.hide(paths, Status::MetadataOnly, None),
+            Action::SearchNext | Action::SearchPrev => {
+                let needle = self.nav.search.clone();
+                let found = self
+                    .nav
+                    .search_jump(paths, &needle, action == Action::SearchNext);
+                if found.is_none() {
+                    self.popup = Some(ComparePopup::Message(if needle.is_empty() {
+                        "type / and a text first: n and N then jump between the paths that contain it".into()
+                    } else {
+                        format!("no path here contains \"{}\"", printable(&needle, 100))
+                    }));
+                }
+            }
             Action::Mode => self.regroup(self.list.grouping.next()),
             Action::ModeLayer => self.regroup(Grouping::Packages),
             Action::ModeMerged => self.regroup(Grouping::Dirs),

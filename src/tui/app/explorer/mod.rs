@@ -422,6 +422,27 @@ impl Explorer {
             Action::HideUnchanged => self.nav.hide(paths, Status::Unchanged, None),
             Action::Waste => self.jump_to_waste(true),
             Action::WastePrev => self.jump_to_waste(false),
+            Action::SearchNext | Action::SearchPrev => {
+                let needle = self.nav.search.clone();
+                let forward = action == Action::SearchNext;
+                self.focus = Panel::Files;
+                self.notice = Some(if needle.is_empty() {
+                    "type / and a text first: n and N then jump between the paths that contain it"
+                        .to_string()
+                } else {
+                    match self.nav.search_jump(paths, &needle, forward) {
+                        Some(found) => format!(
+                            "search \"{}\": {}",
+                            printable(&needle, 100),
+                            printable(&format!("/{}", paths.path(found)), 200)
+                        ),
+                        None => format!(
+                            "search \"{}\": no path here contains it",
+                            printable(&needle, 100)
+                        ),
+                    }
+                });
+            }
             Action::Copy => {
                 let Some(path) = self
                     .nav

@@ -73,7 +73,7 @@ impl Filter {
 
     /// Which paths pass: a leaf on its own merit (status, size floor, text), a directory
     /// with children through them.
-    pub(super) fn keep(&self, tree: &FileTree, paths: &PathTable) -> Vec<bool> {
+    pub(crate) fn keep(&self, tree: &FileTree, paths: &PathTable) -> Vec<bool> {
         let n = tree.status.len();
         let found = match &self.glob {
             Some(glob) => Some(glob.matches(tree, paths)),
