@@ -492,3 +492,61 @@ fn n_and_n_jump_between_matches_without_filtering() {
         render(&s)
     );
 }
+
+/// Friction: search inside the viewer: `/` types a text, Enter scrolls to the first line that
+/// has it, `n` / `N` to the next / previous one.
+#[test]
+fn the_viewer_searches_its_text() {
+    let mut s = demo(100, 30);
+    let effects = key(&mut s, "3 <tab> / V E R S I O N <enter> <enter>");
+    let Some(Effect::ReadFile {
+        layer,
+        path,
+        purpose,
+    }) = effects.last().cloned()
+    else {
+        panic!("{effects:?}")
+    };
+    let text: String = (1..=300).map(|i| format!("line {i}\n")).collect();
+    update(
+        &mut s,
+        Msg::FileRead {
+            layer,
+            path,
+            purpose,
+            result: Ok(strata::extract::FileContent {
+                total: text.len() as u64,
+                bytes: text.into_bytes(),
+                truncated: false,
+            }),
+        },
+    );
+    let first_row = |s: &State| {
+        render(s)
+            .lines()
+            .find(|l| l.contains(" │ line "))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert!(first_row(&s).contains("│ line 1 "), "{}", first_row(&s));
+    key(&mut s, "/ l i n e <space> 2 5 0");
+    assert!(render(&s).contains("search: line 250"), "{}", render(&s));
+    key(&mut s, "<enter>");
+    assert!(first_row(&s).contains("│ line 250 "), "{}", first_row(&s));
+    // From line 250 on: 299 is the next line with "99" (the text's end shows it).
+    key(&mut s, "/ 9 9 <enter>");
+    assert!(render(&s).contains("│ line 299 "), "{}", render(&s));
+    key(&mut s, "n");
+    assert!(
+        first_row(&s).contains("│ line 99 "),
+        "wraps: {}",
+        first_row(&s)
+    );
+    key(&mut s, "n");
+    assert!(first_row(&s).contains("│ line 199 "), "{}", first_row(&s));
+    key(&mut s, "N");
+    assert!(first_row(&s).contains("│ line 99 "), "{}", first_row(&s));
+    // Esc still closes the viewer.
+    key(&mut s, "<esc>");
+    assert_eq!(explorer(&s).popup, None);
+}

@@ -107,7 +107,16 @@ pub fn draw_viewer(frame: &mut Frame, state: &State, v: &viewer::Viewer) {
     scrolled(
         frame,
         big,
-        &format!("{} (Esc closes)", printable(&v.title, 500)),
+        &{
+            let search = if v.editing {
+                format!(" · search: {}█", printable(&v.search, 100))
+            } else if !v.search.is_empty() {
+                format!(" · \"{}\" (n/N)", printable(&v.search, 100))
+            } else {
+                " · / searches".to_string()
+            };
+            format!("{}{search} (Esc closes)", printable(&v.title, 500))
+        },
         lines,
         v.scroll.offset,
         state,

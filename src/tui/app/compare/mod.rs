@@ -140,6 +140,7 @@ impl CompareView {
     pub fn context(&self) -> Context {
         match &self.popup {
             Some(ComparePopup::Prompt(_)) => Context::Typing,
+            Some(ComparePopup::Viewer(v)) if v.editing => Context::Typing,
             Some(_) => Context::Popup,
             None if self.nav.editing_filter => Context::Typing,
             None => Context::Keys(None),
@@ -236,6 +237,12 @@ impl CompareView {
     }
 
     fn on_popup_input(&mut self, input: Input) -> Vec<Effect> {
+        // The viewer's own search takes `/`, typing, `n` and `N` first.
+        if let Some(ComparePopup::Viewer(v)) = &mut self.popup {
+            if v.on_search_input(input) {
+                return Vec::new();
+            }
+        }
         let action = input.action();
         match &mut self.popup {
             Some(ComparePopup::Prompt(p)) => match p.on_input(input) {

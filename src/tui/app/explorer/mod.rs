@@ -312,6 +312,7 @@ impl Explorer {
         match &self.popup {
             // A yes/no question is typed too: `y` answers, any other key declines.
             Some(Popup::Prompt(_)) => Context::Typing,
+            Some(Popup::Viewer(v)) if v.editing => Context::Typing,
             Some(Popup::Packages(list)) if list.editing => Context::Typing,
             Some(_) => Context::Popup,
             None if self.nav.editing_filter => Context::Typing,

@@ -16,6 +16,12 @@ impl Explorer {
         let Some(popup) = self.popup.as_mut() else {
             return Vec::new();
         };
+        // The viewer's own search takes `/`, typing, `n` and `N` first.
+        if let Popup::Viewer(v) = popup {
+            if v.on_search_input(input) {
+                return Vec::new();
+            }
+        }
         let close = input.closes();
         let action = input.action();
         match popup {

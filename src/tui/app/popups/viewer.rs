@@ -15,6 +15,14 @@ pub struct Viewer {
     /// The read this viewer waits for: results of reads for another file (an earlier
     /// viewer's, finishing late) are dropped.
     pub awaits: Awaits,
+    /// What `/` searches for in the text (`n` / `N` find it again).
+    pub search: String,
+    /// The search is being typed.
+    pub editing: bool,
+    /// The width the lines wrap at, from the last `fit`.
+    width: usize,
+    /// The line the last search found (the view may show it below the top, at the end).
+    found: Option<usize>,
 }
 
 /// The file read a viewer shows.
@@ -58,12 +66,100 @@ impl Viewer {
             lines: vec!["reading…".into()],
             scroll: Scroll::default(),
             awaits,
+            search: String::new(),
+            editing: false,
+            width: 80,
+            found: None,
+        }
+    }
+
+    /// A key for the viewer's search: `/` starts one, typing edits it, Enter finds it, `n` /
+    /// `N` find the next / previous line that has it. `false` when the key is not the
+    /// search's.
+    pub fn on_search_input(&mut self, input: crate::tui::app::keys::Input) -> bool {
+        use crate::tui::app::keymap::Action;
+        use crate::tui::app::keys::{Edit, Input};
+        match (self.editing, input) {
+            (true, Input::Edit(Edit::Push(c))) => self.search.push(c),
+            (true, Input::Edit(Edit::Pop)) => {
+                self.search.pop();
+            }
+            (true, Input::Edit(Edit::Submit)) => {
+                self.editing = false;
+                self.find(true, true);
+            }
+            (true, Input::Edit(Edit::Cancel)) => {
+                self.editing = false;
+                self.search.clear();
+            }
+            (true, _) => {}
+            (false, Input::Action(Action::Filter)) => {
+                self.editing = true;
+                self.search.clear();
+            }
+            (false, Input::Action(Action::SearchNext)) => self.find(true, false),
+            (false, Input::Action(Action::SearchPrev)) => self.find(false, false),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Scrolls to the next (`forward`) or previous line holding the search, from the line at
+    /// the top (`here`: that line counts), wrapping around.
+    fn find(&mut self, forward: bool, here: bool) {
+        if self.search.is_empty() || self.lines.is_empty() {
+            return;
+        }
+        let exact = self.search.chars().any(char::is_uppercase);
+        let needle = if exact {
+            self.search.clone()
+        } else {
+            self.search.to_lowercase()
+        };
+        let has = |l: &str| {
+            if exact {
+                l.contains(&needle)
+            } else {
+                l.to_lowercase().contains(&needle)
+            }
+        };
+        // The first row of each line once wrapped.
+        let mut starts = Vec::with_capacity(self.lines.len());
+        let mut row = 0;
+        for l in &self.lines {
+            starts.push(row);
+            row += wrapped(std::slice::from_ref(l), self.width).len();
+        }
+        // Where to search from: the line found last while the view still shows it where the
+        // search put it, else the line at the top.
+        let top = match self.found {
+            Some(f)
+                if starts.get(f).map(|&r| r.min(self.scroll.max)) == Some(self.scroll.offset) =>
+            {
+                f
+            }
+            _ => starts
+                .iter()
+                .rposition(|&r| r <= self.scroll.offset)
+                .unwrap_or(0),
+        };
+        let n = self.lines.len();
+        let order: Vec<usize> = if forward {
+            let first = if here { top } else { top + 1 };
+            (0..n).map(|k| (first + k) % n).collect()
+        } else {
+            (1..=n).map(|k| (top + n - k) % n).collect()
+        };
+        if let Some(i) = order.into_iter().find(|&i| has(&self.lines[i])) {
+            self.scroll.offset = starts[i].min(self.scroll.max);
+            self.found = Some(i);
         }
     }
 
     /// Keeps the scroll within the wrapped lines of a popup `width` columns wide showing
     /// `visible` rows.
     pub fn fit(&mut self, width: usize, visible: usize) {
+        self.width = width;
         let rows = wrapped(&self.lines, width).len();
         self.scroll.fit(rows, visible);
     }
