@@ -24,6 +24,32 @@ fn footer(s: &State) -> String {
     support::title_and_footer(&render(s)).1
 }
 
+/// Answers the read the last of `effects` asked for with `bytes`, as the runtime would.
+fn answer_read(s: &mut State, effects: &[Effect], bytes: &[u8]) {
+    let Some(Effect::ReadFile {
+        layer,
+        path,
+        purpose,
+    }) = effects.last().cloned()
+    else {
+        panic!("expected a read, got {effects:?}")
+    };
+    let content = strata::extract::FileContent {
+        bytes: bytes.to_vec(),
+        total: bytes.len() as u64,
+        truncated: false,
+    };
+    update(
+        s,
+        Msg::FileRead {
+            layer,
+            path,
+            purpose,
+            result: Ok(content),
+        },
+    );
+}
+
 /// Defect 2: The viewer names the layer whose bytes it shows: /bin/busybox comes from layer 0, even
 /// in the final view (the view after layer 14).
 #[test]
@@ -81,23 +107,7 @@ fn a_removed_file_opens_diffs_and_extracts_its_last_copy() {
         matches!(effects.last(), Some(Effect::ReadFile { layer: 5, .. })),
         "d reads the last copy: {effects:?}"
     );
-    let content = strata::extract::FileContent {
-        bytes: b"one\ntwo\n".to_vec(),
-        total: 8,
-        truncated: false,
-    };
-    let Some(Effect::ReadFile { purpose, .. }) = effects.last().cloned() else {
-        panic!()
-    };
-    update(
-        &mut s,
-        Msg::FileRead {
-            layer: 5,
-            path: "tmp/build/libdemo.a".into(),
-            purpose,
-            result: Ok(content),
-        },
-    );
+    answer_read(&mut s, &effects, b"one\ntwo\n");
     let screen = render(&s);
     assert!(screen.contains("-one"), "removed lines: {screen}");
     assert!(screen.contains("-two"), "{screen}");
@@ -499,28 +509,8 @@ fn n_and_n_jump_between_matches_without_filtering() {
 fn the_viewer_searches_its_text() {
     let mut s = demo(100, 30);
     let effects = key(&mut s, "3 <tab> / V E R S I O N <enter> <enter>");
-    let Some(Effect::ReadFile {
-        layer,
-        path,
-        purpose,
-    }) = effects.last().cloned()
-    else {
-        panic!("{effects:?}")
-    };
     let text: String = (1..=300).map(|i| format!("line {i}\n")).collect();
-    update(
-        &mut s,
-        Msg::FileRead {
-            layer,
-            path,
-            purpose,
-            result: Ok(strata::extract::FileContent {
-                total: text.len() as u64,
-                bytes: text.into_bytes(),
-                truncated: false,
-            }),
-        },
-    );
+    answer_read(&mut s, &effects, text.as_bytes());
     let first_row = |s: &State| {
         render(s)
             .lines()
