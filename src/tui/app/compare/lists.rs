@@ -165,6 +165,19 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// A folded row that holds others (a package, a metadata group, the unowned changes).
+    fn group_row(&mut self, id: PathId, status: Status, target: Target) {
+        self.nodes.push(NodeSpec {
+            path: id,
+            status,
+            kind: EntryKind::Dir,
+            size: 0,
+            delta: 0,
+        });
+        self.targets.push((id, target));
+        self.folded.push(id);
+    }
+
     fn file_node(&mut self, id: PathId, i: usize) {
         self.nodes.push(NodeSpec::of_diff(id, &self.cmp.files[i]));
         self.targets.push((id, Target::File(i)));
@@ -177,15 +190,7 @@ impl<'a> Builder<'a> {
         let Some(id) = self.child(parent, &label) else {
             return;
         };
-        self.nodes.push(NodeSpec {
-            path: id,
-            status: Status::MetadataOnly,
-            kind: EntryKind::Dir,
-            size: 0,
-            delta: 0,
-        });
-        self.targets.push((id, Target::Meta(g)));
-        self.folded.push(id);
+        self.group_row(id, Status::MetadataOnly, Target::Meta(g));
         for &i in &group.files {
             let path = format!("/{}", self.cmp.files[i].path);
             if let Some(f) = self.child(id, &path) {
@@ -275,15 +280,7 @@ pub fn build(cmp: &Comparison, grouping: Grouping) -> CompareList {
                     PackageChange::Removed => Status::Removed,
                     PackageChange::Upgraded | PackageChange::Downgraded => Status::Modified,
                 };
-                b.nodes.push(NodeSpec {
-                    path: id,
-                    status,
-                    kind: EntryKind::Dir,
-                    size: 0,
-                    delta: 0,
-                });
-                b.targets.push((id, Target::Package(k)));
-                b.folded.push(id);
+                b.group_row(id, status, Target::Package(k));
                 for &i in &p.files {
                     owned[i] = true;
                 }
@@ -292,15 +289,7 @@ pub fn build(cmp: &Comparison, grouping: Grouping) -> CompareList {
             let rest: Vec<usize> = (0..cmp.files.len()).filter(|&i| !owned[i]).collect();
             if !rest.is_empty() {
                 if let Some(id) = b.child(ROOT, "(in no changed package)") {
-                    b.nodes.push(NodeSpec {
-                        path: id,
-                        status: Status::Unchanged,
-                        kind: EntryKind::Dir,
-                        size: 0,
-                        delta: 0,
-                    });
-                    b.targets.push((id, Target::Unowned));
-                    b.folded.push(id);
+                    b.group_row(id, Status::Unchanged, Target::Unowned);
                     b.flat(id, rest.into_iter());
                 }
             }
