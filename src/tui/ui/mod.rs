@@ -2,6 +2,7 @@
 //! state or does I/O.
 
 mod compare;
+mod compare_popups;
 mod details;
 mod files;
 mod layers;
