@@ -306,6 +306,11 @@ fn causes_are_spelled_one_way_counts_agree_and_columns_align() {
     let (code, out, err) = support::strata(&["report", "assets/demo.tar"]);
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains("copy_up"), "{out}");
+    // The diff's waste table too.
+    let (code, out, err) = support::strata(&["diff", "assets/demo.tar", "assets/demo.tar"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("copy-up"), "{out}");
+    assert!(!out.contains("copy_up"), "{out}");
     // The CLI's extract summary counts in words that agree.
     let dir = tempdir();
     let to = dir.path().join("out");

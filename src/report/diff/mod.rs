@@ -553,6 +553,16 @@ impl DiffReport {
     }
 }
 
+/// A waste figure's name as a person reads it: `copy-up`, `final bytes` (the JSON keys are
+/// `copy_up`, `final_bytes`).
+pub fn figure_label(key: &str) -> String {
+    if key == "copy_up" {
+        "copy-up".into()
+    } else {
+        key.replace('_', " ")
+    }
+}
+
 /// `=`, `-` or `+`: a layer both images have, only A has, or only B has.
 pub fn share_mark(l: &LayerRow) -> &'static str {
     match (l.in_a, l.in_b) {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{change_name, share_mark, DiffReport};
+use super::{change_name, figure_label, share_mark, DiffReport};
 use crate::model::text::printable;
 use crate::model::units;
 
@@ -258,7 +258,8 @@ impl DiffReport {
             if k == "efficiency" {
                 let _ = writeln!(
                     o,
-                    "  {k:<25} {:>10.1} % {:>10.1} % {:>+9.1} pp",
+                    "  {:<25} {:>10.1} % {:>10.1} % {:>+9.1} pp",
+                    figure_label(k),
                     w.a * 100.0,
                     w.b * 100.0,
                     w.delta
@@ -266,7 +267,8 @@ impl DiffReport {
             } else {
                 let _ = writeln!(
                     o,
-                    "  {k:<25} {:>12} {:>12} {:>12}",
+                    "  {:<25} {:>12} {:>12} {:>12}",
+                    figure_label(k),
                     units::decimal(w.a as u64),
                     units::decimal(w.b as u64),
                     units::signed_decimal(w.delta as i64)

@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::{fit, panel, styled};
 use crate::model::text::printable;
 use crate::model::units;
-use crate::report::diff::share_mark;
+use crate::report::diff::{figure_label, share_mark};
 use crate::tui::app::compare::CompareView;
 use crate::tui::app::keymap::Action;
 use crate::tui::app::layout::{centered, compare_details_area};
@@ -169,14 +169,16 @@ pub fn details_lines(state: &State, v: &CompareView, w: usize) -> Vec<Line<'stat
     for (k, d) in &r.waste {
         let line = if k == "efficiency" {
             format!(
-                "  {k:<22} {:>10.1} % {:>10.1} % {:>+9.1} pp",
+                "  {:<22} {:>10.1} % {:>10.1} % {:>+9.1} pp",
+                figure_label(k),
                 d.a * 100.0,
                 d.b * 100.0,
                 d.delta
             )
         } else {
             format!(
-                "  {k:<22} {:>12} {:>12} {:>12}",
+                "  {:<22} {:>12} {:>12} {:>12}",
+                figure_label(k),
                 units::decimal_short(d.a as u64),
                 units::decimal_short(d.b as u64),
                 units::signed_short(d.delta as i64)
