@@ -272,17 +272,36 @@ fn sizes_have_one_name_each_in_every_view() {
 /// their nouns, and the Top wasted list aligned whatever the cause.
 #[test]
 fn causes_are_spelled_one_way_counts_agree_and_columns_align() {
-    let mut s = demo(160, 48);
-    let screen = render(&s);
+    // An image whose two biggest wastes are an overwrite and a copy-up.
+    let dir = tempdir();
+    let img = dir.path().join("img.tar");
+    Spec::new()
+        .layer(
+            "COPY data",
+            vec![
+                file("data/model.bin", &noise(1, 60_000)),
+                file("data/set.bin", &noise(2, 50_000)),
+            ],
+        )
+        .layer(
+            "COPY model",
+            vec![
+                file("data/model.bin", &noise(3, 60_000)),
+                Item::FileMode("data/set.bin", noise(2, 50_000), 0o600),
+            ],
+        )
+        .docker_archive(&img);
+    let p = img.to_str().unwrap();
+    let screen = render(&state_of(p, p, 160, 48));
     assert!(!screen.contains("copy_up"), "{screen}");
     let rows: Vec<&str> = screen
         .lines()
-        .filter(|l| l.contains("/opt/app/data/"))
-        .filter(|l| l.contains("kB copy-up") || l.contains("kB overwritten"))
+        .filter(|l| l.contains(" kB copy-up ") || l.contains(" kB overwritten "))
         .collect();
     assert_eq!(rows.len(), 2, "{screen}");
-    let col = |l: &str| l.find("/opt/app/data/").unwrap();
+    let col = |l: &str| l.find("/data/").unwrap();
     assert_eq!(col(rows[0]), col(rows[1]), "{rows:?}");
+    let mut s = demo(160, 48);
     // `w` names one layer as a layer.
     key(&mut s, "w w w w w w w");
     let notices: Vec<String> = (0..10)
@@ -544,4 +563,56 @@ fn the_viewer_searches_its_text() {
     // Esc still closes the viewer.
     key(&mut s, "<esc>");
     assert_eq!(explorer(&s).popup, None);
+}
+
+/// Friction: Top wasted paths roll up to the directory that explains them: a removed npm cache
+/// is one row (`/root/.npm/_cacache/ (3 files)`), not one per blob; the sums do not change.
+#[test]
+fn a_removed_directory_is_one_row_of_the_top_wasted_paths() {
+    let dir = tempdir();
+    let path = dir.path().join("img.tar");
+    Spec::new()
+        .layer(
+            "RUN npm ci",
+            vec![
+                file("root/.npm/_cacache/content/a", &noise(1, 30_000)),
+                file("root/.npm/_cacache/content/b", &noise(2, 20_000)),
+                file("root/.npm/_cacache/index/c", &noise(3, 10_000)),
+                file("root/.npmrc", b"x"),
+                file("tmp/one.log", &noise(4, 5_000)),
+            ],
+        )
+        .layer(
+            "RUN npm cache clean --force && rm /tmp/one.log",
+            vec![
+                Item::Whiteout("root/.npm/_cacache"),
+                Item::Whiteout("tmp/one.log"),
+            ],
+        )
+        .docker_archive(&path);
+    let p = path.to_str().unwrap();
+    let report = support::report_json(p);
+    let top = report["waste"]["top"].as_array().unwrap();
+    let rows: Vec<(&str, u64, u64)> = top
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap(),
+                r["bytes"].as_u64().unwrap(),
+                r["files"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("/root/.npm/_cacache", 60_000, 3),
+            ("/tmp/one.log", 5_000, 1)
+        ],
+        "{top:#?}"
+    );
+    assert_eq!(report["waste"]["removed"], 65_000);
+    let (code, out, err) = support::strata(&["report", p]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("/root/.npm/_cacache/  (3 files)"), "{out}");
 }

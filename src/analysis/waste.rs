@@ -77,6 +77,9 @@ pub struct WastedPath {
     pub layers: Vec<usize>,
     /// For duplicates: the path whose copy is kept as the original.
     pub same_as: Option<String>,
+    /// How many files the row stands for: 1, or for a removed directory, the files under it
+    /// whose copies its removal left behind (the row is the directory that explains them).
+    pub files: u64,
 }
 
 /// How many rows `top` keeps.
@@ -110,7 +113,7 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     // every path up front (growing would copy it; the room no file takes is never touched).
     let mut by_digest: Vec<(u64, &[u8; 32], StoredCopy)> =
         Vec::with_capacity(stack.top.live.len() + stack.linked_only.len());
-    let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>)> = BTreeMap::new();
+    let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>, u64)> = BTreeMap::new();
     // Visible files, and the copies visible only through a hardlink (under its path).
     let linked = stack.linked_only.iter().map(|&(id, copy)| (id, Some(copy)));
     let visible = stack
@@ -141,10 +144,32 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
             let slot = cache.entry(root).or_default();
             slot.0 += e.size;
             slot.1.insert(loc.layer as usize);
+            slot.2 += 1;
         }
     }
 
-    let mut rows: foldhash::HashMap<(PathId, Cause), (u64, BTreeSet<usize>)> = Default::default();
+    // A removed file rolls up to the topmost directory above it that the final view no
+    // longer has (`rm -rf /root/.npm/_cacache` is one row, not 2,472), when that directory
+    // holds two or more of them.
+    let rolled_dir = |path: PathId| {
+        let mut dir = None;
+        let mut cur = stack.paths.parent(path);
+        while cur != crate::tree::paths::ROOT
+            && stack.top.live.get(cur as usize).is_none_or(Option::is_none)
+        {
+            dir = Some(cur);
+            cur = stack.paths.parent(cur);
+        }
+        dir
+    };
+    let mut under: foldhash::HashMap<PathId, u64> = Default::default();
+    for h in stack.hidden.iter().filter(|h| h.cause == Cause::Removed) {
+        if let Some(d) = rolled_dir(h.path) {
+            *under.entry(d).or_default() += 1;
+        }
+    }
+    let mut rows: foldhash::HashMap<(PathId, Cause), (u64, BTreeSet<usize>, u64)> =
+        Default::default();
     let (mut overwritten, mut copy_up, mut removed) = (0u64, 0u64, 0u64);
     for h in &stack.hidden {
         match h.cause {
@@ -152,19 +177,27 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
             Cause::CopyUp => copy_up += h.bytes,
             Cause::Removed => removed += h.bytes,
         }
-        let row = rows.entry((h.path, h.cause)).or_default();
+        let at = match h.cause {
+            Cause::Removed => rolled_dir(h.path)
+                .filter(|d| under.get(d).is_some_and(|&n| n >= 2))
+                .unwrap_or(h.path),
+            _ => h.path,
+        };
+        let row = rows.entry((at, h.cause)).or_default();
         row.0 += h.bytes;
         row.1.insert(h.copy.layer as usize);
         row.1.insert(h.by_layer as usize);
+        row.2 += 1;
     }
     let mut top = Top::default();
-    for ((path, cause), (bytes, layers)) in rows {
+    for ((path, cause), (bytes, layers, files)) in rows {
         top.push(Row {
             bytes,
             path: stack.paths.path(path),
             cause: WasteCause::Hidden(cause),
             layers: RowLayers::Set(layers),
             same_as: None,
+            files,
         });
     }
 
@@ -189,11 +222,12 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
                 cause: WasteCause::Duplicate,
                 layers: RowLayers::One(layer as usize),
                 same_as: Some(original),
+                files: 1,
             });
         }
     }
     let mut cache_bytes = 0u64;
-    for (root, (bytes, layers)) in cache {
+    for (root, (bytes, layers, files)) in cache {
         cache_bytes += bytes;
         top.push(Row {
             bytes,
@@ -201,6 +235,7 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
             cause: WasteCause::Cache,
             layers: RowLayers::Set(layers),
             same_as: None,
+            files,
         });
     }
     let top = top.finish();
@@ -231,6 +266,7 @@ struct Row<'s> {
     cause: WasteCause,
     layers: RowLayers,
     same_as: Option<&'s str>,
+    files: u64,
 }
 
 enum RowLayers {
@@ -277,6 +313,7 @@ impl<'s> Top<'s> {
                     RowLayers::Set(s) => s.into_iter().collect(),
                 },
                 same_as: r.same_as.map(str::to_string),
+                files: r.files,
             })
             .collect()
     }

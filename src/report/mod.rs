@@ -331,6 +331,9 @@ pub struct TopRow {
     pub layers: Vec<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub same_as: Option<String>,
+    /// The files the row stands for: 1 for a file; for a directory (a cache, or a removed
+    /// directory whose files' copies still ship), how many files under it.
+    pub files: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -531,6 +534,7 @@ impl Report {
                         cause: t.cause.name(),
                         layers: t.layers.clone(),
                         same_as: t.same_as.as_deref().map(slash),
+                        files: t.files,
                     })
                     .collect(),
             },

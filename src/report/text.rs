@@ -197,7 +197,14 @@ pub fn render(r: &Report, top: usize) -> String {
                 .same_as
                 .as_deref()
                 .map(|s| format!("  (same as {})", safe(s)))
-                .unwrap_or_default();
+                .unwrap_or_else(|| {
+                    // A directory row: how many files it stands for.
+                    if row.files > 1 {
+                        format!("/  ({})", units::counted(row.files, "file", "files"))
+                    } else {
+                        String::new()
+                    }
+                });
             let _ = writeln!(
                 o,
                 "  {:>9}  {:<11}  {:<9}  {}{same}",

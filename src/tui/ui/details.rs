@@ -212,10 +212,15 @@ pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                 units::decimal_short(row.bytes),
                 row.cause.label()
             );
+            let name = if row.files > 1 {
+                format!("/{}/ ({} files)", row.path, units::count(row.files))
+            } else {
+                format!("/{}", row.path)
+            };
             lines.push(Line::from(vec![
                 Span::raw(head.clone()),
                 Span::raw(fit(
-                    &printable(&format!("/{}", row.path), 1000),
+                    &printable(&name, 1000),
                     width.saturating_sub(head.chars().count()),
                 )),
             ]));
