@@ -295,6 +295,32 @@ fn extract_asks_which_image() {
         "{}",
         render(&s)
     );
+    // Success is a footer notice: the next key does what it says.
+    update(
+        &mut s,
+        Msg::Extracted {
+            request: req.clone(),
+            result: Ok(strata::extract::Summary {
+                files: 1,
+                bytes: 37,
+                ..Default::default()
+            }),
+        },
+    );
+    assert!(
+        render(&s).contains("extracted 1 file (37 B) from A"),
+        "{}",
+        render(&s)
+    );
+    keys(&mut s, "x");
+    assert!(
+        matches!(
+            view(&s).popup,
+            Some(strata::tui::app::compare::ComparePopup::Prompt(_))
+        ),
+        "x opened the prompt: {}",
+        render(&s)
+    );
     // Nothing selected: nothing to extract.
     let (mut s, _dir) = state(120, 40);
     keys(&mut s, "3/nothing-matches\nx");

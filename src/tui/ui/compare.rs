@@ -446,7 +446,12 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, v: &CompareView) {
         &[(Action::Help, "help"), (Action::Quit, "quit")]
     };
     let keys = if v.popup.is_some() { Vec::new() } else { keys };
-    let line = super::footer_line(state, area.width, Vec::new(), &keys, fixed);
+    let lead = v
+        .notice
+        .iter()
+        .map(|n| styled(format!("{}  ", printable(n, 500)), state.theme.warn))
+        .collect();
+    let line = super::footer_line(state, area.width, lead, &keys, fixed);
     frame.render_widget(Paragraph::new(line), area);
 }
 

@@ -51,6 +51,9 @@ pub struct CompareView {
     pub narrowed: Option<String>,
     /// The path a content diff is being read for.
     reading: Option<String>,
+    /// A line for the footer until the next key (a search's result, an extraction's): it
+    /// captures no key, so the next one does what it says.
+    pub notice: Option<String>,
     /// The terminal's size, from the last resize.
     size: (u16, u16),
 }
@@ -80,6 +83,7 @@ impl CompareView {
             sides,
             narrowed: None,
             reading: None,
+            notice: None,
             size: (width, height),
         };
         v.regroup(grouping);
@@ -160,6 +164,7 @@ impl CompareView {
     }
 
     fn on_input_inner(&mut self, input: Input) -> Vec<Effect> {
+        self.notice = None;
         if self.nav.editing_filter {
             if let Input::Edit(edit) = input {
                 self.nav.edit_filter(&self.list.paths, edit);
@@ -217,11 +222,11 @@ impl CompareView {
                     .nav
                     .search_jump(paths, &needle, action == Action::SearchNext);
                 if found.is_none() {
-                    self.popup = Some(ComparePopup::Message(if needle.is_empty() {
+                    self.notice = Some(if needle.is_empty() {
                         "type / and a text first: n and N then jump between the paths that contain it".into()
                     } else {
                         format!("no path here contains \"{}\"", printable(&needle, 100))
-                    }));
+                    });
                 }
             }
             Action::Mode => self.regroup(self.list.grouping.next()),
@@ -309,9 +314,7 @@ impl CompareView {
         match self.selected() {
             Some((_, Target::File(i))) => self.diff_file(i),
             _ => {
-                self.popup = Some(ComparePopup::Message(
-                    "select a file to see how its content changed".into(),
-                ));
+                self.notice = Some("select a file to see how its content changed".into());
                 Vec::new()
             }
         }
@@ -439,22 +442,16 @@ impl CompareView {
 
     /// `x`: asks where to extract the path under the cursor, from B (from A when only A has it).
     fn ask_extract(&mut self) {
-        let path = match self.selected() {
-            Some((_, Target::File(i))) => Some(i),
-            _ => None,
-        };
-        let (path, image) = match (path, self.selected()) {
-            (Some(i), _) => {
+        let (path, image) = match self.selected() {
+            Some((_, Target::File(i))) => {
                 let f = &self.cmp.files[i];
                 (f.path.clone(), usize::from(f.change != FileChange::Removed))
             }
-            (None, Some((id, Target::Context))) if self.list.grouping == Grouping::Dirs => {
+            Some((id, Target::Context)) if self.list.grouping == Grouping::Dirs => {
                 (self.list.paths.path(id).to_string(), 1)
             }
             _ => {
-                self.popup = Some(ComparePopup::Message(
-                    "select a file or directory to extract".into(),
-                ));
+                self.notice = Some("select a file or directory to extract".into());
                 return;
             }
         };
@@ -481,13 +478,18 @@ impl CompareView {
         result: Result<Summary, ExtractFailure>,
     ) {
         self.popup = Some(match result {
-            Ok(s) => ComparePopup::Message(format!(
-                "extracted {} ({}) from {} into {}",
-                crate::model::units::counted(s.files, "file", "files"),
-                crate::model::units::decimal(s.bytes),
-                ["A", "B"][request.image.min(1)],
-                printable(&request.dir, 200)
-            )),
+            // Success is a footer notice: the next key does what it says.
+            Ok(s) => {
+                self.popup = None;
+                self.notice = Some(format!(
+                    "extracted {} ({}) from {} into {}",
+                    crate::model::units::counted(s.files, "file", "files"),
+                    crate::model::units::decimal(s.bytes),
+                    ["A", "B"][request.image.min(1)],
+                    printable(&request.dir, 200)
+                ));
+                return;
+            }
             Err(e) if e.exists && !request.overwrite => ComparePopup::Prompt(Prompt {
                 kind: PromptKind::ConfirmOverwrite(request),
                 input: String::new(),
