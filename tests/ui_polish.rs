@@ -24,16 +24,21 @@ fn footer(s: &State) -> String {
     support::title_and_footer(&render(s)).1
 }
 
+/// The read the last of `effects` asks the runtime for: layer, path, purpose.
+fn last_read(effects: &[Effect]) -> (usize, String, ReadPurpose) {
+    match effects.last().cloned() {
+        Some(Effect::ReadFile {
+            layer,
+            path,
+            purpose,
+        }) => (layer, path, purpose),
+        _ => panic!("expected a read, got {effects:?}"),
+    }
+}
+
 /// Answers the read the last of `effects` asked for with `bytes`, as the runtime would.
 fn answer_read(s: &mut State, effects: &[Effect], bytes: &[u8]) {
-    let Some(Effect::ReadFile {
-        layer,
-        path,
-        purpose,
-    }) = effects.last().cloned()
-    else {
-        panic!("expected a read, got {effects:?}")
-    };
+    let (layer, path, purpose) = last_read(effects);
     let content = strata::extract::FileContent {
         bytes: bytes.to_vec(),
         total: bytes.len() as u64,
@@ -86,14 +91,7 @@ fn a_removed_file_opens_diffs_and_extracts_its_last_copy() {
     let mut s = demo(120, 40);
     // Layer 6 ran `rm -rf /tmp/build`; layer 5 wrote libdemo.a.
     let effects = key(&mut s, "] ] ] ] ] ] <tab> / l i b d e m o <enter> <enter>");
-    let Some(Effect::ReadFile {
-        layer,
-        path,
-        purpose,
-    }) = effects.last().cloned()
-    else {
-        panic!("Enter on a removed file reads its last copy: {effects:?}")
-    };
+    let (layer, path, purpose) = last_read(&effects);
     assert_eq!((layer, path.as_str()), (5, "tmp/build/libdemo.a"));
     assert_eq!(purpose, ReadPurpose::View);
     let screen = render(&s);
