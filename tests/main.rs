@@ -33,4 +33,5 @@ mod trust;
 mod tui_tmux;
 mod ui;
 mod ui_compare;
+mod ui_pictures;
 mod ui_polish;

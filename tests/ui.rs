@@ -47,6 +47,10 @@ pub(crate) fn key(s: &mut State, keys: &str) -> Vec<Effect> {
             "<esc>" => KeyCode::Esc,
             "<down>" => KeyCode::Down,
             "<up>" => KeyCode::Up,
+            "<left>" => KeyCode::Left,
+            "<right>" => KeyCode::Right,
+            "<pagedown>" => KeyCode::PageDown,
+            "<pageup>" => KeyCode::PageUp,
             "<bs>" => KeyCode::Backspace,
             "<space>" => KeyCode::Char(' '),
             t => {

@@ -452,7 +452,8 @@ fn marks_and_counts_say_what_they_mean() {
     assert!(screen.contains("▸ bin/"), "{screen}");
     assert!(screen.contains("entries)"), "{screen}");
     assert!(!screen.contains("(+"), "{screen}");
-    key(&mut s, "?");
+    // The legend ends the help (scrolled to with End).
+    key(&mut s, "? G");
     let help = render(&s);
     assert!(help.contains("● "), "{help}");
     assert!(help.contains("✕ "), "{help}");

@@ -8,7 +8,7 @@ use crate::tree::paths::{PathId, PathTable, ROOT};
 use crate::tree::{Entry, EntryKind, LayerTree, FLAG_AUFS};
 
 /// Where a live path comes from: an entry of a layer, or a directory that layer implied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Loc {
     pub layer: u32,
     pub entry: u32,

@@ -9,6 +9,7 @@ pub mod merge;
 pub mod packages;
 
 pub mod waste;
+pub mod wasted_copies;
 
 use crate::model::history::HistoryStep;
 use crate::tree::LayerTree;

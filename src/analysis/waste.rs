@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::merge::{entry, Cause, Stack};
+use super::merge::{entry, Cause, Loc, Stack};
 use crate::tree::paths::PathId;
-use crate::tree::{EntryKind, LayerTree};
+use crate::tree::{Entry, EntryKind, LayerTree};
 
 /// Merged-view directories whose files are package-manager caches.
 pub const CACHE_DIRS: &[&str] = &[
@@ -48,6 +48,26 @@ pub enum WasteCause {
 }
 
 impl WasteCause {
+    /// Every cause, in the order the views list them (and the themes colour them).
+    pub const ALL: [WasteCause; 5] = [
+        WasteCause::Hidden(Cause::Overwritten),
+        WasteCause::Hidden(Cause::CopyUp),
+        WasteCause::Hidden(Cause::Removed),
+        WasteCause::Duplicate,
+        WasteCause::Cache,
+    ];
+
+    /// Its place in `ALL`.
+    pub fn index(self) -> usize {
+        match self {
+            WasteCause::Hidden(Cause::Overwritten) => 0,
+            WasteCause::Hidden(Cause::CopyUp) => 1,
+            WasteCause::Hidden(Cause::Removed) => 2,
+            WasteCause::Duplicate => 3,
+            WasteCause::Cache => 4,
+        }
+    }
+
     /// How a person reads it: `copy-up` (the JSON value `name` is `copy_up`).
     pub fn label(self) -> &'static str {
         match self {
@@ -86,23 +106,63 @@ pub struct WastedPath {
 pub const TOP_ROWS: usize = 50;
 
 /// One stored copy of a content: path, layer, size.
-type StoredCopy = (PathId, u32, u64);
+pub(crate) type StoredCopy = (PathId, u32, u64);
 
 /// `Waste::final_bytes` alone: the bytes of the regular files a container sees (those only a
 /// hardlink still names included).
 pub fn final_bytes(layers: &[&LayerTree], stack: &Stack) -> u64 {
-    let linked = stack.linked_only.iter().map(|&(_, copy)| Some(copy));
+    visible_files(layers, stack).map(|(_, _, e)| e.size).sum()
+}
+
+/// The regular files a container sees: each path of the final view that is a file, and each
+/// copy visible only through a hardlink (under the link's path), with where it is stored.
+pub(crate) fn visible_files<'a>(
+    layers: &'a [&'a LayerTree],
+    stack: &'a Stack,
+) -> impl Iterator<Item = (PathId, Loc, &'a Entry)> + 'a {
+    let linked = stack.linked_only.iter().map(|&(id, copy)| (id, Some(copy)));
     stack
         .top
         .live
         .iter()
-        .copied()
+        .enumerate()
+        .map(|(id, loc)| (id as PathId, *loc))
         .chain(linked)
-        .flatten()
-        .filter_map(|loc| entry(layers, loc))
-        .filter(|e| e.kind == EntryKind::File)
-        .map(|e| e.size)
-        .sum()
+        .filter_map(move |(id, loc)| {
+            let loc = loc?;
+            let e = entry(layers, loc)?;
+            (e.kind == EntryKind::File).then_some((id, loc, e))
+        })
+}
+
+/// The cache directory of `CACHE_DIRS` that `path` lies under.
+pub fn cache_root(path: &str) -> Option<&'static str> {
+    CACHE_DIRS
+        .iter()
+        .copied()
+        .find(|c| path.len() > c.len() && path.starts_with(*c) && path.as_bytes()[c.len()] == b'/')
+}
+
+/// The copies of the final view whose content an earlier copy already holds: `dup(original,
+/// copy)` for each, where `copies` are the stored files by content (sorted here) and the
+/// original of a content is its earliest stored copy (then by path), as the hints say.
+pub(crate) fn duplicates<'s>(
+    copies: &mut [(u64, &[u8; 32], StoredCopy)],
+    stack: &'s Stack,
+    mut dup: impl FnMut(&'s str, StoredCopy),
+) {
+    copies.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    for run in copies.chunk_by(|a, b| a.1 == b.1).filter(|c| c.len() > 1) {
+        let mut run: Vec<StoredCopy> = run.iter().map(|x| x.2).collect();
+        run.sort_by(|a, b| {
+            a.1.cmp(&b.1)
+                .then_with(|| stack.paths.path(a.0).cmp(stack.paths.path(b.0)))
+        });
+        let original = stack.paths.path(run[0].0);
+        for &copy in &run[1..] {
+            dup(original, copy);
+        }
+    }
 }
 
 pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
@@ -114,22 +174,7 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     let mut by_digest: Vec<(u64, &[u8; 32], StoredCopy)> =
         Vec::with_capacity(stack.top.live.len() + stack.linked_only.len());
     let mut cache: BTreeMap<&str, (u64, BTreeSet<usize>, u64)> = BTreeMap::new();
-    // Visible files, and the copies visible only through a hardlink (under its path).
-    let linked = stack.linked_only.iter().map(|&(id, copy)| (id, Some(copy)));
-    let visible = stack
-        .top
-        .live
-        .iter()
-        .enumerate()
-        .map(|(id, loc)| (id as PathId, *loc));
-    for (id, loc) in visible.chain(linked) {
-        let Some(loc) = &loc else { continue };
-        let Some(e) = entry(layers, *loc) else {
-            continue;
-        };
-        if e.kind != EntryKind::File {
-            continue;
-        }
+    for (id, loc, e) in visible_files(layers, stack) {
         final_bytes += e.size;
         final_files += 1;
         if let Some(d) = &e.digest {
@@ -137,10 +182,7 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
                 by_digest.push((digest_key(d), d, (id, loc.layer, e.size)));
             }
         }
-        let path = stack.paths.path(id);
-        if let Some(root) = CACHE_DIRS.iter().find(|c| {
-            path.len() > c.len() && path.starts_with(*c) && path.as_bytes()[c.len()] == b'/'
-        }) {
+        if let Some(root) = cache_root(stack.paths.path(id)) {
             let slot = cache.entry(root).or_default();
             slot.0 += e.size;
             slot.1.insert(loc.layer as usize);
@@ -202,30 +244,17 @@ pub fn figures(layers: &[&LayerTree], stack: &Stack) -> Waste {
     }
 
     let mut duplicate = 0u64;
-    by_digest.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-    for run in by_digest
-        .chunk_by(|a, b| a.1 == b.1)
-        .filter(|c| c.len() > 1)
-    {
-        let mut copies: Vec<StoredCopy> = run.iter().map(|x| x.2).collect();
-        // The original is the earliest stored copy (then by path), as the hints say.
-        copies.sort_by(|a, b| {
-            a.1.cmp(&b.1)
-                .then_with(|| stack.paths.path(a.0).cmp(stack.paths.path(b.0)))
+    duplicates(&mut by_digest, stack, |original, (id, layer, size)| {
+        duplicate += size;
+        top.push(Row {
+            bytes: size,
+            path: stack.paths.path(id),
+            cause: WasteCause::Duplicate,
+            layers: RowLayers::One(layer as usize),
+            same_as: Some(original),
+            files: 1,
         });
-        let original = stack.paths.path(copies[0].0);
-        for &(id, layer, size) in &copies[1..] {
-            duplicate += size;
-            top.push(Row {
-                bytes: size,
-                path: stack.paths.path(id),
-                cause: WasteCause::Duplicate,
-                layers: RowLayers::One(layer as usize),
-                same_as: Some(original),
-                files: 1,
-            });
-        }
-    }
+    });
     let mut cache_bytes = 0u64;
     for (root, (bytes, layers, files)) in cache {
         cache_bytes += bytes;

@@ -90,6 +90,10 @@ pub enum Action {
     /// The next / previous path containing the last filter text, the filter as it is.
     SearchNext,
     SearchPrev,
+    /// Cycle the Files panel's size bars: share of the parent, of the whole, off.
+    SizeBars,
+    /// The treemap of the selected directory.
+    Treemap,
 }
 
 /// Every action with its config name and description, in help order.
@@ -180,6 +184,16 @@ pub const ACTIONS: &[(Action, &str, &str)] = &[
         Action::Packages,
         "packages",
         "packages by size; Enter shows a package's files",
+    ),
+    (
+        Action::SizeBars,
+        "size_bars",
+        "size bars: share of the directory / of the whole / off",
+    ),
+    (
+        Action::Treemap,
+        "treemap",
+        "treemap of the directory (Enter: into, Backspace: up)",
     ),
     (
         Action::Zoom,

@@ -18,6 +18,7 @@ pub mod layout;
 pub mod loading;
 pub mod nav;
 pub mod popups;
+pub mod squarify;
 pub mod theme;
 
 use std::sync::Arc;

@@ -57,7 +57,12 @@ pub struct Theme {
     pub selected_unfocused: Style,
     pub key: Style,
     pub warn: Style,
+    /// The waste causes, in `WasteCause::ALL` order (overwritten, copy-up, removed,
+    /// duplicate, cache): the Image panel's bars, the size bars, the treemap.
     pub bar: [Style; 5],
+    /// What fills the causes' bytes in the size bars and the treemap: a block in colour,
+    /// a pattern of its own per cause without colour, so that mono still tells them apart.
+    pub waste_fill: [char; 5],
 }
 
 impl Theme {
@@ -86,6 +91,7 @@ impl Theme {
                 Style::new().fg(Color::Magenta),
                 Style::new().fg(Color::Blue),
             ],
+            waste_fill: ['█'; 5],
         }
     }
 
@@ -133,6 +139,7 @@ impl Theme {
             key: plain.add_modifier(Modifier::BOLD),
             warn: plain.add_modifier(Modifier::BOLD),
             bar: [plain; 5],
+            waste_fill: ['▓', '▒', '░', '╳', '='],
         }
     }
 

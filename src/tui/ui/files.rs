@@ -10,7 +10,7 @@ use super::{fit, focused, panel, styled};
 use crate::model::text::printable;
 use crate::model::units;
 use crate::tree::EntryKind;
-use crate::tui::app::explorer::{Explorer, Panel};
+use crate::tui::app::explorer::{Bars, Explorer, Panel};
 use crate::tui::app::filetree::{FileMode, Node, Row, SortBy, Status};
 use crate::tui::app::State;
 
@@ -49,6 +49,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         header.push_str("  UID:GID ");
     }
     header.push_str("    Size ");
+    let bar = bar_width(ex, width);
+    if bar > 0 {
+        let w = bar + if width >= 60 { 7 } else { 0 };
+        header.push_str(&format!("{:<w$} ", "Share"));
+    }
     if show_delta {
         header.push_str("   Delta ");
     }
@@ -100,8 +105,37 @@ fn file_line<'a>(
         head.push_str(&format!("{:>9} ", format!("{}:{}", node.uid, node.gid)));
     }
     head.push_str(&format!("{:>8} ", units::decimal_short(node.size)));
+    let mut share = Vec::new();
+    let bar = bar_width(ex, width);
+    if bar > 0 {
+        let whole = match ex.bars {
+            Bars::Parent => {
+                let paths = &ex.analysis.stack.paths;
+                ex.nav.tree.size_of(paths.parent(node.path))
+            }
+            _ => ex.nav.tree.size_of(crate::tree::paths::ROOT),
+        };
+        let pct = if whole == 0 {
+            0.0
+        } else {
+            node.size as f64 / whole as f64 * 100.0
+        };
+        let waste = ex.shares().map(|s| s.get(node.path)).unwrap_or_default();
+        if width >= 60 {
+            share.push(Span::styled(format!("{pct:>5.1}% "), style));
+        }
+        share.extend(super::bars::size_bar(
+            bar,
+            node.size,
+            whole,
+            &waste,
+            &state.theme,
+        ));
+        share.push(Span::raw(" "));
+    }
+    let mut tail = String::new();
     if show_delta {
-        head.push_str(&format!(
+        tail.push_str(&format!(
             "{:>8} ",
             if node.delta == 0 {
                 String::new()
@@ -140,12 +174,27 @@ fn file_line<'a>(
     if node.status == Status::Removed {
         name.push_str(" (removed)");
     }
-    let room = width.saturating_sub(head.chars().count() + guide.chars().count());
-    Line::from(vec![
-        Span::styled(head, style),
+    let used: usize = share.iter().map(|s| s.content.chars().count()).sum();
+    let room = width
+        .saturating_sub(head.chars().count() + used + tail.chars().count() + guide.chars().count());
+    let mut spans = vec![Span::styled(head, style)];
+    spans.extend(share);
+    spans.extend([
+        Span::styled(tail, style),
         Span::styled(guide, if selected { style } else { t.dim }),
         Span::styled(format!("{:<room$}", fit(&name, room)), style),
-    ])
+    ]);
+    Line::from(spans)
+}
+
+/// Cells of the size bar at this width of the panel; 0 when the bars are off.
+fn bar_width(ex: &Explorer, width: usize) -> usize {
+    match ex.bars {
+        Bars::Off => 0,
+        _ if width >= 100 => 20,
+        _ if width >= 70 => 10,
+        _ => 5,
+    }
 }
 
 /// `drwxr-xr-x`, with setuid/setgid/sticky shown as `ls` does.

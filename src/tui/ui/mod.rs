@@ -1,6 +1,7 @@
 //! Drawing. Every function here reads `&State` and writes to the frame; nothing here changes
 //! state or does I/O.
 
+mod bars;
 mod compare;
 mod compare_popups;
 mod details;
@@ -8,6 +9,7 @@ mod files;
 mod layers;
 mod loading;
 mod popups;
+mod treemap;
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -83,7 +85,9 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     };
     let sort = ex.tree_sort_name();
     // The focused panel's keys, most useful first; what does not fit is left out.
+    let treemap = matches!(ex.popup, Some(crate::tui::app::popups::Popup::Treemap(_)));
     let keys: Vec<(Action, String)> = match (popup, ex.focus) {
+        (true, _) if treemap => vec![(Action::Open, "into".into())],
         (true, _) => vec![(Action::PageDown, "page".into())],
         (false, Panel::Layers) => vec![
             (Action::NextPanel, "files".into()),
@@ -108,9 +112,14 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             (Action::Hints, "hints".into()),
             (Action::Packages, "packages".into()),
             (Action::Config, "config".into()),
+            (Action::Treemap, "treemap".into()),
+            (Action::SizeBars, "bars".into()),
         ],
     };
     let mut lead = Vec::new();
+    if treemap && ex.notice.is_none() {
+        lead.push(Span::styled("arrows:move  Backspace:up  ", t.dim));
+    }
     if let Some(n) = &ex.notice {
         lead.push(Span::styled(
             format!("{}  ", crate::model::text::printable(n, 500)),

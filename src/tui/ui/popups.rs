@@ -92,6 +92,7 @@ pub fn draw(frame: &mut Frame, state: &State, ex: &Explorer, popup: &Popup) {
         Popup::Packages(list) => draw_packages(frame, big, state, ex, list),
         Popup::Prompt(p) => draw_prompt(frame, state, p),
         Popup::Message(m) => draw_message(frame, state, m),
+        Popup::Treemap(map) => super::treemap::draw(frame, state, ex, map),
     }
 }
 

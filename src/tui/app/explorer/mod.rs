@@ -9,6 +9,7 @@
 
 mod files;
 pub mod layers;
+mod pictures;
 mod popup_keys;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use crate::load::{Image, Session};
 use crate::model::text::printable;
 use crate::tree::paths::PathTable;
 pub use layers::{LayerEntry, LayerInfo};
+pub use pictures::Bars;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Panel {
@@ -69,6 +71,16 @@ pub struct Explorer {
     size: (u16, u16),
     /// For each path id, the package (index into the inventory) that owns it, or `u32::MAX`.
     pub owners: Vec<u32>,
+    /// The Files panel's size bars.
+    pub bars: Bars,
+    /// Which stored copies are wasted, once a picture asked.
+    wasted: Option<Arc<crate::analysis::wasted_copies::WastedCopies>>,
+    /// The waste by path of the tree of (layer, mode), once a picture asked.
+    shares: Option<(
+        usize,
+        FileMode,
+        Arc<crate::tui::app::filetree::waste::WasteShares>,
+    )>,
 }
 
 impl Explorer {
@@ -104,6 +116,9 @@ impl Explorer {
             waste_at: None,
             size: (width, height),
             owners,
+            bars: Bars::Off,
+            wasted: None,
+            shares: None,
         };
         ex.rebuild();
         ex.fit(width, height);
@@ -150,6 +165,7 @@ impl Explorer {
         self.build_tree();
         let paths = &self.analysis.stack.paths;
         self.nav.refresh(paths, keep);
+        self.refresh_shares();
     }
 
     /// Builds the tree of the selected layer and mode, unless the tree shown is already it
@@ -282,6 +298,12 @@ impl Explorer {
             Some(Popup::Help(scroll)) => scroll.fit(help::len(), visible),
             Some(Popup::Config(scroll)) => scroll.fit(self.config.len(width), visible),
             Some(Popup::Viewer(v)) => v.fit(width, visible),
+            Some(Popup::Treemap(_)) => {
+                let area = self.treemap_area();
+                if let Some(Popup::Treemap(map)) = &mut self.popup {
+                    map.fit(area);
+                }
+            }
             _ => {}
         }
     }
@@ -463,6 +485,8 @@ impl Explorer {
             Action::Extract => self.ask_extract(),
             Action::Diff => return self.diff_selected(),
             Action::History => self.open_history(),
+            Action::SizeBars => self.cycle_bars(),
+            Action::Treemap => self.open_treemap(),
         }
         Vec::new()
     }

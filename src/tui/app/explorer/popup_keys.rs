@@ -26,6 +26,7 @@ impl Explorer {
         let action = input.action();
         match popup {
             Popup::Prompt(_) => return self.on_prompt_input(input),
+            Popup::Treemap(_) => self.on_treemap_input(input),
             Popup::Message(_) => self.popup = None,
             Popup::Help(_) | Popup::Config(_) | Popup::Viewer(_) => {
                 // The key that opened help or the config closes it too.

@@ -24,6 +24,7 @@ pub use rows::{Folds, Row, RowIter, Rows};
 
 mod filter;
 mod rows;
+pub mod waste;
 
 /// What the Files panel shows of the selected layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -209,7 +210,7 @@ pub struct FileTree {
     pub(super) size: Vec<u64>,
     delta: Vec<i64>,
     /// The entry a node shows (the one below the layer for a removed path).
-    loc: Vec<Loc>,
+    pub(super) loc: Vec<Loc>,
     /// Children present in this tree.
     pub(super) kids: Vec<u32>,
     /// Nodes, the root not counted.
@@ -475,6 +476,11 @@ impl FileTree {
     /// Whether `path` is in this tree.
     pub fn contains(&self, path: PathId) -> bool {
         self.status.get(path as usize).is_some_and(Option::is_some)
+    }
+
+    /// The bytes at or under `path` here (0 for a path not in the tree).
+    pub fn size_of(&self, path: PathId) -> u64 {
+        self.size.get(path as usize).copied().unwrap_or(0)
     }
 
     /// How many children `path` has here (0 for a leaf or a path not in the tree).

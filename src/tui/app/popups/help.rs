@@ -4,7 +4,7 @@
 use crate::tui::app::keymap::{Keymap, ACTIONS};
 
 /// What the marks on screen mean, after the keys.
-const LEGEND: [(&str, &str); 4] = [
+const LEGEND: [(&str, &str); 5] = [
     (
         "●",
         "Layers: a later layer hides some of this layer's bytes (they still ship)",
@@ -15,6 +15,10 @@ const LEGEND: [(&str, &str); 4] = [
     ),
     ("▸ ▾", "Files: a folded / an open directory"),
     ("▲ ▼", "on a border: rows scrolled away above / below"),
+    (
+        "▓ ▒ ░ ╳ =",
+        "size bars, treemap: overwritten, copy-up, removed, duplicate, cache (colours, or these without)",
+    ),
 ];
 
 /// One line: the keys bound to an action, and its description; then the legend.

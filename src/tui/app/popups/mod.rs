@@ -10,6 +10,7 @@ pub mod history;
 pub mod packages;
 pub mod pair_diff;
 pub mod prompt;
+pub mod treemap;
 pub mod viewer;
 
 use super::keymap::Action;
@@ -31,6 +32,7 @@ pub enum Popup {
     History(PathHistory),
     Hints(HintList),
     Packages(PackageList),
+    Treemap(treemap::Treemap),
     Message(String),
 }
 
