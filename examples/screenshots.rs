@@ -64,6 +64,8 @@ const VIEWS: &[(&str, &str)] = &[
     ("09-history", "j j j <tab> G h"),
     ("10-waste", "w"),
     ("12-extract-prompt", "j j j <tab> G x"),
+    ("13-size-bars", "<tab> m m c / a p p <enter> b"),
+    ("14-treemap", "<tab> m m t <bs>"),
 ];
 
 fn main() -> ExitCode {

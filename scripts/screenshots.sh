@@ -3,7 +3,7 @@
 # real UI code at 120x36 (examples/screenshots.rs writes one SVG per view from the rendered
 # cell buffer), then rasterised with rsvg-convert and reduced to a 256-colour palette with
 # pngquant (no dithering: the text looks the same, the files are a quarter of the size).
-# Installs librsvg2-bin, fonts-dejavu-core and pngquant (apt) when they are missing. PNGs in
+# Installs librsvg2-bin, fonts-dejavu-core and pngquant (apt) when they are missing. The explorer's PNGs in
 # screenshots/ that this run did not produce are removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +48,9 @@ for svg in "$tmp"/*.svg; do
 done
 [ ${#made[@]} -gt 0 ] || { echo "screenshots.sh: the example wrote no SVG" >&2; exit 1; }
 
-for png in screenshots/*.png; do
+# Only the explorer's views (NN-name.png) are this script's; other pictures in screenshots/
+# (the HTML report's) are made elsewhere and kept.
+for png in screenshots/[0-9][0-9]-*.png; do
   keep=0
   for m in "${made[@]}"; do
     [ "$(basename "$png")" = "$m" ] && keep=1 && break

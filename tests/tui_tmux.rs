@@ -806,6 +806,20 @@ fn walk_at_80x24(image: &str, filter: &str, content: &str) {
     keys_stay(&s, "hints");
     t.keys(&["Escape"]);
     t.wait_gone("Hints (");
+    // Size bars, then the treemap of the filtered file's directory, up to the root.
+    t.keys(&["b"]);
+    let s = t.wait_for("Share");
+    keys_stay(&s, "size bars");
+    t.keys(&["t"]);
+    let s = t.wait_for("Treemap /");
+    keys_stay(&s, "treemap");
+    assert!(s.contains("wasted: "), "the causes' legend: {s}");
+    // Backspace at the root stays there: enough of them reach it from any depth.
+    t.keys(&["BSpace"; 12]);
+    let s = t.wait_for("Treemap / ·");
+    keys_stay(&s, "treemap of the root");
+    t.keys(&["Escape"]);
+    t.wait_gone("Treemap /");
     t.keys(&["q"]);
     t.wait_for("EXITED:0");
 }

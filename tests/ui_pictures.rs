@@ -177,7 +177,7 @@ fn without_colour_the_causes_have_patterns_of_their_own() {
     // /var/cache/apk and /root/.cache: cache; the logos under /opt and /srv: duplicates.
     assert!(cells.contains("=="), "{screen}");
     assert!(cells.contains("╳╳"), "{screen}");
-    assert!(screen.contains("▓ overwritten  ▒ copy-up  ░ removed  ╳ duplicate  = cache"));
+    assert!(screen.contains("wasted: ▓ overwritten  ▒ copy-up  ░ removed  ╳ duplicate  = cache"));
     // Layer 5's /tmp files are all removed by layer 6.
     let mut s = mono(160, 48);
     key(&mut s, "j j j j j 1 <tab> t <bs>");
@@ -186,8 +186,8 @@ fn without_colour_the_causes_have_patterns_of_their_own() {
     assert!(!screen.contains("╳╳"), "{screen}");
 }
 
-/// The bars' share: of the directory, then of the whole tree; with a cell per 10 % at 160
-/// columns (10 cells), busybox is all of /bin and 87 % of the image.
+/// The bars' share: of the directory, then of the whole tree; with a cell per 5 % at 160
+/// columns (20 cells), busybox is all of /bin and 87 % of the image.
 #[test]
 fn size_bars_measure_the_parent_then_the_whole() {
     let mut s = demo(160, 48);
@@ -200,9 +200,9 @@ fn size_bars_measure_the_parent_then_the_whole() {
             .unwrap_or_else(|| panic!("{name} not on screen"))
             .to_string()
     };
-    assert!(line(&s, "├─busybox").contains("100.0% ██████████ "));
+    assert!(line(&s, "├─busybox").contains("100.0% ████████████████████ "));
     key(&mut s, "b");
-    assert!(line(&s, "├─busybox").contains(" 86.7% █████████  "));
+    assert!(line(&s, "├─busybox").contains(" 86.7% █████████████████    "));
     key(&mut s, "b");
     assert!(!render(&s).contains("Share"));
 }

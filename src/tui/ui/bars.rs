@@ -27,6 +27,12 @@ pub fn size_bar(
         (size as f64 / whole as f64).min(1.0)
     };
     let filled = (share * width as f64).round() as usize;
+    // A share too small for a cell still shows, as a sliver in its main cause's style.
+    if filled == 0 && size > 0 && width > 0 {
+        let main = (0..5).filter(|&k| waste[k] > 0).max_by_key(|&k| waste[k]);
+        let style = main.map_or(t.dim, |k| t.bar[k]);
+        return vec![styled("▏", style), styled(" ".repeat(width - 1), t.dim)];
+    }
     // A run per cause: the cells its bytes take of the filled part, rounded on the running
     // sum so that the runs add up to what they cover.
     let mut spans = Vec::new();
@@ -54,16 +60,14 @@ pub fn size_bar(
     spans
 }
 
-/// The causes with their fills, as a line's spans: `█ overwritten  █ copy-up ...`.
+/// The causes with their fills, as a line's spans: `wasted: █ overwritten  █ copy-up ...`.
 pub fn legend(t: &Theme) -> Vec<Span<'static>> {
-    let mut spans = Vec::new();
+    let mut spans = vec![styled("wasted: ", t.dim)];
     for cause in WasteCause::ALL {
         let k = cause.index();
         spans.push(styled(t.waste_fill[k].to_string(), t.bar[k]));
         spans.push(Span::raw(format!(" {}  ", cause.label())));
     }
-    spans.push(styled(KEPT.to_string(), t.dim));
-    spans.push(Span::raw(" not wasted"));
     spans
 }
 
@@ -84,6 +88,8 @@ mod tests {
         let full = size_bar(4, 10, 10, &[0; 5], &t);
         assert_eq!(text(&full), "████");
         assert_eq!(text(&size_bar(4, 0, 0, &[0; 5], &t)), "    ");
+        // 1 % of 4 cells: a sliver, not nothing.
+        assert_eq!(text(&size_bar(4, 1, 100, &[0, 0, 0, 0, 1], &t)), "▏   ");
         // Waste beyond the size (never, by construction) cannot overflow the bar.
         assert_eq!(text(&size_bar(4, 10, 10, &[50, 0, 0, 0, 0], &t)), "▓▓▓▓");
     }

@@ -42,7 +42,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-    let show_owner = width >= 56;
+    // Size bars take the owner column's room.
+    let show_owner = width >= 56 && ex.bars == Bars::Off;
     let show_delta = width >= 100 || ex.tree_sort_name() == SortBy::Delta.name();
     let mut header = String::from("Permission ");
     if show_owner {
@@ -191,8 +192,9 @@ fn file_line<'a>(
 fn bar_width(ex: &Explorer, width: usize) -> usize {
     match ex.bars {
         Bars::Off => 0,
-        _ if width >= 100 => 20,
-        _ if width >= 70 => 10,
+        _ if width >= 110 => 30,
+        _ if width >= 70 => 20,
+        _ if width >= 56 => 10,
         _ => 5,
     }
 }

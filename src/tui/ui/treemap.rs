@@ -1,6 +1,7 @@
 //! The treemap popup (`app::popups::treemap`): each cell a box with the entry's name and
-//! bytes, its inside filled, from the bottom, in proportion to its wasted bytes by cause; the
-//! selected cell's figures above the cells and the causes' legend below them.
+//! bytes, its inside filled, from the bottom, in proportion to its wasted bytes by cause (what
+//! stays blank is not wasted); the selected cell's figures above the cells and the causes'
+//! legend below them.
 
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
