@@ -16,7 +16,7 @@ use strata::tui::app::keymap::Keymap;
 use strata::tui::app::theme::Theme;
 use strata::tui::app::{update, Effect, Loaded, Msg, ReadPurpose, Screen, State};
 
-fn loaded(path: &str) -> Loaded {
+pub(crate) fn loaded(path: &str) -> Loaded {
     let session = load_image(path);
     let analysis = session.analyse();
     Loaded {

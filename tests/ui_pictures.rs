@@ -4,8 +4,7 @@
 //! through `app::update` as the runtime sends them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::support;
-use crate::ui::{key, render, state_of};
+use crate::ui::{key, loaded, render, state_of};
 
 use strata::tui::app::keymap::Keymap;
 use strata::tui::app::popups::Popup;
@@ -18,15 +17,7 @@ fn demo(w: u16, h: u16) -> State {
 
 fn mono(w: u16, h: u16) -> State {
     let mut s = State::new("assets/demo.tar", Keymap::new(None).0, Theme::mono(), w, h);
-    let session = support::load_image("assets/demo.tar");
-    let analysis = session.analyse();
-    update(
-        &mut s,
-        Msg::Loaded(strata::tui::app::Loaded {
-            session: std::sync::Arc::new(session),
-            analysis: std::sync::Arc::new(analysis),
-        }),
-    );
+    update(&mut s, Msg::Loaded(loaded("assets/demo.tar")));
     s
 }
 
