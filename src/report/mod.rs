@@ -3,6 +3,7 @@
 
 pub mod ci;
 pub mod diff;
+pub mod markdown_util;
 pub mod sbom;
 pub mod text;
 

@@ -9,76 +9,11 @@
 use std::fmt::Write as _;
 
 use super::{change_name, share_mark, DiffReport};
-use crate::model::text::printable;
 use crate::model::units;
+use crate::report::markdown_util::{cell, footer, share, table, RESERVE};
 
 /// GitHub's limit on a comment's body, in characters.
-pub const COMMENT_LIMIT: usize = 65_536;
-
-/// Room kept for the closing lines after the last table.
-const RESERVE: usize = 512;
-
-/// Text from an image, safe in a table cell: no markup, no HTML, no line breaks, no `|`.
-pub fn cell(s: &str, max: usize) -> String {
-    let s = printable(s, max);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '|' => out.push_str("&#124;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' | '$' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A table written into `out` while it fits in `budget` bytes of `out`: the header, then
-/// rows; rows that do not fit are counted in a line after the table.
-fn table(
-    out: &mut String,
-    budget: usize,
-    header: &[&str],
-    rows: impl ExactSizeIterator<Item = String>,
-    what: &str,
-) {
-    let total = rows.len();
-    let _ = writeln!(out, "| {} |", header.join(" | "));
-    let aligns: Vec<&str> = header
-        .iter()
-        .map(|h| {
-            if h.starts_with('Δ') || *h == "A" || *h == "B" || *h == "Size" || *h == "Files" {
-                "---:"
-            } else {
-                "---"
-            }
-        })
-        .collect();
-    let _ = writeln!(out, "|{}|", aligns.join("|"));
-    let mut written = 0;
-    for row in rows {
-        if out.len() + row.len() + 64 > budget {
-            break;
-        }
-        out.push_str(&row);
-        out.push('\n');
-        written += 1;
-    }
-    if written < total {
-        let _ = writeln!(
-            out,
-            "\n… {} more {what} not shown",
-            units::count((total - written) as u64)
-        );
-    }
-    out.push('\n');
-}
+pub use crate::report::markdown_util::COMMENT_LIMIT;
 
 impl DiffReport {
     /// The comparison as GitHub-flavoured markdown, at most `limit` bytes (`COMMENT_LIMIT`
@@ -149,8 +84,7 @@ impl DiffReport {
         }
 
         // Each section below may take a share of what is left; the files take the rest.
-        let share =
-            |o: &String, part: usize| o.len() + (limit - RESERVE).saturating_sub(o.len()) / part;
+        let share = |o: &String, part: usize| share(o, limit, part);
         if !self.packages.is_empty() {
             let _ = writeln!(
                 o,
@@ -308,7 +242,7 @@ impl DiffReport {
             );
             let _ = writeln!(o, "</details>\n");
         }
-        let _ = writeln!(o, "<sub>strata {}</sub>", env!("CARGO_PKG_VERSION"));
+        footer(&mut o);
         o
     }
 }
