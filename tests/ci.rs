@@ -1108,6 +1108,7 @@ fn hostile_messages_are_escaped_in_every_format() {
             status: Status::Fail,
             message: "bad\nline\r\u{1b}[31m 100% <x> & \"q\"\n::error::injected".into(),
             note: Some("and\n::error::a note".into()),
+            measured: None,
         }],
     };
     let text = ci::render(&verdict, &report, Format::Text);

@@ -24,6 +24,7 @@ mod packages_hostile;
 mod packages_rpm;
 mod registry;
 mod registry_tls;
+mod report_markdown;
 mod report_text;
 mod sbom;
 mod session;

@@ -40,7 +40,7 @@ pub fn cell(s: &str, max: usize) -> String {
 }
 
 /// Headers of columns of figures, right-aligned (besides any header starting with `Δ`).
-const FIGURE_HEADERS: [&str; 8] = [
+const FIGURE_HEADERS: [&str; 14] = [
     "A",
     "B",
     "Size",
@@ -49,6 +49,12 @@ const FIGURE_HEADERS: [&str; 8] = [
     "Share",
     "Figure",
     "Threshold",
+    "Layer",
+    "Layers",
+    "Blob",
+    "Hides",
+    "Efficiency",
+    "Wasted",
 ];
 
 /// A table written into `out` while it fits in `budget` bytes of `out`: the header, then

@@ -3,6 +3,7 @@
 
 pub mod ci;
 pub mod diff;
+pub mod markdown;
 pub mod markdown_util;
 pub mod sbom;
 pub mod text;
@@ -322,6 +323,36 @@ pub struct WasteReport {
     pub cache: u64,
     pub efficiency: f64,
     pub top: Vec<TopRow>,
+}
+
+impl WasteReport {
+    /// The causes in the order every output lists them: the name a person reads (`copy-up`
+    /// for the JSON's `copy_up`), the bytes, and what the cause means.
+    pub fn causes(&self) -> [(&'static str, u64, &'static str); 5] {
+        [
+            (
+                "overwritten",
+                self.overwritten,
+                "a later layer wrote the path with new content",
+            ),
+            (
+                "copy-up",
+                self.copy_up,
+                "a later layer changed only metadata (chmod/chown/touch)",
+            ),
+            (
+                "removed",
+                self.removed,
+                "deleted by a later layer, but its bytes still ship",
+            ),
+            (
+                "duplicate",
+                self.duplicate,
+                "visible, same content at several paths",
+            ),
+            ("cache", self.cache, "visible, package-manager caches"),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

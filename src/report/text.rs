@@ -8,7 +8,8 @@ use crate::model::units;
 /// Widest command shown in the layers table.
 const COMMAND_WIDTH: usize = 72;
 
-fn percent(part: u64, whole: u64) -> String {
+/// `part` as a share of `whole`: `12.5 %` (`0.0 %` of nothing).
+pub(crate) fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         "0.0 %".into()
     } else {
@@ -151,30 +152,7 @@ pub fn render(r: &Report, top: usize) -> String {
         percent(w.unreachable_bytes, t.total_bytes),
         w.efficiency * 100.0
     );
-    let causes = [
-        (
-            "overwritten",
-            w.overwritten,
-            "a later layer wrote the path with new content",
-        ),
-        (
-            "copy-up",
-            w.copy_up,
-            "a later layer changed only metadata (chmod/chown/touch)",
-        ),
-        (
-            "removed",
-            w.removed,
-            "deleted by a later layer, but its bytes still ship",
-        ),
-        (
-            "duplicate",
-            w.duplicate,
-            "visible, same content at several paths",
-        ),
-        ("cache", w.cache, "visible, package-manager caches"),
-    ];
-    for (name, bytes, why) in causes {
+    for (name, bytes, why) in w.causes() {
         let _ = writeln!(o, "  {name:<12} {:>9}  {why}", units::decimal(bytes));
     }
     let _ = writeln!(o);
@@ -270,10 +248,7 @@ pub fn render(r: &Report, top: usize) -> String {
 
 /// One hint: severity, id, bytes and layer, the message, the first paths.
 fn hint(o: &mut String, h: &super::Hint) {
-    let sev = serde_json::to_value(h.severity)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let sev = h.severity.name();
     let at = match (h.bytes, h.layer) {
         (0, None) => String::new(),
         (0, Some(l)) => format!(" (layer {l})"),

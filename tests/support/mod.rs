@@ -4,6 +4,7 @@
 //! tools (skopeo, umoci).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod markdown;
 pub mod registry;
 
 use std::collections::BTreeMap;

@@ -47,6 +47,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// As the JSON writes it: `info`, `warning`, `error`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 /// One piece of advice, with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hint {

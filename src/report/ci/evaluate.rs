@@ -38,6 +38,19 @@ pub struct RuleResult {
     /// text formats; absent from the JSON when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The figure the rule measured and the bound it holds the image to, as a person reads
+    /// them, for the markdown verdict (not in the JSON, whose messages say it in dive's
+    /// words). `None` for a rule that measures nothing.
+    #[serde(skip)]
+    pub measured: Option<Measured>,
+}
+
+/// A rule's figure against its threshold: `544.75 MB` against `≤ 500 MB`, `98.1 %` against
+/// `≥ 90 %`, `3 layers` against `disabled`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measured {
+    pub figure: String,
+    pub threshold: String,
 }
 
 /// All rules' outcomes.
@@ -97,6 +110,12 @@ trait Figure: Copy + PartialOrd {
     /// As a size, with its bytes counted and in decimal units (`544,749,398 B (544.75 MB)`);
     /// `None` for a figure that is no byte count.
     fn bytes(self) -> Option<String>;
+    /// As a person reads it: a byte count in decimal units (`bytes`), a count with its
+    /// thousands separated, a ratio as a percentage.
+    fn readable(self, bytes: bool) -> String;
+    /// As `readable`, to the last unit: where the readable forms of a figure and its
+    /// threshold look equal but are not.
+    fn precise(self, bytes: bool) -> String;
 }
 
 impl Figure for u64 {
@@ -111,6 +130,22 @@ impl Figure for u64 {
             units::decimal(self)
         ))
     }
+
+    fn readable(self, bytes: bool) -> String {
+        if bytes {
+            units::decimal(self)
+        } else {
+            units::count(self)
+        }
+    }
+
+    fn precise(self, bytes: bool) -> String {
+        if bytes {
+            format!("{} B", units::count(self))
+        } else {
+            units::count(self)
+        }
+    }
 }
 
 impl Figure for f64 {
@@ -121,6 +156,34 @@ impl Figure for f64 {
     fn bytes(self) -> Option<String> {
         None
     }
+
+    /// Every float figure is a ratio (0-1): a percentage with up to two decimals (`90 %`,
+    /// `98.31 %`).
+    fn readable(self, _bytes: bool) -> String {
+        percent(self, 2)
+    }
+
+    fn precise(self, _bytes: bool) -> String {
+        percent(self, 8)
+    }
+}
+
+/// `ratio` as a percentage with at most `decimals` decimals, trailing zeros dropped; dive's
+/// 0/0 (NaN) as `n/a`, x/0 as `∞`.
+fn percent(ratio: f64, decimals: usize) -> String {
+    if ratio.is_nan() {
+        return "n/a".into();
+    }
+    if ratio.is_infinite() {
+        return "∞".into();
+    }
+    let s = format!("{:.*}", decimals, ratio * 100.0);
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
+    format!("{s} %")
 }
 
 /// One threshold rule measured on the image.
@@ -144,8 +207,17 @@ fn threshold<T: Figure>(t: Threshold<T>, setting: Setting<T>) -> Option<RuleResu
     let limit = match (setting, t.origin) {
         (Setting::On(limit), _) => limit,
         (Setting::Unset, Origin::Strata) => return None,
-        (Setting::Unset | Setting::Disabled, _) => return Some(disabled(t.rule)),
+        (Setting::Unset | Setting::Disabled, _) => {
+            return Some(RuleResult {
+                measured: Some(Measured {
+                    figure: t.value.readable(t.bytes),
+                    threshold: "disabled".into(),
+                }),
+                ..disabled(t.rule)
+            })
+        }
     };
+    let measured = Some(readable_bound(&t, limit));
     // dive writes `threshold < value` and `threshold > value`; these are the same comparisons
     // (also for NaN, which fails neither).
     let (fails, fail_op, pass_op) = match t.bound {
@@ -176,6 +248,7 @@ fn threshold<T: Figure>(t: Threshold<T>, setting: Setting<T>) -> Option<RuleResu
         }
         RuleResult {
             note: (!notes.is_empty()).then(|| notes.join("; ")),
+            measured,
             ..result(
                 t.rule,
                 Status::Fail,
@@ -183,10 +256,49 @@ fn threshold<T: Figure>(t: Threshold<T>, setting: Setting<T>) -> Option<RuleResu
             )
         }
     } else if t.origin == Origin::Dive {
-        result(t.rule, Status::Pass, String::new())
+        RuleResult {
+            measured,
+            ..result(t.rule, Status::Pass, String::new())
+        }
     } else {
-        result(t.rule, Status::Pass, compared(pass_op))
+        RuleResult {
+            measured,
+            ..result(t.rule, Status::Pass, compared(pass_op))
+        }
     })
+}
+
+/// Two readable figures that a person would take for the same number: `500.00 MB` and
+/// `500 MB`.
+fn reads_alike(a: &str, b: &str) -> bool {
+    let trim = |s: &str| {
+        let (number, unit) = s.split_once(' ').unwrap_or((s, ""));
+        let number = if number.contains('.') {
+            number.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            number
+        };
+        format!("{number} {unit}")
+    };
+    trim(a) == trim(b)
+}
+
+/// The figure and the bound a pass needs (`≤ 500 MB`, `≥ 90 %`), readable; a figure that
+/// would read the same as its threshold while differing from it is written in full.
+fn readable_bound<T: Figure>(t: &Threshold<T>, limit: T) -> Measured {
+    let op = match t.bound {
+        Bound::AtMost => "≤",
+        Bound::AtLeast => "≥",
+    };
+    let (mut figure, mut bound) = (t.value.readable(t.bytes), limit.readable(t.bytes));
+    if reads_alike(&figure, &bound) && t.value != limit {
+        figure = t.value.precise(t.bytes);
+        bound = limit.precise(t.bytes);
+    }
+    Measured {
+        figure,
+        threshold: format!("{op} {bound}"),
+    }
 }
 
 fn ratio_of(part: u64, whole: u64) -> f64 {
@@ -203,11 +315,26 @@ fn result(rule: &str, status: Status, message: String) -> RuleResult {
         status,
         message,
         note: None,
+        measured: None,
     }
 }
 
 fn disabled(rule: &str) -> RuleResult {
-    result(rule, Status::Skip, "rule disabled".into())
+    RuleResult {
+        measured: Some(Measured {
+            figure: String::new(),
+            threshold: "disabled".into(),
+        }),
+        ..result(rule, Status::Skip, "rule disabled".into())
+    }
+}
+
+/// A yes/no rule's figure and what passes.
+fn yes_no(figure: String, threshold: &str) -> Option<Measured> {
+    Some(Measured {
+        figure,
+        threshold: threshold.into(),
+    })
 }
 
 pub fn evaluate(rules: &Rules, report: &Report) -> Verdict {
@@ -352,7 +479,7 @@ fn deny_root_user(setting: Setting<()>, report: &Report) -> Option<RuleResult> {
                 None => "unset".to_string(),
                 Some(u) => format!("\"{}\"", printable(u, 100)),
             };
-            Some(if crate::analysis::hints::runs_as_root(user) {
+            let r = if crate::analysis::hints::runs_as_root(user) {
                 result(
                     "deny_root_user",
                     Status::Fail,
@@ -360,6 +487,10 @@ fn deny_root_user(setting: Setting<()>, report: &Report) -> Option<RuleResult> {
                 )
             } else {
                 result("deny_root_user", Status::Pass, format!("user={shown}"))
+            };
+            Some(RuleResult {
+                measured: yes_no(format!("user {shown}"), "not root"),
+                ..r
             })
         }
     }
@@ -376,11 +507,10 @@ fn deny_secrets(setting: Setting<()>, report: &Report) -> Option<RuleResult> {
                 .filter(|h| h.id == "secret" || h.id == "secret-removed")
                 .collect();
             if found.is_empty() {
-                return Some(result(
-                    "deny_secrets",
-                    Status::Pass,
-                    "no secrets found".to_string(),
-                ));
+                return Some(RuleResult {
+                    measured: yes_no("none found".into(), "none"),
+                    ..result("deny_secrets", Status::Pass, "no secrets found".to_string())
+                });
             }
             let mut paths: Vec<&str> = Vec::new();
             for p in found.iter().flat_map(|h| h.paths.iter()) {
@@ -404,7 +534,13 @@ fn deny_secrets(setting: Setting<()>, report: &Report) -> Option<RuleResult> {
             if paths.len() > 5 {
                 let _ = write!(msg, ", and {} more", paths.len() - 5);
             }
-            Some(result("deny_secrets", Status::Fail, msg))
+            Some(RuleResult {
+                measured: yes_no(
+                    units::counted(found.len() as u64, "finding", "findings"),
+                    "none",
+                ),
+                ..result("deny_secrets", Status::Fail, msg)
+            })
         }
     }
 }
@@ -467,6 +603,70 @@ mod tests {
         assert_eq!(
             check(Origin::Strata, Bound::AtMost, 1u64, Setting::Disabled),
             "Skip rule disabled"
+        );
+    }
+
+    fn bound<T: Figure>(bound: Bound, value: T, limit: T, bytes: bool) -> (String, String) {
+        let t = Threshold {
+            rule: "r",
+            origin: Origin::Dive,
+            bound,
+            what: "x",
+            value,
+            fails_because: "bad",
+            bytes,
+            defaulted: false,
+        };
+        let m = threshold(t, Setting::On(limit))
+            .and_then(|r| r.measured)
+            .unwrap();
+        (m.figure, m.threshold)
+    }
+
+    #[test]
+    fn figures_and_thresholds_read_as_a_person_reads_them() {
+        let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            bound(Bound::AtMost, 600_000_000u64, 500_000_000, true),
+            s("600 MB", "≤ 500 MB")
+        );
+        assert_eq!(bound(Bound::AtMost, 21u64, 20, false), s("21", "≤ 20"));
+        assert_eq!(bound(Bound::AtLeast, 0.5, 0.9, false), s("50 %", "≥ 90 %"));
+        assert_eq!(
+            bound(Bound::AtLeast, 0.98314, 0.9, false),
+            s("98.31 %", "≥ 90 %")
+        );
+        // Rounded alike but not equal: written in full, so a failure never reads "90 % ≥ 90 %".
+        assert_eq!(
+            bound(Bound::AtLeast, 0.8999999, 0.9, false),
+            s("89.99999 %", "≥ 90 %")
+        );
+        assert_eq!(
+            bound(Bound::AtMost, 500_000_001u64, 500_000_000, true),
+            s("500,000,001 B", "≤ 500,000,000 B")
+        );
+        assert_eq!(
+            bound(Bound::AtMost, f64::NAN, 0.1, false),
+            s("n/a", "≤ 10 %")
+        );
+        let off = threshold(
+            Threshold {
+                rule: "r",
+                origin: Origin::Dive,
+                bound: Bound::AtMost,
+                what: "x",
+                value: 2_000u64,
+                fails_because: "bad",
+                bytes: true,
+                defaulted: false,
+            },
+            Setting::Disabled,
+        )
+        .and_then(|r| r.measured)
+        .unwrap();
+        assert_eq!(
+            (off.figure.as_str(), off.threshold.as_str()),
+            ("2 kB", "disabled")
         );
     }
 

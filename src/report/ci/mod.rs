@@ -1,5 +1,6 @@
 //! The CI gate (`strata ci`): dive's `.dive-ci` rules, read and judged exactly as dive 0.13.1
-//! does, plus strata's own rules, rendered as text, JSON, JUnit XML or GitHub Actions commands.
+//! does, plus strata's own rules, rendered as text, JSON, JUnit XML, GitHub Actions commands
+//! or markdown.
 //!
 //! Three steps, one file each, so that each can be checked against dive on its own: `rules`
 //! reads the file into `Rules`, `evaluate` turns `Rules` and a `Report` into a `Verdict`, and
@@ -51,10 +52,11 @@
 //! the key, on one line.
 
 mod evaluate;
+mod markdown;
 mod render;
 mod rules;
 
-pub use evaluate::{evaluate, RuleResult, Status, Tally, Verdict};
+pub use evaluate::{evaluate, Measured, RuleResult, Status, Tally, Verdict};
 pub use render::{render, Format, SCHEMA};
 pub use rules::{
     parse_dive_ci, parse_rules, DiveDefaults, Ignored, Rules, RulesError, Setting, ValueError,

@@ -1,5 +1,5 @@
-//! Writing a verdict out: dive's text lines, a `strata.ci/v1` JSON document, JUnit XML, or
-//! GitHub Actions workflow commands.
+//! Writing a verdict out: dive's text lines, a `strata.ci/v1` JSON document, JUnit XML,
+//! GitHub Actions workflow commands, or markdown (`markdown.rs`).
 //!
 //! Rendering decides nothing: every status and message comes from `evaluate`. What each
 //! format adds is its escaping, since a message can quote the image (a user name, a secret's
@@ -23,6 +23,9 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands (`::error` per failed rule) and a summary line.
     Github,
+    /// GitHub-flavoured markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the
+    /// verdict as a table, then the report's summary (`markdown.rs`).
+    Markdown,
 }
 
 /// The `schema` of the JSON output.
@@ -34,6 +37,7 @@ pub fn render(verdict: &Verdict, report: &Report, format: Format) -> String {
         Format::Github => github(verdict),
         Format::Json => json(verdict, report),
         Format::Junit => junit(verdict, report),
+        Format::Markdown => super::markdown::render(verdict, report),
     }
 }
 
@@ -61,7 +65,7 @@ fn text_line(r: &RuleResult) -> String {
 }
 
 /// The message, and the note in parentheses after it where there is one.
-fn with_note(r: &RuleResult) -> String {
+pub(super) fn with_note(r: &RuleResult) -> String {
     match &r.note {
         Some(note) => format!("{} ({note})", r.message),
         None => r.message.clone(),
