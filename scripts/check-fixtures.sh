@@ -6,8 +6,10 @@
 # (tests/packages.rs, `fixture_images_match_syft`); and `strata diff` must tell the py-app
 # v1 -> v2 story (requests upgraded, the chown step's copy-up, the metadata-only rows, the
 # efficiency delta in points) and keep node-app vs debian-bookworm's markdown within one
-# GitHub comment (tests/diff_summary.rs, `fixture_pairs_tell_the_story`); and the explorer
-# is walked at 80x24 on node-app in a real terminal (tests/tui_tmux.rs).
+# GitHub comment (tests/diff_summary.rs, `fixture_pairs_tell_the_story`); node-app's report
+# and ci markdown must fit one comment too (tests/report_markdown.rs,
+# `fixture_markdown_fits_one_comment`); and the explorer is walked at 80x24 on node-app in a
+# real terminal (tests/tui_tmux.rs).
 #
 #   scripts/check-fixtures.sh [FIXTURES_DIR]     (default /tmp/fixtures-out)
 set -euo pipefail
@@ -56,4 +58,6 @@ FIXTURES_DIR="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
   -E 'test(fixture_pairs_tell_the_story)' --no-capture || status=1
 FIXTURES_DIR="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
   -E 'test(the_explorer_is_usable_at_80x24_on_node_app)' --no-capture || status=1
+FIXTURES_DIR="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
+  -E 'test(fixture_markdown_fits_one_comment)' --no-capture || status=1
 exit $status

@@ -148,6 +148,7 @@ fn strata_in(cwd: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_strata"))
         .current_dir(cwd)
         .env("STRATA_CACHE_DIR", cache.path())
+        .env_remove("GITHUB_STEP_SUMMARY")
         .args(args)
         .output()
         .unwrap();

@@ -9,6 +9,7 @@ mod architecture;
 mod bad_input;
 mod cache_ls;
 mod ci;
+mod cli_output;
 mod config_fields;
 mod diff;
 mod diff_summary;

@@ -34,6 +34,10 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Gate a pipeline: exit 0 if every rule passes, 1 if one fails, 2 if the image could
     /// not be analysed. Reads dive's `.dive-ci` as-is.
+    ///
+    /// Where $GITHUB_STEP_SUMMARY names a file (as GitHub Actions sets it), the verdict is also
+    /// appended to it in markdown, whatever --format says; a file that cannot be written is a
+    /// warning on stderr and leaves the exit code to the rules.
     Ci(CiArgs),
     /// Compare two images: shared layers, changed files, config, history and waste.
     Diff(DiffArgs),
@@ -125,6 +129,15 @@ pub struct DiffArgs {
     #[arg(long, default_value_t = 20)]
     pub top: usize,
 
+    /// Write the comparison (text unless --format says otherwise) to FILE instead of stdout;
+    /// an existing FILE is kept unless --force. The compare screen does not open.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+
     #[command(flatten)]
     pub source: SourceArgs,
 }
@@ -159,6 +172,14 @@ pub struct CiArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: CiFormat,
+
+    /// Write the verdict to FILE instead of stdout (an existing FILE is kept unless --force).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -354,6 +375,9 @@ pub enum CiFormat {
     Junit,
     /// GitHub Actions workflow commands (`::error` per failed rule) and a summary line.
     Github,
+    /// Markdown for a pull-request comment: the verdict as a table (each rule's figure
+    /// against its threshold), then the report's summary, under 65,536 characters.
+    Markdown,
 }
 
 impl From<CiFormat> for strata::report::ci::Format {
@@ -363,6 +387,7 @@ impl From<CiFormat> for strata::report::ci::Format {
             CiFormat::Json => Self::Json,
             CiFormat::Junit => Self::Junit,
             CiFormat::Github => Self::Github,
+            CiFormat::Markdown => Self::Markdown,
         }
     }
 }

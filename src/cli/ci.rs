@@ -1,34 +1,66 @@
 //! `strata ci IMAGE`: reads the rules (dive's `.dive-ci` as dive reads it, or `--rules` strictly),
-//! applies dive's flags on top, evaluates them on the report and prints the verdict.
+//! applies dive's flags on top, evaluates them on the report and prints the verdict (or writes
+//! it to `-o FILE`). Under GitHub Actions (`$GITHUB_STEP_SUMMARY` set) the verdict is also
+//! appended to the step summary in markdown.
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::process::ExitCode;
 
-use strata::report::ci::{self, Rules};
+use strata::report::ci::{self, Format, Rules, Verdict};
 use strata::report::Report;
 
 use super::args::CiArgs;
 use super::error::Error;
-use super::options;
+use super::{options, output};
 
-/// `strata ci`: 0 pass, 1 a rule failed, 2 could not analyse (bad image or rules file).
+const WHAT: &str = "CI verdict";
+
+/// `strata ci`: 0 pass, 1 a rule failed, 2 could not analyse (bad image or rules file) or
+/// could not write the verdict where `-o` asked.
 pub fn run(args: &CiArgs) -> Result<ExitCode, Error> {
+    output::refuse_existing(args.output.as_deref(), args.force, WHAT)?;
     let rules = with_dive_flags(ci_rules(args)?, args);
     let opts = options::source_options(&args.source)?;
     let loaded = options::load(&args.image, &args.source, &opts)?;
     let analysis = loaded.analyse();
     let doc = Report::new(loaded.image(), &analysis);
     let verdict = ci::evaluate(&rules, &doc);
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        step_summary(&path, &verdict, &doc);
+    }
     let out = ci::render(&verdict, &doc, args.format.into());
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(out.as_bytes())
-        .and_then(|_| stdout.flush());
+    output::write_report(args.output.as_deref(), args.force, WHAT, out.as_bytes())?;
     Ok(if verdict.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Appends the verdict in markdown to the step summary file at `path`. The file is shared by
+/// every step of the job, so it is only ever appended to, never truncated. Failing to write
+/// it is a warning, not a failure: the exit code stays the verdict's, so a gate never passes
+/// or fails for a reason other than its rules.
+fn step_summary(path: &OsStr, verdict: &Verdict, doc: &Report) {
+    let md = ci::render(verdict, doc, Format::Markdown);
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .and_then(|mut file| {
+            // A blank line first, so the verdict's heading starts a block of its own after
+            // what earlier steps wrote.
+            let earlier = file.metadata()?.len() > 0;
+            let text = if earlier { format!("\n{md}") } else { md };
+            file.write_all(text.as_bytes())
+        });
+    if let Err(e) = written {
+        eprintln!(
+            "strata: warning: cannot append the verdict to $GITHUB_STEP_SUMMARY ({}): {e}",
+            strata::model::text::printable(&path.to_string_lossy(), 1000)
+        );
+    }
 }
 
 /// The rules file of `strata ci`. A `--rules` file is strata's and read strictly; `.dive-ci`

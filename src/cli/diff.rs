@@ -1,20 +1,28 @@
 //! `strata diff A B`: both images load in parallel; on a terminal the compare screen opens,
-//! else the `strata.diff/v1` document or its text is printed.
+//! else (or with `--format` or `-o FILE`) the `strata.diff/v1` document, its text or its
+//! markdown is printed or written to FILE.
 
 use std::io::IsTerminal;
 
 use super::args::{DiffArgs, DiffFormat};
 use super::error::Error;
-use super::{explore, options, write_out};
+use super::{explore, options, output};
+
+const WHAT: &str = "diff";
 
 pub fn run(args: &DiffArgs) -> Result<(), Error> {
+    output::refuse_existing(args.output.as_deref(), args.force, WHAT)?;
     let opts = options::source_options(&args.source)?;
     let format = if args.json {
         Some(DiffFormat::Json)
     } else {
         args.format
     };
-    if format.is_none() && std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+    if format.is_none()
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal()
+    {
         let ui = explore::ui_config(&[&args.a, &args.b])?;
         return Ok(strata::tui::runtime::run_compare(
             &args.a, &args.b, opts, ui,
@@ -31,5 +39,5 @@ pub fn run(args: &DiffArgs) -> Result<(), Error> {
         }
         _ => doc.render_text(args.top),
     };
-    write_out(&out, "diff")
+    output::write_report(args.output.as_deref(), args.force, WHAT, out.as_bytes())
 }

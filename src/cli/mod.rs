@@ -10,6 +10,7 @@ mod error;
 mod explore;
 mod extract;
 mod options;
+mod output;
 mod progress;
 mod report;
 mod sbom;

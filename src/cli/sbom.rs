@@ -2,30 +2,21 @@
 //! an SBOM, on stdout or in a file. The clock and the random serial number are read here, at
 //! the edge, so the library's documents are a function of their inputs.
 //!
-//! A file is written beside its destination and renamed over it only when complete, and never
-//! over an existing file without `--force`: a failed or refused run leaves what the user had.
+//! The file is written as every `-o FILE` is (`output.rs`): complete or not at all, and
+//! never over an existing file without `--force`.
 
-use std::io::{self, Write};
-use std::path::Path;
+use std::io;
 
 use strata::report::sbom::{self, Format, Stamp, Subject};
 
 use super::args::SbomArgs;
 use super::error::Error;
-use super::{options, write_out};
+use super::{options, output};
 
 const WHAT: &str = "SBOM";
 
 pub fn run(args: &SbomArgs) -> Result<(), Error> {
-    // Refused before the image is read: a registry pull is too long to waste on this.
-    if let Some(path) = &args.output {
-        if !args.force && path.symlink_metadata().is_ok() {
-            return Err(Error::Write {
-                what: WHAT,
-                source: already_exists(path),
-            });
-        }
-    }
+    output::refuse_existing(args.output.as_deref(), args.force, WHAT)?;
     let opts = options::source_options(&args.source)?;
     let loaded = options::load(&args.image, &args.source, &opts)?;
     let analysis = loaded.analyse();
@@ -42,11 +33,7 @@ pub fn run(args: &SbomArgs) -> Result<(), Error> {
                 source: io::Error::other(e),
             }
         })?;
-    match &args.output {
-        Some(path) => write_file(path, &out, args.force)
-            .map_err(|source| Error::Write { what: WHAT, source })?,
-        None => write_out(&out, WHAT)?,
-    }
+    output::write_report(args.output.as_deref(), args.force, WHAT, out.as_bytes())?;
     if !args.source.quiet {
         let listed = sbom::shipped(inventory).len();
         let removed = inventory.packages.len() - listed;
@@ -76,53 +63,4 @@ pub fn run(args: &SbomArgs) -> Result<(), Error> {
     }
     std::mem::forget((analysis, loaded));
     Ok(())
-}
-
-fn already_exists(path: &Path) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        format!(
-            "{} exists; --force replaces it",
-            strata::model::text::printable(&path.display().to_string(), 1000)
-        ),
-    )
-}
-
-/// Writes `text` to a temporary file in `path`'s directory, then renames it to `path`: over
-/// an existing file only with `force`, and atomically either way.
-fn write_file(path: &Path, text: &str, force: bool) -> io::Result<()> {
-    let named = |e: io::Error| {
-        io::Error::new(
-            e.kind(),
-            format!(
-                "{}: {e}",
-                strata::model::text::printable(&path.display().to_string(), 1000)
-            ),
-        )
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".strata-sbom-");
-    // What `File::create` would give (0666 less the umask), not the temp file's 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut file = builder.tempfile_in(dir).map_err(named)?;
-    file.write_all(text.as_bytes()).map_err(named)?;
-    file.as_file().sync_all().map_err(named)?;
-    let persisted = if force {
-        file.persist(path)
-    } else {
-        file.persist_noclobber(path)
-    };
-    match persisted {
-        Ok(_) => Ok(()),
-        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Err(already_exists(path)),
-        Err(e) => Err(named(e.error)),
-    }
 }

@@ -119,17 +119,12 @@ fn hints(o: &mut String, doc: &Report, top: usize, budget: usize) {
             } else {
                 units::decimal(h.bytes)
             };
-            let total = h.paths_total.max(h.paths.len());
-            let paths = match h.paths.first() {
-                Some(p) if total > 1 => format!(" ({}, and {} more)", p, total - 1),
-                Some(p) => format!(" ({p})"),
-                None => String::new(),
-            };
+            // The message names the paths already (the first few, and how many more).
             format!(
                 "| {} | {} | {bytes} | {layer} | {} |",
                 h.severity.name(),
                 cell(&h.id, 60),
-                cell(&format!("{}{paths}", h.message), 400)
+                cell(&h.message, 500)
             )
         }),
         "hints",

@@ -435,6 +435,9 @@ pub fn strata_env(
     stdin: Option<&str>,
 ) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+    // `strata ci` appends to a GitHub Actions step summary: never to the real one of a job
+    // running this suite, only to a test's own.
+    cmd.env_remove("GITHUB_STEP_SUMMARY");
     cmd.args(args).envs(env.iter().copied());
     if !env.iter().any(|(k, _)| *k == "STRATA_CACHE_DIR") {
         panic!("strata_env: give the run a STRATA_CACHE_DIR so it never touches the user's cache");

@@ -1,0 +1,91 @@
+//! Where a command's document goes: stdout, or the file `-o FILE` names (`report`, `ci`,
+//! `diff`, `sbom`). One writer for every command, so each keeps a user's file the same way.
+//!
+//! A file is written beside its destination and renamed over it only when complete, and never
+//! over an existing file without `--force`: a failed or refused run leaves what the user had.
+//! The refusal is checked before the image is read too (`refuse_existing`), since a registry
+//! pull is too long to waste on it, and again at the rename, which no other writer can race.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::error::Error;
+use super::write_with;
+
+/// An existing `path` without `force`, refused as the write would refuse it: call before the
+/// long work that makes the document.
+pub fn refuse_existing(path: Option<&Path>, force: bool, what: &'static str) -> Result<(), Error> {
+    match path {
+        Some(path) if !force && path.symlink_metadata().is_ok() => Err(Error::Write {
+            what,
+            source: already_exists(path),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` (the `what`, named in errors) to `path`, or to stdout without one. A file
+/// that exists is replaced only with `force`; a reader that closed stdout early (`| head`) is
+/// no error.
+pub fn write_report(
+    path: Option<&Path>,
+    force: bool,
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    match path {
+        Some(path) => {
+            write_file(path, bytes, force).map_err(|source| Error::Write { what, source })
+        }
+        None => write_with(what, |stdout| stdout.write_all(bytes)),
+    }
+}
+
+fn already_exists(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "{} exists; --force replaces it",
+            strata::model::text::printable(&path.display().to_string(), 1000)
+        ),
+    )
+}
+
+/// Writes `bytes` to a temporary file in `path`'s directory, then renames it to `path`: over
+/// an existing file only with `force`, and atomically either way.
+fn write_file(path: &Path, bytes: &[u8], force: bool) -> io::Result<()> {
+    let named = |e: io::Error| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "{}: {e}",
+                strata::model::text::printable(&path.display().to_string(), 1000)
+            ),
+        )
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".strata-");
+    // What `File::create` would give (0666 less the umask), not the temp file's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder.tempfile_in(dir).map_err(named)?;
+    file.write_all(bytes).map_err(named)?;
+    file.as_file().sync_all().map_err(named)?;
+    let persisted = if force {
+        file.persist(path)
+    } else {
+        file.persist_noclobber(path)
+    };
+    match persisted {
+        Ok(_) => Ok(()),
+        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Err(already_exists(path)),
+        Err(e) => Err(named(e.error)),
+    }
+}
