@@ -16,6 +16,9 @@ command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v podman >/dev/null || need_apt+=(podman)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v rpmbuild >/dev/null || need_apt+=(rpm)
+# man-db and col (bsdextrautils) render `strata man` in tests/shell.rs.
+command -v man >/dev/null || need_apt+=(man-db)
+command -v col >/dev/null || need_apt+=(bsdextrautils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} (apt)" >&2
   sudo_cmd=()
@@ -34,6 +37,9 @@ if ! syft version 2>/dev/null | grep -q "1.18.1"; then
   hash -r
 fi
 for tool in skopeo umoci tmux dive docker-registry podman curl syft rpmbuild; do
+  command -v "$tool" >/dev/null || { echo "test.sh: $tool is required by the tests and could not be installed" >&2; exit 1; }
+done
+for tool in man col; do
   command -v "$tool" >/dev/null || { echo "test.sh: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 

@@ -29,6 +29,7 @@ mod report_markdown;
 mod report_text;
 mod sbom;
 mod session;
+mod shell;
 mod sources;
 mod terminal_safety;
 mod trust;

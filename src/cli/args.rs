@@ -46,6 +46,21 @@ pub enum Command {
     /// Write the image's installed packages as an SBOM: CycloneDX 1.5 or SPDX 2.3 JSON, each
     /// package with the layer that installed it.
     Sbom(SbomArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    ///
+    /// bash: `strata completions bash > ~/.local/share/bash-completion/completions/strata`;
+    /// zsh: `strata completions zsh > ~/.zfunc/_strata`, with `fpath+=~/.zfunc` before
+    /// `compinit` in ~/.zshrc; fish: `strata completions fish >
+    /// ~/.config/fish/completions/strata.fish`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): every command and its options on one page.
+    ///
+    /// `strata man > ~/.local/share/man/man1/strata.1`, then `man strata`.
+    Man,
 }
 
 #[derive(Debug, Args)]

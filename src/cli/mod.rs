@@ -5,10 +5,12 @@
 mod args;
 mod cache;
 mod ci;
+mod completions;
 mod diff;
 mod error;
 mod explore;
 mod extract;
+mod man;
 mod options;
 mod output;
 mod progress;
@@ -38,6 +40,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Cache(args)) => cache::run(&args.action),
         Some(Command::Sbom(args)) => sbom::run(&args),
+        Some(Command::Completions { shell }) => completions::run(shell),
+        Some(Command::Man) => man::run(),
         None => match cli.image {
             // The explorer needs a terminal; piped, `strata IMAGE` prints the report instead.
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
