@@ -47,6 +47,9 @@ const CRATES: &[(&str, &[&str])] = &[
     ("ratatui", &["tui"]),
     ("crossterm", &["tui"]),
     ("clap", &["cli"]),
+    ("clap_complete", &["cli"]),
+    ("clap_mangen", &["cli"]),
+    ("roff", &["cli"]),
     // The layer walker and the outer-archive source; nothing else reads tars.
     ("tar", &["tree", "source"]),
     ("oci_client", &["source/registry"]),

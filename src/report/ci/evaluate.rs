@@ -45,6 +45,17 @@ pub struct RuleResult {
     pub measured: Option<Measured>,
 }
 
+impl RuleResult {
+    /// The message, and the note in parentheses after it where there is one, as every
+    /// format but the JSON writes it.
+    pub fn with_note(&self) -> String {
+        match &self.note {
+            Some(note) => format!("{} ({note})", self.message),
+            None => self.message.clone(),
+        }
+    }
+}
+
 /// A rule's figure against its threshold: `544.75 MB` against `≤ 500 MB`, `98.1 %` against
 /// `≥ 90 %`, `3 layers` against `disabled`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 
 use super::evaluate::{RuleResult, Status, Verdict};
-use super::render::with_note;
 use crate::report::markdown_util::{cell, footer, table, COMMENT_LIMIT};
 use crate::report::Report;
 
@@ -62,7 +61,7 @@ pub fn render(verdict: &Verdict, report: &Report) -> String {
         let line = format!(
             "- **{}**: {}\n",
             cell(&r.rule, 100),
-            cell(&with_note(r), 1000)
+            cell(&r.with_note(), 1000)
         );
         if o.len() + line.len() + 64 > VERDICT_BUDGET {
             let _ = writeln!(o, "- … {} more failures", failed.len() - i);

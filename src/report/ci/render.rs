@@ -59,16 +59,8 @@ fn text_line(r: &RuleResult) -> String {
             "{}: {}: {}",
             label(r.status),
             r.rule,
-            printable(&with_note(r), 2000)
+            printable(&r.with_note(), 2000)
         )
-    }
-}
-
-/// The message, and the note in parentheses after it where there is one.
-pub(super) fn with_note(r: &RuleResult) -> String {
-    match &r.note {
-        Some(note) => format!("{} ({note})", r.message),
-        None => r.message.clone(),
     }
 }
 
@@ -106,7 +98,7 @@ fn github(verdict: &Verdict) -> String {
                 out,
                 "::error title={}::{}",
                 gh_property(&format!("strata ci: {}", r.rule)),
-                gh_data(&printable(&with_note(r), 2000))
+                gh_data(&printable(&r.with_note(), 2000))
             );
         } else {
             out.push_str(&text_line(r));
@@ -169,7 +161,7 @@ fn junit(verdict: &Verdict, report: &Report) -> String {
     );
     for r in &verdict.results {
         let name = xml(&r.rule);
-        let msg = xml(&printable(&with_note(r), 2000));
+        let msg = xml(&printable(&r.with_note(), 2000));
         match r.status {
             Status::Pass => {
                 let _ = writeln!(
