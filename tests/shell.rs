@@ -197,6 +197,7 @@ fn man_renders_every_command_and_option() {
     assert!(section(&text, "STRATA DIFF").contains("-o, --output <FILE>"));
     assert!(section(&text, "STRATA CACHE PRUNE").contains("--max-size <SIZE>"));
     assert!(section(&text, "ENVIRONMENT").contains("NO_COLOR"));
+    assert!(section(&text, "OPTIONS").contains("--color <WHEN>"), "{text}");
 }
 
 /// The lines under the heading `name`, up to the next heading.
@@ -208,4 +209,53 @@ fn section(text: &str, name: &str) -> String {
         .take_while(|l| l.is_empty() || l.starts_with(' '))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[test]
+fn every_command_takes_color_and_documents_carry_no_colour_codes() {
+    let dir = tempdir();
+    let img = dir.path().join("app.tar");
+    Spec::new()
+        .layer("ADD a /", vec![file("etc/a", &noise(1, 500))])
+        .layer("RUN edit", vec![file("etc/a", &noise(2, 50))])
+        .docker_archive(&img);
+    let img = img.to_str().unwrap();
+    for when in ["auto", "always", "never"] {
+        for args in [
+            vec!["report", img, "--color", when],
+            vec!["ci", img, "--color", when],
+            vec!["ci", img, "--format", "markdown", "--color", when],
+            vec!["diff", img, img, "--color", when],
+            vec!["sbom", img, "--color", when],
+            vec!["cache", "ls", "--color", when],
+            vec!["completions", "bash", "--color", when],
+            // Piped, `strata IMAGE` is the report.
+            vec!["--color", when, img],
+        ] {
+            let (code, out, err) = strata_env(
+                &args,
+                &[
+                    (
+                        "STRATA_CACHE_DIR",
+                        dir.path().join("cache").to_str().unwrap(),
+                    ),
+                    ("NO_COLOR", ""),
+                ],
+                None,
+            );
+            assert!(
+                code == 0 || (args[0] == "ci" && code == 1),
+                "{args:?}: {err}"
+            );
+            assert!(!out.is_empty(), "{args:?}");
+            assert!(!out.contains('\u{1b}'), "{args:?}: {out:?}");
+            assert!(!err.contains('\u{1b}'), "{args:?}: {err:?}");
+        }
+    }
+    let (code, _, err) = strata(&["report", img, "--color", "sometimes"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: invalid value 'sometimes' for '--color <WHEN>'"),
+        "{err}"
+    );
 }

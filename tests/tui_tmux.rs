@@ -838,3 +838,73 @@ fn the_explorer_is_usable_at_80x24_on_node_app() {
     assert!(std::path::Path::new(&image).exists(), "{image} not built");
     walk_at_80x24(&image, "app/package.json", "\"name\"");
 }
+
+/// Whether a screen captured with its escapes (`capture-pane -e`) draws any colour: an SGR
+/// foreground or background colour (30-37, 90-97, 40-47, 100-107, 38;…, 48;…). Bold, dim,
+/// reverse and the resets to the default colour (39, 49) are no colour.
+fn draws_colour(escaped: &str) -> bool {
+    escaped.split("\u{1b}[").skip(1).any(|seq| {
+        let Some(end) = seq.find(|c: char| !(c.is_ascii_digit() || c == ';')) else {
+            return false;
+        };
+        seq[end..].starts_with('m')
+            && seq[..end].split(';').any(|p| {
+                matches!(
+                    p.parse::<u32>(),
+                    Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+                )
+            })
+    })
+}
+
+/// `--color` decides over `NO_COLOR`, in the explorer and the compare screen: `always`
+/// colours with `NO_COLOR` set, `never` draws none without it, and `auto` follows `NO_COLOR`.
+#[test]
+fn the_color_flag_wins_over_no_color_in_a_real_terminal() {
+    let oracle = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/oracle/dive-synthetic"
+    );
+    let diff = format!("diff {oracle}/triple.tar {oracle}/overwrite-identical.tar");
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("none.toml");
+    for (env, args, ready, colour) in [
+        ("NO_COLOR=1", demo().to_string(), "Layers (15)", false),
+        ("NO_COLOR=", demo().to_string(), "Layers (15)", true),
+        (
+            "NO_COLOR=1",
+            format!("--color always {}", demo()),
+            "Layers (15)",
+            true,
+        ),
+        (
+            "NO_COLOR=",
+            format!("--color never {}", demo()),
+            "Layers (15)",
+            false,
+        ),
+        (
+            "NO_COLOR=1",
+            format!("{diff} --color always"),
+            "Differences by",
+            true,
+        ),
+        (
+            "NO_COLOR=",
+            format!("{diff} --color never"),
+            "Differences by",
+            false,
+        ),
+    ] {
+        let t = Tmux::strata_env(env, &args, &config, 120, 35);
+        t.wait_for(ready);
+        let escaped = t.run(&["capture-pane", "-p", "-e", "-t", "s"]);
+        assert_eq!(
+            draws_colour(&escaped),
+            colour,
+            "{env} strata {args}: {escaped:?}"
+        );
+        t.keys(&["q"]);
+        t.wait_for("EXITED:0");
+    }
+}

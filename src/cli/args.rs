@@ -24,6 +24,36 @@ pub struct Cli {
 
     #[command(flatten)]
     pub source: SourceArgs,
+
+    /// When to colour: auto (on a terminal, unless NO_COLOR is set), always (even with
+    /// NO_COLOR or TERM=dumb), never. Wins over NO_COLOR. Only the explorer and the compare
+    /// screen draw colour; reports, verdicts and documents never carry colour codes.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: ColorArg,
+}
+
+/// `--color`; a type of its own so that the library's `ColorChoice` knows nothing of clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for strata::tui::app::theme::ColorChoice {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => Self::Auto,
+            ColorArg::Always => Self::Always,
+            ColorArg::Never => Self::Never,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

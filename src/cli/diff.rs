@@ -4,13 +4,13 @@
 
 use std::io::IsTerminal;
 
-use super::args::{DiffArgs, DiffFormat};
+use super::args::{ColorArg, DiffArgs, DiffFormat};
 use super::error::Error;
 use super::{explore, options, output};
 
 const WHAT: &str = "diff";
 
-pub fn run(args: &DiffArgs) -> Result<(), Error> {
+pub fn run(args: &DiffArgs, color: ColorArg) -> Result<(), Error> {
     output::refuse_existing(args.output.as_deref(), args.force, WHAT)?;
     let opts = options::source_options(&args.source)?;
     let format = if args.json {
@@ -23,7 +23,7 @@ pub fn run(args: &DiffArgs) -> Result<(), Error> {
         && std::io::stdout().is_terminal()
         && std::io::stdin().is_terminal()
     {
-        let ui = explore::ui_config(&[&args.a, &args.b])?;
+        let ui = explore::ui_config(&[&args.a, &args.b], color)?;
         return Ok(strata::tui::runtime::run_compare(
             &args.a, &args.b, opts, ui,
         )?);

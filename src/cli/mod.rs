@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> ExitCode {
         ),
         Some(Command::Extract(args)) => extract::run(&args),
         Some(Command::Ci(args)) => return ci::run(&args).unwrap_or_else(|e| fail(&e)),
-        Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args, cli.color),
         Some(Command::Cache(args)) => cache::run(&args.action),
         Some(Command::Sbom(args)) => sbom::run(&args),
         Some(Command::Completions { shell }) => completions::run(shell),
@@ -45,7 +45,7 @@ pub fn run(cli: Cli) -> ExitCode {
         None => match cli.image {
             // The explorer needs a terminal; piped, `strata IMAGE` prints the report instead.
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
-                explore::run(&image, &cli.source)
+                explore::run(&image, &cli.source, cli.color)
             }
             Some(image) => report::run(&image, &cli.source, false, 10, None),
             None => Err(Error::NoImage),

@@ -1,6 +1,6 @@
 //! The user's settings for the terminal program: `config.toml` (`dirs::config_dir()/strata/`,
-//! or `$STRATA_CONFIG`) gives the keys, the theme and the mode an image opens in; the
-//! environment (`NO_COLOR`, `TERM`, `COLORTERM`) gives the colours a terminal can show.
+//! or `$STRATA_CONFIG`) gives the keys, the theme and the mode an image opens in; `--color`
+//! and the environment (`NO_COLOR`, `TERM`, `COLORTERM`) give the colours a terminal can show.
 //!
 //! Every problem with the file names it and the line (`config.toml:3: unknown action 'quitt'
 //! in [keys]`), and the column too for TOML syntax.
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use super::app::filetree::FileMode;
 use super::app::keymap::Keymap;
-use super::app::theme::{Colours, Theme};
+use super::app::theme::{ColorChoice, Colours, Theme};
 
 /// User settings from `config.toml`.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,9 @@ pub struct UiConfig {
     pub keymap: Keymap,
     pub theme: Theme,
     pub mode: FileMode,
+    /// The colours the terminal is drawn in (`--color` and the environment): the terminal
+    /// writer is told too, since crossterm reads `NO_COLOR` on its own.
+    pub colours: Colours,
 }
 
 /// A place in the config file: `PATH:LINE[:COLUMN]`, or `config` for settings that were not
@@ -189,8 +192,14 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Keymap, theme and starting mode from settings and the environment.
+/// Keymap, theme and starting mode from settings and the environment (`--color auto`).
 pub fn ui_config(settings: &Settings) -> Result<UiConfig, ConfigError> {
+    ui_config_with(settings, ColorChoice::Auto)
+}
+
+/// `ui_config` with `--color` as `color` says: `never` makes every theme mono, `always`
+/// colours whatever `NO_COLOR` and `TERM` say. A `theme = "mono"` stays mono.
+pub fn ui_config_with(settings: &Settings, color: ColorChoice) -> Result<UiConfig, ConfigError> {
     let at = |entry: &str| Place {
         path: settings.source.as_ref().map(|s| s.path.clone()),
         line: settings
@@ -213,7 +222,7 @@ pub fn ui_config(settings: &Settings) -> Result<UiConfig, ConfigError> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let term = std::env::var("TERM").ok();
     let colorterm = std::env::var("COLORTERM").ok();
-    let colours = Colours::from_env(no_color, term.as_deref(), colorterm.as_deref());
+    let colours = Colours::choose(color, no_color, term.as_deref(), colorterm.as_deref());
     let theme =
         Theme::by_name(settings.theme.as_deref(), colours).ok_or_else(|| ConfigError::Theme {
             at: at("theme"),
@@ -235,6 +244,7 @@ pub fn ui_config(settings: &Settings) -> Result<UiConfig, ConfigError> {
         keymap,
         theme,
         mode,
+        colours,
     })
 }
 

@@ -15,6 +15,7 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 use ratatui::DefaultTerminal;
 
+use super::app::theme::Colours;
 use super::app::{
     update, Effect, ExtractFailure, ExtractRequest, Loaded, Msg, ReadPurpose, Screen, State,
     VIEW_LIMIT,
@@ -124,8 +125,15 @@ fn spawn_task(tx: Sender<Msg>, what: &'static str, task: impl FnOnce() -> Msg + 
     });
 }
 
+/// crossterm drops every colour when `NO_COLOR` is set, whatever it is asked to draw; the
+/// decision is `UiConfig::colours`' (`--color` wins over `NO_COLOR`), so crossterm is told it.
+fn colour_output(ui: &UiConfig) {
+    ratatui::crossterm::style::force_color_output(ui.colours != Colours::None);
+}
+
 /// Runs the explorer on `input` until the user quits.
 pub fn run(input: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), RunError> {
+    colour_output(&ui);
     let mut terminal = take_terminal();
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
     let result = terminal.size().map_err(RunError::from).and_then(|size| {
@@ -143,6 +151,7 @@ pub fn run(input: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), RunErro
 
 /// Runs the compare screen for `a` and `b` until the user quits.
 pub fn run_compare(a: &str, b: &str, opts: SourceOptions, ui: UiConfig) -> Result<(), RunError> {
+    colour_output(&ui);
     let mut terminal = take_terminal();
     let result = terminal.size().map_err(RunError::from).and_then(|size| {
         let state = State::new(

@@ -1,7 +1,10 @@
-//! Colours by meaning. `NO_COLOR` (or `theme = "mono"`, or a terminal without colours) keeps
-//! every distinction with modifiers only: bold, underline, dim, reversed. The themes use the
-//! 16 ANSI colours, which every colour terminal has; the one finer shade is picked by what
-//! `TERM`/`COLORTERM` say the terminal can show.
+//! Colours by meaning. `NO_COLOR` (or `--color never`, `theme = "mono"`, or a terminal without
+//! colours) keeps every distinction with modifiers only: bold, underline, dim, reversed. The
+//! themes use the 16 ANSI colours, which every colour terminal has; the one finer shade is
+//! picked by what `TERM`/`COLORTERM` say the terminal can show.
+//!
+//! Whether to colour at all is decided here once (`Colours::choose`), from `--color` and the
+//! environment: the flag wins over `NO_COLOR`, as ripgrep's and git's do.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -20,7 +23,38 @@ pub enum Colours {
     TrueColor,
 }
 
+/// `--color`: colour or not, whatever the environment says (`Always`, `Never`), or as it says
+/// (`Auto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// Colour unless `NO_COLOR` is set or `TERM` names a terminal without colour.
+    #[default]
+    Auto,
+    /// Colour, even with `NO_COLOR` set or `TERM=dumb`: the finest the terminal is said to
+    /// show, at least the 16 ANSI colours.
+    Always,
+    /// No colour, as with `NO_COLOR`.
+    Never,
+}
+
 impl Colours {
+    /// The colours to draw with: the environment's (`from_env`) as `choice` allows.
+    pub fn choose(
+        choice: ColorChoice,
+        no_color: bool,
+        term: Option<&str>,
+        colorterm: Option<&str>,
+    ) -> Colours {
+        match choice {
+            ColorChoice::Never => Colours::None,
+            ColorChoice::Auto => Colours::from_env(no_color, term, colorterm),
+            ColorChoice::Always => match Colours::from_env(false, term, colorterm) {
+                Colours::None => Colours::Ansi16,
+                c => c,
+            },
+        }
+    }
+
     pub fn from_env(no_color: bool, term: Option<&str>, colorterm: Option<&str>) -> Colours {
         let term = term.unwrap_or("");
         if no_color {
@@ -172,5 +206,45 @@ impl Theme {
             Status::Removed => self.removed,
             Status::Unchanged => self.unchanged,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_color_flag_wins_over_the_environment() {
+        let choose = |c, no_color, term| Colours::choose(c, no_color, Some(term), None);
+        // auto: the environment decides.
+        assert_eq!(
+            choose(ColorChoice::Auto, false, "xterm-256color"),
+            Colours::Ansi256
+        );
+        assert_eq!(
+            choose(ColorChoice::Auto, true, "xterm-256color"),
+            Colours::None
+        );
+        assert_eq!(choose(ColorChoice::Auto, false, "dumb"), Colours::None);
+        // never: no colour, whatever the terminal can show.
+        assert_eq!(
+            choose(ColorChoice::Never, false, "xterm-256color"),
+            Colours::None
+        );
+        // always: NO_COLOR and a colourless TERM are overruled, the finest shade kept.
+        assert_eq!(
+            choose(ColorChoice::Always, true, "xterm-256color"),
+            Colours::Ansi256
+        );
+        assert_eq!(choose(ColorChoice::Always, true, "dumb"), Colours::Ansi16);
+        assert_eq!(
+            Colours::choose(ColorChoice::Always, true, None, Some("truecolor")),
+            Colours::TrueColor
+        );
+        // The theme follows: never is mono whatever the theme, always keeps the theme's colours.
+        let never = Theme::by_name(Some("dark"), choose(ColorChoice::Never, false, "xterm"));
+        assert_eq!(never.map(|t| t.name), Some("mono"));
+        let always = Theme::by_name(Some("dark"), choose(ColorChoice::Always, true, "xterm"));
+        assert_eq!(always.map(|t| t.name), Some("dark"));
     }
 }
