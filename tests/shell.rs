@@ -197,7 +197,10 @@ fn man_renders_every_command_and_option() {
     assert!(section(&text, "STRATA DIFF").contains("-o, --output <FILE>"));
     assert!(section(&text, "STRATA CACHE PRUNE").contains("--max-size <SIZE>"));
     assert!(section(&text, "ENVIRONMENT").contains("NO_COLOR"));
-    assert!(section(&text, "OPTIONS").contains("--color <WHEN>"), "{text}");
+    assert!(
+        section(&text, "OPTIONS").contains("--color <WHEN>"),
+        "{text}"
+    );
 }
 
 /// The lines under the heading `name`, up to the next heading.
@@ -258,4 +261,38 @@ fn every_command_takes_color_and_documents_carry_no_colour_codes() {
         err.starts_with("error: invalid value 'sometimes' for '--color <WHEN>'"),
         "{err}"
     );
+}
+
+/// What `git -C <the crate> ARGS` prints, trimmed; `None` where there is no checkout.
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+#[test]
+fn version_names_the_commit_it_was_built_from() {
+    let out = stdout_of(&["--version"]);
+    let version = env!("CARGO_PKG_VERSION");
+    let manifest = std::fs::canonicalize(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let checkout = git(&["rev-parse", "--show-toplevel"])
+        .is_some_and(|top| std::fs::canonicalize(top).ok() == Some(manifest.clone()));
+    if !checkout {
+        // A build from a tarball: the package's version alone.
+        assert_eq!(out, format!("strata {version}\n"));
+        return;
+    }
+    let hash = git(&["rev-parse", "--short", "HEAD"]).unwrap();
+    let date = git(&["log", "-1", "--format=%cs"]).unwrap();
+    let line = out.trim_end();
+    let clean = format!("strata {version} ({hash} {date})");
+    let dirty = format!("strata {version} ({hash}-dirty {date})");
+    // `-dirty` says what the tree was at build time (build.rs watches the sources, not
+    // the tests), so either form is right here.
+    assert!(line == clean || line == dirty, "{line:?}, not {clean:?}");
 }

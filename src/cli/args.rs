@@ -7,9 +7,10 @@ use strata::report::ci::Setting;
 /// Open a container image and see what is inside it, layer by layer, and where the bytes are
 /// wasted.
 #[derive(Debug, Parser)]
+// The version names the commit it was built from where build.rs could read it.
 #[command(
     name = "strata",
-    version,
+    version = env!("STRATA_VERSION"),
     about,
     args_conflicts_with_subcommands = true
 )]
