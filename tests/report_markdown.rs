@@ -482,3 +482,35 @@ fn fixture_markdown_fits_one_comment() {
     assert!(code == 0 || code == 1, "{err}");
     checked_html(&out, &ALLOWED_TAGS);
 }
+
+#[test]
+fn report_format_markdown_through_the_binary() {
+    let dir = tempdir();
+    let archive = dir.path().join("app.tar");
+    wasteful().docker_archive(&archive);
+    let path = archive.to_str().unwrap();
+    let (code, out, err) = strata(&["report", path, "--format", "markdown", "--top", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        markdown::render(&report_of(&archive), 3, markdown::COMMENT_LIMIT)
+    );
+    checked_html(&out, &ALLOWED_TAGS);
+    // --format text and json are the forms without it.
+    assert_eq!(
+        strata(&["report", path, "--format", "text"]).1,
+        strata(&["report", path]).1
+    );
+    assert_eq!(
+        strata(&["report", path, "--format", "json"]).1,
+        strata(&["report", path, "--json"]).1
+    );
+    let (code, out, err) = strata(&["report", path, "--json", "--format", "markdown"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    let first = err.lines().next().unwrap();
+    assert!(
+        first.starts_with("error:") && first.contains("--json") && first.contains("--format"),
+        "{err}"
+    );
+}

@@ -261,11 +261,17 @@ pub struct ReportArgs {
     /// Image to analyse (see `strata --help` for the forms accepted).
     pub image: String,
 
-    /// Print the `strata.report/v1` JSON document instead of text.
-    #[arg(long)]
+    /// Print the `strata.report/v1` JSON document instead of text (the same as `--format
+    /// json`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
-    /// Rows of the top wasted paths table in the text report.
+    /// Output format: text, json (the `strata.report/v1` document) or markdown (a pull-request
+    /// comment, under GitHub's 65,536 characters).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+
+    /// Rows of the top wasted paths table in the text report (and of the hints in markdown).
     #[arg(long, default_value_t = 10)]
     pub top: usize,
 
@@ -399,6 +405,14 @@ fn dive_size(s: &str) -> Result<Setting<u64>, SizeError> {
         return Ok(Setting::Disabled);
     }
     units::parse_size(s).map(Setting::On)
+}
+
+/// `strata report --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 /// `strata diff --format`.

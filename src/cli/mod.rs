@@ -21,7 +21,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 pub use args::Cli;
-use args::Command;
+use args::{Command, ReportFormat};
 use error::Error;
 
 /// Runs the command `cli` names and gives the process's exit code: 0 done, 1 a CI rule
@@ -31,7 +31,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Report(args)) => report::run(
             &args.image,
             &args.source,
-            args.json,
+            match (args.json, args.format) {
+                (true, _) => ReportFormat::Json,
+                (false, format) => format.unwrap_or(ReportFormat::Text),
+            },
             args.top,
             args.base.as_deref(),
         ),
@@ -47,7 +50,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
                 explore::run(&image, &cli.source, cli.color)
             }
-            Some(image) => report::run(&image, &cli.source, false, 10, None),
+            Some(image) => report::run(&image, &cli.source, ReportFormat::Text, 10, None),
             None => Err(Error::NoImage),
         },
     };

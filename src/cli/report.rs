@@ -1,16 +1,16 @@
-//! `strata report IMAGE`: the text report or the `strata.report/v1` document, with the split
-//! against a base image when `--base` names one.
+//! `strata report IMAGE`: the text report, the `strata.report/v1` document or the markdown
+//! comment, with the split against a base image when `--base` names one.
 
-use strata::report::{text, Report};
+use strata::report::{markdown, text, Report};
 
-use super::args::SourceArgs;
+use super::args::{ReportFormat, SourceArgs};
 use super::error::Error;
 use super::{options, write_out, write_with};
 
 pub fn run(
     image: &str,
     source: &SourceArgs,
-    json: bool,
+    format: ReportFormat,
     top: usize,
     base: Option<&str>,
 ) -> Result<(), Error> {
@@ -33,10 +33,13 @@ pub fn run(
     if let (Some(reference), Some(b)) = (base, &base_image) {
         doc.set_base(reference, b.image(), loaded.image(), &analysis);
     }
-    let written = if json {
-        write_with("report", |stdout| doc.write_json(stdout))
-    } else {
-        write_out(&text::render(&doc, top), "report")
+    let written = match format {
+        ReportFormat::Json => write_with("report", |stdout| doc.write_json(stdout)),
+        ReportFormat::Markdown => write_out(
+            &markdown::render(&doc, top, markdown::COMMENT_LIMIT),
+            "report",
+        ),
+        ReportFormat::Text => write_out(&text::render(&doc, top), "report"),
     };
     // The process ends right after: freeing millions of entries one by one would only
     // delay the exit (a tenth of a reopen of a 300k-file image went there).
