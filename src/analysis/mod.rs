@@ -7,6 +7,7 @@ pub mod dive_compat;
 pub mod hints;
 pub mod merge;
 pub mod packages;
+pub mod sizes;
 
 pub mod waste;
 pub mod wasted_copies;

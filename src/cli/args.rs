@@ -261,15 +261,23 @@ pub struct ReportArgs {
     /// Image to analyse (see `strata --help` for the forms accepted).
     pub image: String,
 
-    /// Print the `strata.report/v1` JSON document instead of text (the same as `--format
-    /// json`).
+    /// Print the `strata.report/v1` JSON document instead of text (the same as `--format json`).
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
-    /// Output format: text, json (the `strata.report/v1` document) or markdown (a pull-request
-    /// comment, under GitHub's 65,536 characters).
+    /// Output format: text, json (the `strata.report/v1` document), markdown (a pull-request
+    /// comment, under GitHub's 65,536 characters) or html (one self-contained page with a
+    /// treemap of the final view; works offline).
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
+
+    /// Write the report to FILE instead of stdout (an existing FILE is kept unless --force).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Replace FILE if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
 
     /// Rows of the top wasted paths table in the text report (and of the hints in markdown).
     #[arg(long, default_value_t = 10)]
@@ -407,14 +415,6 @@ fn dive_size(s: &str) -> Result<Setting<u64>, SizeError> {
     units::parse_size(s).map(Setting::On)
 }
 
-/// `strata report --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Text,
-    Json,
-    Markdown,
-}
-
 /// `strata diff --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiffFormat {
@@ -475,4 +475,13 @@ pub enum SourceChoice {
     Registry,
     Docker,
     Podman,
+}
+
+/// `strata report --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+    Html,
 }

@@ -21,23 +21,14 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 pub use args::Cli;
-use args::{Command, ReportFormat};
+use args::Command;
 use error::Error;
 
 /// Runs the command `cli` names and gives the process's exit code: 0 done, 1 a CI rule
 /// failed, 2 could not do it, 128 + N when signal N ended the explorer.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Some(Command::Report(args)) => report::run(
-            &args.image,
-            &args.source,
-            match (args.json, args.format) {
-                (true, _) => ReportFormat::Json,
-                (false, format) => format.unwrap_or(ReportFormat::Text),
-            },
-            args.top,
-            args.base.as_deref(),
-        ),
+        Some(Command::Report(args)) => report::run(&args),
         Some(Command::Extract(args)) => extract::run(&args),
         Some(Command::Ci(args)) => return ci::run(&args).unwrap_or_else(|e| fail(&e)),
         Some(Command::Diff(args)) => diff::run(&args, cli.color),
@@ -50,7 +41,16 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(image) if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
                 explore::run(&image, &cli.source, cli.color)
             }
-            Some(image) => report::run(&image, &cli.source, ReportFormat::Text, 10, None),
+            Some(image) => report::run(&args::ReportArgs {
+                image,
+                json: false,
+                format: None,
+                output: None,
+                force: false,
+                top: 10,
+                base: None,
+                source: cli.source,
+            }),
             None => Err(Error::NoImage),
         },
     };

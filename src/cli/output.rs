@@ -12,8 +12,8 @@ use std::path::Path;
 use super::error::Error;
 use super::write_with;
 
-/// An existing `path` without `force`, refused as the write would refuse it: call before the
-/// long work that makes the document.
+/// Refuses an existing `path` unless `force`: checked before the image is read, as a
+/// registry pull is too long to waste on this (the write checks again, atomically).
 pub fn refuse_existing(path: Option<&Path>, force: bool, what: &'static str) -> Result<(), Error> {
     match path {
         Some(path) if !force && path.symlink_metadata().is_ok() => Err(Error::Write {
@@ -24,45 +24,52 @@ pub fn refuse_existing(path: Option<&Path>, force: bool, what: &'static str) -> 
     }
 }
 
-/// Writes `bytes` (the `what`, named in errors) to `path`, or to stdout without one. A file
-/// that exists is replaced only with `force`; a reader that closed stdout early (`| head`) is
-/// no error.
+/// Writes `bytes` (the `what`, named in errors) to `path`, or to stdout without one (see
+/// `emit`).
 pub fn write_report(
     path: Option<&Path>,
     force: bool,
     what: &'static str,
     bytes: &[u8],
 ) -> Result<(), Error> {
+    emit(path, force, what, |w| w.write_all(bytes))
+}
+
+/// Writes with `write` to `path` (see `write_file`), or to stdout when there is none.
+pub fn emit(
+    path: Option<&Path>,
+    force: bool,
+    what: &'static str,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
     match path {
         Some(path) => {
-            write_file(path, bytes, force).map_err(|source| Error::Write { what, source })
+            write_file(path, force, write).map_err(|source| Error::Write { what, source })
         }
-        None => write_with(what, |stdout| stdout.write_all(bytes)),
+        None => write_with(what, |stdout| write(stdout)),
     }
+}
+
+/// `path` as a message shows it.
+pub fn shown(path: &Path) -> String {
+    strata::model::text::printable(&path.display().to_string(), 1000)
 }
 
 fn already_exists(path: &Path) -> io::Error {
     io::Error::new(
         io::ErrorKind::AlreadyExists,
-        format!(
-            "{} exists; --force replaces it",
-            strata::model::text::printable(&path.display().to_string(), 1000)
-        ),
+        format!("{} exists; --force replaces it", shown(path)),
     )
 }
 
-/// Writes `bytes` to a temporary file in `path`'s directory, then renames it to `path`: over
-/// an existing file only with `force`, and atomically either way.
-fn write_file(path: &Path, bytes: &[u8], force: bool) -> io::Result<()> {
-    let named = |e: io::Error| {
-        io::Error::new(
-            e.kind(),
-            format!(
-                "{}: {e}",
-                strata::model::text::printable(&path.display().to_string(), 1000)
-            ),
-        )
-    };
+/// Writes to a temporary file in `path`'s directory with `write`, then renames it to `path`:
+/// over an existing file only with `force`, and atomically either way.
+fn write_file(
+    path: &Path,
+    force: bool,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", shown(path)));
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -76,7 +83,11 @@ fn write_file(path: &Path, bytes: &[u8], force: bool) -> io::Result<()> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let mut file = builder.tempfile_in(dir).map_err(named)?;
-    file.write_all(bytes).map_err(named)?;
+    {
+        let mut out = io::BufWriter::with_capacity(64 << 10, file.as_file_mut());
+        write(&mut out).map_err(named)?;
+        out.flush().map_err(named)?;
+    }
     file.as_file().sync_all().map_err(named)?;
     let persisted = if force {
         file.persist(path)

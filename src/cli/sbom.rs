@@ -46,10 +46,7 @@ pub fn run(args: &SbomArgs) -> Result<(), Error> {
             line += &format!(" ({removed} removed by a later layer left out)");
         }
         if let Some(path) = &args.output {
-            line += &format!(
-                " written to {}",
-                strata::model::text::printable(&path.display().to_string(), 1000)
-            );
+            line += &format!(" written to {}", output::shown(path));
         }
         eprintln!("{line}");
         for u in &inventory.unreadable {

@@ -1,10 +1,11 @@
-//! The `strata.report/v1` document (DESIGN.md section 4): one model, rendered as JSON by serde
-//! and as text by `text.rs`. Field names are stable: add fields, never rename.
+//! The `strata.report/v1` document (DESIGN.md section 4): one model, rendered as JSON by serde,
+//! as text by `text.rs` and as a page by `html/`. Field names are stable: add fields, never rename.
 
 pub mod ci;
 pub mod diff;
 pub mod markdown;
 pub mod markdown_util;
+pub mod html;
 pub mod sbom;
 pub mod text;
 
