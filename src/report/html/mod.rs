@@ -63,7 +63,7 @@ fn treemap_section(o: &mut String, map: &Treemap) {
     let _ = writeln!(
         o,
         "<section id=\"treemap\"><h2>Where the bytes are</h2>\
-         <div class=\"crumbs\" id=\"crumbs\"></div><div class=\"map\" id=\"map\" role=\"tree\"></div>\
+         <div class=\"crumbs\" id=\"crumbs\"></div><div class=\"map\" id=\"map\"></div>\
          <div class=\"mapinfo\" id=\"mapinfo\"></div>"
     );
     let mut note = format!(
