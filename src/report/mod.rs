@@ -3,9 +3,9 @@
 
 pub mod ci;
 pub mod diff;
+pub mod html;
 pub mod markdown;
 pub mod markdown_util;
-pub mod html;
 pub mod sbom;
 pub mod text;
 
