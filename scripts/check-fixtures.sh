@@ -60,4 +60,6 @@ FIXTURES_DIR="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
   -E 'test(the_explorer_is_usable_at_80x24_on_node_app)' --no-capture || status=1
 FIXTURES_DIR="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
   -E 'test(fixture_markdown_fits_one_comment)' --no-capture || status=1
+FIXTURES_DIR="$FIXTURES" cargo nextest run --all-targets --run-ignored only \
+  -E 'test(node_app_fixture_page_has_its_top_directories_and_zooms)' --no-capture || status=1
 exit $status

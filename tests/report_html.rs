@@ -611,3 +611,44 @@ fn the_page_goes_to_stdout_without_o_and_an_existing_file_is_kept() {
         .unwrap()
         .starts_with("Image "));
 }
+
+/// The real node-app fixture (113k files): the page stays small, has a cell per top directory
+/// holding bytes, and zooms into the biggest; run by scripts/check-fixtures.sh.
+#[test]
+#[ignore = "needs the fixtures built by ../shared/fixtures/build.sh (scripts/check-fixtures.sh)"]
+fn node_app_fixture_page_has_its_top_directories_and_zooms() {
+    let fixtures = std::env::var("FIXTURES_DIR").unwrap_or_else(|_| "/tmp/fixtures-out".into());
+    let image = PathBuf::from(format!("{fixtures}/docker-archive/node-app-latest.tar"));
+    assert!(image.exists(), "{} not built", image.display());
+    let dir = support::tempdir();
+    let page = write_report(&image, dir.path());
+    let size = std::fs::metadata(&page).unwrap().len();
+    assert!(size < 2_000_000, "{size} bytes");
+    let files = final_files(&image);
+    let dirs = dir_bytes(&files);
+    let top = children(&files, "/");
+    let top_dirs: BTreeSet<String> = top
+        .keys()
+        .filter(|p| dirs.contains_key(*p))
+        .cloned()
+        .collect();
+    let dom = rendered(&page, "");
+    assert_eq!(cells(&dom, "dir"), top_dirs);
+    let (target, _) = top_dirs
+        .iter()
+        .map(|d| (d, dirs[d]))
+        .max_by_key(|(_, bytes)| *bytes)
+        .unwrap();
+    let dom = rendered(&page, &zoom_fragment(target));
+    assert_eq!(&zoomed(&dom), target);
+    let want: BTreeSet<String> = children(&files, target).into_keys().collect();
+    let got: BTreeSet<String> = cells(&dom, "dir")
+        .union(&cells(&dom, "file"))
+        .cloned()
+        .collect();
+    assert!(
+        !got.is_empty() && got.is_subset(&want),
+        "{got:?} of {want:?}"
+    );
+    screenshot(&page, &dir.path().join("node-app.png"));
+}
