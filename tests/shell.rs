@@ -296,3 +296,26 @@ fn version_names_the_commit_it_was_built_from() {
     // the tests), so either form is right here.
     assert!(line == clean || line == dirty, "{line:?}, not {clean:?}");
 }
+
+/// `--color` may come before a command's name, as a global flag; an image's own options
+/// before it would be silently ignored, so they are refused, with a line saying where they go.
+#[test]
+fn color_may_precede_the_command_and_an_images_options_may_not() {
+    let img = "assets/demo.tar";
+    let (code, out, err) = strata(&["--color", "never", "report", img]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("Image "), "{out}");
+    for args in [
+        vec!["--platform", "linux/amd64", "report", img],
+        vec!["-q", "ci", img],
+        vec!["--no-cache", "diff", img, img],
+    ] {
+        let (code, out, err) = strata(&args);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("go after the command's name"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -12,7 +12,9 @@ use strata::report::ci::Setting;
     name = "strata",
     version = env!("STRATA_VERSION"),
     about,
-    args_conflicts_with_subcommands = true
+    // `--color` is global and may come before a command's name; the image and the source
+    // flags of `strata IMAGE` may not (`cli::run` refuses them with a command).
+    subcommand_negates_reqs = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -294,7 +296,7 @@ pub struct ReportArgs {
 
 /// How to read an image: the flags of every command that opens one (not of `cache`, which
 /// opens none). Not `global`: a global flag is offered by every subcommand, `cache` too.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct SourceArgs {
     /// Platform to pick from a multi-platform image: os/arch[/variant] (default: the host's).
     #[arg(long)]

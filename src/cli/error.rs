@@ -19,6 +19,10 @@ pub enum Error {
     #[error("no image given; try `strata IMAGE` to explore one, or `strata --help`")]
     NoImage,
 
+    /// `strata IMAGE` or its flags given with a command: they belong after its name.
+    #[error("the image and its options go after the command's name: strata COMMAND [OPTIONS] IMAGE (only --color may come before it)")]
+    BeforeCommand,
+
     /// A rules file (`--rules FILE` or `.dive-ci`) could not be read.
     #[error("{}: {source}", .path.display())]
     ReadRules { path: PathBuf, source: io::Error },
