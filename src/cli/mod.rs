@@ -27,10 +27,8 @@ use error::Error;
 /// Runs the command `cli` names and gives the process's exit code: 0 done, 1 a CI rule
 /// failed, 2 could not do it, 128 + N when signal N ended the explorer.
 pub fn run(cli: Cli) -> ExitCode {
-    if cli.command.is_some() {
-        if cli.image.is_some() || cli.source != args::SourceArgs::default() {
-            return fail(&Error::BeforeCommand);
-        }
+    if cli.command.is_some() && (cli.image.is_some() || cli.source != args::SourceArgs::default()) {
+        return fail(&Error::BeforeCommand);
     }
     let result = match cli.command {
         Some(Command::Report(args)) => report::run(&args),
