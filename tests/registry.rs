@@ -681,3 +681,40 @@ fn two_processes_share_one_cache_safely() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, a.1);
 }
+
+/// The throttling proxy the lazy-load benchmarks run behind (tests/support/throttle.rs):
+/// an image pulled through it gives the same report as pulled directly, and its blobs' bytes
+/// went through it.
+#[test]
+fn a_pull_through_the_throttled_link_gives_the_same_report() {
+    use crate::support::throttle::{Link, Throttle};
+    let reg = Registry::start(None);
+    let name = reg.push(&format!("docker-archive:{DEMO}"), "slow:v1", &[]);
+    let port = reg.host().rsplit(':').next().unwrap().parse().unwrap();
+    let link = Throttle::start(
+        port,
+        Link {
+            rate: 50_000_000,
+            latency: Duration::from_millis(30),
+        },
+    )
+    .unwrap();
+    let cache = tempdir();
+    let env = cache_env(cache.path());
+    let direct = report_via(&name, &env);
+    let cache = tempdir();
+    let env = cache_env(cache.path());
+    let slow = report_via(&name.replace(&reg.host(), &link.host()), &env);
+    assert_eq!(figures(&slow), figures(&direct));
+    let blobs: u64 = direct["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["compressed_size"].as_u64().unwrap())
+        .sum();
+    let sent = link.sent.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        sent >= blobs,
+        "{sent} bytes through the link, {blobs} in blobs"
+    );
+}

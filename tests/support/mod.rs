@@ -6,6 +6,7 @@
 
 pub mod markdown;
 pub mod registry;
+pub mod throttle;
 
 use std::collections::BTreeMap;
 use std::io::Write;
