@@ -5,6 +5,7 @@
 //! - `history`, `build_step`: the config's history steps, cleaned and read once;
 //! - `digest`: `sha256:` digests;
 //! - `limits`: the bounds a hostile image must stay within;
+//! - `listing`: one archive entry as its listing (a tar header, a TOC) gives it, not yet normalised;
 //! - `units`: byte sizes, parsed as dive parses them and formatted for each place they show;
 //! - `error`: the engine's error kinds;
 //! - `path`, `text`: normalised image paths and how to show image text safely;
@@ -20,6 +21,7 @@ pub mod gocompat;
 pub mod history;
 pub mod image;
 pub mod limits;
+pub mod listing;
 pub mod packages;
 pub mod path;
 pub mod tar_header;

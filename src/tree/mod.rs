@@ -4,12 +4,14 @@
 
 pub mod codec;
 pub mod keep;
+pub mod listed;
 pub mod paths;
 mod tar;
 
 pub mod secrets;
 pub mod through_links;
 
+pub use listed::read_listing;
 pub use tar::{
     check_read_layer, for_each_entry, read_layer, read_layer_keeping, Corrupt, Ended, Flow,
     SparseProblem, TreeError,

@@ -1,7 +1,7 @@
 //! One header block, with the extension values that apply to it, as an `Entry`: its
-//! normalised path, kind, owner, mode, time, link target and device numbers. Whiteouts and
-//! opaque markers become deletions here, and AUFS bookkeeping is told apart, because they are
-//! recognised by name, whatever type their header gives them.
+//! raw name, type, owner, mode, time, link target and device numbers are read here into a
+//! `Listed`, which `tree::listed::classify` turns into an entry (whiteouts, opaque markers,
+//! AUFS bookkeeping and normalisation are decided there, for tars and TOCs alike).
 //!
 //! Nothing here fails: the header already passed its checksum and size checks in the walker,
 //! and a field that does not read (a uid of garbage) is a value that says so (`u32::MAX`),
@@ -11,19 +11,10 @@
 use ::tar::EntryType;
 
 use super::pax::Extensions;
-use crate::model::path::{file_name, join, name_from_bytes, normalize, parent};
+use crate::model::listing::{Listed, ListedKind};
+use crate::model::path::name_from_bytes;
 use crate::model::tar_header::{self, Field, DEVICE_MAJOR, DEVICE_MINOR, GID, MODE, MTIME, UID};
-use crate::tree::{Entry, EntryKind, FLAG_AUFS};
-
-const WHITEOUT_PREFIX: &str = ".wh.";
-const OPAQUE_MARKER: &str = ".wh..wh..opq";
-
-pub(super) enum Parsed {
-    Root,
-    /// AUFS bookkeeping (`.wh..wh.plnk`, `.wh..wh.aufs`), never part of the filesystem.
-    Bookkeeping,
-    Entry(Entry),
-}
+use crate::tree::listed::{classify, Parsed};
 
 /// An owner field as the tar crate reads it (octal or base-256), except that an empty one (all
 /// NULs or spaces, as some writers leave uid and gid) is 0, as GNU tar and Go's archive/tar
@@ -41,13 +32,8 @@ pub(super) fn parse_entry(block: &[u8; 512], ext: Extensions, size: u64) -> Pars
     let etype = header.entry_type();
     let raw_path_bytes = ext.path.unwrap_or_else(|| header.path_bytes().into_owned());
     let raw_path = name_from_bytes(&raw_path_bytes);
-    let Some(path) = normalize(&raw_path) else {
-        return Parsed::Root;
-    };
-    // Permission bits only: some writers (Docker's legacy builder) add the file-type bits
-    // (`0100644`), others do not; the kind already says what the entry is. The field holds at
-    // most 8 octal digits, so it fits.
-    let mode = tar_header::octal(block, MODE).map_or(0, |m| m as u32) & 0o7777;
+    // The field holds at most 8 octal digits, so it fits.
+    let mode = tar_header::octal(block, MODE).map_or(0, |m| m as u32);
     let id = |pax: Option<u64>, field| {
         pax.or_else(|| owner(block, field))
             .and_then(|id| u32::try_from(id).ok())
@@ -75,91 +61,27 @@ pub(super) fn parse_entry(block: &[u8; 512], ext: Extensions, size: u64) -> Pars
         .link
         .or_else(|| header.link_name_bytes().map(|l| l.into_owned()))
         .map(|l| name_from_bytes(&l));
-    let meta = (mode, uid, gid, mtime);
-
-    let name = file_name(&path);
-    // Whiteouts are recognised by name whatever their type: buildah on overlay writes them as
-    // hardlinks to one shared inode.
-    if name == OPAQUE_MARKER {
-        // `/.wh..wh..opq` would make the root opaque: hide everything below.
-        let dir = parent(&path).unwrap_or("").to_string();
-        return Parsed::Entry(deletion(dir, EntryKind::Opaque, size, meta));
-    }
-    if let Some(rest) = name.strip_prefix(".wh..wh.") {
-        if rest.is_empty() {
-            return Parsed::Bookkeeping;
-        }
-        let mut aufs = deletion(
-            join(parent(&path), &format!(".wh.{rest}")),
-            EntryKind::Whiteout,
-            size,
-            meta,
-        );
-        aufs.flags = FLAG_AUFS;
-        return Parsed::Entry(aufs);
-    }
-    if let Some(target) = name.strip_prefix(WHITEOUT_PREFIX) {
-        if target.is_empty() {
-            return Parsed::Bookkeeping;
-        }
-        let target = join(parent(&path), target);
-        return Parsed::Entry(deletion(target, EntryKind::Whiteout, size, meta));
-    }
-
     let kind = match etype {
-        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => EntryKind::File,
-        EntryType::Directory => EntryKind::Dir,
-        EntryType::Symlink => EntryKind::Symlink,
-        EntryType::Link => EntryKind::Hardlink,
-        EntryType::Char => EntryKind::CharDevice,
-        EntryType::Block => EntryKind::BlockDevice,
-        EntryType::Fifo => EntryKind::Fifo,
-        // Old tars mark directories only by a trailing slash.
-        _ if raw_path.ends_with('/') => EntryKind::Dir,
-        _ => EntryKind::File,
+        EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => ListedKind::Regular,
+        EntryType::Directory => ListedKind::Dir,
+        EntryType::Symlink => ListedKind::Symlink,
+        EntryType::Link => ListedKind::Hardlink,
+        EntryType::Char => ListedKind::Char,
+        EntryType::Block => ListedKind::Block,
+        EntryType::Fifo => ListedKind::Fifo,
+        _ => ListedKind::Other,
     };
-    let link = match kind {
-        EntryKind::Symlink => link_raw.map(String::into_boxed_str),
-        EntryKind::Hardlink => link_raw
-            .and_then(|l| normalize(&l))
-            .map(String::into_boxed_str),
-        _ => None,
-    };
-    Parsed::Entry(Entry {
-        path: path.into_boxed_str(),
+    classify(&Listed {
+        name: &raw_path,
         kind,
         size,
         mode,
         uid,
         gid,
         mtime,
-        link,
-        device: if matches!(kind, EntryKind::CharDevice | EntryKind::BlockDevice) {
-            device
-        } else {
-            None
-        },
-        digest: None,
-        flags: 0,
+        link: link_raw.as_deref(),
+        device,
     })
-}
-
-/// A whiteout or opaque marker; `size` is the header's (dive counts it in layer sizes).
-fn deletion(path: String, kind: EntryKind, size: u64, meta: (u32, u32, u32, u64)) -> Entry {
-    let (mode, uid, gid, mtime) = meta;
-    Entry {
-        path: path.into_boxed_str(),
-        kind,
-        size,
-        mode,
-        uid,
-        gid,
-        mtime,
-        link: None,
-        device: None,
-        digest: None,
-        flags: 0,
-    }
 }
 
 #[cfg(test)]
@@ -167,6 +89,7 @@ mod tests {
     use super::super::testing::{header, tar_of, tar_of_bytes};
     use super::super::{read_layer, Limits};
     use super::*;
+    use crate::tree::{EntryKind, FLAG_AUFS};
 
     #[test]
     fn hostile_paths_stay_inside_the_layer_root() {

@@ -9,7 +9,8 @@
 use std::io::Read;
 
 use super::keep::{Collect, Keep, KeepNothing};
-use super::{secrets, Entry, EntryKind, LayerTree};
+use super::listed::check_entry;
+use super::{secrets, EntryKind, LayerTree};
 use crate::model::limits::{LimitHit, Limits};
 
 mod error;
@@ -121,34 +122,6 @@ pub fn check_read_layer(
     }
 }
 
-/// The limits one more entry (after `seen` others) must stay within.
-fn check_entry(entry: &Entry, seen: u64, limits: &Limits) -> Result<(), LimitHit> {
-    if seen >= limits.entries {
-        return Err(LimitHit::new(
-            format!("its entry count (more than {seen})"),
-            limits.entries.to_string(),
-            "--max-entries",
-        ));
-    }
-    let length = entry.path.len() as u64;
-    if length > limits.path_length {
-        return Err(LimitHit::new(
-            format!("a path of {length} bytes"),
-            format!("{} bytes", limits.path_length),
-            "--max-path-length",
-        ));
-    }
-    let depth = entry.path.split('/').count() as u64;
-    if depth > limits.path_depth {
-        return Err(LimitHit::new(
-            format!("a path {depth} levels deep"),
-            format!("{} levels", limits.path_depth),
-            "--max-path-depth",
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::testing::tar_of;
@@ -195,6 +168,7 @@ mod tests {
     #[test]
     fn kept_files_reach_the_keeper_as_they_are_hashed() {
         use crate::tree::keep::{Keep, Kept, Want};
+        use crate::tree::Entry;
         struct Wants(Vec<String>);
         impl Keep for Wants {
             fn wants(&self, e: &Entry) -> Want {

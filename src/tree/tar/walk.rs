@@ -15,11 +15,12 @@ use ::tar::EntryType;
 
 use super::error::{Corrupt, Ended, TreeError};
 use super::forward::{padding, Forward};
-use super::header::{parse_entry, Parsed};
+use super::header::parse_entry;
 use super::pax::{trim_nul, Extensions};
 use super::sparse::{check_sparse_map, gnu_sparse_map, read_sparse_map, Holes, SparseMap};
 use super::Flow;
 use crate::model::tar_header::{self, SIZE};
+use crate::tree::listed::Parsed;
 use crate::tree::Entry;
 
 /// Walks a layer tar, calling `visit` with each entry (digest not yet known), the size field of
