@@ -33,6 +33,7 @@ mod session;
 mod shell;
 mod sources;
 mod terminal_safety;
+mod toc;
 mod trust;
 mod tui_tmux;
 mod ui;

@@ -263,9 +263,10 @@ fn check_layout(
         )));
     }
     let mut total = 0u64;
-    // The last compressed range seen: ranges may repeat (eStargz packs small files in one
-    // gzip member) but never go back or overlap.
-    let mut last: Option<(u64, u64)> = None;
+    // The last compressed range seen, and where its last chunk ended in its decompressed
+    // bytes: ranges may repeat (eStargz packs small files in one gzip member, one after the
+    // other by `innerOffset`) but never go back or overlap, compressed or decompressed.
+    let mut last: Option<(u64, u64, u64)> = None;
     for e in entries {
         total = total.saturating_add(e.size);
         if let Some(hit) = limits.layer_bytes(total, blob_size) {
@@ -299,16 +300,23 @@ fn check_layout(
                     c.offset, c.compressed
                 )));
             };
-            if let Some((start, stop)) = last {
-                let same = (c.offset, end) == (start, stop);
-                if !same && c.offset < stop {
+            let inner_end = c.inner_offset.checked_add(c.size).ok_or_else(|| {
+                TocError::inconsistent(format!("a chunk of {name:?} overflows its member"))
+            })?;
+            if let Some((start, stop, used)) = last {
+                let after = if (c.offset, end) == (start, stop) {
+                    c.inner_offset >= used
+                } else {
+                    c.offset >= stop
+                };
+                if !after {
                     return Err(TocError::inconsistent(format!(
-                        "a chunk of {name:?} at {}..{end} overlaps or precedes the one at {start}..{stop}",
-                        c.offset
+                        "a chunk of {name:?} at {}..{end} (+{}) overlaps or precedes the one at {start}..{stop}",
+                        c.offset, c.inner_offset
                     )));
                 }
             }
-            last = Some((c.offset, end));
+            last = Some((c.offset, end, inner_end));
         }
         if covered != e.size {
             return Err(TocError::inconsistent(format!(

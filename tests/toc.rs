@@ -1,0 +1,684 @@
+//! The eStargz and zstd:chunked TOC readers (`strata::blob::toc`) against blobs written here by
+//! a small generator that follows the published layouts (eStargz: a gzip member per file
+//! chunk, the TOC's member holding a tar of `stargz.index.json`, the 51-byte footer;
+//! zstd:chunked: a zstd frame per chunk, the TOC in a skippable frame, the footer frame, the
+//! annotations), and against a layer skopeo wrote as zstd:chunked. The trees read from the
+//! TOCs must equal what the tar walker reads from the same layers' bytes, every chunk must
+//! decompress to its file's bytes, and hostile TOCs are refused, quickly.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use strata::blob::toc::{
+    estargz, read_chunk, verify_chunk, zstd_chunked, Format, Toc, TocError, TocLocation,
+};
+use strata::model::digest::Digest;
+use strata::model::limits::Limits;
+use strata::tree::{read_layer, read_listing, Entry, LayerTree};
+
+use crate::support::{noise, run_tool, tempdir};
+
+const MTIME: u64 = 1_700_000_000;
+
+/// One entry the generator writes: name as in the tar, type flag, content or link target.
+#[derive(Clone)]
+struct Item {
+    name: String,
+    kind: tar::EntryType,
+    data: Vec<u8>,
+    link: Option<String>,
+}
+
+fn item(name: &str, kind: tar::EntryType, data: &[u8], link: Option<&str>) -> Item {
+    Item {
+        name: name.into(),
+        kind,
+        data: data.to_vec(),
+        link: link.map(Into::into),
+    }
+}
+
+/// A layer with every kind the readers must tell apart: directories, small and chunked files,
+/// an empty file, links, a device, a whiteout and an opaque marker.
+fn sample() -> Vec<Item> {
+    use tar::EntryType as T;
+    vec![
+        item("etc/", T::Directory, b"", None),
+        item(
+            "etc/passwd",
+            T::Regular,
+            b"root:x:0:0:root:/root:/bin/sh\n",
+            None,
+        ),
+        item("etc/empty", T::Regular, b"", None),
+        item("./usr/bin/big", T::Regular, &noise(7, 10_000), None),
+        item("usr/bin/zeros", T::Regular, &[0u8; 5000], None),
+        item("usr/bin/sh", T::Symlink, b"", Some("/bin/busybox")),
+        item("usr/bin/sh2", T::Link, b"", Some("usr/bin/big")),
+        item("dev/null", T::Char, b"", None),
+        item("etc/.wh.old", T::Regular, b"", None),
+        item("var/.wh..wh..opq", T::Regular, b"", None),
+    ]
+}
+
+fn header(it: &Item) -> tar::Header {
+    let mut h = tar::Header::new_ustar();
+    h.set_path(&it.name).unwrap();
+    h.set_entry_type(it.kind);
+    h.set_size(it.data.len() as u64);
+    h.set_mode(if it.kind == tar::EntryType::Directory {
+        0o755
+    } else {
+        0o644
+    });
+    h.set_uid(1000);
+    h.set_gid(1000);
+    h.set_mtime(MTIME);
+    if let Some(l) = &it.link {
+        h.set_link_name(l).unwrap();
+    }
+    if it.kind == tar::EntryType::Char {
+        h.set_device_major(1).unwrap();
+        h.set_device_minor(3).unwrap();
+    }
+    h.set_cksum();
+    h
+}
+
+fn toc_type(kind: tar::EntryType) -> &'static str {
+    use tar::EntryType as T;
+    match kind {
+        T::Directory => "dir",
+        T::Symlink => "symlink",
+        T::Link => "hardlink",
+        T::Char => "char",
+        T::Block => "block",
+        T::Fifo => "fifo",
+        _ => "reg",
+    }
+}
+
+/// The TOC record of an entry's metadata (offsets added by each writer).
+fn record(it: &Item, h: &tar::Header) -> serde_json::Map<String, Value> {
+    let mut r = serde_json::Map::new();
+    r.insert("name".into(), json!(it.name));
+    r.insert("type".into(), json!(toc_type(it.kind)));
+    r.insert("mode".into(), json!(h.mode().unwrap()));
+    r.insert("uid".into(), json!(1000));
+    r.insert("gid".into(), json!(1000));
+    r.insert("modtime".into(), json!("2023-11-14T22:13:20Z")); // MTIME
+    if !it.data.is_empty() {
+        r.insert("size".into(), json!(it.data.len()));
+    }
+    if let Some(l) = &it.link {
+        r.insert("linkName".into(), json!(l));
+    }
+    if it.kind == tar::EntryType::Char {
+        r.insert("devMajor".into(), json!(1));
+        r.insert("devMinor".into(), json!(3));
+    }
+    r
+}
+
+fn sha(data: &[u8]) -> String {
+    Digest::of(data).to_string()
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zst(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 3).unwrap()
+}
+
+/// A generated blob, what a descriptor would say of it, and its uncompressed tar.
+struct Blob {
+    bytes: Vec<u8>,
+    toc_digest: String,
+    annotations: HashMap<String, String>,
+}
+
+const CHUNK: usize = 4096;
+
+/// An eStargz blob of `items` (files in chunks of `CHUNK` bytes); `edit` may change the TOC
+/// before it is written (hostile cases).
+fn estargz_blob(items: &[Item], edit: impl FnOnce(&mut Value)) -> Blob {
+    let mut blob = Vec::new();
+    let mut member = Vec::new(); // uncompressed bytes of the gzip member being written
+    let mut entries = Vec::new();
+    for it in items {
+        let h = header(it);
+        member.extend_from_slice(h.as_bytes());
+        let mut rec = record(it, &h);
+        if it.kind == tar::EntryType::Regular && !it.data.is_empty() {
+            rec.insert("digest".into(), json!(sha(&it.data)));
+            let chunks: Vec<&[u8]> = it.data.chunks(CHUNK).collect();
+            for (i, c) in chunks.iter().enumerate() {
+                blob.extend(gz(&std::mem::take(&mut member)));
+                let mut r = if i == 0 {
+                    std::mem::take(&mut rec)
+                } else {
+                    let mut r = serde_json::Map::new();
+                    r.insert("name".into(), json!(it.name));
+                    r.insert("type".into(), json!("chunk"));
+                    r
+                };
+                r.insert("offset".into(), json!(blob.len()));
+                r.insert("chunkOffset".into(), json!(i * CHUNK));
+                if chunks.len() > 1 && i + 1 < chunks.len() {
+                    r.insert("chunkSize".into(), json!(c.len()));
+                }
+                r.insert("chunkDigest".into(), json!(sha(c)));
+                entries.push(Value::Object(r));
+                member.extend_from_slice(c);
+            }
+            member.resize(member.len().div_ceil(512) * 512, 0);
+        } else {
+            entries.push(Value::Object(rec));
+        }
+    }
+    blob.extend(gz(&member));
+    let mut toc = json!({"version": 1, "entries": entries});
+    edit(&mut toc);
+    let toc_json = serde_json::to_vec_pretty(&toc).unwrap();
+    let toc_offset = blob.len();
+    let mut h = tar::Header::new_ustar();
+    h.set_path(estargz::TOC_TAR_NAME).unwrap();
+    h.set_size(toc_json.len() as u64);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(0o644);
+    h.set_cksum();
+    let mut toc_tar = h.as_bytes().to_vec();
+    toc_tar.extend_from_slice(&toc_json);
+    toc_tar.resize(toc_tar.len().div_ceil(512) * 512 + 1024, 0);
+    blob.extend(gz(&toc_tar));
+    blob.extend(estargz_footer(toc_offset as u64));
+    Blob {
+        bytes: blob,
+        toc_digest: sha(&toc_json),
+        annotations: HashMap::new(),
+    }
+}
+
+/// The 51-byte footer of `docs/estargz.md`.
+fn estargz_footer(toc_offset: u64) -> Vec<u8> {
+    let mut f = vec![
+        0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 26, 0, b'S', b'G', 22, 0,
+    ];
+    f.extend_from_slice(format!("{toc_offset:016x}STARGZ").as_bytes());
+    f.extend_from_slice(&[1, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(f.len(), 51);
+    f
+}
+
+fn skippable(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x50, 0x2a, 0x4d, 0x18];
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// A zstd:chunked blob of `items` (files in chunks of `CHUNK` bytes, each its own frame),
+/// with the newer 64-byte footer or the older 40-byte one.
+fn zstd_chunked_blob(items: &[Item], new_footer: bool, edit: impl FnOnce(&mut Value)) -> Blob {
+    let mut blob = Vec::new();
+    let mut pending = Vec::new(); // tar headers and padding not yet in a frame
+    let mut entries = Vec::new();
+    for it in items {
+        let h = header(it);
+        pending.extend_from_slice(h.as_bytes());
+        let mut rec = record(it, &h);
+        if it.kind == tar::EntryType::Regular && !it.data.is_empty() {
+            blob.extend(zst(&std::mem::take(&mut pending)));
+            rec.insert("digest".into(), json!(sha(&it.data)));
+            rec.insert("offset".into(), json!(blob.len()));
+            let chunks: Vec<&[u8]> = it.data.chunks(CHUNK).collect();
+            let mut records = vec![];
+            for (i, c) in chunks.iter().enumerate() {
+                let mut r = serde_json::Map::new();
+                r.insert("offset".into(), json!(blob.len()));
+                r.insert("chunkOffset".into(), json!(i * CHUNK));
+                r.insert("chunkSize".into(), json!(c.len()));
+                r.insert("chunkDigest".into(), json!(sha(c)));
+                records.push(r);
+                blob.extend(zst(c));
+            }
+            rec.insert("endOffset".into(), json!(blob.len()));
+            if chunks.len() > 1 {
+                for (i, r) in records.into_iter().enumerate() {
+                    if i == 0 {
+                        rec.extend(r);
+                        entries.push(Value::Object(std::mem::take(&mut rec)));
+                    } else {
+                        let mut c = r;
+                        c.insert("name".into(), json!(it.name));
+                        c.insert("type".into(), json!("chunk"));
+                        entries.push(Value::Object(c));
+                    }
+                }
+            } else {
+                entries.push(Value::Object(rec));
+            }
+            pending.resize(it.data.len().div_ceil(512) * 512 - it.data.len(), 0);
+        } else {
+            entries.push(Value::Object(rec));
+        }
+    }
+    pending.extend_from_slice(&[0u8; 1024]);
+    blob.extend(zst(&pending));
+    let mut toc = json!({"version": 1, "entries": entries});
+    edit(&mut toc);
+    let toc_json = serde_json::to_vec(&toc).unwrap();
+    let compressed = zst(&toc_json);
+    let offset = blob.len() as u64 + 8;
+    blob.extend(skippable(&compressed));
+    let words = [offset, compressed.len() as u64, toc_json.len() as u64, 1];
+    let mut footer: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    if new_footer {
+        // No tar-split here: its position words are zero.
+        footer.extend_from_slice(&[0u8; 24]);
+        footer.extend_from_slice(b"GNUlInUx");
+    } else {
+        footer.extend_from_slice(b"GnUlInUx");
+    }
+    blob.extend(skippable(&footer));
+    let prefix = if new_footer {
+        "io.github.containers"
+    } else {
+        "io.containers"
+    };
+    let annotations = HashMap::from([
+        (
+            format!("{prefix}.zstd-chunked.manifest-position"),
+            format!("{offset}:{}:{}:1", compressed.len(), toc_json.len()),
+        ),
+        (
+            format!("{prefix}.zstd-chunked.manifest-checksum"),
+            sha(&compressed),
+        ),
+    ]);
+    Blob {
+        bytes: blob,
+        toc_digest: sha(&compressed),
+        annotations,
+    }
+}
+
+fn tail(blob: &[u8]) -> &[u8] {
+    &blob[blob.len().saturating_sub(80)..]
+}
+
+fn read_estargz(blob: &Blob, expected: Option<&str>, limits: &Limits) -> Result<Toc, TocError> {
+    let size = blob.bytes.len() as u64;
+    let loc = estargz::locate(tail(&blob.bytes), size, limits)?;
+    let range = &blob.bytes[loc.offset as usize..(loc.offset + loc.length) as usize];
+    let expected = expected.map(|d| Digest::parse(d).unwrap());
+    estargz::parse_toc(range, &loc, size, expected.as_ref(), limits)
+}
+
+fn read_zstd(blob: &Blob, limits: &Limits) -> Result<Toc, TocError> {
+    let (loc, digest) = zstd_chunked::location(&blob.annotations)?.expect("annotations");
+    read_zstd_at(blob, &loc, digest.as_ref(), limits)
+}
+
+fn read_zstd_at(
+    blob: &Blob,
+    loc: &TocLocation,
+    digest: Option<&Digest>,
+    limits: &Limits,
+) -> Result<Toc, TocError> {
+    let size = blob.bytes.len() as u64;
+    zstd_chunked::check_location(loc, size, limits)?;
+    let range = &blob.bytes[loc.offset as usize..(loc.offset + loc.length) as usize];
+    zstd_chunked::parse_toc(range, loc, size, digest, limits)
+}
+
+/// The tree the tar walker reads from the whole decompressed blob, without content ids and
+/// without the eStargz TOC's own tar entry.
+fn tar_tree(blob: &[u8]) -> LayerTree {
+    let (_, mut r) = strata::blob::decompress::decoder(blob).unwrap();
+    let mut tar = Vec::new();
+    r.read_to_end(&mut tar).unwrap();
+    let mut tree = read_layer(&tar[..], &Limits::default()).unwrap();
+    // The eStargz TOC is the tar's last entry, and no entry of its own listing.
+    if let Some(toc) = tree
+        .entries
+        .iter()
+        .find(|e| &*e.path == estargz::TOC_TAR_NAME)
+    {
+        tree.header_bytes -= toc.size;
+    }
+    tree.entries.retain(|e| &*e.path != estargz::TOC_TAR_NAME);
+    for e in &mut tree.entries {
+        e.digest = None;
+        e.flags = 0;
+    }
+    tree
+}
+
+fn entries(tree: &LayerTree) -> Vec<Entry> {
+    tree.entries.clone()
+}
+
+/// Every chunk of every file decompresses (from exactly its range of the blob) to the bytes
+/// of the file it says, and the chunks cover each file.
+fn check_chunks(toc: &Toc, blob: &[u8], items: &[Item]) {
+    let mut files = 0;
+    for e in &toc.entries {
+        let Some(it) = items.iter().find(|i| i.name == e.name) else {
+            continue;
+        };
+        let mut content = Vec::new();
+        for c in &e.chunks {
+            let range = &blob[c.offset as usize..(c.offset + c.compressed) as usize];
+            let bytes = read_chunk(toc.format, range, c, &Limits::default()).unwrap();
+            assert_eq!(
+                bytes,
+                it.data[c.file_offset as usize..(c.file_offset + c.size) as usize]
+            );
+            verify_chunk(&bytes, c.digest.as_ref().unwrap()).unwrap();
+            content.extend(bytes);
+        }
+        assert_eq!(content, it.data, "{}", e.name);
+        files += usize::from(!e.chunks.is_empty());
+    }
+    assert_eq!(files, 3, "every non-empty file has chunks");
+}
+
+#[test]
+fn estargz_toc_gives_the_tar_tree_and_chunks_point_at_the_files() {
+    let items = sample();
+    let blob = estargz_blob(&items, |_| {});
+    let toc = read_estargz(&blob, Some(&blob.toc_digest), &Limits::default()).unwrap();
+    assert_eq!(toc.format, Format::Estargz);
+    let big = toc
+        .entries
+        .iter()
+        .find(|e| e.name == "./usr/bin/big")
+        .unwrap();
+    assert_eq!(big.chunks.len(), 3);
+    let tree = read_listing(toc.listing(), &Limits::default()).unwrap();
+    assert_eq!(entries(&tree), entries(&tar_tree(&blob.bytes)));
+    assert_eq!(tree.header_bytes, tar_tree(&blob.bytes).header_bytes);
+    check_chunks(&toc, &blob.bytes, &items);
+}
+
+#[test]
+fn zstd_chunked_toc_gives_the_tar_tree_by_annotations_and_by_footer() {
+    let items = sample();
+    for new_footer in [true, false] {
+        let blob = zstd_chunked_blob(&items, new_footer, |_| {});
+        let toc = read_zstd(&blob, &Limits::default()).unwrap();
+        let tree = read_listing(toc.listing(), &Limits::default()).unwrap();
+        assert_eq!(entries(&tree), entries(&tar_tree(&blob.bytes)));
+        check_chunks(&toc, &blob.bytes, &items);
+        // The footer says the same as the annotations.
+        let (by_annotation, _) = zstd_chunked::location(&blob.annotations).unwrap().unwrap();
+        assert_eq!(
+            zstd_chunked::footer(tail(&blob.bytes)).unwrap(),
+            by_annotation
+        );
+    }
+}
+
+#[test]
+fn a_toc_whose_digest_differs_is_refused_naming_both_digests() {
+    let items = sample();
+    let blob = estargz_blob(&items, |_| {});
+    let wrong = sha(b"something else");
+    let err = read_estargz(&blob, Some(&wrong), &Limits::default()).unwrap_err();
+    assert!(matches!(err, TocError::TocDigest { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&wrong) && text.contains(&blob.toc_digest),
+        "{text}"
+    );
+
+    let mut blob = zstd_chunked_blob(&items, true, |_| {});
+    for v in blob.annotations.values_mut() {
+        if v.starts_with("sha256:") {
+            *v = wrong.clone();
+        }
+    }
+    let err = read_zstd(&blob, &Limits::default()).unwrap_err();
+    assert!(matches!(err, TocError::TocDigest { .. }), "{err:?}");
+}
+
+#[test]
+fn a_chunk_whose_bytes_differ_from_its_digest_is_refused() {
+    let items = sample();
+    let blob = estargz_blob(&items, |toc| {
+        toc["entries"][1]["chunkDigest"] = json!(sha(b"not the passwd file"));
+    });
+    let toc = read_estargz(&blob, None, &Limits::default()).unwrap();
+    let c = &toc.entries[1].chunks[0];
+    let range = &blob.bytes[c.offset as usize..(c.offset + c.compressed) as usize];
+    let err = read_chunk(toc.format, range, c, &Limits::default()).unwrap_err();
+    assert!(matches!(err, TocError::ChunkDigest { .. }), "{err:?}");
+}
+
+/// The index in the sample's TOC of `./usr/bin/big`'s `reg` record.
+const BIG: usize = 3;
+
+fn refused(result: Result<Toc, TocError>, started: Instant) -> TocError {
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    match result {
+        Ok(toc) => panic!("accepted: {} entries", toc.entries.len()),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn hostile_offsets_and_sizes_are_refused() {
+    let items = sample();
+    let past_end = |toc: &mut Value| toc["entries"][BIG]["offset"] = json!(1u64 << 40);
+    let huge = |toc: &mut Value| toc["entries"][1]["size"] = json!(i64::MAX);
+    let over_i64 = |toc: &mut Value| toc["entries"][1]["size"] = json!(1u64 << 63);
+    let negative = |toc: &mut Value| toc["entries"][1]["offset"] = json!(-5);
+    let overlap = |toc: &mut Value| {
+        let other = toc["entries"][1]["offset"].clone();
+        toc["entries"][BIG]["offset"] = other;
+    };
+    let stray_chunk = |toc: &mut Value| {
+        let entries = toc["entries"].as_array_mut().unwrap();
+        entries.insert(
+            0,
+            json!({"name": "x", "type": "chunk", "offset": 10, "chunkSize": 5}),
+        );
+    };
+    let cases: Vec<(&str, &dyn Fn(&mut Value))> = vec![
+        ("offset past the end", &past_end),
+        ("size 2^63-1", &huge),
+        ("size 2^63", &over_i64),
+        ("negative offset", &negative),
+        ("overlapping chunks", &overlap),
+        ("chunk without its file", &stray_chunk),
+    ];
+    for (what, edit) in cases {
+        let started = Instant::now();
+        let blob = estargz_blob(&items, edit);
+        let err = refused(read_estargz(&blob, None, &Limits::default()), started);
+        eprintln!("estargz {what}: {err}");
+        let blob = zstd_chunked_blob(&items, true, edit);
+        let started = Instant::now();
+        let err = refused(read_zstd(&blob, &Limits::default()), started);
+        eprintln!("zstd:chunked {what}: {err}");
+    }
+}
+
+#[test]
+fn a_toc_claiming_a_huge_size_or_too_many_entries_is_refused_before_it_is_read() {
+    let items = sample();
+    let limits = Limits::default();
+    // The position claims 4 GiB uncompressed: refused before anything is decompressed.
+    let mut blob = zstd_chunked_blob(&items, true, |_| {});
+    let (mut loc, _) = zstd_chunked::location(&blob.annotations).unwrap().unwrap();
+    loc.uncompressed = Some(4 << 30);
+    let started = Instant::now();
+    let err = refused(read_zstd_at(&blob, &loc, None, &limits), started);
+    assert!(
+        matches!(&err, TocError::Limit(hit) if hit.flag == "--max-json-size"),
+        "{err}"
+    );
+
+    // A TOC that really inflates past the limit (64 MiB of zeros in a few kB), in each format.
+    let zeros = vec![0u8; 64 << 20];
+    let bomb = zst(&zeros);
+    let loc = TocLocation {
+        offset: 8,
+        length: bomb.len() as u64,
+        uncompressed: None,
+    };
+    blob.bytes = skippable(&bomb);
+    let started = Instant::now();
+    let err = refused(read_zstd_at(&blob, &loc, None, &limits), started);
+    assert!(
+        matches!(&err, TocError::Limit(hit) if hit.flag == "--max-json-size"),
+        "{err}"
+    );
+    let bomb = gz(&zeros);
+    let mut bytes = bomb.clone();
+    bytes.extend(estargz_footer(0));
+    let mut blob = Blob {
+        bytes,
+        toc_digest: String::new(),
+        annotations: HashMap::new(),
+    };
+    let started = Instant::now();
+    let err = refused(read_estargz(&blob, None, &limits), started);
+    assert!(
+        matches!(&err, TocError::Limit(hit) if hit.flag == "--max-json-size"),
+        "{err}"
+    );
+
+    // 10 million entries: past --max-json-size long before they are all read.
+    let one = r#"{"name":"a","type":"dir"},"#;
+    let json = format!(
+        r#"{{"version":1,"entries":[{}{}]}}"#,
+        one.repeat(10_000_000),
+        &one[..one.len() - 1]
+    );
+    let compressed = zstd::encode_all(json.as_bytes(), 1).unwrap();
+    let loc = TocLocation {
+        offset: 8,
+        length: compressed.len() as u64,
+        uncompressed: None,
+    };
+    blob.bytes = skippable(&compressed);
+    let started = Instant::now();
+    let err = refused(read_zstd_at(&blob, &loc, None, &limits), started);
+    assert!(
+        matches!(&err, TocError::Limit(hit) if hit.flag == "--max-json-size"),
+        "{err}"
+    );
+    // And --max-entries stops the read as soon as it is passed.
+    let few = Limits {
+        entries: 5,
+        ..limits
+    };
+    let blob = estargz_blob(&items, |_| {});
+    let err = read_estargz(&blob, None, &few).unwrap_err();
+    assert!(
+        matches!(&err, TocError::Limit(hit) if hit.flag == "--max-entries"),
+        "{err}"
+    );
+}
+
+#[test]
+fn deep_and_long_paths_in_a_toc_are_held_to_the_path_limits() {
+    let deep = "a/".repeat(300) + "f";
+    let blob = estargz_blob(&[], |toc| {
+        toc["entries"] = json!([{"name": deep, "type": "reg"}]);
+    });
+    let toc = read_estargz(&blob, None, &Limits::default()).unwrap();
+    let err = read_listing(toc.listing(), &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("--max-path-depth"), "{err}");
+    let long = "b".repeat(5000);
+    let blob = zstd_chunked_blob(&[], true, |toc| {
+        toc["entries"] = json!([{"name": long, "type": "dir"}]);
+    });
+    let toc = read_zstd(&blob, &Limits::default()).unwrap();
+    let err = read_listing(toc.listing(), &Limits::default()).unwrap_err();
+    assert!(err.to_string().contains("--max-path-length"), "{err}");
+}
+
+/// A layer skopeo (Debian's, 1.9) wrote as zstd:chunked: its TOC's tree equals the tar
+/// walker's reading of the same blob, and its chunks decompress to the files' bytes.
+#[test]
+fn skopeo_zstd_chunked_layers_read_the_same_by_toc_and_by_tar() {
+    let dir = tempdir();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.tar");
+    let oci = dir.path().join("oci");
+    let zc = dir.path().join("zc");
+    let at = |p: &std::path::Path| format!("oci:{}:latest", p.display());
+    run_tool(
+        "skopeo",
+        &[
+            "copy",
+            "-q",
+            &format!("docker-archive:{}", demo.display()),
+            &at(&oci),
+        ],
+    );
+    run_tool(
+        "skopeo",
+        &[
+            "copy",
+            "-q",
+            "--dest-compress-format",
+            "zstd:chunked",
+            &at(&oci),
+            &at(&zc),
+        ],
+    );
+    let blob_path = |digest: &str| {
+        zc.join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
+    };
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(zc.join("index.json")).unwrap()).unwrap();
+    let manifest: strata::model::image::Manifest = serde_json::from_slice(
+        &std::fs::read(blob_path(index["manifests"][0]["digest"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    let mut read = 0;
+    for layer in &manifest.layers {
+        let annotations = layer.annotations.clone().unwrap_or_default();
+        let Some((loc, digest)) = zstd_chunked::location(&annotations).unwrap() else {
+            continue;
+        };
+        let bytes = std::fs::read(blob_path(&layer.digest)).unwrap();
+        let blob = Blob {
+            bytes,
+            toc_digest: String::new(),
+            annotations: annotations.clone(),
+        };
+        assert!(digest.is_some(), "skopeo writes the checksum annotation");
+        let toc = read_zstd_at(&blob, &loc, digest.as_ref(), &Limits::default()).unwrap();
+        assert_eq!(zstd_chunked::footer(tail(&blob.bytes)).unwrap(), loc);
+        let tree = read_listing(toc.listing(), &Limits::default()).unwrap();
+        assert_eq!(
+            entries(&tree),
+            entries(&tar_tree(&blob.bytes)),
+            "{}",
+            layer.digest
+        );
+        for e in &toc.entries {
+            for c in &e.chunks {
+                let range = &blob.bytes[c.offset as usize..(c.offset + c.compressed) as usize];
+                read_chunk(toc.format, range, c, &Limits::default()).unwrap();
+            }
+        }
+        read += 1;
+    }
+    assert!(read >= 3, "skopeo wrote {read} zstd:chunked layers");
+}
