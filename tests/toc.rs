@@ -462,6 +462,9 @@ fn a_chunk_whose_bytes_differ_from_its_digest_is_refused() {
     assert!(matches!(err, TocError::ChunkDigest { .. }), "{err:?}");
 }
 
+/// A change made to a generated TOC.
+type Edit = dyn Fn(&mut Value);
+
 /// The index in the sample's TOC of `./usr/bin/big`'s `reg` record.
 const BIG: usize = 3;
 
@@ -495,7 +498,7 @@ fn hostile_offsets_and_sizes_are_refused() {
             json!({"name": "x", "type": "chunk", "offset": 10, "chunkSize": 5}),
         );
     };
-    let cases: Vec<(&str, &dyn Fn(&mut Value))> = vec![
+    let cases: Vec<(&str, &Edit)> = vec![
         ("offset past the end", &past_end),
         ("size 2^63-1", &huge),
         ("size 2^63", &over_i64),
