@@ -67,6 +67,11 @@ for r in nginx:alpine ghcr.io/o/app:1.2 localhost:5000/a/b@sha256:0123456789abcd
     printf '%s' "$r" >"corpus/reference/seed-$(printf '%s' "$r" | tr -c 'a-z0-9' _)"
 done
 [[ -f corpus/reference/seed-1 ]] || printf 'docker-archive:/tmp/x.tar:name:tag' >corpus/reference/seed-1
+# The TOC targets start from the blobs tests/toc.rs generates (fuzz/seeds/, checked in).
+for t in toc_estargz toc_zstd_chunked; do
+    mkdir -p "corpus/$t"
+    cp -f "$FUZZ_DIR/seeds/$t/"* "corpus/$t/"
+done
 
 echo "building ${#TARGETS[@]} targets (sanitizer: $SANITIZER)" >&2
 cargo fuzz build -O -s "$SANITIZER"

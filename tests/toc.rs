@@ -685,3 +685,42 @@ fn skopeo_zstd_chunked_layers_read_the_same_by_toc_and_by_tar() {
     }
     assert!(read >= 3, "skopeo wrote {read} zstd:chunked layers");
 }
+
+/// The fuzz targets' seed corpus (`fuzz/seeds/toc_*`, copied into the corpus by
+/// `scripts/fuzz.sh`) is what this generator writes; `STRATA_WRITE_FUZZ_SEEDS=1` rewrites it
+/// after the generator changes.
+#[test]
+fn fuzz_seeds_are_the_generated_blobs() {
+    let items = sample();
+    let seeds = [
+        (
+            "toc_estargz",
+            "sample.bin",
+            estargz_blob(&items, |_| {}).bytes,
+        ),
+        (
+            "toc_zstd_chunked",
+            "sample-footer64.bin",
+            zstd_chunked_blob(&items, true, |_| {}).bytes,
+        ),
+        (
+            "toc_zstd_chunked",
+            "sample-footer40.bin",
+            zstd_chunked_blob(&items, false, |_| {}).bytes,
+        ),
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    for (target, name, bytes) in seeds {
+        let path = root.join(target).join(name);
+        if std::env::var_os("STRATA_WRITE_FUZZ_SEEDS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == bytes,
+            "{} is not what the generator writes; rerun with STRATA_WRITE_FUZZ_SEEDS=1",
+            path.display()
+        );
+    }
+}
