@@ -243,3 +243,96 @@ fn set_extents(entries: &mut [TocEntry], toc_offset: u64) {
         end = end.min(c.offset);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn footer_of(offset: u64) -> Vec<u8> {
+        let mut f = vec![
+            0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 26, 0, b'S', b'G', 22, 0,
+        ];
+        f.extend_from_slice(format!("{offset:016x}STARGZ").as_bytes());
+        f.extend_from_slice(&[1, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
+        f
+    }
+
+    #[test]
+    fn footers_new_and_legacy_are_read_and_others_refused() {
+        let mut tail = b"before".to_vec();
+        tail.extend(footer_of(0x1234));
+        assert_eq!(footer(&tail).ok(), Some((0x1234, FOOTER_SIZE)));
+        // Legacy stargz: XLEN 22, no subfield header.
+        let mut legacy = vec![0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 22, 0];
+        legacy.extend_from_slice(b"00000000000000ffSTARGZ");
+        legacy.extend_from_slice(&[1, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(footer(&legacy).ok(), Some((0xff, LEGACY_FOOTER_SIZE)));
+        let mut signed = footer_of(0);
+        signed[16..32].copy_from_slice(b"+000000000000001");
+        let mut wrong_magic = footer_of(1);
+        wrong_magic[37] = b'X';
+        for bad in [signed, wrong_magic, vec![0; 10]] {
+            assert!(matches!(footer(&bad), Err(TocError::NotFound { .. })));
+        }
+        // A TOC offset past the blob, or a TOC over the JSON limit, is refused before a fetch.
+        let limits = Limits::default();
+        assert!(locate(&footer_of(100), 120, &limits).is_err());
+        assert_eq!(
+            locate(&footer_of(100), 200, &limits).ok().map(|l| l.length),
+            Some(49)
+        );
+        let small = Limits {
+            json_size: 10,
+            ..limits
+        };
+        assert!(matches!(
+            locate(&footer_of(100), 200, &small),
+            Err(TocError::Limit(_))
+        ));
+    }
+
+    fn file(name: &str, size: u64, offset: u64, inner: u64) -> TocEntry {
+        TocEntry {
+            name: name.into(),
+            kind: ListedKind::Regular,
+            size,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            link: None,
+            device: None,
+            digest: None,
+            chunks: vec![Chunk {
+                offset,
+                compressed: 0,
+                inner_offset: inner,
+                file_offset: 0,
+                size,
+                digest: None,
+            }],
+        }
+    }
+
+    /// Small files packed in one member by `innerOffset` share its extent; payloads that
+    /// overlap inside it, or members out of order, are refused.
+    #[test]
+    fn files_sharing_a_member_share_its_extent_but_not_its_bytes() {
+        let limits = Limits::default();
+        let mut packed = vec![
+            file("a", 10, 100, 512),
+            file("b", 5, 100, 1024),
+            file("c", 7, 300, 0),
+        ];
+        set_extents(&mut packed, 400);
+        let extents: Vec<u64> = packed.iter().map(|e| e.chunks[0].compressed).collect();
+        assert_eq!(extents, [200, 200, 100]);
+        assert!(check_layout(&packed, 400, 500, &limits).is_ok());
+        let mut overlapping = vec![file("a", 600, 100, 512), file("b", 5, 100, 1024)];
+        set_extents(&mut overlapping, 400);
+        assert!(check_layout(&overlapping, 400, 500, &limits).is_err());
+        let mut backwards = vec![file("a", 1, 300, 0), file("b", 1, 100, 0)];
+        set_extents(&mut backwards, 400);
+        assert!(check_layout(&backwards, 400, 500, &limits).is_err());
+    }
+}

@@ -283,3 +283,65 @@ fn set_extents(entries: &mut [TocEntry], ends: &[u64]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn annotations(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_position_annotation_is_four_decimal_numbers_of_type_1() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let got = location(&annotations(&[
+            (POSITION_ANNOTATIONS[1], "100:20:300:1"),
+            (CHECKSUM_ANNOTATIONS[1], &digest),
+        ]));
+        let (loc, d) = got.ok().flatten().unwrap_or_else(|| panic!("not read"));
+        assert_eq!(
+            (loc.offset, loc.length, loc.uncompressed),
+            (100, 20, Some(300))
+        );
+        assert_eq!(d.map(|d| d.to_string()), Some(digest));
+        assert!(matches!(location(&HashMap::new()), Ok(None)));
+        for bad in [
+            "1:2:3",
+            "1:2:3:2",
+            " 1:2:3:1",
+            "1:2:3:1:5",
+            "-1:2:3:1",
+            "1:+2:3:1",
+        ] {
+            let a = annotations(&[(POSITION_ANNOTATIONS[0], bad)]);
+            assert!(location(&a).is_err(), "{bad}");
+        }
+        let a = annotations(&[
+            (POSITION_ANNOTATIONS[0], "8:1:1:1"),
+            (CHECKSUM_ANNOTATIONS[0], "md5:00"),
+        ]);
+        assert!(location(&a).is_err());
+    }
+
+    #[test]
+    fn a_location_outside_the_blob_or_the_limits_is_refused() {
+        let limits = Limits::default();
+        let at = |offset, length, uncompressed| TocLocation {
+            offset,
+            length,
+            uncompressed: Some(uncompressed),
+        };
+        assert!(check_location(&at(8, 10, 10), 18, &limits).is_ok());
+        assert!(check_location(&at(8, 10, 10), 17, &limits).is_err());
+        assert!(check_location(&at(u64::MAX, 10, 10), 100, &limits).is_err());
+        assert!(check_location(&at(4, 1, 1), 100, &limits).is_err());
+        assert!(matches!(
+            check_location(&at(8, 10, 4 << 30), 100, &limits),
+            Err(TocError::Limit(_))
+        ));
+    }
+}
