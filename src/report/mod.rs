@@ -492,6 +492,18 @@ fn package_row(
 }
 
 impl Report {
+    /// The packages a later layer removed, those whose files still ship the most bytes first
+    /// (then by name): the order the text and HTML reports list them in.
+    pub fn removed_packages(&self) -> Vec<&PackageRow> {
+        let mut removed: Vec<&PackageRow> = self.packages.iter().filter(|p| p.removed).collect();
+        removed.sort_by(|a, b| {
+            b.hidden_bytes
+                .cmp(&a.hidden_bytes)
+                .then(a.name.cmp(&b.name))
+        });
+        removed
+    }
+
     pub fn new(image: &Image, analysis: &Analysis) -> Report {
         let meta = &image.meta;
         let steps = history::by_layer(&image.history, image.layers.len());

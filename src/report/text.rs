@@ -327,12 +327,7 @@ fn packages(o: &mut String, r: &Report) {
             let _ = writeln!(o, "{}", row(p, p.size));
         }
     }
-    let mut removed: Vec<_> = r.packages.iter().filter(|p| p.removed).collect();
-    removed.sort_by(|a, b| {
-        b.hidden_bytes
-            .cmp(&a.hidden_bytes)
-            .then(a.name.cmp(&b.name))
-    });
+    let removed = r.removed_packages();
     if !removed.is_empty() {
         let ships: u64 = removed.iter().map(|p| p.hidden_bytes).sum();
         let _ = writeln!(

@@ -53,12 +53,7 @@ pub fn section(o: &mut String, r: &Report) {
     if !installed.is_empty() {
         table(o, r, &installed, false);
     }
-    let mut removed: Vec<&PackageRow> = r.packages.iter().filter(|p| p.removed).collect();
-    removed.sort_by(|a, b| {
-        b.hidden_bytes
-            .cmp(&a.hidden_bytes)
-            .then(a.name.cmp(&b.name))
-    });
+    let removed = r.removed_packages();
     if !removed.is_empty() {
         let ships: u64 = removed.iter().map(|p| p.hidden_bytes).sum();
         let _ = writeln!(
