@@ -197,3 +197,18 @@ fn size_bars_measure_the_parent_then_the_whole() {
     key(&mut s, "b");
     assert!(!render(&s).contains("Share"));
 }
+
+/// The bars keep their colours when a jump (`w`, a hint, the history) builds another tree:
+/// layer 5's /tmp files, removed by layer 6, show as removed bytes after `w` lands there.
+#[test]
+fn the_bars_follow_a_jump_to_another_layer() {
+    let mut s = mono(160, 48);
+    key(&mut s, "3 <tab> b");
+    // `w` goes to the biggest wasted paths in turn, in their layers; the removed ones of
+    // layer 5 come second (/tmp/build, after dataset.bin's copy-up).
+    key(&mut s, "w w");
+    let ex = explorer(&s);
+    assert_eq!(ex.nav.tree.layer, 5, "{}", render(&s));
+    assert!(ex.shares().is_some(), "the waste of the new tree is known");
+    assert!(render(&s).contains("░░"), "{}", render(&s));
+}

@@ -165,7 +165,6 @@ impl Explorer {
         self.build_tree();
         let paths = &self.analysis.stack.paths;
         self.nav.refresh(paths, keep);
-        self.refresh_shares();
     }
 
     /// Builds the tree of the selected layer and mode, unless the tree shown is already it
@@ -183,6 +182,7 @@ impl Explorer {
             self.nav.tree.sort(sort);
             return;
         }
+        // The pictures on screen follow the new tree (`w`, a hint or the history jump here too).
         let trees = self.session.image().trees();
         let mut tree = FileTree::build(
             &trees,
@@ -193,6 +193,7 @@ impl Explorer {
         );
         tree.sort(sort);
         self.nav.tree = tree;
+        self.refresh_shares();
     }
 
     /// The package that owns the selected path, for the footer.
