@@ -201,3 +201,31 @@ fn diff_writes_every_format_to_a_file() {
     }
     check_output_flag(&["diff", &a, b, "--json"], 0, "diff");
 }
+
+/// `-o` into a directory that does not exist says so of the directory, in one line, and
+/// creates nothing.
+#[test]
+fn output_into_a_missing_directory_names_the_directory() {
+    let dir = tempdir();
+    let missing = dir.path().join("no/such");
+    let target = missing.join("report.html");
+    let (code, _, err) = run(
+        &[
+            "report",
+            "assets/demo.tar",
+            "--format",
+            "html",
+            "-o",
+            target.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("{}: no such directory", missing.display())),
+        "{err}"
+    );
+    assert!(!err.contains(".strata-"), "no temporary file named: {err}");
+    assert!(!missing.exists());
+}

@@ -74,6 +74,13 @@ fn write_file(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    // Said of the directory, not of the temporary file that could not be made in it.
+    if !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{}: no such directory", shown(dir)),
+        ));
+    }
     let mut builder = tempfile::Builder::new();
     builder.prefix(".strata-");
     // What `File::create` would give (0666 less the umask), not the temp file's 0600.
