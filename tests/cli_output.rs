@@ -223,7 +223,11 @@ fn output_into_a_missing_directory_names_the_directory() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains(&format!("{}: no such directory", missing.display())),
+        err.contains(&format!(
+            "{}: the directory {} does not exist",
+            target.display(),
+            missing.display()
+        )),
         "{err}"
     );
     assert!(!err.contains(".strata-"), "no temporary file named: {err}");

@@ -78,7 +78,11 @@ fn write_file(
     if !dir.is_dir() {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
-            format!("{}: no such directory", shown(dir)),
+            format!(
+                "{}: the directory {} does not exist",
+                shown(path),
+                shown(dir)
+            ),
         ));
     }
     let mut builder = tempfile::Builder::new();
