@@ -14,7 +14,8 @@ use strata::report::ci::Setting;
     about,
     // `--color` is global and may come before a command's name; the image and the source
     // flags of `strata IMAGE` may not (`cli::run` refuses them with a command).
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    override_usage = "strata [OPTIONS] [IMAGE]\n       strata [--color <WHEN>] <COMMAND>"
 )]
 pub struct Cli {
     #[command(subcommand)]
