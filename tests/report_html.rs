@@ -206,19 +206,30 @@ fn final_files(image: &Path) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// The top-level directories of a final view that hold bytes (those the treemap draws).
+fn top_dirs(files: &[(String, u64)]) -> BTreeSet<String> {
+    let dirs = dir_bytes(files);
+    children(files, "/")
+        .into_keys()
+        .filter(|p| dirs.contains_key(p))
+        .collect()
+}
+
+/// The paths of every cell of the map in view, directories and files.
+fn all_cells(dom: &Html) -> BTreeSet<String> {
+    cells(dom, "dir")
+        .union(&cells(dom, "file"))
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn demo_image_page_has_a_cell_per_top_directory_and_zooms_on_a_click() {
     let dir = support::tempdir();
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.tar");
     let page = write_report(&demo, dir.path());
     let files = final_files(&demo);
-    let dirs = dir_bytes(&files);
-    let top = children(&files, "/");
-    let top_dirs: BTreeSet<String> = top
-        .keys()
-        .filter(|p| dirs.contains_key(*p))
-        .cloned()
-        .collect();
+    let top_dirs = top_dirs(&files);
     assert!(top_dirs.len() >= 5, "{top_dirs:?}");
 
     let dom = rendered(&page, "");
@@ -243,10 +254,7 @@ fn demo_image_page_has_a_cell_per_top_directory_and_zooms_on_a_click() {
     let dom = rendered(&page, &zoom_fragment(target));
     assert_eq!(&zoomed(&dom), target);
     let want: BTreeSet<String> = children(&files, target).into_keys().collect();
-    let got: BTreeSet<String> = cells(&dom, "dir")
-        .union(&cells(&dom, "file"))
-        .cloned()
-        .collect();
+    let got = all_cells(&dom);
     assert_eq!(got, want, "the cells after zooming into {target}");
     // The way back up: the root is a button, the directory in view is the last crumb.
     let crumbs = select(&dom, "#crumbs button");
@@ -626,12 +634,7 @@ fn node_app_fixture_page_has_its_top_directories_and_zooms() {
     assert!(size < 2_000_000, "{size} bytes");
     let files = final_files(&image);
     let dirs = dir_bytes(&files);
-    let top = children(&files, "/");
-    let top_dirs: BTreeSet<String> = top
-        .keys()
-        .filter(|p| dirs.contains_key(*p))
-        .cloned()
-        .collect();
+    let top_dirs = top_dirs(&files);
     let dom = rendered(&page, "");
     assert_eq!(cells(&dom, "dir"), top_dirs);
     let (target, _) = top_dirs
@@ -642,10 +645,7 @@ fn node_app_fixture_page_has_its_top_directories_and_zooms() {
     let dom = rendered(&page, &zoom_fragment(target));
     assert_eq!(&zoomed(&dom), target);
     let want: BTreeSet<String> = children(&files, target).into_keys().collect();
-    let got: BTreeSet<String> = cells(&dom, "dir")
-        .union(&cells(&dom, "file"))
-        .cloned()
-        .collect();
+    let got = all_cells(&dom);
     assert!(
         !got.is_empty() && got.is_subset(&want),
         "{got:?} of {want:?}"

@@ -492,6 +492,18 @@ fn package_row(
 }
 
 impl Report {
+    /// The packages the final view has, counted and sized by ecosystem (by its name, in name
+    /// order): the text and HTML reports' summary line.
+    pub fn installed_by_ecosystem(&self) -> BTreeMap<&'static str, (u64, u64)> {
+        let mut by: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+        for p in self.packages.iter().filter(|p| !p.removed) {
+            let e = by.entry(p.ecosystem.name()).or_default();
+            e.0 += 1;
+            e.1 += p.size;
+        }
+        by
+    }
+
     /// The packages a later layer removed, those whose files still ship the most bytes first
     /// (then by name): the order the text and HTML reports list them in.
     pub fn removed_packages(&self) -> Vec<&PackageRow> {

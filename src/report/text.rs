@@ -280,13 +280,8 @@ fn packages(o: &mut String, r: &Report) {
         let _ = writeln!(o);
         return;
     }
-    let mut by_ecosystem: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
-    for p in &installed {
-        let e = by_ecosystem.entry(p.ecosystem.name()).or_default();
-        e.0 += 1;
-        e.1 += p.size;
-    }
-    let counts: Vec<String> = by_ecosystem
+    let counts: Vec<String> = r
+        .installed_by_ecosystem()
         .iter()
         .map(|(eco, (n, bytes))| format!("{eco} {n} ({})", units::decimal(*bytes)))
         .collect();

@@ -2,7 +2,6 @@
 //! layer that installed each and the build tools marked), the packages a later layer removed
 //! with the bytes they still ship, and the databases that could not be read.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::escape::text;
@@ -24,13 +23,8 @@ pub fn section(o: &mut String, r: &Report) {
         );
         return;
     }
-    let mut by_ecosystem: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for p in &installed {
-        let e = by_ecosystem.entry(p.ecosystem.name()).or_default();
-        e.0 += 1;
-        e.1 += p.size;
-    }
-    let counts: Vec<String> = by_ecosystem
+    let counts: Vec<String> = r
+        .installed_by_ecosystem()
         .iter()
         .map(|(eco, (n, bytes))| format!("{eco} {} ({})", count(*n), decimal(*bytes)))
         .collect();
