@@ -27,6 +27,8 @@ pub(crate) struct Job<'a> {
     pub progress: Progress<'a>,
     /// `--verify-diff-ids`: hash the uncompressed tar of a compressed blob too.
     pub verify_diff_ids: bool,
+    /// The load's order, whose cancellation stops this read at its next read.
+    pub cancel: Option<&'a super::order::Order>,
 }
 
 impl Job<'_> {
@@ -62,10 +64,14 @@ struct ProgressReader<'a, R> {
     total: u64,
     index: usize,
     progress: Progress<'a>,
+    cancel: Option<&'a super::order::Order>,
 }
 
 impl<R: std::io::Read> std::io::Read for ProgressReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_some_and(|o| o.is_cancelled()) {
+            return Err(super::order::cancelled());
+        }
         let n = self.inner.read(buf)?;
         let read = self.read.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
         if read - self.reported >= PROGRESS_STEP || (n == 0 && read != self.reported) {
@@ -251,6 +257,7 @@ fn decode_into<R: std::io::Read>(
         total: job.desc.compressed_size,
         index: job.index,
         progress: job.progress,
+        cancel: job.cancel,
     };
     let buffered = BufReader::with_capacity(256 * 1024, counted);
     let (compression, decoder) = match decompress::decoder(buffered) {

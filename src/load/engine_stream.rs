@@ -64,6 +64,7 @@ pub(crate) fn load(
             limits: &opts.limits,
             progress,
             verify_diff_ids: opts.verify_diff_ids,
+            cancel: None,
         };
         // A blob the image uses twice (two empty layers, say) passed once.
         if let Some(earlier) = meta.layers[..index]
@@ -201,6 +202,7 @@ fn walk(
             limits: &opts.limits,
             progress,
             verify_diff_ids: opts.verify_diff_ids,
+            cancel: None,
         };
         let read = read_blob(
             &job,

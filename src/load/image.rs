@@ -2,6 +2,8 @@
 //! knows nothing of where it came from (the `Session` does) and computes nothing (the
 //! analysis does).
 
+use std::sync::Arc;
+
 use crate::blob::decompress::Compression;
 use crate::model::history::HistoryStep;
 use crate::model::image::{ImageMeta, LayerDesc, Verified};
@@ -12,7 +14,8 @@ use crate::tree::LayerTree;
 pub struct Layer {
     pub desc: LayerDesc,
     pub compression: Compression,
-    pub tree: LayerTree,
+    /// Shared with the snapshots the explorer was shown while the image loaded.
+    pub tree: Arc<LayerTree>,
     /// The digests its bytes were checked against, in this run or when they entered the
     /// cache.
     pub verified: Verified,
@@ -29,7 +32,7 @@ pub struct Image {
 impl Image {
     /// The layer trees, bottom first, as the analysis takes them.
     pub fn trees(&self) -> Vec<&LayerTree> {
-        self.layers.iter().map(|l| &l.tree).collect()
+        self.layers.iter().map(|l| &*l.tree).collect()
     }
 
     /// The user the image's config runs as, if it names one.

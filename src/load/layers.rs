@@ -8,12 +8,13 @@
 //! workers stop early.
 
 use std::io::Read as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::blob_read::{check_digests, read_blob, Job};
 use super::events::{LoadEvent, Progress};
+use super::order::Order;
 use super::trace;
 use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::HashingReader;
@@ -29,7 +30,18 @@ use crate::tree::{check_read_layer, LayerTree};
 /// A layer as loaded: how its blob is compressed, its tree, and what was verified.
 pub(crate) type Read = (Compression, LayerTree, Verified);
 
-/// Reads every layer of `meta` from `store`, bottom first.
+/// A layer as `read_all` gives it: its tree shared with whoever watched it arrive.
+pub(crate) type Arrived = (Compression, Arc<LayerTree>, Verified);
+
+/// Who watches the layers arrive: the order to read them in (and its cancellation), and what
+/// to call with each layer as soon as it is read and verified (from a worker thread).
+pub(crate) struct Watch<'a> {
+    pub order: &'a Order,
+    pub arrived: &'a (dyn Fn(usize, &Arrived) + Sync),
+}
+
+/// Reads every layer of `meta` from `store`, in `watch`'s order (bottom first unless it
+/// prefers another), and gives them back bottom first.
 pub(crate) fn read_all(
     store: &dyn Store,
     meta: &ImageMeta,
@@ -37,11 +49,12 @@ pub(crate) fn read_all(
     limits: &Limits,
     verify_diff_ids: bool,
     progress: Progress,
-) -> Result<Vec<Read>> {
+    watch: &Watch,
+) -> Result<Vec<Arrived>> {
     let n = meta.layers.len();
-    type Slot = Mutex<Option<Result<Read>>>;
+    type Slot = Mutex<Option<Result<Arrived>>>;
     let results: Vec<Slot> = (0..n).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
+    let started = Mutex::new(vec![false; n]);
     let failed = AtomicBool::new(false);
     let total = TotalEntries::default();
     let workers = std::thread::available_parallelism()
@@ -51,8 +64,14 @@ pub(crate) fn read_all(
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n || failed.load(Ordering::Relaxed) {
+                let next = started
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| watch.order.next(&mut s));
+                let Some(i) = next else {
+                    break;
+                };
+                if failed.load(Ordering::Relaxed) || watch.order.is_cancelled() {
                     break;
                 }
                 progress(LoadEvent::LayerStarted { index: i });
@@ -62,14 +81,19 @@ pub(crate) fn read_all(
                     limits,
                     progress,
                     verify_diff_ids,
+                    cancel: Some(watch.order),
                 };
                 let result = read_cached(&job, store, cache)
-                    .and_then(|read| total.add(limits, &read.1).map(|()| read));
+                    .and_then(|read| total.add(limits, &read.1).map(|()| read))
+                    .map(|(c, tree, v)| (c, Arc::new(tree), v));
                 match &result {
-                    Ok((_, tree, _)) => progress(LoadEvent::LayerFinished {
-                        index: i,
-                        entries: tree.entries.len(),
-                    }),
+                    Ok(read) => {
+                        (watch.arrived)(i, read);
+                        progress(LoadEvent::LayerFinished {
+                            index: i,
+                            entries: read.1.entries.len(),
+                        })
+                    }
                     Err(_) => failed.store(true, Ordering::Relaxed),
                 }
                 if let Ok(mut slot) = results[i].lock() {

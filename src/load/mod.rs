@@ -9,12 +9,14 @@ mod engine_stream;
 mod events;
 mod image;
 mod layers;
+mod order;
 mod session;
 mod trace;
 
 pub use events::{LoadEvent, Progress};
 pub use image::{Image, Layer};
-pub use session::Session;
+pub use order::Order;
+pub use session::{Session, Watcher};
 
 use crate::model::error::Result;
 use crate::source::SourceOptions;

@@ -9,12 +9,14 @@
 //! Errors leave the session named after the input, once (`Error::about`).
 
 use std::io::{self, BufReader, Read};
+use std::sync::{Arc, Mutex};
 
 use super::blob_read::layer_error;
 use super::engine_stream;
 use super::events::{LoadEvent, Progress};
 use super::image::{Image, Layer};
 use super::layers;
+use super::order::Order;
 use crate::analysis::Analysis;
 use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::HashingReader;
@@ -28,19 +30,34 @@ use crate::source::reference::ImageRef;
 use crate::source::store::Store;
 use crate::source::{self, Blobs, OpenedImage, SourceOptions, Target};
 
-/// An opened, loaded image and the means to read its layers again.
+/// An opened, loaded image and the means to read its layers again. While a watched load goes
+/// on (`open_watched`), snapshots of it are sessions too: the layers not read yet are empty
+/// trees, listed in `pending`, and cannot be read again.
 pub struct Session {
     input: String,
     opts: SourceOptions,
     image: Image,
-    origin: Origin,
+    origin: Arc<Origin>,
     cache: Option<Cache>,
+    /// Layers still loading when this snapshot was taken, bottom first; empty once loaded.
+    pending: Vec<usize>,
+}
+
+/// What a watched load (`Session::open_watched`) tells as it goes, and who steers it.
+pub struct Watcher<'a> {
+    pub progress: Progress<'a>,
+    /// The order to read the layers in, and the load's cancellation.
+    pub order: &'a Order,
+    /// Called with the image as it stands: once the manifest and config are in (every layer
+    /// pending), then each time a layer has been read and verified. From worker threads: hand
+    /// it on, do not work on it there.
+    pub snapshot: &'a (dyn Fn(Arc<Session>) + Sync),
 }
 
 /// Where the layers' bytes are, for reading them again.
 enum Origin {
     /// A file, a directory or a registry: blobs by name from the store the load used.
-    Store(Blobs),
+    Store(Arc<Blobs>),
     /// An engine's stream, asked for again by image ID.
     Engine { engine: Engine, image: String },
 }
@@ -48,10 +65,29 @@ enum Origin {
 impl Session {
     /// Opens `input` and reads every layer. `progress` is called from worker threads.
     pub fn open(input: &str, opts: &SourceOptions, progress: Progress) -> Result<Session> {
-        Session::open_unnamed(input, opts, progress).map_err(|e| e.about(input))
+        let order = Order::default();
+        Session::open_watched(
+            input,
+            opts,
+            &Watcher {
+                progress,
+                order: &order,
+                snapshot: &|_| {},
+            },
+        )
     }
 
-    fn open_unnamed(input: &str, opts: &SourceOptions, progress: Progress) -> Result<Session> {
+    /// As `open`, with snapshots of the image as its layers arrive, in the order `watch.order`
+    /// asks for (see `Watcher`). Images from an engine arrive in one stream: their only
+    /// snapshot is the loaded session itself.
+    pub fn open_watched(input: &str, opts: &SourceOptions, watch: &Watcher) -> Result<Session> {
+        let result = Session::open_unnamed(input, opts, watch).map_err(|e| e.about(input));
+        watch.order.finish();
+        result
+    }
+
+    fn open_unnamed(input: &str, opts: &SourceOptions, watch: &Watcher) -> Result<Session> {
+        let progress = watch.progress;
         let started = std::time::Instant::now();
         let reference = ImageRef::parse(input)?;
         let target = source::resolve(&reference, opts);
@@ -64,7 +100,11 @@ impl Session {
                     engine_stream::load(engine, &name, opts, cache.as_ref(), progress)?;
                 // The image ID pins re-reads to this image, wherever its name points later.
                 let image = meta.config_digest.to_string();
-                (meta, trees, Origin::Engine { engine, image })
+                let trees = trees
+                    .into_iter()
+                    .map(|(c, tree, v)| (c, Arc::new(tree), v))
+                    .collect();
+                (meta, trees, Arc::new(Origin::Engine { engine, image }))
             }
             target => {
                 let OpenedImage {
@@ -74,6 +114,8 @@ impl Session {
                     pinned,
                     index_digest,
                 } = source::open(&target, opts)?;
+                let mut meta = meta;
+                meta.reference = input.to_string();
                 also = (
                     pinned.into_iter().collect(),
                     index_digest.into_iter().collect(),
@@ -84,6 +126,13 @@ impl Session {
                 progress(LoadEvent::Opened {
                     layer_bytes: meta.layers.iter().map(|l| l.compressed_size).collect(),
                 });
+                let blobs = Arc::new(blobs);
+                let origin = Arc::new(Origin::Store(blobs.clone()));
+                let snapshots = Snapshots::new(input, opts, &meta, &origin, cache.as_ref());
+                (watch.snapshot)(snapshots.take(None));
+                let arrived = |i: usize, read: &layers::Arrived| {
+                    (watch.snapshot)(snapshots.take(Some((i, read))));
+                };
                 let trees = layers::read_all(
                     blobs.store.as_ref(),
                     &meta,
@@ -91,8 +140,13 @@ impl Session {
                     &opts.limits,
                     opts.verify_diff_ids,
                     progress,
+                    &layers::Watch {
+                        order: watch.order,
+                        arrived: &arrived,
+                    },
                 )?;
-                (meta, trees, Origin::Store(blobs))
+                drop(snapshots);
+                (meta, trees, origin)
             }
         };
         meta.reference = input.to_string();
@@ -103,6 +157,7 @@ impl Session {
             image: assemble(meta, trees),
             origin,
             cache,
+            pending: Vec::new(),
         };
         if let Some(cache) = &session.cache {
             session.remember_names(cache, also);
@@ -145,6 +200,12 @@ impl Session {
         &self.image
     }
 
+    /// The layers still loading when this snapshot was taken, bottom first (none once the
+    /// image is loaded).
+    pub fn pending(&self) -> &[usize] {
+        &self.pending
+    }
+
     /// The analysis of the loaded layers. dive's figures come from the cache when this list of
     /// layers was analysed before (a reopen then computes only strata's own), and are stored
     /// there otherwise; a cache that cannot be read or written only costs the time.
@@ -158,7 +219,8 @@ impl Session {
         let started = std::time::Instant::now();
         let trees = self.image.trees();
         let sizes: Vec<u64> = trees.iter().map(|t| t.header_bytes).collect();
-        let key = self.dive_key();
+        // A snapshot's figures are not the image's: they are never kept.
+        let key = self.dive_key().filter(|_| self.pending.is_empty());
         let stored = self.cache.as_ref().zip(key.as_ref());
         let known = stored.and_then(|(cache, key)| cache.dive(key, &sizes));
         let fresh = known.is_none();
@@ -221,7 +283,12 @@ impl Session {
             });
         };
         let desc = &layer.desc;
-        match &self.origin {
+        if self.pending.contains(&index) {
+            return Err(Error::Unsupported {
+                reason: format!("layer {index} is still loading"),
+            });
+        }
+        match &*self.origin {
             Origin::Store(blobs) => {
                 let store: &dyn Store = blobs.store.as_ref();
                 let (raw, _) = store
@@ -304,7 +371,7 @@ fn verified<T>(
 }
 
 /// The loaded image from its metadata and the trees of its layers, bottom first.
-fn assemble(meta: ImageMeta, read: Vec<layers::Read>) -> Image {
+fn assemble(meta: ImageMeta, read: Vec<layers::Arrived>) -> Image {
     let mut kinds = Vec::with_capacity(read.len());
     let mut trees = Vec::with_capacity(read.len());
     for (compression, tree, verified) in read {
@@ -318,25 +385,8 @@ fn assemble(meta: ImageMeta, read: Vec<layers::Read>) -> Image {
         .iter()
         .cloned()
         .zip(kinds.into_iter().zip(trees))
-        .map(|(mut desc, ((compression, mut verified), tree))| {
-            // An uncompressed blob is its tar: its digest is the (verified) diff_id, which a
-            // `docker save` manifest does not name, and checking one checked both.
-            if compression == Compression::None {
-                if desc.digest.is_none() {
-                    desc.digest = desc.diff_id.clone();
-                }
-                let either = verified.digest || verified.diff_id;
-                verified = Verified {
-                    digest: either,
-                    diff_id: either && desc.diff_id.is_some(),
-                };
-            }
-            Layer {
-                desc,
-                compression,
-                tree,
-                verified,
-            }
+        .map(|(desc, ((compression, verified), tree))| {
+            layer_of(desc, (compression, tree, verified))
         })
         .collect();
     let history = history::steps(&meta.config, layers.len());
@@ -344,6 +394,107 @@ fn assemble(meta: ImageMeta, read: Vec<layers::Read>) -> Image {
         meta,
         layers,
         history,
+    }
+}
+
+/// One layer as read, with what its compression says of its digests.
+fn layer_of(mut desc: LayerDesc, (compression, tree, mut verified): layers::Arrived) -> Layer {
+    // An uncompressed blob is its tar: its digest is the (verified) diff_id, which a `docker
+    // save` manifest does not name, and checking one checked both.
+    if compression == Compression::None {
+        if desc.digest.is_none() {
+            desc.digest = desc.diff_id.clone();
+        }
+        let either = verified.digest || verified.diff_id;
+        verified = Verified {
+            digest: either,
+            diff_id: either && desc.diff_id.is_some(),
+        };
+    }
+    Layer {
+        desc,
+        compression,
+        tree,
+        verified,
+    }
+}
+
+/// The snapshots a watched load hands out: the layers read so far (their trees as the tar
+/// gave them: symlinked parent directories are followed once every layer is in), the others
+/// empty and pending.
+struct Snapshots<'a> {
+    input: &'a str,
+    opts: &'a SourceOptions,
+    meta: &'a ImageMeta,
+    history: Vec<history::HistoryStep>,
+    origin: &'a Arc<Origin>,
+    cache: Option<&'a Cache>,
+    layers: Mutex<Vec<Option<Layer>>>,
+}
+
+impl<'a> Snapshots<'a> {
+    fn new(
+        input: &'a str,
+        opts: &'a SourceOptions,
+        meta: &'a ImageMeta,
+        origin: &'a Arc<Origin>,
+        cache: Option<&'a Cache>,
+    ) -> Snapshots<'a> {
+        Snapshots {
+            input,
+            opts,
+            meta,
+            history: history::steps(&meta.config, meta.layers.len()),
+            origin,
+            cache,
+            layers: Mutex::new(vec![None; meta.layers.len()]),
+        }
+    }
+
+    /// The image with `arrived` (layer index and what was read) added to what came before.
+    fn take(&self, arrived: Option<(usize, &layers::Arrived)>) -> Arc<Session> {
+        let mut guard = match self.layers.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((i, read)) = arrived {
+            if let (Some(slot), Some(desc)) = (guard.get_mut(i), self.meta.layers.get(i)) {
+                *slot = Some(layer_of(desc.clone(), read.clone()));
+            }
+        }
+        let mut pending = Vec::new();
+        let layers = self
+            .meta
+            .layers
+            .iter()
+            .zip(guard.iter())
+            .enumerate()
+            .map(|(i, (desc, read))| match read {
+                Some(layer) => layer.clone(),
+                None => {
+                    pending.push(i);
+                    Layer {
+                        desc: desc.clone(),
+                        compression: decompress::from_media_type(&desc.media_type)
+                            .unwrap_or(Compression::None),
+                        tree: Arc::default(),
+                        verified: Verified::default(),
+                    }
+                }
+            })
+            .collect();
+        Arc::new(Session {
+            input: self.input.to_string(),
+            opts: self.opts.clone(),
+            image: Image {
+                meta: self.meta.clone(),
+                layers,
+                history: self.history.clone(),
+            },
+            origin: self.origin.clone(),
+            cache: self.cache.cloned(),
+            pending,
+        })
     }
 }
 

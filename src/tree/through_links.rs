@@ -10,6 +10,7 @@
 //! not resolve links) and the re-read of a layer when extracting.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::{EntryKind, LayerTree};
 use crate::model::path::{normalize, parent};
@@ -18,8 +19,9 @@ use crate::model::path::{normalize, parent};
 const MAX_HOPS: usize = 40;
 
 /// Rewrites, layer by layer from the bottom, every entry path (and hardlink target) whose
-/// parent directories pass through a symlink live at that point.
-pub fn follow_parent_links(layers: &mut [LayerTree]) {
+/// parent directories pass through a symlink live at that point. A tree shared elsewhere (a
+/// snapshot shown while the image loaded) is copied only if one of its entries moves.
+pub fn follow_parent_links(layers: &mut [Arc<LayerTree>]) {
     let mut live = LiveLinks::default();
     for layer in layers.iter_mut() {
         // Deletions apply to the layers below first (OCI; as the merge applies them).
@@ -35,7 +37,7 @@ pub fn follow_parent_links(layers: &mut [LayerTree]) {
                 _ => live.resolve_parent(path),
             };
             if let Some(new) = resolved {
-                layer.moved(i, new);
+                Arc::make_mut(layer).moved(i, new);
             }
             let path = layer.entries[i].path.to_string();
             match kind {
@@ -68,13 +70,13 @@ pub fn follow_parent_links(layers: &mut [LayerTree]) {
                     } else {
                         format!("{new_dir}/{name}")
                     };
-                    layer.moved(i, new);
+                    Arc::make_mut(layer).moved(i, new);
                 }
             }
-            let e = &mut layer.entries[i];
+            let e = &layer.entries[i];
             if e.kind == EntryKind::Hardlink {
                 if let Some(new) = e.link.as_deref().and_then(|l| live.resolve_parent(l)) {
-                    e.link = Some(new.into_boxed_str());
+                    Arc::make_mut(layer).entries[i].link = Some(new.into_boxed_str());
                 }
             }
             let e = &layer.entries[i];
@@ -273,7 +275,7 @@ mod tests {
 
     #[test]
     fn paths_through_symlinked_directories_land_where_unpacking_puts_them() {
-        let mut layers = vec![
+        let layers = vec![
             layer(vec![
                 entry("usr/lib", EntryKind::Dir, None),
                 entry("lib", EntryKind::Symlink, Some("usr/lib")),
@@ -295,9 +297,11 @@ mod tests {
                 entry("up/top", EntryKind::File, None),
             ]),
         ];
-        follow_parent_links(&mut layers);
+        let mut shared: Vec<Arc<LayerTree>> = layers.into_iter().map(Arc::new).collect();
+        follow_parent_links(&mut shared);
+        let layers: Vec<&LayerTree> = shared.iter().map(|l| &**l).collect();
         assert_eq!(
-            paths(&layers[1]),
+            paths(layers[1]),
             [
                 "usr/lib/x",
                 "usr/lib/y",
@@ -319,7 +323,7 @@ mod tests {
 
     #[test]
     fn a_symlink_replaced_or_removed_is_no_longer_followed() {
-        let mut layers = vec![
+        let layers = vec![
             layer(vec![
                 entry("a", EntryKind::Symlink, Some("b")),
                 entry("c", EntryKind::Symlink, Some("b")),
@@ -335,8 +339,10 @@ mod tests {
                 entry("d/e/z", EntryKind::File, None),
             ]),
         ];
-        follow_parent_links(&mut layers);
-        assert_eq!(paths(&layers[1]), ["a", "a/x", "c", "d", "c/y", "d/e/z"]);
+        let mut shared: Vec<Arc<LayerTree>> = layers.into_iter().map(Arc::new).collect();
+        follow_parent_links(&mut shared);
+        let layers: Vec<&LayerTree> = shared.iter().map(|l| &**l).collect();
+        assert_eq!(paths(layers[1]), ["a", "a/x", "c", "d", "c/y", "d/e/z"]);
         assert_eq!(layers[1].moved, []);
     }
 }

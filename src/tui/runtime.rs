@@ -22,7 +22,7 @@ use super::app::{
 };
 use super::config::UiConfig;
 use crate::extract::{self, ExtractOptions};
-use crate::load::LoadEvent;
+use crate::load::{LoadEvent, Order, Session, Watcher};
 use crate::source::SourceOptions;
 
 /// Why the terminal program ended with an error, printed once the terminal is back.
@@ -179,15 +179,29 @@ fn event_loop(
 ) -> Result<(), RunError> {
     let (tx, rx) = mpsc::channel::<Msg>();
     spawn_input(tx.clone());
-    perform(first, &state, &opts, &tx);
-    drive(terminal, &mut state, &rx, |state, msg| {
+    let order = Arc::new(Order::default());
+    let ctx = Ctx { opts, order };
+    perform(first, &state, &ctx, &tx);
+    let result = drive(terminal, &mut state, &rx, |state, msg| {
         if let Msg::Loaded(_) = &msg {
             injected_panic("ui");
         }
         for effect in update(state, msg) {
-            perform(effect, state, &opts, &tx);
+            perform(effect, state, &ctx, &tx);
         }
-    })
+    });
+    // Quit mid-load: the downloads stop, and their unfinished files in the blob store go
+    // with their readers before the process ends (the store keeps only verified blobs).
+    ctx.order.cancel();
+    ctx.order.wait_finished(Duration::from_secs(5));
+    result
+}
+
+/// What the effects of one screen share: the options the image was opened with, and the
+/// order (and cancellation) of its load.
+struct Ctx {
+    opts: SourceOptions,
+    order: Arc<Order>,
 }
 
 /// The loop both screens share: draw, wait for messages (or a 100 ms tick), apply every
@@ -246,14 +260,26 @@ fn drain(rx: &Receiver<Msg>) -> Vec<Msg> {
 }
 
 /// Does what `update` asked for, on a task of its own; what comes of it arrives as a message.
-fn perform(effect: Effect, state: &State, opts: &SourceOptions, tx: &Sender<Msg>) {
+fn perform(effect: Effect, state: &State, ctx: &Ctx, tx: &Sender<Msg>) {
+    let opts = &ctx.opts;
     match effect {
         Effect::Load { input } => {
             let opts = opts.clone();
             let progress = progress_to(tx, Msg::Load);
+            let order = ctx.order.clone();
+            let snapshots = Arc::new(Latest::default());
+            spawn_snapshot_analyses(tx.clone(), snapshots.clone());
             spawn_task(tx.clone(), "loading the image", move || {
                 injected_panic("load");
-                match crate::load::load(&input, &opts, &progress) {
+                let offer = |session: Arc<Session>| snapshots.offer(session);
+                let watch = Watcher {
+                    progress: &progress,
+                    order: &order,
+                    snapshot: &offer,
+                };
+                let loaded = crate::load::Session::open_watched(&input, &opts, &watch);
+                snapshots.close();
+                match loaded {
                     Ok(session) => {
                         let analysis = session.analyse();
                         Msg::Loaded(Loaded {
@@ -265,6 +291,7 @@ fn perform(effect: Effect, state: &State, opts: &SourceOptions, tx: &Sender<Msg>
                 }
             });
         }
+        Effect::Prioritise(layer) => ctx.order.prefer(layer),
         Effect::Compare { a, b } => {
             let opts = opts.clone();
             let (progress_a, progress_b) =
@@ -329,6 +356,63 @@ fn perform(effect: Effect, state: &State, opts: &SourceOptions, tx: &Sender<Msg>
             });
         }
     }
+}
+
+/// The newest snapshot of a loading image not analysed yet: a snapshot that arrives while the
+/// one before is being analysed replaces any still waiting, so the analyses never queue up
+/// behind the download.
+#[derive(Default)]
+struct Latest {
+    /// The snapshot waiting, and whether the load has ended (no more will come).
+    slot: Mutex<(Option<Arc<Session>>, bool)>,
+    ready: std::sync::Condvar,
+}
+
+impl Latest {
+    fn offer(&self, session: Arc<Session>) {
+        if let Ok(mut slot) = self.slot.lock() {
+            slot.0 = Some(session);
+        }
+        self.ready.notify_one();
+    }
+
+    fn close(&self) {
+        if let Ok(mut slot) = self.slot.lock() {
+            slot.1 = true;
+        }
+        self.ready.notify_one();
+    }
+
+    /// The next snapshot to analyse; `None` once the load has ended.
+    fn take(&self) -> Option<Arc<Session>> {
+        let slot = self.slot.lock().ok()?;
+        let mut slot = self
+            .ready
+            .wait_while(slot, |(s, closed)| s.is_none() && !*closed)
+            .ok()?;
+        if slot.1 {
+            // The loaded image follows as `Msg::Loaded`: no older snapshot after it.
+            return None;
+        }
+        slot.0.take()
+    }
+}
+
+/// Analyses each snapshot `latest` offers (off the loader's workers) and sends it on.
+fn spawn_snapshot_analyses(tx: Sender<Msg>, latest: Arc<Latest>) {
+    spawn_task(tx.clone(), "showing the layers as they arrive", move || {
+        while let Some(session) = latest.take() {
+            let analysis = session.analyse();
+            let msg = Msg::Snapshot(Loaded {
+                session,
+                analysis: Arc::new(analysis),
+            });
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+        Msg::Idle
+    });
 }
 
 /// `Effect::ReadFile`'s work, off the UI thread: the file as the viewer gets it, read again

@@ -105,6 +105,9 @@ pub enum Msg {
     Load(LoadEvent),
     /// Progress of the second image of a comparison.
     LoadB(LoadEvent),
+    /// The image as it stands while it loads (`Session::pending` says which layers are not in
+    /// yet), with the analysis of what is in. The explorer opens on the first one.
+    Snapshot(Loaded),
     Loaded(Loaded),
     /// Both images of a comparison loaded and compared.
     Compared {
@@ -120,6 +123,8 @@ pub enum Msg {
         b: Option<Result<FileContent, String>>,
     },
     LoadFailed(String),
+    /// A background task ended with nothing more to say.
+    Idle,
     /// A background task panicked (a bug): the runtime restores the terminal and exits with
     /// this message.
     Crashed(String),
@@ -165,6 +170,8 @@ pub enum Effect {
     Extract(ExtractRequest),
     /// Put `text` on the clipboard through the terminal (OSC 52).
     Copy(String),
+    /// Read this layer next: the user selected it while it is still to come.
+    Prioritise(usize),
     /// Read `path` (up to the viewer's cap) from the final view of A (if `a`) and of B (if
     /// `b`), for the compare screen's content diff (`Msg::PairRead`).
     ReadPair {
@@ -226,11 +233,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 l.elapsed_ms = elapsed_ms;
             }
         }
-        Msg::Load(ev) => {
-            if let Screen::Loading(l) = &mut state.screen {
-                l.on_event(ev, false);
-            }
-        }
+        Msg::Load(ev) => match &mut state.screen {
+            Screen::Loading(l) => l.on_event(ev, false),
+            Screen::Explorer(ex) => ex.on_load_event(ev),
+            _ => {}
+        },
         Msg::LoadB(ev) => {
             if let Screen::Loading(l) = &mut state.screen {
                 l.on_event(ev, true);
@@ -251,16 +258,25 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 view.fit(state.width, state.height);
             }
         }
-        Msg::Loaded(loaded) => {
-            let ex = Explorer::new(loaded, state.start_mode, state.width, state.height);
-            state.screen = Screen::Explorer(Box::new(ex));
-        }
+        Msg::Snapshot(loaded) | Msg::Loaded(loaded) => match &mut state.screen {
+            Screen::Explorer(ex) => ex.on_snapshot(loaded),
+            Screen::Loading(loading) => {
+                let mut ex = Explorer::new(loaded, state.start_mode, state.width, state.height);
+                if ex.loading() {
+                    ex.arrival = Some(std::mem::take(loading));
+                }
+                state.screen = Screen::Explorer(Box::new(ex));
+            }
+            // A failure or the compare screen stays.
+            _ => {}
+        },
         Msg::LoadFailed(e) => state.screen = Screen::Failed(e),
         Msg::Crashed(_) => state.quit = true,
+        Msg::Idle => {}
         Msg::Key(key) => return on_key(state, &key),
         Msg::Mouse(m) => {
             if let Screen::Explorer(ex) = &mut state.screen {
-                ex.on_mouse(m);
+                return ex.on_mouse(m);
             }
         }
         Msg::FileRead {

@@ -22,6 +22,10 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     };
     let w = inner.width as usize;
     let label = |s: &str| styled(format!("{s:<9}"), t.dim);
+    if ex.loading() {
+        draw_loading_layer(frame, inner, state, ex);
+        return;
+    }
     let cmd = row
         .command
         .as_deref()
@@ -112,7 +116,127 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
+/// The Layer panel while the image loads: what is known of the layer (its command, digests and
+/// blob, how far its download is, its entries once it is in), and what its figures wait for.
+fn draw_loading_layer(frame: &mut Frame, inner: Rect, state: &State, ex: &Explorer) {
+    let t = &state.theme;
+    let i = ex.layer;
+    let Some(row) = ex.layer_info.get(i) else {
+        return;
+    };
+    let w = inner.width as usize;
+    let label = |s: &str| styled(format!("{s:<9}"), t.dim);
+    let value = |s: String| Span::raw(fit(&s, w.saturating_sub(9)));
+    let state_line = match ex.layer_load(i) {
+        Some(l) => format!(
+            "{}, blob {}",
+            crate::tui::app::explorer::load_words(&l),
+            units::decimal_short(row.compressed_size)
+        ),
+        None => format!(
+            "in: {}, blob {} verified",
+            units::counted(row.entries, "tar entry", "tar entries"),
+            units::decimal_short(row.compressed_size)
+        ),
+    };
+    let mut wait: Vec<usize> = ex.pending().to_vec();
+    wait.retain(|&p| p != i || ex.layer_load(i).is_none());
+    let figures = format!(
+        "pending: {} still loading",
+        crate::tui::app::explorer::layer_list(&wait)
+    );
+    let cmd = row
+        .command
+        .as_deref()
+        .map(|c| super::compact_hashes(&printable(c, 4000)))
+        .unwrap_or_else(|| "(no history)".into());
+    let mut lines = vec![
+        Line::from(vec![label("Download"), value(state_line)]),
+        Line::from(vec![
+            label("Figures"),
+            styled(fit(&figures, w.saturating_sub(9)), t.warn),
+        ]),
+        Line::from(vec![
+            label("Digest"),
+            value(row.digest.clone().unwrap_or_else(|| "-".into())),
+        ]),
+        Line::from(vec![
+            label("DiffID"),
+            value(row.diff_id.clone().unwrap_or_else(|| "-".into())),
+        ]),
+    ];
+    if let Some(created) = row.created.as_deref() {
+        lines.push(Line::from(vec![
+            label("Created"),
+            Span::raw(printable(created, 64)),
+        ]));
+    }
+    let rows = (inner.height as usize).saturating_sub(lines.len()).max(1);
+    let room = w.saturating_sub(9) + (rows - 1) * w;
+    let cmd = if cmd.chars().count() > room {
+        let mut cut: String = cmd.chars().take(room.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        cmd
+    };
+    lines.insert(2, Line::from(vec![label("Command"), Span::raw(cmd)]));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// The Image panel while the image loads: the blobs' bytes and how far the download is; every
+/// figure of the whole image waits for every layer.
+fn draw_loading_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
+    let t = &state.theme;
+    let block = panel("Image · loading".to_string(), false, state);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let n = ex.layer_count();
+    let pending = ex.pending();
+    let (read, total) = ex.arrival.as_ref().map_or((0, 0), |a| a.bytes());
+    let mut lines = vec![
+        Line::from(fit(
+            &format!(
+                "{} as blobs, {} of {} layers in",
+                units::decimal_short(ex.compressed_bytes),
+                n - pending.len(),
+                n
+            ),
+            width,
+        )),
+        Line::from(fit(
+            &format!(
+                "read {} of {}{}",
+                units::decimal_short(read),
+                units::decimal_short(total),
+                ex.arrival
+                    .as_ref()
+                    .and_then(|a| a.eta_secs())
+                    .map(|s| format!(", about {s} s left"))
+                    .unwrap_or_default()
+            ),
+            width,
+        )),
+    ];
+    let wait = format!(
+        "pending: {} still loading",
+        crate::tui::app::explorer::layer_list(pending)
+    );
+    for name in ["Efficiency", "Wasted", "Hints"] {
+        lines.push(Line::from(vec![
+            styled(format!("{name:<11}"), t.dim),
+            styled(fit(&wait, width.saturating_sub(11)), t.warn),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
 pub fn draw_image(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
+    if ex.loading() {
+        draw_loading_image(frame, area, state, ex);
+        return;
+    }
     let t = &state.theme;
     let hints = ex.analysis.hints.len();
     let title = if hints == 0 {

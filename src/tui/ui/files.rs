@@ -16,10 +16,32 @@ use crate::tui::app::State;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     let t = &state.theme;
-    let title = match ex.mode {
+    let mut title = match ex.mode {
         FileMode::Final => format!("Files: {}", ex.mode.title()),
         _ => format!("Files: layer {}, {}", ex.nav.tree.layer, ex.mode.title()),
     };
+    // While the image loads: what this view waits for, instead of a view of what came in.
+    if let Some(wait) = ex.files_wait() {
+        let block = panel(title, focused(ex, Panel::Files), state);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let lines = vec![
+            Line::from(""),
+            Line::from(styled(fit(&format!("  {wait}"), inner.width as usize), t.warn)),
+            Line::from(styled(
+                fit(
+                    "  it shows here as soon as it is in; the other layers can be browsed meanwhile",
+                    inner.width as usize,
+                ),
+                t.dim,
+            )),
+        ];
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
+    if let Some(wait) = ex.statuses_wait() {
+        title.push_str(&format!(" · {wait}"));
+    }
     let mut block = panel(title, focused(ex, Panel::Files), state);
     // The selection's whole path on the bottom border: deep trees cut names short.
     let selected = ex.selected_path_str();

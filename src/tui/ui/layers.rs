@@ -26,10 +26,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     // A narrow panel drops the Blob column so the commands keep some room, and shows
     // the package delta in five columns (its biggest figure) instead of eleven.
     let stored = width >= 44;
-    let packages = ex
-        .layer_info
-        .iter()
-        .any(|l| l.packages != Default::default());
+    // Package changes wait for the layers below: none while the image loads.
+    let packages = !ex.loading()
+        && ex
+            .layer_info
+            .iter()
+            .any(|l| l.packages != Default::default());
     let pkg_width = match (packages, width >= 56) {
         (false, _) => 0,
         (true, true) => 11,
@@ -52,21 +54,31 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             LayerEntry::Layer(i) => {
                 let row = &ex.layer_info[i];
                 let selected = i == ex.layer;
+                let load = ex.layer_load(i);
                 // ● its bytes are hidden by a later layer (wasted); ✕ it hides bytes of the
-                // layers below (the report's HIDES).
-                let marker = format!(
-                    "{}{}",
-                    if row.hidden_later_bytes > 0 {
-                        "●"
-                    } else {
-                        " "
-                    },
-                    if row.unreachable_bytes > 0 {
-                        "✕"
-                    } else {
-                        " "
-                    }
-                );
+                // layers below (the report's HIDES). Both wait for every layer.
+                let marker = if ex.loading() {
+                    "  ".to_string()
+                } else {
+                    format!(
+                        "{}{}",
+                        if row.hidden_later_bytes > 0 {
+                            "●"
+                        } else {
+                            " "
+                        },
+                        if row.unreachable_bytes > 0 {
+                            "✕"
+                        } else {
+                            " "
+                        }
+                    )
+                };
+                // A layer still to come shows how far its download is instead of its size.
+                let size = match load {
+                    Some(l) => load_cell(&l),
+                    None => units::decimal_short(row.size),
+                };
                 let cmd = crate::model::text::printable(
                     &crate::model::history::short_command(
                         row.command.as_deref().unwrap_or("(no history)"),
@@ -82,11 +94,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                     format!(
                         "{:>3} {:>8} {:>8} {pkgs}",
                         i,
-                        units::decimal_short(row.size),
+                        size,
                         units::decimal_short(row.compressed_size)
                     )
                 } else {
-                    format!("{:>3} {:>8} {pkgs}", i, units::decimal_short(row.size))
+                    format!("{:>3} {:>8} {pkgs}", i, size)
                 };
                 let rest = width.saturating_sub(head.chars().count() + 3);
                 let style = if selected {
@@ -126,6 +138,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The Size cell of a layer still to come: `queued`, `45 %`, `reading`.
+fn load_cell(l: &crate::tui::app::LayerLoad) -> String {
+    use crate::tui::app::Phase;
+    match l.phase {
+        Phase::Queued => "queued".into(),
+        Phase::Reading if l.total > 0 => format!("{} %", l.read.min(l.total) * 100 / l.total),
+        Phase::Reading | Phase::Done => "reading".into(),
+    }
 }
 
 /// A layer's package changes in `width` columns: `+312 ~4 -1` (zeros left out), or in a

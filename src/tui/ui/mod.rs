@@ -117,6 +117,13 @@ fn draw_footer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         ],
     };
     let mut lead = Vec::new();
+    if ex.loading() && ex.notice.is_none() {
+        let n = ex.layer_count();
+        lead.push(Span::styled(
+            format!("loading: {} of {n} layers in  ", n - ex.pending().len()),
+            t.warn,
+        ));
+    }
     if treemap && ex.notice.is_none() {
         lead.push(Span::styled("arrows:move  Backspace:up  ", t.dim));
     }

@@ -7,6 +7,7 @@
 //! - `popup_keys`: keys while a popup is open, and the answers of the runtime's reads;
 //! - `layers`: the Layers and Layer panels' rows.
 
+mod arrival;
 mod files;
 pub mod layers;
 mod pictures;
@@ -29,6 +30,7 @@ use crate::analysis::Analysis;
 use crate::load::{Image, Session};
 use crate::model::text::printable;
 use crate::tree::paths::PathTable;
+pub use arrival::{layer_list, load_words};
 pub use layers::{LayerEntry, LayerInfo};
 pub use pictures::Bars;
 
@@ -81,6 +83,8 @@ pub struct Explorer {
         FileMode,
         Arc<crate::tui::app::filetree::waste::WasteShares>,
     )>,
+    /// While the image loads: each layer's download (see `arrival`); `None` once loaded.
+    pub arrival: Option<crate::tui::app::loading::Loading>,
 }
 
 impl Explorer {
@@ -119,6 +123,7 @@ impl Explorer {
             bars: Bars::Off,
             wasted: None,
             shares: None,
+            arrival: None,
         };
         ex.rebuild();
         ex.fit(width, height);
@@ -349,7 +354,8 @@ impl Explorer {
     /// One key, as `keys::input` read it in `self.context()`.
     pub fn on_input(&mut self, input: Input) -> Vec<Effect> {
         self.notice = None;
-        let effects = if self.popup.is_some() {
+        let before = self.layer;
+        let mut effects = if self.popup.is_some() {
             self.on_popup_input(input)
         } else if self.nav.editing_filter {
             if let Input::Edit(edit) = input {
@@ -364,10 +370,15 @@ impl Explorer {
             }
         };
         self.fit(self.size.0, self.size.1);
+        effects.extend(self.prioritise(before));
         effects
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if let Some(wait) = self.wait_for(action) {
+            self.notice = Some(wait);
+            return Vec::new();
+        }
         let page = self.nav.page().max(1) as i64;
         let paths = &self.analysis.stack.paths;
         match action {
@@ -508,7 +519,14 @@ impl Explorer {
         }
     }
 
-    pub fn on_mouse(&mut self, m: MouseEvent) {
+    /// A mouse event; the effect reads a pending layer the click selected next.
+    pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        let before = self.layer;
+        self.on_mouse_event(m);
+        self.prioritise(before).into_iter().collect()
+    }
+
+    fn on_mouse_event(&mut self, m: MouseEvent) {
         if self.popup.is_some() {
             return;
         }

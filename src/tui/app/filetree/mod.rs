@@ -238,7 +238,7 @@ struct Build<'a> {
 
 impl FileTree {
     /// A tree with only the root, over a table of `paths` paths.
-    fn empty(paths: usize, layer: usize, mode: FileMode) -> FileTree {
+    pub(crate) fn empty(paths: usize, layer: usize, mode: FileMode) -> FileTree {
         let n = paths.max(1);
         let mut tree = FileTree {
             layer,

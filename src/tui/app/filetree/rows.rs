@@ -42,6 +42,15 @@ impl Folds {
         !self.all && self.flipped.is_empty()
     }
 
+    /// The same folds over another path table (a newer snapshot of a loading image):
+    /// `to_new` names each directory's id there, if it has one.
+    pub fn remap(&self, to_new: impl Fn(PathId) -> Option<PathId>) -> Folds {
+        Folds {
+            all: self.all,
+            flipped: self.flipped.iter().filter_map(|&d| to_new(d)).collect(),
+        }
+    }
+
     /// Every directory folded: what collapse-all leaves until one is opened again.
     pub fn all_folded(&self) -> bool {
         self.all && self.flipped.is_empty()
