@@ -6,6 +6,7 @@
 mod support;
 
 mod architecture;
+mod arrival;
 mod bad_input;
 mod cache_ls;
 mod ci;

@@ -61,6 +61,7 @@ pub(crate) fn read_all(
         .map(|p| p.get())
         .unwrap_or(2)
         .min(n.max(1));
+    watch.order.start_reading();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {

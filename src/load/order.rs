@@ -20,6 +20,8 @@ const NONE: usize = usize::MAX;
 pub struct Order {
     wanted: AtomicUsize,
     cancelled: AtomicBool,
+    /// The layers have begun to be read (blobs may be on their way into the store).
+    reading: AtomicBool,
     finished: Mutex<bool>,
     ended: Condvar,
 }
@@ -29,6 +31,7 @@ impl Default for Order {
         Order {
             wanted: AtomicUsize::new(NONE),
             cancelled: AtomicBool::new(false),
+            reading: AtomicBool::new(false),
             finished: Mutex::new(false),
             ended: Condvar::new(),
         }
@@ -60,6 +63,17 @@ impl Order {
 
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// The load has begun to read layers.
+    pub(crate) fn start_reading(&self) {
+        self.reading.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether layers are being read (before that, a cancelled load leaves nothing behind
+    /// and need not be waited for).
+    pub fn reading(&self) -> bool {
+        self.reading.load(Ordering::Relaxed)
     }
 
     /// The load using this order has returned (its readers are dropped).

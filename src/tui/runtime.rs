@@ -192,8 +192,12 @@ fn event_loop(
     });
     // Quit mid-load: the downloads stop, and their unfinished files in the blob store go
     // with their readers before the process ends (the store keeps only verified blobs).
+    // Before the layers, nothing is on its way into the store: no need to wait (a registry
+    // that never answers must not hold the quit).
     ctx.order.cancel();
-    ctx.order.wait_finished(Duration::from_secs(5));
+    if ctx.order.reading() {
+        ctx.order.wait_finished(Duration::from_secs(5));
+    }
     result
 }
 

@@ -128,22 +128,16 @@ fn draw_loading_layer(frame: &mut Frame, inner: Rect, state: &State, ex: &Explor
     let label = |s: &str| styled(format!("{s:<9}"), t.dim);
     let value = |s: String| Span::raw(fit(&s, w.saturating_sub(9)));
     let state_line = match ex.layer_load(i) {
-        Some(l) => format!(
-            "{}, blob {}",
-            crate::tui::app::explorer::load_words(&l),
-            units::decimal_short(row.compressed_size)
-        ),
+        Some(l) => crate::tui::app::explorer::load_words(&l),
         None => format!(
             "in: {}, blob {} verified",
             units::counted(row.entries, "tar entry", "tar entries"),
             units::decimal_short(row.compressed_size)
         ),
     };
-    let mut wait: Vec<usize> = ex.pending().to_vec();
-    wait.retain(|&p| p != i || ex.layer_load(i).is_none());
     let figures = format!(
         "pending: {} still loading",
-        crate::tui::app::explorer::layer_list(&wait)
+        crate::tui::app::explorer::layer_list(ex.pending())
     );
     let cmd = row
         .command
@@ -151,7 +145,7 @@ fn draw_loading_layer(frame: &mut Frame, inner: Rect, state: &State, ex: &Explor
         .map(|c| super::compact_hashes(&printable(c, 4000)))
         .unwrap_or_else(|| "(no history)".into());
     let mut lines = vec![
-        Line::from(vec![label("Download"), value(state_line)]),
+        Line::from(vec![label("Load"), value(state_line)]),
         Line::from(vec![
             label("Figures"),
             styled(fit(&figures, w.saturating_sub(9)), t.warn),
