@@ -908,3 +908,105 @@ fn the_color_flag_wins_over_no_color_in_a_real_terminal() {
         t.wait_for("EXITED:0");
     }
 }
+
+/// Issue 24 in a real terminal: an image on a registry behind a slow link (200 kB/s, 30 ms a
+/// request) opens on its manifest and config, with the Layers panel and the history before any
+/// layer is in; layer 0's files open and a file's content shows while the big layer above is
+/// still downloading; the Image panel's figures fill in once every layer is in. Quitting
+/// mid-download leaves only verified blobs in the cache, and no half-written file.
+#[test]
+fn a_throttled_registry_image_opens_before_it_has_downloaded() {
+    use crate::support::registry::Registry;
+    use crate::support::throttle::{Link, Throttle};
+    use crate::support::{file, noise, sha, Comp, Spec};
+    let reg = Registry::start(None);
+    let spec = Spec::new()
+        .layer(
+            "COPY base /",
+            vec![
+                file("etc/motd", b"hello from layer 0\n"),
+                file("base/blob.bin", &noise(1, 400_000)),
+            ],
+        )
+        .layer(
+            "COPY big /big",
+            vec![file("big/data.bin", &noise(2, 2_500_000))],
+        )
+        .layer("RUN echo top", vec![file("top.txt", b"top\n")]);
+    let name = reg.push_layout_as_is(&spec.oci_files(Comp::Gzip), "slow/app", "v1");
+    let port = reg.host().rsplit(':').next().unwrap().parse().unwrap();
+    let link = Throttle::start(
+        port,
+        Link {
+            rate: 200_000,
+            latency: Duration::from_millis(30),
+        },
+    )
+    .unwrap();
+    let image = name.replace(&reg.host(), &link.host());
+
+    let home = tempfile::tempdir().unwrap();
+    let t = Tmux::strata(&image, &home.path().join("none.toml"), 120, 35);
+    // The first frame: layers, their commands and the config's history, nothing in yet.
+    let s = t.wait_for("loading: 0 of 3 layers in");
+    assert!(s.contains("Layers (3)"), "{s}");
+    assert!(s.contains("COPY big /big"), "{s}");
+    assert!(s.contains("RUN echo top"), "{s}");
+    assert!(s.contains("Efficiency pending"), "{s}");
+    // Layer 0 arrives long before the big one: its files, and a file's content.
+    t.wait_for("in: 2 tar entries");
+    t.keys(&["Tab", "/", "m", "o", "t", "d", "Enter"]);
+    t.wait_for("[filter \"motd\"]");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("1 │ hello from layer 0");
+    assert!(s.contains("/etc/motd (layer 0)"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_gone("1 │ hello from layer 0");
+    // The viewer covered the footer: the big layer is still on its way after it closed.
+    let s = t.screen();
+    assert!(
+        s.contains("loading: "),
+        "the big layer is still downloading:\n{s}"
+    );
+    // The figures fill in once every layer is in; the cursor stays on the file.
+    t.wait_gone("loading:");
+    let s = t.wait_for("Efficiency ");
+    assert!(!s.contains("pending"), "{s}");
+    assert!(s.contains("/etc/motd"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    drop(t);
+
+    // Quit while the big layer is on its way: the store has the verified blobs only.
+    let home = tempfile::tempdir().unwrap();
+    let t = Tmux::strata(&image, &home.path().join("none.toml"), 120, 35);
+    let s = t.wait_for("in: 2 tar entries");
+    assert!(s.contains("loading: "), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+    assert_eq!(t.terminal_flags(), "0 1");
+    let blobs = home.path().join("cache/blobs/sha256");
+    let mut kept = Vec::new();
+    for entry in std::fs::read_dir(&blobs).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let name = format!("sha256:{name}");
+        assert_eq!(
+            sha(&std::fs::read(&path).unwrap()),
+            name,
+            "a blob that is not its digest"
+        );
+        kept.push(name);
+    }
+    let layer = |i: usize| sha(&crate::support::compress(&spec.tars()[i], Comp::Gzip));
+    assert!(kept.contains(&layer(0)), "layer 0 was in: {kept:?}");
+    assert!(
+        !kept.contains(&layer(1)),
+        "the unfinished big layer was kept"
+    );
+    let tmp = home.path().join("cache/tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "half-written files left: {left:?}");
+}

@@ -52,8 +52,9 @@ pub(crate) fn layer_error(index: usize, desc: &LayerDesc, problem: LayerProblem)
     }
 }
 
-/// How often (in stored bytes) a layer reports progress.
-const PROGRESS_STEP: u64 = 1 << 20;
+/// How often (in stored bytes) a layer reports progress: a few times a second on a slow link
+/// (20 MB/s), a few thousand events for a 2 GB image.
+const PROGRESS_STEP: u64 = 256 << 10;
 
 /// Counts the bytes read through it (into `read`, which the bomb check reads) and reports
 /// every `PROGRESS_STEP`.
@@ -218,6 +219,10 @@ pub(crate) fn read_blob<R: std::io::Read>(
                         source: io,
                     },
                 };
+                // A cancelled load reads no further (the rest of the blob may be downloading).
+                if job.cancel.is_some_and(|o| o.is_cancelled()) {
+                    return Err(job.error(problem));
+                }
                 if let Some(mismatch) = blob_mismatch(raw, desc, index, &problem) {
                     return Err(mismatch);
                 }
