@@ -352,3 +352,34 @@ fn a_layer_above_one_still_to_come_says_its_statuses_wait() {
     // Its files are there all the same.
     assert!(!explorer(&s).nav.rows.is_empty());
 }
+
+/// The first snapshot says which layers' blobs are in the blob store already: a registry
+/// image opened a second time has them all there, a first time none.
+#[test]
+fn the_first_snapshot_knows_which_blobs_are_cached() {
+    let reg = crate::support::registry::Registry::start(None);
+    let name = reg.push(&format!("docker-archive:{DEMO}"), "cached:v1", &[]);
+    let cache = crate::support::tempdir();
+    // Each test runs in a process of its own (nextest): the cache is this test's.
+    std::env::set_var("STRATA_CACHE_DIR", cache.path());
+    let first_snapshot = || {
+        let shots = Mutex::new(Vec::new());
+        Session::open_watched(
+            &name,
+            &strata::SourceOptions::default(),
+            &Watcher {
+                progress: &|_| {},
+                order: &Order::default(),
+                snapshot: &|s| shots.lock().unwrap().push(s),
+            },
+        )
+        .unwrap();
+        shots.into_inner().unwrap().remove(0)
+    };
+    let cold = first_snapshot();
+    let n = cold.image().layers.len();
+    assert!((0..n).all(|i| !cold.stored(i)));
+    let warm = first_snapshot();
+    assert!((0..n).all(|i| warm.stored(i)));
+    assert_eq!(warm.pending().len(), n);
+}

@@ -41,6 +41,9 @@ pub struct Session {
     cache: Option<Cache>,
     /// Layers still loading when this snapshot was taken, bottom first; empty once loaded.
     pending: Vec<usize>,
+    /// For a snapshot: which layers' blobs were already in strata's blob store when the load
+    /// began (they arrive at disk speed, not the network's).
+    stored: Vec<bool>,
 }
 
 /// What a watched load (`Session::open_watched`) tells as it goes, and who steers it.
@@ -158,6 +161,7 @@ impl Session {
             origin,
             cache,
             pending: Vec::new(),
+            stored: Vec::new(),
         };
         if let Some(cache) = &session.cache {
             session.remember_names(cache, also);
@@ -198,6 +202,12 @@ impl Session {
 
     pub fn image(&self) -> &Image {
         &self.image
+    }
+
+    /// Whether layer `index`'s blob was in strata's blob store when the load began (a
+    /// snapshot's; false once loaded).
+    pub fn stored(&self, index: usize) -> bool {
+        self.stored.get(index).copied().unwrap_or(false)
     }
 
     /// The layers still loading when this snapshot was taken, bottom first (none once the
@@ -430,6 +440,7 @@ struct Snapshots<'a> {
     origin: &'a Arc<Origin>,
     cache: Option<&'a Cache>,
     layers: Mutex<Vec<Option<Layer>>>,
+    stored: Vec<bool>,
 }
 
 impl<'a> Snapshots<'a> {
@@ -448,6 +459,19 @@ impl<'a> Snapshots<'a> {
             origin,
             cache,
             layers: Mutex::new(vec![None; meta.layers.len()]),
+            stored: match &**origin {
+                Origin::Store(blobs) => meta
+                    .layers
+                    .iter()
+                    .map(|l| {
+                        matches!(
+                            blobs.store.origin(&l.blob),
+                            Some(crate::blob::origin::Origin::Verified)
+                        )
+                    })
+                    .collect(),
+                Origin::Engine { .. } => Vec::new(),
+            },
         }
     }
 
@@ -494,6 +518,7 @@ impl<'a> Snapshots<'a> {
             origin: self.origin.clone(),
             cache: self.cache.cloned(),
             pending,
+            stored: self.stored.clone(),
         })
     }
 }

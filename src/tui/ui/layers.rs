@@ -76,6 +76,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
                 };
                 // A layer still to come shows how far its download is instead of its size.
                 let size = match load {
+                    Some(l)
+                        if l.phase == crate::tui::app::Phase::Queued && ex.session.stored(i) =>
+                    {
+                        "cached".to_string()
+                    }
                     Some(l) => load_cell(&l),
                     None => units::decimal_short(row.size),
                 };
