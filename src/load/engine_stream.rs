@@ -195,6 +195,7 @@ fn walk(
             diff_id: None,
             media_type: String::new(),
             compressed_size: size,
+            annotations: Default::default(),
         };
         let job = Job {
             desc: &desc,

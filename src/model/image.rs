@@ -43,6 +43,10 @@ pub struct LayerDesc {
     pub media_type: String,
     /// Bytes of the blob as stored.
     pub compressed_size: u64,
+    /// The manifest descriptor's annotations (OCI and Docker v2 manifests; empty for sources
+    /// without descriptors). eStargz and zstd:chunked layers say here where their table of
+    /// contents is and what it hashes to (`load::toc_read`).
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// Everything about an image except its layer contents.

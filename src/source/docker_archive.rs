@@ -62,6 +62,7 @@ pub fn read(store: &dyn Store, name: Option<&str>, limits: &Limits) -> Result<Im
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| "application/vnd.docker.image.rootfs.diff.tar".into()),
             compressed_size: size,
+            annotations: Default::default(),
         });
     }
     Ok(ImageMeta {

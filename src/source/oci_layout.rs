@@ -163,6 +163,12 @@ fn build(
             digest: Some(digest),
             diff_id: Some(diff_id),
             media_type: desc.media_type.clone(),
+            annotations: desc
+                .annotations
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
         });
     }
     Ok(ImageMeta {

@@ -71,6 +71,15 @@ pub trait Store: Send + Sync {
         None
     }
 
+    /// `len` bytes of a file from `offset`, fetched without the rest of it (an HTTP Range
+    /// request). `None`: this store cannot fetch a part without the whole (a local file, a
+    /// blob already in the cache, a registry that ignores ranges or is offline, a part too
+    /// large to ask for); read the blob whole instead. The bytes are not checked against
+    /// anything here: the caller checks them against a digest that covers them.
+    fn range(&self, _name: &str, _offset: u64, _len: u64) -> Option<io::Result<Vec<u8>>> {
+        None
+    }
+
     /// Reads a small file (manifest, index, config) whole, or its first `max + 1` bytes if
     /// it is larger (the caller reports that).
     fn read_small(&self, name: &str, max: u64) -> io::Result<Vec<u8>> {

@@ -9,19 +9,21 @@
 //!
 //! The parts: `open` (clients, credentials, the tag's manifest, the offline fallback), `tls`
 //! (HTTPS or plain HTTP, certificates, a registry's own CA), `retry` (the one retry policy),
-//! `download` (resumable blob streams), `failure` (what a failed request means). This file is
-//! what the rest of strata sees: `open`, the store, and the typed errors its reads carry
-//! inside `io::Error`s.
+//! `download` (resumable blob streams), `range` (parts of a blob by HTTP Range), `failure`
+//! (what a failed request means). This file is what the rest of strata sees: `open`, the
+//! store, and the typed errors its reads carry inside `io::Error`s.
 
 pub mod docker_ref;
 mod download;
 mod failure;
 mod open;
+mod range;
 mod retry;
 mod tls;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -69,6 +71,9 @@ pub struct RegistryStore {
     /// The registry could not be reached and the manifest came from the cache: everything
     /// else must come from there too.
     offline: bool,
+    /// The registry answered a Range request with the whole blob: it ignores ranges, and
+    /// `Store::range` says so at once from then on (`range`).
+    ranges_ignored: AtomicBool,
 }
 
 /// A registry's answer that it has no such blob. It travels inside the `io::Error` so that a
@@ -278,6 +283,10 @@ impl Store for RegistryStore {
 
     fn size(&self, name: &str) -> Option<u64> {
         self.sizes.lock().ok()?.get(&blob_digest(name)?).copied()
+    }
+
+    fn range(&self, name: &str, offset: u64, len: u64) -> Option<io::Result<Vec<u8>>> {
+        self.fetch_range(name, offset, len)
     }
 }
 

@@ -160,6 +160,7 @@ pub fn open(
             cache,
             policy,
             offline,
+            ranges_ignored: Default::default(),
         },
         notices,
     ))
