@@ -338,22 +338,13 @@ fn read_zstd_at(
     zstd_chunked::parse_toc(range, loc, size, digest, limits)
 }
 
-/// The tree the tar walker reads from the whole decompressed blob, without content ids and
-/// without the eStargz TOC's own tar entry.
+/// The tree the tar walker reads from the whole decompressed blob, without content ids (the
+/// eStargz TOC's own tar entry, `stargz.index.json`, included: the TOC's listing ends with it).
 fn tar_tree(blob: &[u8]) -> LayerTree {
     let (_, mut r) = strata::blob::decompress::decoder(blob).unwrap();
     let mut tar = Vec::new();
     r.read_to_end(&mut tar).unwrap();
     let mut tree = read_layer(&tar[..], &Limits::default()).unwrap();
-    // The eStargz TOC is the tar's last entry, and no entry of its own listing.
-    if let Some(toc) = tree
-        .entries
-        .iter()
-        .find(|e| &*e.path == estargz::TOC_TAR_NAME)
-    {
-        tree.header_bytes -= toc.size;
-    }
-    tree.entries.retain(|e| &*e.path != estargz::TOC_TAR_NAME);
     for e in &mut tree.entries {
         e.digest = None;
         e.flags = 0;

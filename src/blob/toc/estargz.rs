@@ -19,6 +19,14 @@
 //!   starts (or at the TOC), as the Go reader's `nextOffset` works it out. `chunkSize` 0
 //!   means "to the end of the file" (the document says the last chunk MUST set it to zero and
 //!   also that `chunk` records MUST set it; the Go reader treats 0 as the rest of the file).
+//! - `stargz.index.json` is an entry of the layer's tar (its last) that the TOC does not list.
+//!   A runtime that unpacks the layer as a plain tar (docker, containerd's overlayfs
+//!   snapshotter, umoci) puts it in the root filesystem; stargz-snapshotter's lazy mount,
+//!   built from the TOC, does not show it. strata reads layers as tars (the merged view is
+//!   umoci's, dive's figures count every tar entry), so `Toc::own` gives the listing that entry
+//!   too, from the header of the tar in the TOC's member: a layer's tree is the same read from
+//!   its TOC or from its bytes. (`.prefetch.landmark` and `.no.prefetch.landmark` are listed by
+//!   both, and shown by both.)
 
 use super::json::{for_each_entry, RawEntry};
 use super::{
@@ -28,7 +36,7 @@ use super::{
 use crate::model::digest::Digest;
 use crate::model::limits::Limits;
 use crate::model::listing::ListedKind;
-use crate::model::tar_header::{self, SIZE};
+use crate::model::tar_header::{self, GID, MODE, MTIME, SIZE, UID};
 
 /// The annotation of a layer descriptor naming the digest of its TOC's JSON.
 pub const TOC_DIGEST_ANNOTATION: &str = "containerd.io/snapshot/stargz/toc.digest";
@@ -141,7 +149,7 @@ pub fn parse_toc(
     }
     // The tar around the JSON: a header, the padding, the end-of-archive blocks.
     let tar = inflate_bounded(flate2::read::GzDecoder::new(compressed), 4 * 512, limits)?;
-    let json = toc_json(&tar, limits)?;
+    let (json, own) = toc_json(&tar, limits)?;
     let actual = Digest::of(json);
     if let Some(expected) = expected {
         if &actual != expected {
@@ -161,11 +169,13 @@ pub fn parse_toc(
     Ok(Toc {
         format: Format::Estargz,
         entries,
+        own: Some(own),
     })
 }
 
-/// The JSON inside the TOC's tar: its first entry, which must be `stargz.index.json`.
-fn toc_json<'t>(tar: &'t [u8], limits: &Limits) -> Result<&'t [u8], TocError> {
+/// The JSON inside the TOC's tar (its first entry, which must be `stargz.index.json`), and
+/// that entry as the layer's tar shows it.
+fn toc_json<'t>(tar: &'t [u8], limits: &Limits) -> Result<(&'t [u8], TocEntry), TocError> {
     let unreadable = |why: &str| TocError::Unreadable(why.into());
     let block: &[u8; 512] = tar
         .get(..512)
@@ -181,8 +191,35 @@ fn toc_json<'t>(tar: &'t [u8], limits: &Limits) -> Result<&'t [u8], TocError> {
     if size > limits.json_size {
         return Err(super::json_limit(limits).into());
     }
-    tar.get(512..512 + size as usize)
-        .ok_or_else(|| unreadable("stargz.index.json is cut short"))
+    let json = tar
+        .get(512..512 + size as usize)
+        .ok_or_else(|| unreadable("stargz.index.json is cut short"))?;
+    Ok((json, own_entry(block, size)))
+}
+
+/// `stargz.index.json` as the tar walker reads its header (`tree::tar::header`): an owner
+/// field left blank is 0, one that does not read is `u32::MAX`.
+fn own_entry(block: &[u8; 512], size: u64) -> TocEntry {
+    let id = |field| {
+        tar_header::numeric(block, field)
+            .ok()
+            .or_else(|| tar_header::is_blank(block, field).then_some(0))
+            .and_then(|id| u32::try_from(id).ok())
+            .unwrap_or(u32::MAX)
+    };
+    TocEntry {
+        name: TOC_TAR_NAME.into(),
+        kind: ListedKind::Regular,
+        size,
+        mode: tar_header::octal(block, MODE).map_or(0, |m| m as u32),
+        uid: id(UID),
+        gid: id(GID),
+        mtime: tar_header::numeric(block, MTIME).unwrap_or(0),
+        link: None,
+        device: None,
+        digest: None,
+        chunks: Vec::new(),
+    }
 }
 
 /// One record into `entries`: a file or other entry, or the next chunk of the last file.

@@ -94,17 +94,39 @@ pub struct TocEntry {
     pub chunks: Vec<Chunk>,
 }
 
+impl Format {
+    /// The format's name as its documents write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Estargz => "eStargz",
+            Format::ZstdChunked => "zstd:chunked",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A layer's table of contents, checked against the blob it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toc {
     pub format: Format,
     pub entries: Vec<TocEntry>,
+    /// The TOC's own entry in the layer's tar, which the TOC does not list: eStargz's
+    /// `stargz.index.json`, read from the header of the tar its member holds (no chunks: its
+    /// content is the TOC). The tar walker sees it, as does any runtime that unpacks the
+    /// layer as a plain tar (docker, umoci), so the listing ends with it too and a tree read
+    /// either way is the same. zstd:chunked keeps its TOC in skippable frames, outside the tar.
+    pub own: Option<TocEntry>,
 }
 
 impl Toc {
-    /// The entries as a listing, for `tree::read_listing`.
+    /// The entries as a listing, for `tree::read_listing`: the TOC's, then its own entry.
     pub fn listing(&self) -> impl Iterator<Item = Listed<'_>> {
-        self.entries.iter().map(|e| Listed {
+        self.entries.iter().chain(&self.own).map(|e| Listed {
             name: &e.name,
             kind: e.kind,
             size: e.size,

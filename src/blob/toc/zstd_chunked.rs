@@ -227,6 +227,7 @@ pub fn parse_toc(
     Ok(Toc {
         format: Format::ZstdChunked,
         entries,
+        own: None,
     })
 }
 
