@@ -11,12 +11,14 @@ mod image;
 mod layers;
 mod order;
 mod session;
+mod toc_read;
 mod trace;
 
 pub use events::{LoadEvent, Progress};
 pub use image::{Image, Layer};
 pub use order::Order;
 pub use session::{Session, Watcher};
+pub use toc_read::{list_by_toc, open_by_toc, TocLayer};
 
 use crate::model::error::Result;
 use crate::source::SourceOptions;
