@@ -35,6 +35,7 @@ mod shell;
 mod sources;
 mod terminal_safety;
 mod toc;
+mod toc_registry;
 mod trust;
 mod tui_tmux;
 mod ui;

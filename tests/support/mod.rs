@@ -7,6 +7,7 @@
 pub mod markdown;
 pub mod registry;
 pub mod throttle;
+pub mod toc_blobs;
 
 use std::collections::BTreeMap;
 use std::io::Write;

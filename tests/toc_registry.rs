@@ -1,0 +1,366 @@
+//! Layers listed from their eStargz and zstd:chunked tables of contents over HTTP Range
+//! (`strata::load::open_by_toc`), from a loopback registry: the images are the generator's
+//! blobs (tests/support/toc_blobs.rs) pushed as they are, their descriptors annotated as the
+//! formats' writers annotate them. The tree from the TOC must equal the full read's, a file's
+//! content must come from a few kilobytes of ranges, a registry that ignores ranges must give
+//! no listing (the ordinary path), and a TOC or a chunk that does not match its digest must be
+//! an error naming the layer.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use strata::blob::toc::estargz;
+use strata::load::{list_by_toc, open_by_toc};
+use strata::tree::{Entry, LayerTree};
+
+use crate::support::registry::{Fault, Proxy, Registry};
+use crate::support::throttle::{Link, Throttle};
+use crate::support::toc_blobs::*;
+use crate::support::{noise, uncached};
+
+/// Uncached, and the registry for the names pushed here (no engine is asked).
+fn opts() -> strata::SourceOptions {
+    strata::SourceOptions {
+        source: Some(strata::source::SourceKind::Registry),
+        ..uncached()
+    }
+}
+
+/// The image loaded the ordinary way (every blob downloaded whole).
+fn load_image(name: &str) -> strata::Session {
+    strata::load(name, &opts(), &|_| {}).unwrap_or_else(|e| panic!("loading {name}: {e}"))
+}
+
+const GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+const ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
+
+/// The sample layer and one big incompressible file, so that a whole-blob fetch shows.
+fn items() -> Vec<Item> {
+    let mut items = sample();
+    items.push(item(
+        "srv/big.bin",
+        tar::EntryType::Regular,
+        &noise(11, 600_000),
+        None,
+    ));
+    items
+}
+
+/// An OCI layout of a one-layer image: `blob` with `media` type and `annotations` on its
+/// descriptor, the config naming the diff_id of its tar.
+fn image_files(
+    blob: &[u8],
+    media: &str,
+    annotations: &HashMap<String, String>,
+) -> Vec<(String, Vec<u8>)> {
+    let (_, mut tar) = strata::blob::decompress::decoder(blob).unwrap();
+    let mut raw = Vec::new();
+    tar.read_to_end(&mut raw).unwrap();
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+        "config": {"Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [sha(&raw)]},
+        "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "ADD rootfs /"}],
+    }))
+    .unwrap();
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha(&config), "size": config.len()},
+        "layers": [{"mediaType": media, "digest": sha(blob), "size": blob.len(), "annotations": annotations}],
+    }))
+    .unwrap();
+    let index = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(&manifest), "size": manifest.len()}],
+    }))
+    .unwrap();
+    let file = |bytes: &[u8]| (format!("blobs/sha256/{}", &sha(bytes)[7..]), bytes.to_vec());
+    vec![
+        file(blob),
+        file(&config),
+        file(&manifest),
+        ("index.json".into(), index),
+    ]
+}
+
+/// One generated layer and how its image is pushed.
+struct Case {
+    what: &'static str,
+    blob: Blob,
+    media: &'static str,
+    annotations: HashMap<String, String>,
+}
+
+fn estargz_case(edit: impl FnOnce(&mut Value)) -> Case {
+    let blob = estargz_blob(&items(), edit);
+    let annotations = HashMap::from([(
+        estargz::TOC_DIGEST_ANNOTATION.to_string(),
+        blob.toc_digest.clone(),
+    )]);
+    Case {
+        what: "eStargz",
+        blob,
+        media: GZIP,
+        annotations,
+    }
+}
+
+fn zstd_case(new_footer: bool, edit: impl FnOnce(&mut Value)) -> Case {
+    let blob = zstd_chunked_blob(&items(), new_footer, edit);
+    let annotations = blob.annotations.clone();
+    Case {
+        what: if new_footer {
+            "zstd:chunked"
+        } else {
+            "zstd:chunked (io.containers. annotations)"
+        },
+        blob,
+        media: ZSTD,
+        annotations,
+    }
+}
+
+/// Pushes the case's image to `reg` as `repo:v1`.
+fn push(reg: &Registry, case: &Case, repo: &str) -> String {
+    reg.push_layout_as_is(
+        &image_files(&case.blob.bytes, case.media, &case.annotations),
+        repo,
+        "v1",
+    )
+}
+
+/// A tree's entries without what only a full read has (content ids, flags from content).
+fn listed(tree: &LayerTree) -> (Vec<Entry>, u64) {
+    let mut entries = tree.entries.clone();
+    for e in &mut entries {
+        e.digest = None;
+        e.flags = 0;
+    }
+    (entries, tree.header_bytes)
+}
+
+#[test]
+fn toc_trees_by_range_equal_the_full_reads() {
+    let reg = Registry::start(None);
+    let proxy = Proxy::start(reg.port, Fault::None);
+    for (i, case) in [
+        estargz_case(|_| {}),
+        zstd_case(true, |_| {}),
+        zstd_case(false, |_| {}),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let name = push(&reg, case, &format!("toc{i}"));
+        let through = name.replace(&reg.host(), &proxy.host());
+        let before = proxy.blob_requests.load(Ordering::SeqCst);
+        let seen = proxy.ranges.lock().unwrap().len();
+        let tree = list_by_toc(&through, &opts(), 0)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.what))
+            .unwrap_or_else(|| panic!("{}: not listed", case.what));
+        // The config whole (`bytes=0-`), then only parts of the layer: its footer (eStargz)
+        // and its TOC.
+        let requests = proxy.blob_requests.load(Ordering::SeqCst) - before;
+        let ranges = proxy.ranges.lock().unwrap()[seen..].to_vec();
+        let parts = ranges.iter().filter(|r| !r.ends_with("=0-")).count();
+        assert_eq!(
+            (requests, parts),
+            if case.media == GZIP { (3, 2) } else { (2, 1) },
+            "{}: {ranges:?}",
+            case.what
+        );
+        let full = load_image(&name);
+        let layer = &full.image().layers[0];
+        assert_eq!(listed(&tree), listed(&layer.tree), "{}", case.what);
+        assert!(
+            tree.entries
+                .iter()
+                .any(|e| &*e.path == estargz::TOC_TAR_NAME)
+                == (case.media == GZIP),
+            "{}: stargz.index.json is listed in eStargz layers only",
+            case.what
+        );
+    }
+}
+
+#[test]
+fn a_file_by_range_is_its_bytes_and_costs_a_few_kilobytes() {
+    let reg = Registry::start(None);
+    let link = Throttle::start(
+        reg.port,
+        Link {
+            rate: 200_000_000,
+            latency: Duration::from_millis(1),
+        },
+    )
+    .unwrap();
+    let items = items();
+    let content = |name: &str| items.iter().find(|i| i.name == name).unwrap().data.clone();
+    for (i, case) in [estargz_case(|_| {}), zstd_case(true, |_| {})]
+        .iter()
+        .enumerate()
+    {
+        let name = push(&reg, case, &format!("file{i}")).replace(&reg.host(), &link.host());
+        let size = case.blob.bytes.len() as u64;
+        let before = link.sent.load(Ordering::Relaxed);
+        let layer = open_by_toc(&name, &opts(), 0).unwrap().unwrap();
+        assert_eq!(layer.format().name(), case.what);
+        assert_eq!(
+            layer.read_file("etc/passwd", 1 << 20).unwrap(),
+            content("etc/passwd")
+        );
+        let sent = link.sent.load(Ordering::Relaxed) - before;
+        assert!(
+            sent < size / 4,
+            "{}: {sent} bytes through the link for a blob of {size}",
+            case.what
+        );
+        // A file in several chunks, whole; a hardlink reads as its target; a prefix of a big
+        // file fetches only the chunks it needs.
+        let big = content("./usr/bin/big");
+        assert_eq!(layer.read_file("/usr/bin/big", u64::MAX).unwrap(), big);
+        assert_eq!(layer.read_file("usr/bin/sh2", 100).unwrap(), big[..100]);
+        let before = link.sent.load(Ordering::Relaxed);
+        let head = layer.read_file("srv/big.bin", 5000).unwrap();
+        assert_eq!(head, content("srv/big.bin")[..5000]);
+        let sent = link.sent.load(Ordering::Relaxed) - before;
+        assert!(sent < 64 * 1024, "{}: {sent} bytes for 5000", case.what);
+        assert_eq!(
+            layer.read_file("srv/big.bin", u64::MAX).unwrap(),
+            content("srv/big.bin")
+        );
+        // Not a file its TOC has chunks for: read the layer whole.
+        for path in ["etc", "usr/bin/sh", "no/such/file"] {
+            let err = layer.read_file(path, 100).unwrap_err();
+            assert!(
+                matches!(err.kind(), strata::Error::Unsupported { .. }),
+                "{path}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_registry_that_ignores_ranges_gives_no_listing_and_the_full_read_works() {
+    let reg = Registry::start(None);
+    let proxy = Proxy::start(reg.port, Fault::IgnoreRange);
+    for (i, case) in [estargz_case(|_| {}), zstd_case(true, |_| {})]
+        .iter()
+        .enumerate()
+    {
+        let name = push(&reg, case, &format!("norange{i}")).replace(&reg.host(), &proxy.host());
+        let before = proxy.blob_requests.load(Ordering::SeqCst);
+        let listed = list_by_toc(&name, &opts(), 0).unwrap();
+        assert!(listed.is_none(), "{}", case.what);
+        // The config, then one request for a part, answered 200, and nothing after it.
+        assert_eq!(
+            proxy.blob_requests.load(Ordering::SeqCst) - before,
+            2,
+            "{}",
+            case.what
+        );
+        let full = load_image(&name);
+        assert!(!full.image().layers[0].tree.entries.is_empty());
+    }
+}
+
+#[test]
+fn a_toc_that_differs_from_its_annotation_is_an_error_naming_the_layer() {
+    let reg = Registry::start(None);
+    let wrong = sha(b"another table of contents");
+    for (i, mut case) in [estargz_case(|_| {}), zstd_case(true, |_| {})]
+        .into_iter()
+        .enumerate()
+    {
+        for v in case.annotations.values_mut() {
+            if v.starts_with("sha256:") {
+                *v = wrong.clone();
+            }
+        }
+        let name = push(&reg, &case, &format!("badtoc{i}"));
+        let err = list_by_toc(&name, &opts(), 0)
+            .err()
+            .unwrap_or_else(|| panic!("{}: accepted", case.what));
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "{name}: layer 0 table of contents ({}) of blobs/sha256/",
+                case.what
+            )) && text.contains(&format!("digest mismatch: expected {wrong}, got sha256:")),
+            "{text}"
+        );
+        assert!(matches!(err.kind(), strata::Error::DigestMismatch { .. }));
+    }
+}
+
+#[test]
+fn a_chunk_that_differs_from_its_digest_is_an_error_naming_the_layer_and_the_path() {
+    let reg = Registry::start(None);
+    let wrong = sha(b"not the passwd file");
+    let cases = [
+        estargz_case(|toc| toc["entries"][1]["chunkDigest"] = json!(wrong)),
+        zstd_case(true, |toc| toc["entries"][1]["digest"] = json!(wrong)),
+    ];
+    for (i, case) in cases.iter().enumerate() {
+        let name = push(&reg, case, &format!("badchunk{i}"));
+        let layer = open_by_toc(&name, &opts(), 0).unwrap().unwrap();
+        // Other files read.
+        assert!(layer.read_file("usr/bin/big", 10).is_ok());
+        let err = layer.read_file("etc/passwd", 1 << 20).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "{name}: layer 0 etc/passwd, bytes 0..30 (a chunk its {} table of contents names) of blobs/sha256/",
+                case.what
+            )) && text.contains(&format!("digest mismatch: expected {wrong}, got sha256:")),
+            "{text}"
+        );
+    }
+}
+
+/// A blob in the cache is read from there, whole: no listing by range. Bytes fetched by range
+/// never enter the cache (only a whole blob whose digest checked out does).
+#[test]
+fn a_cached_blob_takes_the_ordinary_path_and_ranges_are_not_cached() {
+    let reg = Registry::start(None);
+    let case = estargz_case(|_| {});
+    let name = push(&reg, &case, "cached");
+    let cache = tempfile::tempdir().unwrap();
+    std::env::set_var("STRATA_CACHE_DIR", cache.path());
+    let opts = strata::SourceOptions {
+        no_cache: false,
+        ..opts()
+    };
+    let layer = open_by_toc(&name, &opts, 0).unwrap().unwrap();
+    layer.read_file("etc/passwd", 100).unwrap();
+    let hex = &sha(&case.blob.bytes)[7..];
+    let cached = |root: &std::path::Path| {
+        walkdir(root)
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == hex))
+    };
+    assert!(!cached(cache.path()), "a blob read by ranges was cached");
+    strata::load(&name, &opts, &|_| {}).unwrap();
+    assert!(cached(cache.path()), "the full read caches the blob");
+    assert!(list_by_toc(&name, &opts, 0).unwrap().is_none());
+}
+
+/// Every file under `root`.
+fn walkdir(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
