@@ -246,7 +246,7 @@ fn a_file_by_range_is_its_bytes_and_costs_a_few_kilobytes() {
 #[test]
 fn a_registry_that_ignores_ranges_gives_no_listing_and_the_full_read_works() {
     let reg = Registry::start(None);
-    let proxy = Proxy::start(reg.port, Fault::IgnoreRange);
+    let proxy = Proxy::start(reg.port, Fault::IgnoreRangeFrom(0));
     for (i, case) in [estargz_case(|_| {}), zstd_case(true, |_| {})]
         .iter()
         .enumerate()
@@ -265,6 +265,35 @@ fn a_registry_that_ignores_ranges_gives_no_listing_and_the_full_read_works() {
         let full = load_image(&name);
         assert!(!full.image().layers[0].tree.entries.is_empty());
     }
+}
+
+/// A registry that stops honouring ranges after the listing: the file read says "read the
+/// layer whole" (`Unsupported`) without reading the blob's body, and the store remembers it:
+/// the next read asks nothing.
+#[test]
+fn a_registry_that_stops_honouring_ranges_is_asked_no_more() {
+    let reg = Registry::start(None);
+    let case = estargz_case(|_| {});
+    let name = push(&reg, &case, "later");
+    // The config, the footer, the TOC; then ranges are ignored.
+    let proxy = Proxy::start(reg.port, Fault::IgnoreRangeFrom(3));
+    let name = name.replace(&reg.host(), &proxy.host());
+    let layer = open_by_toc(&name, &opts(), 0).unwrap().unwrap();
+    assert_eq!(proxy.blob_requests.load(Ordering::SeqCst), 3);
+    for _ in 0..2 {
+        let err = layer.read_file("etc/passwd", 100).unwrap_err();
+        assert!(
+            matches!(err.kind(), strata::Error::Unsupported { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().ends_with(
+                "etc/passwd: the store cannot fetch part of the blob; read the layer whole"
+            ),
+            "{err}"
+        );
+    }
+    assert_eq!(proxy.blob_requests.load(Ordering::SeqCst), 4);
 }
 
 #[test]

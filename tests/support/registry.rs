@@ -288,9 +288,10 @@ pub enum Fault {
     Longer(String),
     /// Every request for this digest gets the body of that other digest instead.
     Swap(String, String),
-    /// Blob requests go upstream without their `Range` header, so the answer is `200` with
-    /// the whole blob, as from a registry that ignores ranges.
-    IgnoreRange,
+    /// Blob requests from the nth on (counting from 0) go upstream without their `Range`
+    /// header, so the answer is `200` with the whole blob, as from a registry that ignores
+    /// ranges.
+    IgnoreRangeFrom(usize),
     /// Docker Hub's scheme: `/v2/` requests without `Authorization: Bearer <token>` get 401
     /// with a `WWW-Authenticate: Bearer realm=...` challenge; the realm (this proxy's
     /// `/token`) hands out the token to anyone asking for `repository:NAME:pull`.
@@ -464,7 +465,7 @@ fn serve(
         Fault::Swap(wanted, other) if is_blob && request_line.contains(wanted.as_str()) => {
             head = head.replace(wanted.as_str(), other);
         }
-        Fault::IgnoreRange if is_blob => {
+        Fault::IgnoreRangeFrom(first) if is_blob && nth >= *first => {
             head = head
                 .split("\r\n")
                 .filter(|l| !l.to_ascii_lowercase().starts_with("range:"))
