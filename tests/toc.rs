@@ -7,7 +7,7 @@
 //! decompress to its file's bytes, and hostile TOCs are refused, quickly.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
