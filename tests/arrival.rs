@@ -57,6 +57,7 @@ fn watched_in(
                 snapshots.lock().unwrap().push(s);
                 arrived.notify_all();
             },
+            tables_of_contents: true,
         },
     )
     .unwrap();
@@ -138,6 +139,7 @@ fn a_cancelled_load_stops_and_says_it_ended() {
             progress: &|_| {},
             order: &order,
             snapshot: &|_| {},
+            tables_of_contents: true,
         },
     );
     assert!(r.is_err());
@@ -371,6 +373,7 @@ fn the_first_snapshot_knows_which_blobs_are_cached() {
                 progress: &|_| {},
                 order: &Order::default(),
                 snapshot: &|s| shots.lock().unwrap().push(s),
+                tables_of_contents: true,
             },
         )
         .unwrap();

@@ -393,3 +393,124 @@ fn walkdir(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Issue 24 point 3, as the explorer loads: over a slow link (400 kB/s), a layer with a table
+/// of contents shows as listed (its tree from the TOC, equal to the full read's) while its
+/// blob is still downloading, a file of it reads from its chunks then, the explorer browses
+/// it and says it is not verified yet; the load ends with the full read.
+#[test]
+fn a_watched_load_lists_a_layer_from_its_toc_while_it_downloads() {
+    use std::sync::atomic::AtomicU64;
+    use std::sync::{Arc, Mutex};
+    use strata::load::{LoadEvent, Order, Session, Watcher};
+    let reg = Registry::start(None);
+    let link = Throttle::start(
+        reg.port,
+        Link {
+            rate: 400_000,
+            latency: Duration::from_millis(30),
+        },
+    )
+    .unwrap();
+    let mut items = items();
+    let slow = noise(12, 2_000_000);
+    items.push(item("srv/slow.bin", tar::EntryType::Regular, &slow, None));
+    let cases = [
+        {
+            let blob = estargz_blob(&items, |_| {});
+            let annotations = HashMap::from([(
+                estargz::TOC_DIGEST_ANNOTATION.to_string(),
+                blob.toc_digest.clone(),
+            )]);
+            Case {
+                what: "eStargz",
+                blob,
+                media: GZIP,
+                annotations,
+            }
+        },
+        {
+            let blob = zstd_chunked_blob(&items, true, |_| {});
+            let annotations = blob.annotations.clone();
+            Case {
+                what: "zstd:chunked",
+                blob,
+                media: ZSTD,
+                annotations,
+            }
+        },
+    ];
+    for (k, case) in cases.iter().enumerate() {
+        let name = push(&reg, case, &format!("watched{k}")).replace(&reg.host(), &link.host());
+        let read = AtomicU64::new(0);
+        let listed_at = Mutex::new(None);
+        let snapshots = Mutex::new(Vec::new());
+        let loaded = Session::open_watched(
+            &name,
+            &opts(),
+            &Watcher {
+                progress: &|e| {
+                    if let LoadEvent::LayerProgress { read: r, .. } = e {
+                        read.store(r, Ordering::Relaxed);
+                    }
+                },
+                order: &Order::default(),
+                snapshot: &|s: Arc<Session>| {
+                    if s.listed(0) && listed_at.lock().unwrap().is_none() {
+                        *listed_at.lock().unwrap() = Some(read.load(Ordering::Relaxed));
+                    }
+                    snapshots.lock().unwrap().push(s);
+                },
+                tables_of_contents: true,
+            },
+        )
+        .unwrap();
+        let size = case.blob.bytes.len() as u64;
+        let at = listed_at
+            .lock()
+            .unwrap()
+            .unwrap_or_else(|| panic!("{}: no snapshot had layer 0 listed", case.what));
+        assert!(
+            at < size / 2,
+            "{}: listed after {at} of {size} bytes had downloaded",
+            case.what
+        );
+        let snapshots = snapshots.into_inner().unwrap();
+        let shot = snapshots.iter().find(|s| s.listed(0)).unwrap();
+        assert_eq!(shot.pending(), [0], "{}: listed, still pending", case.what);
+        assert!(!loaded.listed(0) && loaded.pending().is_empty());
+        assert_eq!(
+            listed(&shot.image().layers[0].tree),
+            listed(&loaded.image().layers[0].tree),
+            "{}",
+            case.what
+        );
+        // A file of the listed layer: from its chunks, before the layer is in.
+        let analysis = Arc::new(shot.analyse());
+        let file = strata::extract::read_file(shot, &analysis, 0, "/srv/slow.bin", 4096).unwrap();
+        assert_eq!(file.bytes, slow[..4096], "{}", case.what);
+        assert!(file.truncated);
+        // The explorer browses it, and says what it is.
+        let mut s = strata::tui::app::State::new(
+            &name,
+            strata::tui::app::keymap::Keymap::new(None).0,
+            strata::tui::app::theme::Theme::dark(),
+            160,
+            40,
+        );
+        strata::tui::app::update(
+            &mut s,
+            strata::tui::app::Msg::Snapshot(strata::tui::app::Loaded {
+                session: shot.clone(),
+                analysis,
+            }),
+        );
+        let text = crate::ui::render(&s);
+        assert!(
+            text.contains("layer 0 from its table of contents, verifying"),
+            "{text}"
+        );
+        assert!(text.contains("passwd") || text.contains("etc/"), "{text}");
+        assert!(text.contains("listed from its table of contents"), "{text}");
+    }
+}

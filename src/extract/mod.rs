@@ -140,21 +140,35 @@ fn read_file_unnamed(
         return Err(not_a_file("is not a file".into()));
     };
     let mut got = None;
+    // A layer listed from its table of contents while it downloads: just the file's chunks,
+    // each checked against the table's digest.
+    if session.listed(src.layer as usize) {
+        let tar_path = trees[src.layer as usize]
+            .tar_path(src.entry as usize)
+            .unwrap_or(&stored.path);
+        match session.read_listed_file(src.layer as usize, tar_path, limit) {
+            Ok(bytes) => got = Some(bytes),
+            Err(e) if matches!(e.kind(), Error::Unsupported { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
     // Nothing read here is shown before `read_layer` returns, and it returns the layer's
     // digest mismatch instead of the bytes when the blob changed since loading.
-    with_entries(session, src.layer, |index, entry, content| {
-        if index != src.entry {
-            return Ok(Flow::Continue);
-        }
-        // The reread must show what loading showed, or the bytes belong to another path.
-        let tar_path = trees[src.layer as usize].tar_path(src.entry as usize);
-        if Some(&*entry.path) == tar_path {
-            let mut bytes = Vec::new();
-            content.take(limit).read_to_end(&mut bytes)?;
-            got = Some(bytes);
-        }
-        Ok(Flow::Stop)
-    })?;
+    if got.is_none() {
+        with_entries(session, src.layer, |index, entry, content| {
+            if index != src.entry {
+                return Ok(Flow::Continue);
+            }
+            // The reread must show what loading showed, or the bytes belong to another path.
+            let tar_path = trees[src.layer as usize].tar_path(src.entry as usize);
+            if Some(&*entry.path) == tar_path {
+                let mut bytes = Vec::new();
+                content.take(limit).read_to_end(&mut bytes)?;
+                got = Some(bytes);
+            }
+            Ok(Flow::Stop)
+        })?;
+    }
     let Some(bytes) = got else {
         return Err(vanished(image, src.layer, &stored.path));
     };

@@ -20,6 +20,7 @@ use super::order::Order;
 use crate::analysis::Analysis;
 use crate::blob::decompress::{self, Compression};
 use crate::blob::digest::HashingReader;
+use crate::blob::toc::Toc;
 use crate::cache::{self, Cache};
 use crate::model::digest::Digest;
 use crate::model::error::{Error, LayerProblem, Result};
@@ -29,6 +30,7 @@ use crate::model::units;
 use crate::source::reference::ImageRef;
 use crate::source::store::Store;
 use crate::source::{self, Blobs, OpenedImage, SourceOptions, Target};
+use crate::tree::LayerTree;
 
 /// An opened, loaded image and the means to read its layers again. While a watched load goes
 /// on (`open_watched`), snapshots of it are sessions too: the layers not read yet are empty
@@ -44,6 +46,9 @@ pub struct Session {
     /// For a snapshot: which layers' blobs were already in strata's blob store when the load
     /// began (they arrive at disk speed, not the network's).
     stored: Vec<bool>,
+    /// For a snapshot: the pending layers whose tree came from their table of contents (eStargz,
+    /// zstd:chunked) while their blob downloads, by layer index.
+    tocs: Vec<Option<Arc<Toc>>>,
 }
 
 /// What a watched load (`Session::open_watched`) tells as it goes, and who steers it.
@@ -52,9 +57,12 @@ pub struct Watcher<'a> {
     /// The order to read the layers in, and the load's cancellation.
     pub order: &'a Order,
     /// Called with the image as it stands: once the manifest and config are in (every layer
-    /// pending), then each time a layer has been read and verified. From worker threads: hand
-    /// it on, do not work on it there.
+    /// pending), then each time a layer has been read and verified, or listed from its table
+    /// of contents. From worker threads: hand it on, do not work on it there.
     pub snapshot: &'a (dyn Fn(Arc<Session>) + Sync),
+    /// List the layers that carry a table of contents (eStargz, zstd:chunked) from it, by HTTP
+    /// Range, while they download (for a screen; a report needs every byte anyway).
+    pub tables_of_contents: bool,
 }
 
 /// Where the layers' bytes are, for reading them again.
@@ -76,6 +84,7 @@ impl Session {
                 progress,
                 order: &order,
                 snapshot: &|_| {},
+                tables_of_contents: false,
             },
         )
     }
@@ -134,7 +143,11 @@ impl Session {
                 let snapshots = Snapshots::new(input, opts, &meta, &origin, cache.as_ref());
                 (watch.snapshot)(snapshots.take(None));
                 let arrived = |i: usize, read: &layers::Arrived| {
-                    (watch.snapshot)(snapshots.take(Some((i, read))));
+                    (watch.snapshot)(snapshots.take(Some(Arrival::Read(i, read))));
+                };
+                let listed = |i: usize, l: super::toc_read::Listed| {
+                    let arrival = Arrival::Listed(i, Arc::new(l.tree), l.toc);
+                    (watch.snapshot)(snapshots.take(Some(arrival)));
                 };
                 let trees = layers::read_all(
                     blobs.store.as_ref(),
@@ -146,6 +159,7 @@ impl Session {
                     &layers::Watch {
                         order: watch.order,
                         arrived: &arrived,
+                        listed: watch.tables_of_contents.then_some(&listed as _),
                     },
                 )?;
                 drop(snapshots);
@@ -162,6 +176,7 @@ impl Session {
             cache,
             pending: Vec::new(),
             stored: Vec::new(),
+            tocs: Vec::new(),
         };
         if let Some(cache) = &session.cache {
             session.remember_names(cache, also);
@@ -208,6 +223,12 @@ impl Session {
     /// snapshot's; false once loaded).
     pub fn stored(&self, index: usize) -> bool {
         self.stored.get(index).copied().unwrap_or(false)
+    }
+
+    /// Whether pending layer `index`'s tree came from its table of contents (its blob still
+    /// downloading, nothing of it verified but the table's digest).
+    pub fn listed(&self, index: usize) -> bool {
+        self.tocs.get(index).is_some_and(Option::is_some)
     }
 
     /// The layers still loading when this snapshot was taken, bottom first (none once the
@@ -276,6 +297,31 @@ impl Session {
         f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
     ) -> Result<T> {
         self.read_layer_unnamed(index, f)
+            .map_err(|e| e.about(&self.input))
+    }
+
+    /// The first `limit` bytes of the regular file at `path` (as the layer's table of contents
+    /// names it) of a layer listed from its table of contents, from just its chunks, each
+    /// checked against the table's digest (`Error::Unsupported`: read the layer whole).
+    pub fn read_listed_file(&self, index: usize, path: &str, limit: u64) -> Result<Vec<u8>> {
+        let (Some(Some(toc)), Some(layer), Origin::Store(blobs)) = (
+            self.tocs.get(index),
+            self.image.layers.get(index),
+            &*self.origin,
+        ) else {
+            return Err(Error::Unsupported {
+                reason: format!("layer {index} has no table of contents to read from"),
+            });
+        };
+        let job = super::blob_read::Job {
+            desc: &layer.desc,
+            index,
+            limits: &self.opts.limits,
+            progress: &|_| {},
+            verify_diff_ids: false,
+            cancel: None,
+        };
+        super::toc_read::read_file(&job, blobs.store.as_ref(), toc, path, limit)
             .map_err(|e| e.about(&self.input))
     }
 
@@ -439,8 +485,23 @@ struct Snapshots<'a> {
     history: Vec<history::HistoryStep>,
     origin: &'a Arc<Origin>,
     cache: Option<&'a Cache>,
-    layers: Mutex<Vec<Option<Layer>>>,
+    layers: Mutex<Vec<Slot>>,
     stored: Vec<bool>,
+}
+
+/// A layer of a snapshot.
+#[derive(Clone)]
+enum Slot {
+    Pending,
+    /// Its tree from its table of contents; its blob still downloading.
+    Listed(Arc<LayerTree>, Arc<Toc>),
+    Read(Layer),
+}
+
+/// What arrived for a snapshot.
+enum Arrival<'x> {
+    Read(usize, &'x layers::Arrived),
+    Listed(usize, Arc<LayerTree>, Arc<Toc>),
 }
 
 impl<'a> Snapshots<'a> {
@@ -458,7 +519,7 @@ impl<'a> Snapshots<'a> {
             history: history::steps(&meta.config, meta.layers.len()),
             origin,
             cache,
-            layers: Mutex::new(vec![None; meta.layers.len()]),
+            layers: Mutex::new(vec![Slot::Pending; meta.layers.len()]),
             stored: match &**origin {
                 Origin::Store(blobs) => meta
                     .layers
@@ -475,34 +536,52 @@ impl<'a> Snapshots<'a> {
         }
     }
 
-    /// The image with `arrived` (layer index and what was read) added to what came before.
-    fn take(&self, arrived: Option<(usize, &layers::Arrived)>) -> Arc<Session> {
+    /// The image with what `arrived` added to what came before.
+    fn take(&self, arrived: Option<Arrival>) -> Arc<Session> {
         let mut guard = match self.layers.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some((i, read)) = arrived {
-            if let (Some(slot), Some(desc)) = (guard.get_mut(i), self.meta.layers.get(i)) {
-                *slot = Some(layer_of(desc.clone(), read.clone()));
+        match arrived {
+            Some(Arrival::Read(i, read)) => {
+                if let (Some(slot), Some(desc)) = (guard.get_mut(i), self.meta.layers.get(i)) {
+                    *slot = Slot::Read(layer_of(desc.clone(), read.clone()));
+                }
             }
+            Some(Arrival::Listed(i, tree, toc)) => {
+                // A layer read in full before its table of contents came stays read.
+                if let Some(slot @ Slot::Pending) = guard.get_mut(i) {
+                    *slot = Slot::Listed(tree, toc);
+                }
+            }
+            None => {}
         }
         let mut pending = Vec::new();
+        let mut tocs = vec![None; guard.len()];
         let layers = self
             .meta
             .layers
             .iter()
             .zip(guard.iter())
             .enumerate()
-            .map(|(i, (desc, read))| match read {
-                Some(layer) => layer.clone(),
-                None => {
-                    pending.push(i);
-                    Layer {
-                        desc: desc.clone(),
-                        compression: decompress::from_media_type(&desc.media_type)
-                            .unwrap_or(Compression::None),
-                        tree: Arc::default(),
-                        verified: Verified::default(),
+            .map(|(i, (desc, slot))| {
+                let placeholder = |tree: Arc<LayerTree>| Layer {
+                    desc: desc.clone(),
+                    compression: decompress::from_media_type(&desc.media_type)
+                        .unwrap_or(Compression::None),
+                    tree,
+                    verified: Verified::default(),
+                };
+                match slot {
+                    Slot::Read(layer) => layer.clone(),
+                    Slot::Listed(tree, toc) => {
+                        pending.push(i);
+                        tocs[i] = Some(toc.clone());
+                        placeholder(tree.clone())
+                    }
+                    Slot::Pending => {
+                        pending.push(i);
+                        placeholder(Arc::default())
                     }
                 }
             })
@@ -519,6 +598,7 @@ impl<'a> Snapshots<'a> {
             cache: self.cache.cloned(),
             pending,
             stored: self.stored.clone(),
+            tocs,
         })
     }
 }

@@ -378,6 +378,7 @@ impl TocLayer {
             limits: &self.limits,
             progress: &quiet,
             verify_diff_ids: false,
+            cancel: None,
         }
     }
 
@@ -434,6 +435,7 @@ fn open_unnamed(input: &str, opts: &SourceOptions, layer: usize) -> Result<Optio
         limits: &opts.limits,
         progress: &quiet,
         verify_diff_ids: false,
+        cancel: None,
     };
     let Some(listed) = listing(&job, opened.blobs.store.as_ref())? else {
         return Ok(None);

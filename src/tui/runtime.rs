@@ -280,6 +280,7 @@ fn perform(effect: Effect, state: &State, ctx: &Ctx, tx: &Sender<Msg>) {
                     progress: &progress,
                     order: &order,
                     snapshot: &offer,
+                    tables_of_contents: true,
                 };
                 let loaded = crate::load::Session::open_watched(&input, &opts, &watch);
                 snapshots.close();

@@ -30,6 +30,17 @@ impl Explorer {
         self.session.pending()
     }
 
+    /// Whether layer `i`'s tree is in: read and verified, or listed from its table of contents
+    /// while its blob downloads.
+    pub fn has_tree(&self, i: usize) -> bool {
+        !self.pending().contains(&i) || self.session.listed(i)
+    }
+
+    /// The layers at or below `layer` whose tree is not in yet.
+    fn trees_missing_through(&self, layer: usize) -> Vec<usize> {
+        (0..=layer).filter(|&i| !self.has_tree(i)).collect()
+    }
+
     /// The pending layers at or below `layer`.
     pub fn pending_through(&self, layer: usize) -> Vec<usize> {
         self.pending()
@@ -56,11 +67,12 @@ impl Explorer {
         }
         let layer = self.layer;
         match self.mode {
+            FileMode::Layer if self.has_tree(layer) => None,
             FileMode::Layer => self
                 .layer_load(layer)
                 .map(|l| format!("layer {layer} is {}", load_words(&l))),
             FileMode::Merged => {
-                let wait = self.pending_through(layer);
+                let wait = self.trees_missing_through(layer);
                 (!wait.is_empty()).then(|| {
                     format!(
                         "the merged view after layer {layer} waits for {}",
@@ -75,18 +87,33 @@ impl Explorer {
         }
     }
 
-    /// What the statuses of the layer's own changes wait for (the layers below it).
+    /// What the Files panel's title says of a view that shows before every layer is in: the
+    /// statuses of a layer's own changes wait for the layers below it; a tree listed from its
+    /// table of contents is not verified yet.
     pub fn statuses_wait(&self) -> Option<String> {
-        if self.mode != FileMode::Layer || self.pending().contains(&self.layer) {
+        if !self.loading() || self.mode == FileMode::Final || !self.has_tree(self.layer) {
             return None;
         }
-        let below: Vec<usize> = self
-            .pending()
-            .iter()
-            .copied()
-            .filter(|&i| i < self.layer)
+        let mut notes = Vec::new();
+        let listed: Vec<usize> = (0..=self.layer)
+            .filter(|&i| {
+                self.session.listed(i) && (i == self.layer || self.mode == FileMode::Merged)
+            })
             .collect();
-        (!below.is_empty()).then(|| format!("added/modified pending: {}", layer_list(&below)))
+        if !listed.is_empty() {
+            notes.push(format!(
+                "{} from {} table of contents, verifying",
+                layer_list(&listed),
+                if listed.len() == 1 { "its" } else { "their" }
+            ));
+        }
+        if self.mode == FileMode::Layer {
+            let below = self.trees_missing_through(self.layer);
+            if !below.is_empty() {
+                notes.push(format!("added/modified pending: {}", layer_list(&below)));
+            }
+        }
+        (!notes.is_empty()).then(|| notes.join(" · "))
     }
 
     /// Why `action` cannot be done yet, while the image loads.
