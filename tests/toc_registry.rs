@@ -514,3 +514,44 @@ fn a_watched_load_lists_a_layer_from_its_toc_while_it_downloads() {
         assert!(text.contains("listed from its table of contents"), "{text}");
     }
 }
+
+/// What skopeo writes when it pushes zstd:chunked (Debian's 1.9.3, old `io.containers.`
+/// annotations) is listed by range: a layer of 500 files, whose TOC's zstd frame declares a
+/// window far larger than the TOC (it was refused as "too much memory" before).
+#[test]
+fn skopeo_pushed_zstd_chunked_layers_are_listed_by_range() {
+    let reg = Registry::start(None);
+    let files: Vec<crate::support::Item> = (0..500)
+        .map(|i| {
+            crate::support::owned(
+                &format!("srv/data/f{i:04}.txt"),
+                format!("file {i}\n").repeat(40).as_bytes(),
+                0o644,
+                0,
+                0,
+            )
+        })
+        .collect();
+    let dir = crate::support::tempdir();
+    let archive = dir.path().join("img.tar");
+    crate::support::Spec::new()
+        .layer("COPY data /srv/data", files)
+        .docker_archive(&archive);
+    let name = reg.push(
+        &format!("docker-archive:{}", archive.display()),
+        "skopeo/chunked:v1",
+        &["--dest-compress-format", "zstd:chunked"],
+    );
+    let manifest = reg.manifest("skopeo/chunked:v1", None);
+    assert!(
+        manifest
+            .to_string()
+            .contains("zstd-chunked.manifest-position"),
+        "{manifest}"
+    );
+    let tree = list_by_toc(&name, &opts(), 0)
+        .unwrap()
+        .expect("listed by range");
+    let full = load_image(&name);
+    assert_eq!(listed(&tree), listed(&full.image().layers[0].tree));
+}
