@@ -498,13 +498,15 @@ fn a_watched_load_lists_a_layer_from_its_toc_while_it_downloads() {
             160,
             40,
         );
-        strata::tui::app::update(
-            &mut s,
-            strata::tui::app::Msg::Snapshot(strata::tui::app::Loaded {
-                session: shot.clone(),
-                analysis,
-            }),
-        );
+        // Opened on the metadata first, as the runtime does: the listed layer (still pending)
+        // is news all the same.
+        for session in [snapshots[0].clone(), shot.clone()] {
+            let analysis = Arc::new(session.analyse());
+            strata::tui::app::update(
+                &mut s,
+                strata::tui::app::Msg::Snapshot(strata::tui::app::Loaded { session, analysis }),
+            );
+        }
         let text = crate::ui::render(&s);
         assert!(
             text.contains("layer 0 from its table of contents, verifying"),

@@ -49,6 +49,9 @@ pub struct Session {
     /// For a snapshot: the pending layers whose tree came from their table of contents (eStargz,
     /// zstd:chunked) while their blob downloads, by layer index.
     tocs: Vec<Option<Arc<Toc>>>,
+    /// Which snapshot of its load this is, counted from 0; `u64::MAX` for the loaded image.
+    /// Snapshots are analysed on another thread and may arrive out of order.
+    seq: u64,
 }
 
 /// What a watched load (`Session::open_watched`) tells as it goes, and who steers it.
@@ -177,6 +180,7 @@ impl Session {
             pending: Vec::new(),
             stored: Vec::new(),
             tocs: Vec::new(),
+            seq: u64::MAX,
         };
         if let Some(cache) = &session.cache {
             session.remember_names(cache, also);
@@ -223,6 +227,12 @@ impl Session {
     /// snapshot's; false once loaded).
     pub fn stored(&self, index: usize) -> bool {
         self.stored.get(index).copied().unwrap_or(false)
+    }
+
+    /// Which snapshot of its load this is, counted from 0 (`u64::MAX`: the loaded image): a
+    /// later snapshot knows more than an earlier one.
+    pub fn snapshot_number(&self) -> u64 {
+        self.seq
     }
 
     /// Whether pending layer `index`'s tree came from its table of contents (its blob still
@@ -487,6 +497,8 @@ struct Snapshots<'a> {
     cache: Option<&'a Cache>,
     layers: Mutex<Vec<Slot>>,
     stored: Vec<bool>,
+    /// Snapshots handed out so far.
+    taken: std::sync::atomic::AtomicU64,
 }
 
 /// A layer of a snapshot.
@@ -520,6 +532,7 @@ impl<'a> Snapshots<'a> {
             origin,
             cache,
             layers: Mutex::new(vec![Slot::Pending; meta.layers.len()]),
+            taken: std::sync::atomic::AtomicU64::new(0),
             stored: match &**origin {
                 Origin::Store(blobs) => meta
                     .layers
@@ -599,6 +612,10 @@ impl<'a> Snapshots<'a> {
             pending,
             stored: self.stored.clone(),
             tocs,
+            // Under the lock: numbers follow the order the snapshots were taken in.
+            seq: self
+                .taken
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 }

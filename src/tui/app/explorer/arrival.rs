@@ -159,8 +159,11 @@ impl Explorer {
     /// view state stays where it is. An older snapshot than the one shown (the analyses of two
     /// snapshots race) is dropped.
     pub fn on_snapshot(&mut self, loaded: Loaded) {
-        let (now, shown) = (loaded.session.pending().len(), self.pending().len());
-        if !self.loading() || now >= shown {
+        let (now, shown) = (
+            loaded.session.snapshot_number(),
+            self.session.snapshot_number(),
+        );
+        if !self.loading() || now <= shown {
             return;
         }
         let keep = self
