@@ -322,6 +322,25 @@ fn a_toc_that_differs_from_its_annotation_is_an_error_naming_the_layer() {
             "{text}"
         );
         assert!(matches!(err.kind(), strata::Error::DigestMismatch { .. }));
+        // The explorer's load reads the TOC first: the same error ends it.
+        let watched = strata::load::Session::open_watched(
+            &name,
+            &opts(),
+            &strata::load::Watcher {
+                progress: &|_| {},
+                order: &strata::load::Order::default(),
+                snapshot: &|_| {},
+                tables_of_contents: true,
+            },
+        );
+        let text = watched
+            .err()
+            .expect("a lying TOC ends the load")
+            .to_string();
+        assert!(
+            text.contains(&format!("layer 0 table of contents ({})", case.what)),
+            "{text}"
+        );
     }
 }
 
