@@ -28,34 +28,19 @@ cargo build --release --quiet --bin strata --example gen_image --example throttl
 work=$(mktemp -d /tmp/strata-bench-lazy.XXXXXX)
 port=$((20000 + RANDOM % 20000))
 sock="strata-bench-lazy-$$"
+. scripts/lib-registry.sh
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
-  [ -f "$work/pid" ] && kill "$(cat "$work/pid")" 2>/dev/null
-  [ -f "$work/proxy.pid" ] && kill "$(cat "$work/proxy.pid")" 2>/dev/null
-  rm -rf "$work"
+  stop_all
 }
 trap cleanup EXIT
 
 ./target/release/examples/gen_image "$SIZE" "$work/img" oci-gzip >/dev/null
 archive=$(ls "$work"/img/*.tar | head -1)
-cat > "$work/config.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/data
-http:
-  addr: 127.0.0.1:$port
-YML
-docker-registry serve "$work/config.yml" >>"$work/registry.log" 2>&1 &
-echo $! > "$work/pid"
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+start_registry
 skopeo copy --quiet --dest-tls-verify=false "oci-archive:$archive" "docker://127.0.0.1:$port/bench/$SIZE:v1"
-./target/release/examples/throttle_proxy "$port" "$RATE" "$LATENCY" > "$work/proxy.port" &
-echo $! > "$work/proxy.pid"
-for _ in $(seq 1 100); do [ -s "$work/proxy.port" ] && break; sleep 0.05; done
-ref="127.0.0.1:$(cat "$work/proxy.port")/bench/$SIZE:v1"
+start_throttle "$RATE" "$LATENCY"
+ref="127.0.0.1:$proxy_port/bench/$SIZE:v1"
 blobs=$(skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$port/bench/$SIZE:v1" \
   | python3 -c 'import json,sys; m=json.load(sys.stdin); print(sum(l["size"] for l in m["layers"]) + m["config"]["size"])')
 now() { date +%s.%N; }

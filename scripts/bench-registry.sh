@@ -20,7 +20,8 @@ done
 cargo build --release --quiet --bin strata --example gen_image
 work=$(mktemp -d /tmp/strata-bench-registry.XXXXXX)
 port=$((20000 + RANDOM % 20000))
-cleanup() { [ -f "$work/pid" ] && kill "$(cat "$work/pid")" 2>/dev/null; rm -rf "$work"; }
+. scripts/lib-registry.sh
+cleanup() { stop_all; }
 trap cleanup EXIT
 
 if [ $# -gt 0 ]; then
@@ -34,23 +35,6 @@ else
   source_ref="oci-archive:$archive"
   label="the generated \`medium\` image (12 layers, 60,000 files)"
 fi
-cat > "$work/config.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/data
-http:
-  addr: 127.0.0.1:$port
-YML
-start_registry() {
-  docker-registry serve "$work/config.yml" >>"$work/registry.log" 2>&1 &
-  echo $! > "$work/pid"
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
-  echo "registry did not start" >&2; exit 1
-}
-stop_registry() { kill "$(cat "$work/pid")"; wait "$(cat "$work/pid")" 2>/dev/null || true; rm -f "$work/pid"; }
 start_registry
 skopeo copy --quiet --dest-tls-verify=false "$source_ref" "docker://127.0.0.1:$port/bench/medium:v1"
 ref="127.0.0.1:$port/bench/medium:v1"

@@ -29,39 +29,24 @@ cargo build --release --quiet --bin strata --example gen_image --example throttl
 work=$(mktemp -d /tmp/strata-bench-toc.XXXXXX)
 port=$((20000 + RANDOM % 20000))
 sock="strata-bench-toc-$$"
+. scripts/lib-registry.sh
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
-  [ -f "$work/pid" ] && kill "$(cat "$work/pid")" 2>/dev/null
-  [ -f "$work/proxy.pid" ] && kill "$(cat "$work/proxy.pid")" 2>/dev/null
-  rm -rf "$work"
+  stop_all
 }
 trap cleanup EXIT
 
 ./target/release/examples/gen_image custom "$work/img" oci-gzip 1 "$FILES" "$BYTES" >/dev/null
 archive=$(ls "$work"/img/*.tar | head -1)
-cat > "$work/config.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $work/data
-http:
-  addr: 127.0.0.1:$port
-YML
-docker-registry serve "$work/config.yml" >>"$work/registry.log" 2>&1 &
-echo $! > "$work/pid"
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+start_registry
 skopeo copy --quiet --dest-tls-verify=false --dest-compress-format zstd:chunked \
   "oci-archive:$archive" "docker://127.0.0.1:$port/bench/toc:v1"
 manifest=$(skopeo inspect --raw --tls-verify=false "docker://127.0.0.1:$port/bench/toc:v1")
 echo "$manifest" | grep -q "zstd-chunked.manifest-position" \
   || { echo "bench-toc.sh: skopeo wrote no zstd:chunked layer" >&2; exit 1; }
 blobs=$(echo "$manifest" | python3 -c 'import json,sys; m=json.load(sys.stdin); print(sum(l["size"] for l in m["layers"]) + m["config"]["size"])')
-./target/release/examples/throttle_proxy "$port" "$RATE" "$LATENCY" > "$work/proxy.port" &
-echo $! > "$work/proxy.pid"
-for _ in $(seq 1 100); do [ -s "$work/proxy.port" ] && break; sleep 0.05; done
-ref="127.0.0.1:$(cat "$work/proxy.port")/bench/toc:v1"
+start_throttle "$RATE" "$LATENCY"
+ref="127.0.0.1:$proxy_port/bench/toc:v1"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f\n", b - a}'; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -95,7 +95,11 @@ struct Case {
 }
 
 fn estargz_case(edit: impl FnOnce(&mut Value)) -> Case {
-    let blob = estargz_blob(&items(), edit);
+    estargz_case_of(&items(), edit)
+}
+
+fn estargz_case_of(items: &[Item], edit: impl FnOnce(&mut Value)) -> Case {
+    let blob = estargz_blob(items, edit);
     let annotations = HashMap::from([(
         estargz::TOC_DIGEST_ANNOTATION.to_string(),
         blob.toc_digest.clone(),
@@ -109,7 +113,11 @@ fn estargz_case(edit: impl FnOnce(&mut Value)) -> Case {
 }
 
 fn zstd_case(new_footer: bool, edit: impl FnOnce(&mut Value)) -> Case {
-    let blob = zstd_chunked_blob(&items(), new_footer, edit);
+    zstd_case_of(&items(), new_footer, edit)
+}
+
+fn zstd_case_of(items: &[Item], new_footer: bool, edit: impl FnOnce(&mut Value)) -> Case {
+    let blob = zstd_chunked_blob(items, new_footer, edit);
     let annotations = blob.annotations.clone();
     Case {
         what: if new_footer {
@@ -435,29 +443,8 @@ fn a_watched_load_lists_a_layer_from_its_toc_while_it_downloads() {
     let slow = noise(12, 2_000_000);
     items.push(item("srv/slow.bin", tar::EntryType::Regular, &slow, None));
     let cases = [
-        {
-            let blob = estargz_blob(&items, |_| {});
-            let annotations = HashMap::from([(
-                estargz::TOC_DIGEST_ANNOTATION.to_string(),
-                blob.toc_digest.clone(),
-            )]);
-            Case {
-                what: "eStargz",
-                blob,
-                media: GZIP,
-                annotations,
-            }
-        },
-        {
-            let blob = zstd_chunked_blob(&items, true, |_| {});
-            let annotations = blob.annotations.clone();
-            Case {
-                what: "zstd:chunked",
-                blob,
-                media: ZSTD,
-                annotations,
-            }
-        },
+        estargz_case_of(&items, |_| {}),
+        zstd_case_of(&items, true, |_| {}),
     ];
     for (k, case) in cases.iter().enumerate() {
         let name = push(&reg, case, &format!("watched{k}")).replace(&reg.host(), &link.host());

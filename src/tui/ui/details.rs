@@ -26,11 +26,6 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
         draw_loading_layer(frame, inner, state, ex);
         return;
     }
-    let cmd = row
-        .command
-        .as_deref()
-        .map(|c| super::compact_hashes(&printable(c, 4000)))
-        .unwrap_or_else(|| "(no history)".into());
     let mut changes = Line::from(vec![
         label("Changes"),
         styled(format!("+{}", row.added), t.added),
@@ -93,15 +88,36 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
             )),
         ]),
     ]);
+    let at = if row.package_lines.is_empty() { 2 } else { 3 };
+    draw_with_command(frame, inner, state, lines, row, at);
+}
+
+/// Draws the Layer panel's `lines` with the layer's creation time last and its command at line
+/// `at`, wrapped into the rows the other lines leave (at least one) and cut with `…` where it
+/// does not fit: a long RUN used to push the digests out of the panel. `i` shows the whole
+/// history.
+fn draw_with_command(
+    frame: &mut Frame,
+    inner: Rect,
+    state: &State,
+    mut lines: Vec<Line<'static>>,
+    row: &crate::tui::app::explorer::LayerInfo,
+    at: usize,
+) {
+    let t = &state.theme;
+    let label = |s: &str| styled(format!("{s:<9}"), t.dim);
+    let w = inner.width as usize;
     if let Some(created) = row.created.as_deref() {
         lines.push(Line::from(vec![
             label("Created"),
             Span::raw(printable(created, 64)),
         ]));
     }
-    // Wrapped into the rows the other lines leave (at least one), and cut with `…` where it
-    // does not fit: a long RUN used to push the digests out of the panel. `i` shows the
-    // whole history.
+    let cmd = row
+        .command
+        .as_deref()
+        .map(|c| super::compact_hashes(&printable(c, 4000)))
+        .unwrap_or_else(|| "(no history)".into());
     let rows = (inner.height as usize).saturating_sub(lines.len()).max(1);
     let room = w.saturating_sub(9) + (rows - 1) * w;
     let cmd = if cmd.chars().count() > room {
@@ -111,8 +127,10 @@ pub fn draw_layer(frame: &mut Frame, area: Rect, state: &State, ex: &Explorer) {
     } else {
         cmd
     };
-    let at = if row.package_lines.is_empty() { 2 } else { 3 };
-    lines.insert(at, Line::from(vec![label("Command"), Span::raw(cmd)]));
+    lines.insert(
+        at.min(lines.len()),
+        Line::from(vec![label("Command"), Span::raw(cmd)]),
+    );
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
@@ -147,12 +165,7 @@ fn draw_loading_layer(frame: &mut Frame, inner: Rect, state: &State, ex: &Explor
         "pending: {} still loading",
         crate::tui::app::explorer::layer_list(ex.pending())
     );
-    let cmd = row
-        .command
-        .as_deref()
-        .map(|c| super::compact_hashes(&printable(c, 4000)))
-        .unwrap_or_else(|| "(no history)".into());
-    let mut lines = vec![
+    let lines = vec![
         Line::from(vec![label("Load"), value(state_line)]),
         Line::from(vec![
             label("Figures"),
@@ -167,23 +180,7 @@ fn draw_loading_layer(frame: &mut Frame, inner: Rect, state: &State, ex: &Explor
             value(row.diff_id.clone().unwrap_or_else(|| "-".into())),
         ]),
     ];
-    if let Some(created) = row.created.as_deref() {
-        lines.push(Line::from(vec![
-            label("Created"),
-            Span::raw(printable(created, 64)),
-        ]));
-    }
-    let rows = (inner.height as usize).saturating_sub(lines.len()).max(1);
-    let room = w.saturating_sub(9) + (rows - 1) * w;
-    let cmd = if cmd.chars().count() > room {
-        let mut cut: String = cmd.chars().take(room.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    } else {
-        cmd
-    };
-    lines.insert(2, Line::from(vec![label("Command"), Span::raw(cmd)]));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    draw_with_command(frame, inner, state, lines, row, 2);
 }
 
 /// The Image panel while the image loads: the blobs' bytes and how far the download is; every
