@@ -125,6 +125,24 @@ impl Tmux {
         }
     }
 
+    /// Waits (at most 30 s) until the screen contains `text` and the explorer has every layer
+    /// in (it opens before, on the image's metadata, and says "loading:" in its footer until
+    /// then); returns the screen. For tests whose keys need the whole image.
+    fn wait_loaded(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) && !screen.contains("loading:") {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "timed out waiting for {text:?} with every layer in; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits (at most 30 s) until the screen contains `text`; returns the screen.
     fn wait_for(&self, text: &str) -> String {
         let start = Instant::now();
@@ -157,7 +175,7 @@ fn open_move_browse_filter_toggle_mode_and_quit() {
     let config = home.path().join("no-config.toml");
     let t = Tmux::strata(demo, &config, 120, 35);
 
-    let s = t.wait_for("Layers (15)");
+    let s = t.wait_loaded("Layers (15)");
     assert!(s.contains("Files: layer 0, changes in this layer"), "{s}");
     assert!(s.contains("busybox"), "{s}");
 
@@ -250,7 +268,7 @@ fn a_config_file_rebinds_keys_and_picks_a_theme() {
     )
     .unwrap();
     let t = Tmux::strata(demo, &config, 200, 35);
-    t.wait_for("Layers (15)");
+    t.wait_loaded("Layers (15)");
     t.keys(&["n", "n"]);
     t.wait_for("Layer 2 of 15");
     // Keys are read in order: a `q` that still quit would leave nothing to take the `n` after
@@ -358,7 +376,7 @@ fn the_dive_preset_takes_dives_control_keys_in_a_real_terminal() {
     let config = home.path().join("config.toml");
     std::fs::write(&config, "[keys]\npreset = \"dive\"\n").unwrap();
     let t = Tmux::strata(demo, &config, 200, 35);
-    t.wait_for("Layers (15)");
+    t.wait_loaded("Layers (15)");
     // Ctrl-A on the layers panel: the aggregated view. On the files panel: hide added.
     t.keys(&["C-a"]);
     t.wait_for("merged up to this layer");
@@ -378,7 +396,7 @@ fn enter_shows_file_content_read_from_the_layer_and_d_diffs_it() {
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo.tar");
     let home = tempfile::tempdir().unwrap();
     let t = Tmux::strata(demo, &home.path().join("none.toml"), 120, 35);
-    t.wait_for("Layers (15)");
+    t.wait_loaded("Layers (15)");
     // Layer 2 added /etc/passwd; filter to it and open it.
     t.keys(&["j", "j", "Tab", "/", "p", "a", "s", "s", "w", "d", "Enter"]);
     t.wait_for("[filter \"passwd\"]");
@@ -487,7 +505,7 @@ fn sigterm_and_sigint_restore_the_terminal_and_exit_with_the_signal() {
     for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
         let home = tempfile::tempdir().unwrap();
         let t = Tmux::strata(demo(), &home.path().join("none.toml"), 100, 30);
-        t.wait_for("Layers (15)");
+        t.wait_loaded("Layers (15)");
         assert_eq!(t.terminal_flags(), "1 0", "the explorer owns the screen");
         t.signal(signal);
         let s = t.wait_for(&format!("EXITED:{code}"));
@@ -535,7 +553,7 @@ fn a_panic_in_the_loader_or_the_ui_restores_the_terminal_and_says_so() {
 fn a_terminal_shrunk_to_20x5_and_back_keeps_working() {
     let home = tempfile::tempdir().unwrap();
     let t = Tmux::strata(demo(), &home.path().join("none.toml"), 120, 35);
-    t.wait_for("Layers (15)");
+    t.wait_loaded("Layers (15)");
     for (w, h) in [("20", "5"), ("1", "1"), ("20", "5"), ("120", "35")] {
         t.run(&["resize-window", "-t", "s", "-x", w, "-y", h]);
         std::thread::sleep(Duration::from_millis(300));
@@ -630,7 +648,7 @@ fn a_keymap_without_quit_is_rejected_and_ctrl_c_quits_whatever_the_keymap() {
     )
     .unwrap();
     let t = Tmux::strata(demo(), &config, 120, 35);
-    t.wait_for("Layers (15)");
+    t.wait_loaded("Layers (15)");
     t.keys(&["C-c"]);
     let s = t.wait_for("EXITED:");
     assert!(s.contains("EXITED:0"), "{s}");
@@ -646,7 +664,7 @@ fn packages_view_filters_to_a_package_and_jumps_to_its_files() {
     crate::packages::debian_spec().docker_archive(&archive);
     let config = home.path().join("no-config.toml");
     let t = Tmux::strata(archive.to_str().unwrap(), &config, 80, 24);
-    t.wait_for("Layers (5)");
+    t.wait_loaded("Layers (5)");
     t.keys(&["p"]);
     let s = t.wait_for("Packages (");
     assert!(s.contains("libc6"), "{s}");
@@ -770,7 +788,7 @@ fn walk_at_80x24(image: &str, filter: &str, content: &str) {
             "{step}: footer lost help or quit: {s}"
         );
     };
-    let s = t.wait_for("Layers (");
+    let s = t.wait_loaded("Layers (");
     keys_stay(&s, "open");
     t.keys(&["j", "j"]);
     let s = t.wait_for("Layer 2 of");
