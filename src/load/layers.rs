@@ -73,7 +73,10 @@ pub(crate) fn read_all(
         if let Some(listed) = watch.listed {
             let (failed, toc_failure, results) = (&failed, &toc_failure, &results);
             scope.spawn(move || {
-                for (i, desc) in meta.layers.iter().enumerate() {
+                // In the order the downloads take: the selected layer first.
+                let mut tried = vec![false; n];
+                while let Some(i) = watch.order.next(&mut tried) {
+                    let desc = &meta.layers[i];
                     if failed.load(Ordering::Relaxed) || watch.order.is_cancelled() {
                         break;
                     }
