@@ -228,11 +228,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 _ => {}
             }
         }
-        Msg::Tick { elapsed_ms } => {
-            if let Screen::Loading(l) = &mut state.screen {
-                l.elapsed_ms = elapsed_ms;
+        Msg::Tick { elapsed_ms } => match &mut state.screen {
+            Screen::Loading(l) => l.elapsed_ms = elapsed_ms,
+            // The rate and time left of a load the explorer opened early on.
+            Screen::Explorer(ex) => {
+                if let Some(l) = &mut ex.arrival {
+                    l.elapsed_ms = elapsed_ms;
+                }
             }
-        }
+            _ => {}
+        },
         Msg::Load(ev) => match &mut state.screen {
             Screen::Loading(l) => l.on_event(ev, false),
             Screen::Explorer(ex) => ex.on_load_event(ev),
