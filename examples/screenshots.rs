@@ -102,6 +102,7 @@ fn run(out: &Path) -> Result<(), String> {
         shots.push((name.to_string(), s));
     }
     shots.push(("11-loading".to_string(), loading()));
+    shots.push(("15-arriving".to_string(), arriving()?));
     shots.sort_by(|a, b| a.0.cmp(&b.0));
 
     for (name, s) in &shots {
@@ -173,6 +174,77 @@ fn loading() -> State {
     }
     update(&mut s, Msg::Tick { elapsed_ms: 1500 });
     s
+}
+
+/// The explorer opened before the image is in: layers 0 and 1 read, layer 2 half read, the
+/// rest queued; the Files panel on layer 1's changes.
+fn arriving() -> Result<State, String> {
+    use strata::load::{Order, Session, Watcher};
+    let shots = std::sync::Mutex::new(Vec::new());
+    let loaded = Session::open_watched(
+        DEMO,
+        &strata::SourceOptions {
+            no_cache: true,
+            ..Default::default()
+        },
+        &Watcher {
+            progress: &|_| {},
+            order: &Order::default(),
+            snapshot: &|s| shots.lock().unwrap_or_else(|e| e.into_inner()).push(s),
+            tables_of_contents: false,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let shots = shots.into_inner().unwrap_or_else(|e| e.into_inner());
+    let first = shots.first().cloned().ok_or("no snapshot")?;
+    // The first snapshot with layers 0 and 1 in (the workers race: maybe 2 as well).
+    let two = shots
+        .iter()
+        .find(|s| !s.pending().contains(&0) && !s.pending().contains(&1))
+        .cloned()
+        .ok_or("no snapshot with layers 0 and 1")?;
+    let sizes: Vec<u64> = loaded
+        .image()
+        .layers
+        .iter()
+        .map(|l| l.desc.compressed_size)
+        .collect();
+    let mut s = State::new(DEMO, Keymap::new(None).0, Theme::dark(), COLS, ROWS);
+    update(
+        &mut s,
+        Msg::Load(LoadEvent::Opened {
+            layer_bytes: sizes.clone(),
+        }),
+    );
+    for session in [first, two.clone()] {
+        let analysis = Arc::new(session.analyse());
+        update(&mut s, Msg::Snapshot(Loaded { session, analysis }));
+    }
+    for i in 0..sizes.len() {
+        if !two.pending().contains(&i) {
+            update(
+                &mut s,
+                Msg::Load(LoadEvent::LayerFinished {
+                    index: i,
+                    entries: 1,
+                }),
+            );
+        }
+    }
+    if let Some(&next) = two.pending().first() {
+        update(&mut s, Msg::Load(LoadEvent::LayerStarted { index: next }));
+        update(
+            &mut s,
+            Msg::Load(LoadEvent::LayerProgress {
+                index: next,
+                read: sizes[next] / 2,
+                total: sizes[next],
+            }),
+        );
+    }
+    update(&mut s, Msg::Tick { elapsed_ms: 1200 });
+    press(&mut s, "<down> <tab>");
+    Ok(s)
 }
 
 /// How a cell looks once `REVERSED` is applied: colours as SVG colours, `bg` `None` for the
