@@ -1028,3 +1028,62 @@ fn a_throttled_registry_image_opens_before_it_has_downloaded() {
         .unwrap_or_default();
     assert!(left.is_empty(), "half-written files left: {left:?}");
 }
+
+/// Issue 24 point 3 in a real terminal: a one-layer eStargz image behind a slow link (300 kB/s)
+/// shows its layer's files from its table of contents while the layer downloads, and a file
+/// opens in the viewer from its chunks, before the layer is in; then the layer is verified
+/// and the figures fill in.
+#[test]
+fn an_estargz_layer_is_browsed_from_its_table_of_contents_while_it_downloads() {
+    use crate::support::registry::Registry;
+    use crate::support::throttle::{Link, Throttle};
+    use crate::support::toc_blobs::{item, sample};
+    use crate::toc_registry::{estargz_case_of, push};
+    let reg = Registry::start(None);
+    let mut items = sample();
+    items.push(item(
+        "srv/slow.bin",
+        tar::EntryType::Regular,
+        &crate::support::noise(13, 2_500_000),
+        None,
+    ));
+    let name = push(&reg, &estargz_case_of(&items, |_| {}), "lazy/estargz");
+    let link = Throttle::start(
+        reg.port,
+        Link {
+            rate: 300_000,
+            latency: Duration::from_millis(30),
+        },
+    )
+    .unwrap();
+    let image = name.replace(&reg.host(), &link.host());
+    let home = tempfile::tempdir().unwrap();
+    let t = Tmux::strata(&image, &home.path().join("none.toml"), 160, 40);
+    let s = t.wait_for("listed; verifying");
+    assert!(s.contains("loading: 0 of 1 layers in"), "{s}");
+    assert!(
+        s.contains("changes in this layer · listed from its table of contents, verifying"),
+        "{s}"
+    );
+    t.keys(&["Tab", "/", "p", "a", "s", "s", "w", "d", "Enter"]);
+    t.wait_for("[filter \"passwd\"]");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("1 │ root:x:0:0:root");
+    assert!(s.contains("/etc/passwd (layer 0)"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_gone("1 │ root:x:0:0:root");
+    let s = t.screen();
+    assert!(
+        s.contains("loading: 0 of 1 layers in"),
+        "still downloading:\n{s}"
+    );
+    // Verified in full: the figures fill in, the listing note goes.
+    t.wait_gone("loading:");
+    let s = t.wait_for("Efficiency ");
+    assert!(
+        !s.contains("table of contents") && !s.contains("verifying"),
+        "{s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXITED:0");
+}

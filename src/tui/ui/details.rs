@@ -146,10 +146,14 @@ fn draw_loading_layer(frame: &mut Frame, inner: Rect, state: &State, ex: &Explor
     let label = |s: &str| styled(format!("{s:<9}"), t.dim);
     let value = |s: String| Span::raw(fit(&s, w.saturating_sub(9)));
     let state_line = match ex.layer_load(i) {
-        Some(l) if ex.session.listed(i) => format!(
-            "listed from its table of contents; verifying, {}",
-            crate::tui::app::explorer::load_words(&l)
-        ),
+        Some(l) if ex.session.listed(i) => match (l.phase, l.total) {
+            (crate::tui::app::Phase::Reading, total) if total > 0 => format!(
+                "listed; verifying: {} % of {}",
+                l.read.min(total) * 100 / total,
+                units::decimal_short(total)
+            ),
+            _ => "listed; verifying".to_string(),
+        },
         Some(l) if ex.session.stored(i) => format!(
             "{} (its blob is in the cache)",
             crate::tui::app::explorer::load_words(&l)

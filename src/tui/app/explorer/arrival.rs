@@ -100,9 +100,11 @@ impl Explorer {
                 self.session.listed(i) && (i == self.layer || self.mode == FileMode::Merged)
             })
             .collect();
-        if !listed.is_empty() {
+        if self.mode == FileMode::Layer && !listed.is_empty() {
+            notes.push("listed from its table of contents, verifying".to_string());
+        } else if !listed.is_empty() {
             notes.push(format!(
-                "{} from {} table of contents, verifying",
+                "{} listed from {} table of contents, verifying",
                 layer_list(&listed),
                 if listed.len() == 1 { "its" } else { "their" }
             ));
