@@ -41,6 +41,22 @@ pub struct DiveCompat {
     pub inefficient_files: Vec<InefficientFile>,
 }
 
+impl DiveCompat {
+    /// No figure at all, for an analysis that does not compute dive's (a snapshot of an image
+    /// still loading; nothing shows it).
+    pub fn not_measured() -> DiveCompat {
+        DiveCompat {
+            efficiency: f64::NAN,
+            wasted_bytes: 0,
+            user_wasted_percent: f64::NAN,
+            size_bytes: 0,
+            user_size_bytes: 0,
+            layer_sizes: Vec::new(),
+            inefficient_files: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InefficientFile {
     /// With a leading `/`, as dive prints it.

@@ -120,6 +120,25 @@ impl Analysis {
         })
     }
 
+    /// The analysis of a snapshot of an image still loading (the layers not in yet are empty
+    /// trees): the stack and each layer's own figures, all the explorer shows before every
+    /// layer is in. The image's figures (waste, dive's, hints, packages) wait for every layer
+    /// and are left empty here: computing them for each snapshot took a core from the load it
+    /// shows (a 2 GB docker archive loaded in 4.4 s instead of 2.8 s on 2 cores).
+    pub fn of_snapshot(layers: &[&LayerTree], history: &[HistoryStep]) -> Analysis {
+        let stack = merge::stack(layers);
+        let stats = Self::layer_stats(layers, &stack);
+        Analysis {
+            stack,
+            layers: stats,
+            waste: Waste::not_measured(),
+            dive: DiveCompat::not_measured(),
+            hints: Vec::new(),
+            packages: packages::Inventory::default(),
+            base: hints::BaseLayers::from_history(history, layers.len()),
+        }
+    }
+
     fn layer_stats(layers: &[&LayerTree], stack: &Stack) -> Vec<LayerStats> {
         let mut stats: Vec<LayerStats> = layers
             .iter()

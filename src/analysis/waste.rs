@@ -37,6 +37,26 @@ pub struct Waste {
     pub top: Vec<WastedPath>,
 }
 
+impl Waste {
+    /// No figure at all, for an analysis that does not measure the waste (a snapshot of an
+    /// image still loading; nothing shows it).
+    pub fn not_measured() -> Waste {
+        Waste {
+            total_bytes: 0,
+            final_bytes: 0,
+            unreachable_bytes: 0,
+            overwritten: 0,
+            copy_up: 0,
+            removed: 0,
+            duplicate: 0,
+            cache: 0,
+            efficiency: f64::NAN,
+            final_files: 0,
+            top: Vec::new(),
+        }
+    }
+}
+
 /// Why bytes at a path are wasted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WasteCause {

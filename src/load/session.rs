@@ -144,13 +144,17 @@ impl Session {
                 let blobs = Arc::new(blobs);
                 let origin = Arc::new(Origin::Store(blobs.clone()));
                 let snapshots = Snapshots::new(input, opts, &meta, &origin, cache.as_ref());
-                (watch.snapshot)(snapshots.take(None));
+                let hand_on = |shot: Option<Arc<Session>>| {
+                    if let Some(shot) = shot {
+                        (watch.snapshot)(shot);
+                    }
+                };
+                hand_on(snapshots.take(None));
                 let arrived = |i: usize, read: &layers::Arrived| {
-                    (watch.snapshot)(snapshots.take(Some(Arrival::Read(i, read))));
+                    hand_on(snapshots.take(Some(Arrival::Read(i, read))));
                 };
                 let listed = |i: usize, l: super::toc_read::Listed| {
-                    let arrival = Arrival::Listed(i, Arc::new(l.tree), l.toc);
-                    (watch.snapshot)(snapshots.take(Some(arrival)));
+                    hand_on(snapshots.take(Some(Arrival::Listed(i, Arc::new(l.tree), l.toc))));
                 };
                 let trees = layers::read_all(
                     blobs.store.as_ref(),
@@ -252,6 +256,16 @@ impl Session {
     /// there otherwise; a cache that cannot be read or written only costs the time.
     pub fn analyse(&self) -> Analysis {
         self.analyse_with_base(None)
+    }
+
+    /// The analysis the explorer shows this session with: a snapshot's (the stack and each
+    /// layer's own figures, see `Analysis::of_snapshot`) while layers are pending, else the
+    /// whole `analyse`.
+    pub fn analyse_snapshot(&self) -> Analysis {
+        if self.pending.is_empty() {
+            return self.analyse();
+        }
+        Analysis::of_snapshot(&self.image.trees(), &self.image.history)
     }
 
     /// As `analyse`, with the bottom `base_layers` layers counted as the base image's (what
@@ -549,8 +563,9 @@ impl<'a> Snapshots<'a> {
         }
     }
 
-    /// The image with what `arrived` added to what came before.
-    fn take(&self, arrived: Option<Arrival>) -> Arc<Session> {
+    /// The image with what `arrived` added to what came before; `None` once every layer is
+    /// read (the loaded session follows: a snapshot would be analysed in full twice).
+    fn take(&self, arrived: Option<Arrival>) -> Option<Arc<Session>> {
         let mut guard = match self.layers.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -599,7 +614,10 @@ impl<'a> Snapshots<'a> {
                 }
             })
             .collect();
-        Arc::new(Session {
+        if pending.is_empty() {
+            return None;
+        }
+        Some(Arc::new(Session {
             input: self.input.to_string(),
             opts: self.opts.clone(),
             image: Image {
@@ -616,7 +634,7 @@ impl<'a> Snapshots<'a> {
             seq: self
                 .taken
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        })
+        }))
     }
 }
 

@@ -221,12 +221,28 @@ fn drive(
     let tick = |start: Instant| Msg::Tick {
         elapsed_ms: start.elapsed().as_millis() as u64,
     };
+    // A key, the mouse, a resize or a new screen is drawn at once; a load's progress at most
+    // every `FRAME`:
+    // an explorer frame costs more than the loading screen's, and a load reporting every
+    // 256 KiB must not spend a core on redrawing it.
+    const FRAME: Duration = Duration::from_millis(40);
+    let mut drawn: Option<Instant> = None;
+    let mut due = true;
+    let mut urgent = true;
     loop {
         if ended_by_signal().is_some() {
             return Ok(());
         }
-        terminal.draw(|f| crate::tui::ui::draw(f, state))?;
-        let first = match rx.recv_timeout(Duration::from_millis(100)) {
+        if due && (urgent || drawn.is_none_or(|d| d.elapsed() >= FRAME)) {
+            terminal.draw(|f| crate::tui::ui::draw(f, state))?;
+            drawn = Some(Instant::now());
+            (due, urgent) = (false, false);
+        }
+        let wait = match drawn {
+            Some(d) if due => FRAME.saturating_sub(d.elapsed()),
+            _ => Duration::from_millis(100),
+        };
+        let first = match rx.recv_timeout(wait) {
             Ok(m) => m,
             Err(RecvTimeoutError::Timeout) => tick(start),
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
@@ -237,6 +253,8 @@ fn drive(
             if let Msg::Crashed(why) = msg {
                 return Err(RunError::Crashed(why));
             }
+            // Input, and what changes the screen (rare: once a layer at most), show at once.
+            urgent |= !matches!(msg, Msg::Load(_) | Msg::LoadB(_) | Msg::Tick { .. });
             apply(state, msg);
             if state.quit {
                 // A load that failed on screen is also the command's error, printed once the
@@ -247,6 +265,7 @@ fn drive(
                 };
             }
         }
+        due = true;
         // Keep the loading screen's clock current even when progress never pauses.
         update(state, tick(start));
     }
@@ -388,13 +407,46 @@ impl Latest {
         self.ready.notify_one();
     }
 
-    /// The next snapshot to analyse; `None` once the load has ended.
-    fn take(&self) -> Option<Arc<Session>> {
+    /// Waits up to `limit`, less if the load ends meanwhile.
+    fn rest(&self, limit: Duration) {
+        if let Ok(slot) = self.slot.lock() {
+            let _ = self
+                .ready
+                .wait_timeout_while(slot, limit, |(_, closed)| !*closed);
+        }
+    }
+
+    /// The next snapshot to analyse; `None` once the load has ended. The first (the metadata's,
+    /// the explorer's first frame) at once; later ones once none newer came for `QUIET`, or
+    /// after `LONGEST`: layers that arrive in a burst (a local archive, cached trees) are
+    /// shown once, or not at all when the load ends first, rather than each analysed while the
+    /// load still needs the cores.
+    fn take(&self, first: bool) -> Option<Arc<Session>> {
+        const QUIET: Duration = Duration::from_millis(200);
+        const LONGEST: Duration = Duration::from_secs(1);
         let slot = self.slot.lock().ok()?;
         let mut slot = self
             .ready
             .wait_while(slot, |(s, closed)| s.is_none() && !*closed)
             .ok()?;
+        if !first {
+            let since = Instant::now();
+            loop {
+                let newest = slot.0.as_ref().map(|s| s.snapshot_number());
+                let wait = QUIET.min(LONGEST.saturating_sub(since.elapsed()));
+                let (next, _) = self
+                    .ready
+                    .wait_timeout_while(slot, wait, |(s, closed)| {
+                        !*closed && s.as_ref().map(|s| s.snapshot_number()) == newest
+                    })
+                    .ok()?;
+                slot = next;
+                let newer = slot.0.as_ref().map(|s| s.snapshot_number()) != newest;
+                if slot.1 || !newer || since.elapsed() >= LONGEST {
+                    break;
+                }
+            }
+        }
         if slot.1 {
             // The loaded image follows as `Msg::Loaded`: no older snapshot after it.
             return None;
@@ -406,8 +458,13 @@ impl Latest {
 /// Analyses each snapshot `latest` offers (off the loader's workers) and sends it on.
 fn spawn_snapshot_analyses(tx: Sender<Msg>, latest: Arc<Latest>) {
     spawn_task(tx.clone(), "showing the layers as they arrive", move || {
-        while let Some(session) = latest.take() {
-            let analysis = session.analyse();
+        let mut first = true;
+        while let Some(session) = latest.take(std::mem::take(&mut first)) {
+            let started = Instant::now();
+            let analysis = session.analyse_snapshot();
+            // At most a third of a core: a load that is not waiting on the network (a local
+            // archive) needs the others, and a newer snapshot replaces this one meanwhile.
+            let rest = started.elapsed() * 2;
             let msg = Msg::Snapshot(Loaded {
                 session,
                 analysis: Arc::new(analysis),
@@ -415,6 +472,7 @@ fn spawn_snapshot_analyses(tx: Sender<Msg>, latest: Arc<Latest>) {
             if tx.send(msg).is_err() {
                 break;
             }
+            latest.rest(rest);
         }
         Msg::Idle
     });
