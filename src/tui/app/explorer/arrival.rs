@@ -13,7 +13,7 @@
 //! The selected layer is read next (`Effect::Prioritise`), so what the user looks at comes
 //! first.
 
-use super::{Effect, Explorer, Loaded};
+use super::{Effect, Explorer, ImageParts, Loaded};
 use crate::load::LoadEvent;
 use crate::tui::app::filetree::FileMode;
 use crate::tui::app::keymap::Action;
@@ -172,33 +172,22 @@ impl Explorer {
             .nav
             .selected()
             .map(|id| self.paths().path(id).to_string());
-        let old_paths = self.analysis.clone();
-        let ex = Explorer::new(loaded, self.mode, self.size.0, self.size.1);
-        let new_paths = ex.analysis.clone();
-        let folds = self
-            .nav
-            .folds
-            .remap(|id| new_paths.stack.paths.get(old_paths.stack.paths.path(id)));
-        let mut filter = self.nav.filter.clone();
-        filter.only = None;
-        let mut nav = ex.nav.clone();
-        nav.folds = folds;
-        nav.filter = filter;
-        nav.editing_filter = self.nav.editing_filter;
-        nav.search = std::mem::take(&mut self.nav.search);
-        nav.cursor = self.nav.cursor;
-        nav.offset = self.nav.offset;
-        self.session = ex.session;
-        self.analysis = ex.analysis;
-        self.layer_info = ex.layer_info;
-        self.layer_rows = ex.layer_rows;
-        self.compressed_bytes = ex.compressed_bytes;
-        self.config = ex.config;
-        self.owners = ex.owners;
-        self.views = ex.views;
+        // Everything derived from the image comes anew; the view state stays. Folds and the
+        // cursor are kept by path name: path ids differ between snapshots.
+        let parts = ImageParts::of(&loaded);
+        let (old, new) = (&self.analysis.stack.paths, &loaded.analysis.stack.paths);
+        self.nav.folds = self.nav.folds.remap(|id| new.get(old.path(id)));
+        self.nav.filter.only = None;
+        self.session = loaded.session;
+        self.analysis = loaded.analysis;
+        self.layer_info = parts.layer_info;
+        self.layer_rows = parts.layer_rows;
+        self.compressed_bytes = parts.compressed_bytes;
+        self.config = parts.config;
+        self.owners = parts.owners;
+        self.views = Default::default();
         self.wasted = None;
         self.shares = None;
-        self.nav = nav;
         // Force the tree of the selected layer and mode to be built anew.
         self.nav.tree = crate::tui::app::filetree::FileTree::empty(0, usize::MAX, self.mode);
         self.build_tree();

@@ -87,17 +87,42 @@ pub struct Explorer {
     pub arrival: Option<crate::tui::app::loading::Loading>,
 }
 
+/// What the explorer derives from an image and its analysis alone, once per image (or per
+/// snapshot of a loading one).
+pub(super) struct ImageParts {
+    pub layer_info: Vec<LayerInfo>,
+    pub layer_rows: Vec<LayerEntry>,
+    pub config: ConfigView,
+    pub compressed_bytes: u64,
+    pub owners: Vec<u32>,
+}
+
+impl ImageParts {
+    pub(super) fn of(loaded: &Loaded) -> ImageParts {
+        let image = loaded.session.image();
+        ImageParts {
+            layer_info: layers::infos(image, &loaded.analysis),
+            layer_rows: layers::rows(image),
+            config: ConfigView::of(image),
+            compressed_bytes: image.layers.iter().map(|l| l.desc.compressed_size).sum(),
+            owners: packages::owners(&loaded.analysis.packages, loaded.analysis.stack.paths.len()),
+        }
+    }
+}
+
 impl Explorer {
     /// The explorer of a loaded image, the files panel in `mode`.
     pub fn new(loaded: Loaded, mode: FileMode, width: u16, height: u16) -> Explorer {
         let image = loaded.session.image();
-        let layer_info = layers::infos(image, &loaded.analysis);
-        let layer_rows = layers::rows(image);
-        let config = ConfigView::of(image);
-        let compressed_bytes = image.layers.iter().map(|l| l.desc.compressed_size).sum();
+        let ImageParts {
+            layer_info,
+            layer_rows,
+            config,
+            compressed_bytes,
+            owners,
+        } = ImageParts::of(&loaded);
         let mut views = ViewCache::default();
         let tree = FileTree::build(&image.trees(), &loaded.analysis, 0, mode, &mut views);
-        let owners = packages::owners(&loaded.analysis.packages, loaded.analysis.stack.paths.len());
         let mut ex = Explorer {
             session: loaded.session,
             analysis: loaded.analysis,
