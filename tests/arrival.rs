@@ -144,7 +144,8 @@ fn a_cancelled_load_stops_and_says_it_ended() {
             tables_of_contents: true,
         },
     );
-    assert!(r.is_err());
+    let e = r.err().expect("a cancelled load fails").to_string();
+    assert!(e.contains("the load was cancelled"), "{e}");
     assert!(order.wait_finished(std::time::Duration::from_secs(60)));
 }
 

@@ -149,6 +149,12 @@ pub(crate) fn read_all(
     if let Some(e) = toc_failure.into_inner().ok().flatten() {
         return Err(e);
     }
+    // Whatever the workers made of it, a cancelled load says so (the user quit).
+    if watch.order.is_cancelled() {
+        return Err(crate::model::error::Error::Unsupported {
+            reason: "the load was cancelled".into(),
+        });
+    }
     let mut out = Vec::with_capacity(n);
     for (i, slot) in results.into_iter().enumerate() {
         match slot.into_inner().ok().flatten() {
